@@ -1,0 +1,71 @@
+import { z } from 'zod'
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1')
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATABASE_MAX_CONNECTIONS: positiveInt(10),
+  DATABASE_CONNECT_TIMEOUT_S: positiveInt(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
+  DATABASE_PREPARED_STATEMENTS: flag(true),
+  GEARBOX_DATA_DIR: z.string().min(1).default('./data'),
+  GEARBOX_UPLOAD_DIR: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  MIGRATE_ON_START: flag(true),
+})
+
+export type DatabaseConfig =
+  | {
+      kind: 'postgres'
+      url: string
+      maxConnections: number
+      connectTimeoutSeconds: number
+      statementTimeoutMs: number
+      preparedStatements: boolean
+    }
+  | { kind: 'pglite'; dataDir: string }
+
+export interface Config {
+  database: DatabaseConfig
+  uploadDir: string
+  port: number
+  migrateOnStart: boolean
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once. Throws ConfigError whose message names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`)
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  return {
+    database: e.DATABASE_URL
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          maxConnections: e.DATABASE_MAX_CONNECTIONS,
+          connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_S,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+        }
+      : { kind: 'pglite', dataDir: `${e.GEARBOX_DATA_DIR}/db` },
+    uploadDir: e.GEARBOX_UPLOAD_DIR ?? `${e.GEARBOX_DATA_DIR}/uploads`,
+    port: e.PORT,
+    migrateOnStart: e.MIGRATE_ON_START,
+  }
+}

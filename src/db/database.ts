@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PGliteDialect } from 'kysely'
+import { PostgresJSDialect } from 'kysely-postgres-js'
+import postgres from 'postgres'
+import type { DatabaseConfig } from '../config'
+import { withErrorTranslation } from './errors'
+import type { DB } from './types'
+
+const INT8_OID = 20
+
+/**
+ * Opens the database the configuration names: a postgres.js pool for a server, or an
+ * embedded PGlite. PGlite goes through Kysely's own PGliteDialect, which holds a mutex
+ * around its single connection, so overlapping transactions never share one session.
+ */
+export function createDatabase(config: DatabaseConfig): Kysely<DB> {
+  if (config.kind === 'pglite') {
+    mkdirSync(config.dataDir, { recursive: true })
+    return createPGliteDatabase(new PGlite(config.dataDir, pgliteOptions))
+  }
+  return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: createPostgresClient(config) })) })
+}
+
+export function createPGliteDatabase(pglite: PGlite): Kysely<DB> {
+  return new Kysely<DB>({ dialect: withErrorTranslation(new PGliteDialect({ pglite })) })
+}
+
+/** Counts and sums come back as int8; both drivers hand them over as numbers, not strings. */
+export const pgliteOptions = { parsers: { [INT8_OID]: (v: string) => Number(v) } }
+
+export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'postgres' }>) {
+  return postgres(config.url, {
+    max: config.maxConnections,
+    connect_timeout: config.connectTimeoutSeconds,
+    prepare: config.preparedStatements,
+    connection: { statement_timeout: config.statementTimeoutMs, application_name: 'gearbox' },
+    types: {
+      int8: { to: INT8_OID, from: [INT8_OID], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+    },
+    onnotice: () => {},
+  })
+}

@@ -1,0 +1,88 @@
+import type { DatabaseConnection, Dialect, Driver } from 'kysely'
+import { ConflictError, UnavailableError, ValidationError } from '../errors'
+
+interface PgError {
+  code?: string
+  constraint?: string
+  constraint_name?: string
+  column?: string
+  column_name?: string
+}
+
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300'])
+
+/**
+ * The one place where PostgreSQL error codes become domain errors. Messages name the
+ * constraint (our migrations name every one) but never carry SQL or driver text.
+ */
+export function translateDbError(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return error
+  const e = error as PgError
+  const constraint = e.constraint ?? e.constraint_name
+  const column = e.column ?? e.column_name
+  switch (e.code) {
+    case '23505':
+      return new ConflictError(`already exists (${constraint ?? 'unique constraint'})`, constraint)
+    case '23503':
+      return new ConflictError(`refers to a row that does not exist or is still referenced (${constraint ?? 'foreign key'})`, constraint)
+    case '23514':
+      return new ValidationError(`value not allowed (${constraint ?? 'check constraint'})`, [
+        { path: constraint ?? 'unknown', message: 'violates check constraint' },
+      ])
+    case '23502':
+      return new ValidationError(`${column ?? 'a column'} must not be null`, [{ path: column ?? 'unknown', message: 'required' }])
+    case '22P02':
+      return new ValidationError('invalid value for its type', [])
+    case '22003':
+      return new ValidationError('number out of range', [])
+  }
+  if (e.code && CONNECTION_FAILURES.has(e.code)) return new UnavailableError('database unavailable', { cause: error })
+  return error
+}
+
+/** Wraps a dialect so every query error passes through translateDbError, wherever it was run. */
+export function withErrorTranslation(dialect: Dialect): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: () => translatingDriver(dialect.createDriver()),
+  }
+}
+
+function translatingDriver(driver: Driver): Driver {
+  const wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>()
+  const rethrow = (error: unknown): never => {
+    throw translateDbError(error)
+  }
+  return new Proxy(driver, {
+    get(target, prop) {
+      if (prop === 'acquireConnection') {
+        return async (...args: unknown[]) => {
+          const connection = await (target.acquireConnection as (...a: unknown[]) => Promise<DatabaseConnection>)
+            .apply(target, args)
+            .catch(rethrow)
+          let proxy = wrapped.get(connection)
+          if (!proxy) {
+            proxy = translatingConnection(connection, rethrow)
+            wrapped.set(connection, proxy)
+          }
+          return proxy
+        }
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+// Drivers keep private state on the connection object, so every method runs bound to the real one.
+function translatingConnection(connection: DatabaseConnection, rethrow: (e: unknown) => never): DatabaseConnection {
+  return new Proxy(connection, {
+    get(target, prop) {
+      if (prop === 'executeQuery') return (q: Parameters<DatabaseConnection['executeQuery']>[0]) => target.executeQuery(q).catch(rethrow)
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}

@@ -1,0 +1,27 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import type { Kysely } from 'kysely'
+import { FileMigrationProvider, Migrator } from 'kysely/migration'
+
+export const migrationFolder = path.join(import.meta.dir, '../../migrations')
+
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) })
+}
+
+/** Applies every pending migration; throws the first migration error with its name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const { error, results } = await createMigrator(db).migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    throw new Error(`Migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
+  }
+}
+
+/** Names of migrations on disk that the database has not applied yet. */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const all = await createMigrator(db).getMigrations()
+  return all.filter((m) => !m.executedAt).map((m) => m.name)
+}

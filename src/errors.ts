@@ -1,0 +1,48 @@
+/** Domain errors: raised by repositories and services, mapped to HTTP by the one error handler in app.ts. */
+export class DomainError extends Error {
+  override name = this.constructor.name
+}
+
+export interface FieldProblem {
+  path: string
+  message: string
+}
+
+export class ValidationError extends DomainError {
+  constructor(
+    message: string,
+    readonly details: FieldProblem[] = [],
+  ) {
+    super(message)
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(resource: string, id?: number | string) {
+    super(id === undefined ? `${resource} not found` : `${resource} ${id} not found`)
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(
+    message: string,
+    readonly constraint?: string,
+  ) {
+    super(message)
+  }
+}
+
+export class UnauthorizedError extends DomainError {}
+export class ForbiddenError extends DomainError {}
+
+export class TooManyRequestsError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message)
+  }
+}
+
+/** The database cannot be reached (or is shutting down); safe to retry later. */
+export class UnavailableError extends DomainError {}

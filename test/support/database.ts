@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, beforeEach } from 'bun:test'
+import { PGlite } from '@electric-sql/pglite'
+import { type Kysely, sql } from 'kysely'
+import postgres from 'postgres'
+import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { migrateToLatest } from '../../src/db/migrator'
+import type { DB } from '../../src/db/types'
+
+/**
+ * The admin URL of a real PostgreSQL server for the suites that need one. Outside CI a
+ * missing URL means those suites do not run; under CI=true it is an error, never a skip.
+ */
+export const serverUrl: string | undefined = process.env.TEST_DATABASE_URL || undefined
+if (!serverUrl && process.env.CI === 'true') {
+  throw new Error('CI=true requires TEST_DATABASE_URL: the real-PostgreSQL suites must run in CI')
+}
+
+/** Shared suites run on PGlite unless TEST_BACKEND=postgres puts them on the real server. */
+export const backend: 'pglite' | 'postgres' = process.env.TEST_BACKEND === 'postgres' ? 'postgres' : 'pglite'
+
+export interface TestDatabase {
+  db: Kysely<DB>
+  /** Back to the freshly migrated state: seed rows only, every id sequence restarted. */
+  reset(): Promise<void>
+  close(): Promise<void>
+}
+
+let snapshot: Promise<Blob> | undefined
+
+// Migrating a PGlite costs seconds; loading a dump of an already migrated one is ~0.2 s.
+async function migratedSnapshot(): Promise<Blob> {
+  snapshot ??= (async () => {
+    const pglite = new PGlite(pgliteOptions)
+    const db = createPGliteDatabase(pglite)
+    await migrateToLatest(db)
+    const blob = await pglite.dumpDataDir('none')
+    await db.destroy()
+    return blob
+  })()
+  return snapshot
+}
+
+/** A unique, migrated database on the real server; `drop()` removes it. */
+export async function createServerDatabase(adminUrl = requireServerUrl()): Promise<{ url: string; db: Kysely<DB>; drop(): Promise<void> }> {
+  const name = `gearbox_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const db = createDatabase({
+    kind: 'postgres',
+    url: url.toString(),
+    maxConnections: 5,
+    connectTimeoutSeconds: 10,
+    statementTimeoutMs: 60_000,
+    preparedStatements: true,
+  })
+  return {
+    url: url.toString(),
+    db,
+    async drop() {
+      await db.destroy()
+      await admin.unsafe(`drop database if exists ${name} with (force)`)
+      await admin.end()
+    },
+  }
+}
+
+export function requireServerUrl(): string {
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set')
+  return serverUrl
+}
+
+/** A migrated database on the configured backend, with a fast reset between tests. */
+export async function openTestDatabase(): Promise<TestDatabase> {
+  let db: Kysely<DB>
+  let close: () => Promise<void>
+  if (backend === 'postgres') {
+    const server = await createServerDatabase()
+    await migrateToLatest(server.db)
+    db = server.db
+    close = server.drop
+  } else {
+    db = createPGliteDatabase(new PGlite({ ...pgliteOptions, loadDataDir: await migratedSnapshot() }))
+    close = () => db.destroy()
+  }
+  return { db, reset: await resetter(db), close }
+}
+
+/**
+ * Builds one reset for this database: TRUNCATE every table with RESTART IDENTITY, then
+ * put back the rows the migrations seeded and move their sequences past them. Seed rows
+ * are read from the database itself, so nothing here repeats what the migrations insert.
+ */
+async function resetter(db: Kysely<DB>): Promise<() => Promise<void>> {
+  const { rows: tables } = await sql<{ name: string }>`
+    select table_name as name from information_schema.tables
+    where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_migration%'`.execute(db)
+  const seeds: { table: string; rows: Record<string, unknown>[] }[] = []
+  for (const { name } of tables) {
+    const rows = await db.selectFrom(name as keyof DB).selectAll().execute()
+    if (rows.length > 0) seeds.push({ table: name, rows })
+  }
+  const truncate = sql`truncate ${sql.join(tables.map((t) => sql.table(t.name)))} restart identity cascade`
+  return () =>
+    db.transaction().execute(async (trx) => {
+      await truncate.execute(trx)
+      for (const seed of seeds) {
+        await trx.insertInto(seed.table as keyof DB).values(seed.rows as never).execute()
+        await sql`select setval(pg_get_serial_sequence(${seed.table}, 'id'), (select max(id) from ${sql.table(seed.table)}))`.execute(trx)
+      }
+    })
+}
+
+/** Registers the hooks of a suite on a fresh database per test; read `.db` inside tests. */
+export function useTestDatabase(): { readonly db: Kysely<DB> } {
+  let testDb: TestDatabase | undefined
+  beforeAll(async () => {
+    testDb = await openTestDatabase()
+  })
+  beforeEach(async () => {
+    await testDb!.reset()
+  })
+  afterAll(async () => {
+    await testDb?.close()
+  })
+  return {
+    get db() {
+      if (!testDb) throw new Error('useTestDatabase: the database is opened in beforeAll')
+      return testDb.db
+    },
+  }
+}
