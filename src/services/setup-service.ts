@@ -1,0 +1,5 @@
+// PLACEHOLDER: replaced by the real service.
+import type { Repositories, UnitOfWork } from '../repositories'
+
+export class SetupService {
+  constructor(readonly repos: Repositories, readonly unitOfWork: UnitOfWork) {}}

@@ -1,0 +1,64 @@
+import { beforeAll, beforeEach } from 'bun:test'
+import { createApp } from '../../src/app'
+import { repositoriesFor } from '../../src/repositories'
+import { createServices, type Services } from '../../src/services'
+import { useTestDatabase } from './database'
+
+export const OWNER = { username: 'owner', password: 'correct horse battery staple' }
+
+// argon2id is slow on purpose: hash the owner's password once per process, not per test.
+let ownerHash: Promise<string> | undefined
+const ownerPasswordHash = () => (ownerHash ??= Bun.password.hash(OWNER.password, 'argon2id'))
+
+/**
+ * A suite on the whole app over a fresh database per test. Each test starts with the owner
+ * account and an API key in `auth` (an Authorization header), so routes can be called at once.
+ */
+export function useTestApp() {
+  const t = useTestDatabase()
+  let services: Services
+  let app: ReturnType<typeof createApp>
+  let auth: Record<string, string> = {}
+  let ownerId = 0
+  beforeAll(() => {
+    services = createServices(t.db, { uploadDir: `${process.env.TMPDIR ?? '/tmp'}/gearbox-test-uploads-${process.pid}` })
+    app = createApp({ services })
+  })
+  beforeEach(async () => {
+    const user = await repositoriesFor(t.db).users.create({ username: OWNER.username, passwordHash: await ownerPasswordHash() })
+    ownerId = user.id
+    const { key } = await services.auth.createApiKey(user.id, 'tests')
+    auth = { authorization: `Bearer ${key}` }
+  })
+
+  /** Calls the app as the owner; `body` is sent as JSON. */
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const init: RequestInit = { method, headers: { ...auth, ...headers } }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body)
+      init.headers = { 'content-type': 'application/json', ...init.headers }
+    }
+    const res = await app.request(path, init)
+    const text = await res.text()
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined }
+  }
+
+  return {
+    get db() {
+      return t.db
+    },
+    get app() {
+      return app
+    },
+    get services() {
+      return services
+    },
+    get auth() {
+      return auth
+    },
+    get ownerId() {
+      return ownerId
+    },
+    call,
+  }
+}
