@@ -27,13 +27,12 @@ export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter()
   app.use(requestId())
   app.use(secureHeaders())
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_JSON_BODY_BYTES,
-      onError: (c) => c.json(errorBody('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`), 413),
-    }),
-  )
+  const jsonBodyLimit = bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: (c) => c.json(errorBody('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`), 413),
+  })
+  // Image uploads carry their own, larger limit on their route.
+  app.use('/api/*', (c, next) => (c.req.path === '/api/images' ? next() : jsonBodyLimit(c, next)))
   app.onError(handleError)
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 

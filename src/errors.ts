@@ -44,5 +44,16 @@ export class TooManyRequestsError extends DomainError {
   }
 }
 
-/** The database cannot be reached (or is shutting down); safe to retry later. */
-export class UnavailableError extends DomainError {}
+/** The database cannot be reached, or is not at the latest migration; safe to retry later. */
+export class UnavailableError extends DomainError {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { details?: FieldProblem[] },
+  ) {
+    super(message, options)
+    this.details = options?.details ?? []
+  }
+  readonly details: FieldProblem[]
+}
+
+export class PayloadTooLargeError extends DomainError {}

@@ -1,8 +1,22 @@
-// PLACEHOLDER: replaced by the real repository.
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/types'
+import { pendingMigrations } from '../db/migrator'
 
-export interface HealthRepository {}
+export interface HealthRepository {
+  /** Resolves when the database answers a query; throws UnavailableError when it cannot be reached. */
+  ping(): Promise<void>
+  /** Names of migrations on disk that the database has not applied. */
+  pendingMigrations(): Promise<string[]>
+}
 
 export class KyselyHealthRepository implements HealthRepository {
-  constructor(readonly db: Kysely<DB>) {}}
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db)
+  }
+
+  pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.db)
+  }
+}

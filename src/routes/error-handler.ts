@@ -6,6 +6,7 @@ import {
   DomainError,
   ForbiddenError,
   NotFoundError,
+  PayloadTooLargeError,
   TooManyRequestsError,
   UnauthorizedError,
   UnavailableError,
@@ -21,6 +22,7 @@ const domainStatus: [new (...a: never[]) => DomainError, ContentfulStatusCode, C
   [ForbiddenError, 403, 'forbidden'],
   [NotFoundError, 404, 'not_found'],
   [ConflictError, 409, 'conflict'],
+  [PayloadTooLargeError, 413, 'payload_too_large'],
   [TooManyRequestsError, 429, 'too_many_requests'],
   [UnavailableError, 503, 'unavailable'],
 ]
@@ -35,8 +37,9 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     const [, status, code] = domainStatus.find(([type]) => error instanceof type) ?? [DomainError, 500, 'internal']
     if (error instanceof UnavailableError) c.header('Retry-After', '5')
     if (error instanceof TooManyRequestsError) c.header('Retry-After', String(error.retryAfterSeconds))
-    const details = error instanceof ValidationError ? error.details : undefined
-    if (status !== 500) return c.json(errorBody(code, error.message, details), status)
+    const details = error instanceof ValidationError || error instanceof UnavailableError ? error.details : []
+    
+    if (status !== 500) return c.json(errorBody(code, error.message, details.length ? details : undefined), status)
   }
   if (error instanceof HTTPException && error.status < 500) {
     if (error.status === 413) return c.json(errorBody('payload_too_large', 'request body is too large'), 413)

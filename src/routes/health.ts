@@ -1,7 +1,34 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute, z } from '@hono/zod-openapi'
+import { ErrorSchema, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { createRouter } from './router'
 
-export function healthRoutes(_services: Services) {
+const Status = z.object({ status: z.literal('ok') }).openapi('HealthStatus')
+
+const live = createRoute({
+  method: 'get',
+  path: '/live',
+  tags: ['health'],
+  summary: 'The process is running (never touches the database)',
+  responses: { 200: jsonResponse(Status, 'Alive') },
+})
+
+const ready = createRoute({
+  method: 'get',
+  path: '/ready',
+  tags: ['health'],
+  summary: 'The database answers and is at the latest migration',
+  responses: {
+    200: jsonResponse(Status, 'Ready'),
+    503: jsonResponse(ErrorSchema, 'Not ready; details say what is wrong'),
+  },
+})
+
+export function healthRoutes(services: Services) {
   return createRouter()
+    .openapi(live, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(ready, async (c) => {
+      await services.health.checkReady()
+      return c.json({ status: 'ok' as const }, 200)
+    })
 }

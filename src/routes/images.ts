@@ -1,10 +1,62 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute, z } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { PayloadTooLargeError } from '../errors'
+import { errorResponse, errorResponses, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
+import { MAX_IMAGE_BYTES } from '../services/image-service'
 import { createRouter } from './router'
 
-export function imageRoutes(_services: Services) {
-  return createRouter()
+// Room for the multipart framing around a file of the maximum size.
+const MAX_UPLOAD_BODY_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+
+const Upload = z.object({
+  file: z.instanceof(File, { message: 'must be a file' }).openapi({ type: 'string', format: 'binary' }),
+})
+
+const upload = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['images'],
+  summary: 'Upload a png, jpeg or webp image (at most 5 MB, type checked by content)',
+  middleware: [
+    bodyLimit({
+      maxSize: MAX_UPLOAD_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLargeError(`image is larger than ${MAX_IMAGE_BYTES} bytes`)
+      },
+    }),
+  ] as const,
+  request: { body: { required: true, content: { 'multipart/form-data': { schema: Upload } } } },
+  responses: {
+    201: jsonResponse(z.object({ filename: z.string() }).openapi('UploadedImage'), 'Stored'),
+    413: errorResponse('Larger than 5 MB'),
+    ...errorResponses,
+  },
+})
+
+const serve = createRoute({
+  method: 'get',
+  path: '/{filename}',
+  tags: ['images'],
+  summary: 'An uploaded image',
+  request: { params: z.object({ filename: z.string().openapi({ param: { name: 'filename', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The image', content: { 'image/*': { schema: z.string().openapi({ format: 'binary' }) } } },
+    404: errorResponses[404],
+  },
+})
+
+export function imageRoutes(services: Services) {
+  return createRouter().openapi(upload, async (c) => {
+    const { file } = c.req.valid('form')
+    const stored = await services.images.save(new Uint8Array(await file.arrayBuffer()))
+    return c.json(stored, 201)
+  })
 }
-export function uploadRoutes(_services: Services) {
-  return createRouter()
+
+export function uploadRoutes(services: Services) {
+  return createRouter().openapi(serve, async (c) => {
+    const { file, mime } = await services.images.open(c.req.valid('param').filename)
+    return c.body(file.stream(), 200, { 'content-type': mime, 'cache-control': 'public, max-age=31536000, immutable' })
+  })
 }

@@ -33,7 +33,7 @@ export const ErrorSchema = z
   })
   .openapi('Error')
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
+export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
 /** The error responses every authenticated route may give; spread into a route's `responses`. */
 export const errorResponses = {

@@ -1,4 +1,48 @@
-// PLACEHOLDER: replaced by the real service.
+import { randomBytes } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors'
 
+export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+const TYPES = [
+  { ext: 'png', mime: 'image/png', matches: (b: Uint8Array) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { ext: 'jpg', mime: 'image/jpeg', matches: (b: Uint8Array) => startsWith(b, [0xff, 0xd8, 0xff]) },
+  {
+    ext: 'webp',
+    mime: 'image/webp',
+    matches: (b: Uint8Array) => startsWith(b, [0x52, 0x49, 0x46, 0x46]) && startsWith(b.subarray(8), [0x57, 0x45, 0x42, 0x50]),
+  },
+] as const
+
+const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|webp)$/
+
+function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
+  return bytes.length >= prefix.length && prefix.every((value, i) => bytes[i] === value)
+}
+
+/** Stores uploaded images under random names; the type comes from the bytes, never the file name. */
 export class ImageService {
-  constructor(readonly uploadDir: string) {}}
+  constructor(private readonly uploadDir: string) {}
+
+  /** Throws ValidationError for anything but png/jpeg/webp, PayloadTooLargeError above 5 MB. */
+  async save(bytes: Uint8Array): Promise<{ filename: string }> {
+    if (bytes.length > MAX_IMAGE_BYTES) throw new PayloadTooLargeError(`image is larger than ${MAX_IMAGE_BYTES} bytes`)
+    const type = TYPES.find((t) => t.matches(bytes))
+    if (!type) {
+      throw new ValidationError('file is not a png, jpeg or webp image', [{ path: 'file', message: 'must be png, jpeg or webp' }])
+    }
+    const filename = `${randomBytes(16).toString('hex')}.${type.ext}`
+    await mkdir(this.uploadDir, { recursive: true })
+    await Bun.write(path.join(this.uploadDir, filename), bytes)
+    return { filename }
+  }
+
+  /** Throws NotFoundError for names this service could not have written, or files that are gone. */
+  async open(filename: string): Promise<{ file: Blob; mime: string }> {
+    const ext = STORED_NAME.exec(filename)?.[1]
+    const file = ext ? Bun.file(path.join(this.uploadDir, filename)) : undefined
+    if (!file || !(await file.exists())) throw new NotFoundError('image', filename)
+    return { file, mime: TYPES.find((t) => t.ext === ext)!.mime }
+  }
+}
