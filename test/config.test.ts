@@ -1,0 +1,141 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, type DatabaseConfig, loadConfig } from '../src/config'
+import { createPostgresClient } from '../src/db/database'
+
+type PostgresConfig = Extract<DatabaseConfig, { kind: 'postgres' }>
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as ConfigError).message
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`)
+}
+
+describe('loadConfig', () => {
+  test('an empty environment gives the embedded database in ./data and every default', () => {
+    expect(loadConfig({})).toEqual({
+      database: { kind: 'pglite', dataDir: './data/db' },
+      uploadDir: './data/uploads',
+      port: 3000,
+      migrateOnStart: true,
+    })
+  })
+
+  test('GEARBOX_DATA_DIR moves the embedded database and the uploads; an empty DATABASE_URL counts as unset', () => {
+    expect(loadConfig({ GEARBOX_DATA_DIR: '/var/lib/gearbox', DATABASE_URL: '' })).toEqual({
+      database: { kind: 'pglite', dataDir: '/var/lib/gearbox/db' },
+      uploadDir: '/var/lib/gearbox/uploads',
+      port: 3000,
+      migrateOnStart: true,
+    })
+  })
+
+  test('DATABASE_URL selects the server, with the pool defaults', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://gearbox@db:5432/gearbox' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://gearbox@db:5432/gearbox',
+      maxConnections: 10,
+      connectTimeoutSeconds: 10,
+      statementTimeoutMs: 30_000,
+      preparedStatements: true,
+    })
+  })
+
+  test('every variable is read', () => {
+    expect(
+      loadConfig({
+        DATABASE_URL: ' postgresql://u:p@db/gearbox ',
+        DATABASE_MAX_CONNECTIONS: '4',
+        DATABASE_CONNECT_TIMEOUT_S: '3',
+        DATABASE_STATEMENT_TIMEOUT_MS: '0',
+        DATABASE_PREPARED_STATEMENTS: 'false',
+        GEARBOX_DATA_DIR: '/srv/data',
+        GEARBOX_UPLOAD_DIR: '/srv/uploads',
+        PORT: '8080',
+        MIGRATE_ON_START: '0',
+      }),
+    ).toEqual({
+      database: {
+        kind: 'postgres',
+        url: 'postgresql://u:p@db/gearbox',
+        maxConnections: 4,
+        connectTimeoutSeconds: 3,
+        statementTimeoutMs: 0,
+        preparedStatements: false,
+      },
+      uploadDir: '/srv/uploads',
+      port: 8080,
+      migrateOnStart: false,
+    })
+  })
+
+  test('flags accept true/false/1/0', () => {
+    expect(loadConfig({ MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false)
+    expect(loadConfig({ MIGRATE_ON_START: '1' }).migrateOnStart).toBe(true)
+    expect(loadConfig({ MIGRATE_ON_START: 'true' }).migrateOnStart).toBe(true)
+  })
+
+  test.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '0'],
+    ['DATABASE_URL', 'mysql://db/gearbox'],
+    ['DATABASE_MAX_CONNECTIONS', '0'],
+    ['DATABASE_MAX_CONNECTIONS', '2.5'],
+    ['DATABASE_CONNECT_TIMEOUT_S', '-1'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '-5'],
+    ['DATABASE_PREPARED_STATEMENTS', 'no'],
+    ['MIGRATE_ON_START', 'yes'],
+    ['GEARBOX_DATA_DIR', ''],
+  ])('%s=%p is rejected with one line naming the variable', (name, value) => {
+    const message = configError({ [name]: value })
+    expect(message).toStartWith(`Invalid configuration: ${name} `)
+    expect(message).not.toContain('\n')
+  })
+
+  test('a flag explains what it accepts', () => {
+    expect(configError({ DATABASE_PREPARED_STATEMENTS: 'no' })).toBe(
+      'Invalid configuration: DATABASE_PREPARED_STATEMENTS must be true or false',
+    )
+  })
+
+  test('several bad variables are all named in the one line', () => {
+    const message = configError({ PORT: 'x', DATABASE_MAX_CONNECTIONS: 'y' })
+    expect(message).toContain('PORT ')
+    expect(message).toContain('DATABASE_MAX_CONNECTIONS ')
+    expect(message).not.toContain('\n')
+  })
+})
+
+describe('createPostgresClient', () => {
+  // postgres.js connects lazily, so building a client touches no server.
+  function clientOptions(env: Record<string, string>) {
+    const client = createPostgresClient(loadConfig(env).database as PostgresConfig)
+    const options = client.options
+    void client.end()
+    return options
+  }
+
+  test('the pool settings reach postgres.js', () => {
+    const options = clientOptions({
+      DATABASE_URL: 'postgres://gearbox@db.example:6543/gear',
+      DATABASE_MAX_CONNECTIONS: '7',
+      DATABASE_CONNECT_TIMEOUT_S: '4',
+      DATABASE_STATEMENT_TIMEOUT_MS: '1500',
+    })
+    expect(options.host).toEqual(['db.example'])
+    expect(options.port).toEqual([6543])
+    expect(options.database).toBe('gear')
+    expect(options.max).toBe(7)
+    expect(options.connect_timeout).toBe(4)
+    expect(options.connection).toMatchObject({ statement_timeout: 1500, application_name: 'gearbox' })
+    expect(options.prepare).toBe(true)
+  })
+
+  test('DATABASE_PREPARED_STATEMENTS=false turns prepared statements off (PgBouncer in transaction mode)', () => {
+    expect(clientOptions({ DATABASE_URL: 'postgres://db/gear', DATABASE_PREPARED_STATEMENTS: 'false' }).prepare).toBe(false)
+  })
+})
