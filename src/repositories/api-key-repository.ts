@@ -1,8 +1,83 @@
-// PLACEHOLDER: replaced by the real repository.
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/types'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { ApiKeys, DB } from '../db/types'
+import { ConflictError, NotFoundError } from '../errors'
 
-export interface ApiKeyRepository {}
+/** What the owner sees of a key: never the key itself nor its hash. */
+export interface ApiKey {
+  id: number
+  name: string
+  prefix: string
+  createdAt: Date
+  lastUsedAt: Date | null
+}
+
+export interface ApiKeyOwner {
+  id: number
+  userId: number
+  lastUsedAt: Date | null
+}
+
+export interface ApiKeyRepository {
+  /** Throws NotFoundError when the user does not exist. */
+  create(input: { userId: number; name: string; keyHash: string; keyPrefix: string }): Promise<ApiKey>
+  /** The user's keys, oldest first. */
+  listByUser(userId: number): Promise<ApiKey[]>
+  findByHash(keyHash: string): Promise<ApiKeyOwner | undefined>
+  /** Sets last_used_at to now() unless it was set in the last minute (saves a write per request). */
+  touch(id: number): Promise<void>
+  /** Throws NotFoundError when the key does not exist or belongs to someone else. */
+  delete(userId: number, id: number): Promise<void>
+}
+
+type KeyRow = Pick<Selectable<ApiKeys>, 'id' | 'name' | 'key_prefix' | 'created_at' | 'last_used_at'>
+const publicColumns = ['id', 'name', 'key_prefix', 'created_at', 'last_used_at'] as const
+
+const toApiKey = (row: KeyRow): ApiKey => ({
+  id: row.id,
+  name: row.name,
+  prefix: row.key_prefix,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+})
 
 export class KyselyApiKeyRepository implements ApiKeyRepository {
-  constructor(readonly db: Kysely<DB>) {}}
+  constructor(readonly db: Kysely<DB>) {}
+
+  async create(input: { userId: number; name: string; keyHash: string; keyPrefix: string }): Promise<ApiKey> {
+    try {
+      const row = await this.db
+        .insertInto('api_keys')
+        .values({ user_id: input.userId, name: input.name, key_hash: input.keyHash, key_prefix: input.keyPrefix })
+        .returning(publicColumns)
+        .executeTakeFirstOrThrow()
+      return toApiKey(row)
+    } catch (error) {
+      if (error instanceof ConflictError && error.constraint === 'api_keys_user_id_fkey') throw new NotFoundError('user', input.userId)
+      throw error
+    }
+  }
+
+  async listByUser(userId: number): Promise<ApiKey[]> {
+    const rows = await this.db.selectFrom('api_keys').select(publicColumns).where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute()
+    return rows.map(toApiKey)
+  }
+
+  async findByHash(keyHash: string): Promise<ApiKeyOwner | undefined> {
+    const row = await this.db.selectFrom('api_keys').select(['id', 'user_id', 'last_used_at']).where('key_hash', '=', keyHash).executeTakeFirst()
+    return row && { id: row.id, userId: row.user_id, lastUsedAt: row.last_used_at }
+  }
+
+  async touch(id: number): Promise<void> {
+    await this.db
+      .updateTable('api_keys')
+      .set((eb) => ({ last_used_at: eb.fn('now') }))
+      .where('id', '=', id)
+      .where(sql<boolean>`last_used_at is null or last_used_at < now() - interval '1 minute'`)
+      .execute()
+  }
+
+  async delete(userId: number, id: number): Promise<void> {
+    const result = await this.db.deleteFrom('api_keys').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()
+    if (result.numDeletedRows === 0n) throw new NotFoundError('api key', id)
+  }
+}

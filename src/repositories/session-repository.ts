@@ -1,8 +1,53 @@
-// PLACEHOLDER: replaced by the real repository.
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/types'
+import { ConflictError, NotFoundError } from '../errors'
 
-export interface SessionRepository {}
+/** A sign-in. `id` is the SHA-256 (hex) of the cookie token; the token itself is never stored. */
+export interface Session {
+  id: string
+  userId: number
+  expiresAt: Date
+}
+
+export interface SessionRepository {
+  /** Throws NotFoundError when the user does not exist. */
+  create(session: Session): Promise<Session>
+  /** The session with this id, expired or not; callers decide what expiry means. */
+  find(id: string): Promise<Session | undefined>
+  /** Deletes the session if it exists; deleting a missing one is not an error (logout twice). */
+  delete(id: string): Promise<void>
+  /** Removes every expired session; returns how many went. */
+  deleteExpired(): Promise<number>
+}
 
 export class KyselySessionRepository implements SessionRepository {
-  constructor(readonly db: Kysely<DB>) {}}
+  constructor(readonly db: Kysely<DB>) {}
+
+  async create(session: Session): Promise<Session> {
+    try {
+      const row = await this.db
+        .insertInto('sessions')
+        .values({ id: session.id, user_id: session.userId, expires_at: session.expiresAt })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return { id: row.id, userId: row.user_id, expiresAt: row.expires_at }
+    } catch (error) {
+      if (error instanceof ConflictError && error.constraint === 'sessions_user_id_fkey') throw new NotFoundError('user', session.userId)
+      throw error
+    }
+  }
+
+  async find(id: string): Promise<Session | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at }
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id', '=', id).execute()
+  }
+
+  async deleteExpired(): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', sql<Date>`now()`).executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+}

@@ -1,14 +1,73 @@
-// PLACEHOLDER: replaced by the real repository.
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/types'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { DB, Users } from '../db/types'
+import { ConflictError } from '../errors'
+
+export interface User {
+  id: number
+  username: string
+  createdAt: Date
+}
+
+/** A user with the stored password hash; only sign-in needs it, so nothing else reads it. */
+export interface UserCredentials extends User {
+  passwordHash: string
+}
 
 export interface UserRepository {
-  create(input: { username: string; passwordHash: string }): Promise<{ id: number }>
+  /** Throws ConflictError('username is taken', 'users_username_key') when the name exists. */
+  create(input: { username: string; passwordHash: string }): Promise<User>
+  findById(id: number): Promise<User | undefined>
+  findCredentials(username: string): Promise<UserCredentials | undefined>
+  count(): Promise<number>
+  /**
+   * Blocks other inserts into users (and other callers of this method) until the current
+   * transaction ends, so "create only if none exists" is race-free. Call inside a unit of work.
+   */
+  lockForFirstUser(): Promise<void>
 }
+
+const toUser = (row: Pick<Selectable<Users>, 'id' | 'username' | 'created_at'>): User => ({
+  id: row.id,
+  username: row.username,
+  createdAt: row.created_at,
+})
 
 export class KyselyUserRepository implements UserRepository {
   constructor(readonly db: Kysely<DB>) {}
-  create(_input: { username: string; passwordHash: string }): Promise<{ id: number }> {
-    throw new Error('placeholder: not implemented yet')
+
+  async create(input: { username: string; passwordHash: string }): Promise<User> {
+    try {
+      const row = await this.db
+        .insertInto('users')
+        .values({ username: input.username, password_hash: input.passwordHash })
+        .returning(['id', 'username', 'created_at'])
+        .executeTakeFirstOrThrow()
+      return toUser(row)
+    } catch (error) {
+      if (error instanceof ConflictError && error.constraint === 'users_username_key') {
+        throw new ConflictError('username is taken', error.constraint)
+      }
+      throw error
+    }
+  }
+
+  async findById(id: number): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').select(['id', 'username', 'created_at']).where('id', '=', id).executeTakeFirst()
+    return row && toUser(row)
+  }
+
+  async findCredentials(username: string): Promise<UserCredentials | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+    return row && { ...toUser(row), passwordHash: row.password_hash }
+  }
+
+  async count(): Promise<number> {
+    const { count } = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
+    return count
+  }
+
+  async lockForFirstUser(): Promise<void> {
+    // SHARE ROW EXCLUSIVE conflicts with itself and with the ROW EXCLUSIVE lock INSERT takes.
+    await sql`lock table users in share row exclusive mode`.execute(this.db)
   }
 }

@@ -1,10 +1,75 @@
-// PLACEHOLDER: replaced by the real middleware.
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { ForbiddenError, UnauthorizedError } from '../../errors'
 import type { AuthService } from '../../services/auth-service'
 import type { AppEnv } from '../router'
 
-export function requireAuth(_auth: AuthService): MiddlewareHandler<AppEnv> {
-  return async (_c, next) => {
-    await next()
+export const SESSION_COOKIE = 'gearbox_session'
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/**
+ * Lets a request through with a valid `Authorization: Bearer <api key>` or session cookie and
+ * records who it is in `c.get('auth')`; anything else is a 401. Cookie requests also pass the
+ * CSRF checks (a key in a header is never sent by a browser on its own, so key requests skip them).
+ */
+export function requireAuth(auth: AuthService): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const authorization = c.req.header('authorization')
+    if (authorization !== undefined) {
+      const [scheme, key] = authorization.split(' ', 2)
+      const who = scheme?.toLowerCase() === 'bearer' && key ? await auth.authenticateApiKey(key) : undefined
+      if (!who) throw new UnauthorizedError('invalid API key')
+      c.set('auth', { userId: who.userId, via: 'apiKey' })
+      return next()
+    }
+    const token = getCookie(c, SESSION_COOKIE)
+    const who = token ? await auth.authenticateSession(token) : undefined
+    if (!who) throw new UnauthorizedError('not signed in')
+    checkCsrf(c)
+    c.set('auth', { userId: who.userId, via: 'session' })
+    return next()
   }
+}
+
+/** For routes only a signed-in browser may use (key management): a key is not enough. */
+export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get('auth')?.via !== 'session') throw new ForbiddenError('this needs a signed-in session, not an API key')
+  return next()
+}
+
+/** Sign-in routes have no session yet, but a foreign page must not post to them either. */
+export const rejectForeignOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  checkOrigin(c)
+  return next()
+}
+
+function checkCsrf(c: Context<AppEnv>) {
+  if (!UNSAFE_METHODS.has(c.req.method)) return
+  checkOrigin(c)
+  if (!hasBody(c)) return
+  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? ''
+  const isJson = type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)
+  // Image uploads are the one form post; the Origin check above still guards them.
+  const isUpload = c.req.method === 'POST' && c.req.path === '/api/images' && type === 'multipart/form-data'
+  if (!isJson && !isUpload) throw new ForbiddenError('requests with a body must be application/json')
+}
+
+function checkOrigin(c: Context<AppEnv>) {
+  const origin = c.req.header('origin')
+  if (origin === undefined) return
+  const host = c.req.header('host') ?? new URL(c.req.url).host
+  let originHost: string | undefined
+  try {
+    originHost = new URL(origin).host
+  } catch {
+    // "null" (sandboxed frames, some redirects) and garbage are foreign by definition.
+  }
+  if (originHost?.toLowerCase() !== host.toLowerCase()) throw new ForbiddenError('cross-origin request refused')
+}
+
+function hasBody(c: Context<AppEnv>): boolean {
+  const length = c.req.header('content-length')
+  if (length !== undefined) return Number(length) > 0
+  return c.req.raw.body !== null
 }
