@@ -1,0 +1,90 @@
+import { describe, expect, test } from 'bun:test'
+import { MAX_IMAGE_BYTES } from '../../src/services/image-service'
+import { useTestApp } from '../support/app'
+
+const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0))
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16])
+const WEBP = new Uint8Array([...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WEBPVP8 ')])
+
+describe('images', () => {
+  const t = useTestApp()
+
+  function upload(bytes: Uint8Array, name = 'photo.png', headers = t.auth) {
+    const form = new FormData()
+    form.append('file', new File([bytes], name))
+    return t.app.request('/api/images', { method: 'POST', body: form, headers })
+  }
+
+  test.each([
+    ['png', PNG, 'image/png'],
+    ['jpg', JPEG, 'image/jpeg'],
+    ['webp', WEBP, 'image/webp'],
+  ] as const)('a %s is stored under a random name and served back byte for byte', async (ext, bytes, mime) => {
+    // The name claims .gif: the type must come from the bytes.
+    const res = await upload(bytes, 'holiday.gif')
+    expect(res.status).toBe(201)
+    const { filename } = await res.json()
+    expect(filename).toMatch(new RegExp(`^[0-9a-f]{32}\\.${ext}$`))
+    const served = await t.app.request(`/uploads/${filename}`)
+    expect(served.status).toBe(200)
+    expect(served.headers.get('content-type')).toBe(mime)
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes)
+  })
+
+  test('two uploads of the same file get different names', async () => {
+    const a = await (await upload(PNG)).json()
+    const b = await (await upload(PNG)).json()
+    expect(a.filename).not.toBe(b.filename)
+  })
+
+  test('a file that is not an image is a 400 naming the field, whatever its name says', async () => {
+    const res = await upload(new TextEncoder().encode('<svg></svg>'), 'evil.png')
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: 'file is not a png, jpeg or webp image',
+        details: [{ path: 'file', message: 'must be png, jpeg or webp' }],
+      },
+    })
+  })
+
+  test('a missing file field is a 400 naming it', async () => {
+    const form = new FormData()
+    form.append('other', 'x')
+    const res = await t.app.request('/api/images', { method: 'POST', body: form, headers: t.auth })
+    expect(res.status).toBe(400)
+    expect((await res.json()).error.details[0].path).toBe('form.file')
+  })
+
+  test('exactly 5 MB is accepted, one byte more is a 413', async () => {
+    const big = new Uint8Array(MAX_IMAGE_BYTES)
+    big.set(PNG)
+    expect((await upload(big)).status).toBe(201)
+    const tooBig = new Uint8Array(MAX_IMAGE_BYTES + 1)
+    tooBig.set(PNG)
+    const res = await upload(tooBig)
+    expect(res.status).toBe(413)
+    expect((await res.json()).error.code).toBe('payload_too_large')
+  })
+
+  test('a body far over the limit is refused by the body limit with 413', async () => {
+    const res = await upload(new Uint8Array(MAX_IMAGE_BYTES + 200_000))
+    expect(res.status).toBe(413)
+    expect((await res.json()).error.code).toBe('payload_too_large')
+  })
+
+  test('uploading needs credentials', async () => {
+    expect((await upload(PNG, 'a.png', {})).status).toBe(401)
+  })
+
+  test.each(['..%2Fpackage.json', 'nothere.png', '0123456789abcdef0123456789abcdef.png', 'a.svg'])(
+    '/uploads/%s is a 404',
+    async (name) => {
+      const res = await t.app.request(`/uploads/${name}`)
+      expect(res.status).toBe(404)
+      expect((await res.json()).error.code).toBe('not_found')
+    },
+  )
+})
