@@ -1,6 +1,18 @@
 import { z } from '@hono/zod-openapi'
 
-const MAX_INT4 = 2_147_483_647
+/** The largest PostgreSQL integer; ids, cents and quantities must fit in it. */
+export const MAX_INT4 = 2_147_483_647
+
+/** A name as given (not trimmed), 1..max characters, and not only whitespace. */
+export const nameString = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => s.trim().length > 0, 'must not be blank')
+
+/** For PATCH bodies (`.refine(hasSomeField, ...)`): an empty one changes nothing and is likely a mistake. */
+export const hasSomeField = (body: object) => Object.keys(body).length > 0
 
 /** A path id: a positive integer that fits PostgreSQL's integer; anything else is a 400. */
 export const idParam = (name: string) =>
