@@ -1,25 +1,367 @@
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/types'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import type { DB, ThreadCandidates, Threads } from '../db/types'
+import { ConflictError, NotFoundError, ValidationError } from '../errors'
+
+export const THREAD_STATUSES = ['active', 'resolved'] as const
+export type ThreadStatus = (typeof THREAD_STATUSES)[number]
+export const CANDIDATE_STATUSES = ['researching', 'ordered', 'arrived'] as const
+export type CandidateStatus = (typeof CANDIDATE_STATUSES)[number]
+
+export interface Thread {
+  id: number
+  name: string
+  status: ThreadStatus
+  categoryId: number
+  resolvedCandidateId: number | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ThreadSummary extends Thread {
+  candidateCount: number
+}
+
+export interface Candidate {
+  id: number
+  threadId: number
+  name: string
+  weightGrams: number | null
+  priceCents: number | null
+  categoryId: number
+  notes: string | null
+  productUrl: string | null
+  imageFilename: string | null
+  imageSourceUrl: string | null
+  status: CandidateStatus
+  pros: string | null
+  cons: string | null
+  sortOrder: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ThreadWithCandidates extends Thread {
+  candidates: Candidate[]
+}
+
+export interface NewThread {
+  name: string
+  categoryId: number
+}
+
+export type ThreadPatch = Partial<NewThread>
+
+export type CandidateFields = Omit<Candidate, 'id' | 'threadId' | 'createdAt' | 'updatedAt'>
+/** Only `name` is required; `categoryId` defaults to the thread's, `sortOrder` to after the last candidate. */
+export type NewCandidate = Pick<CandidateFields, 'name'> & Partial<CandidateFields>
+export type CandidatePatch = Partial<CandidateFields>
+
+export interface ThreadResolution {
+  status: ThreadStatus
+  resolvedCandidateId: number | null
+}
 
 export interface ThreadRepository {
+  /** Threads newest first, with their candidate counts. */
+  list(filter?: { status?: ThreadStatus }): Promise<ThreadSummary[]>
+  /** The thread with its candidates by sortOrder, then id; undefined if it does not exist. */
+  findById(id: number): Promise<ThreadWithCandidates | undefined>
+  /**
+   * Reads the thread and locks its row until the surrounding unit of work ends, so concurrent
+   * changes to its status wait for each other. Throws NotFoundError.
+   */
+  lockById(id: number): Promise<Thread>
+  /** Throws ValidationError (path categoryId) for an unknown category. */
+  create(input: NewThread): Promise<Thread>
+  /** Throws NotFoundError, or ValidationError (path categoryId) for an unknown category. */
+  update(id: number, patch: ThreadPatch): Promise<Thread>
+  /** Sets status and resolved candidate. Throws NotFoundError. */
+  setResolution(id: number, resolution: ThreadResolution): Promise<Thread>
+  /** Deletes the thread and (by cascade) its candidates. Throws NotFoundError. */
+  delete(id: number): Promise<void>
   /** Moves every thread and every candidate of `fromCategoryId` to `toCategoryId`. Throws ConflictError if `toCategoryId` does not exist. */
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void>
+
+  /** The candidate if it belongs to the thread, else undefined. */
+  findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined>
+  /** Throws NotFoundError (thread), or ValidationError (path categoryId) for an unknown category. */
+  addCandidate(threadId: number, input: NewCandidate): Promise<Candidate>
+  /** Throws NotFoundError if the candidate is not one of the thread's, ValidationError for an unknown category. */
+  updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate>
+  /** Throws NotFoundError if the candidate is not one of the thread's. */
+  deleteCandidate(threadId: number, candidateId: number): Promise<void>
+  /**
+   * Gives the candidates sortOrder 1..n in the order of `candidateIds`, in one statement.
+   * Throws NotFoundError (thread), or ValidationError (path candidateIds) unless the list is
+   * exactly the thread's candidates, each once; then nothing changes.
+   */
+  reorderCandidates(threadId: number, candidateIds: number[]): Promise<void>
+}
+
+type ThreadRow = Selectable<Threads>
+// Rows nested with jsonArrayFrom carry their timestamps as JSON strings.
+type CandidateRow = Omit<Selectable<ThreadCandidates>, 'created_at' | 'updated_at'> & {
+  created_at: Date | string
+  updated_at: Date | string
+}
+
+function toThread(row: ThreadRow): Thread {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as ThreadStatus,
+    categoryId: row.category_id,
+    resolvedCandidateId: row.resolved_candidate_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+function toCandidate(row: CandidateRow): Candidate {
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    name: row.name,
+    weightGrams: row.weight_grams,
+    priceCents: row.price_cents,
+    categoryId: row.category_id,
+    notes: row.notes,
+    productUrl: row.product_url,
+    imageFilename: row.image_filename,
+    imageSourceUrl: row.image_source_url,
+    status: row.status as CandidateStatus,
+    pros: row.pros,
+    cons: row.cons,
+    sortOrder: row.sort_order,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+function candidateColumns(input: CandidatePatch) {
+  return {
+    name: input.name,
+    weight_grams: input.weightGrams,
+    price_cents: input.priceCents,
+    category_id: input.categoryId,
+    notes: input.notes,
+    product_url: input.productUrl,
+    image_filename: input.imageFilename,
+    image_source_url: input.imageSourceUrl,
+    status: input.status,
+    pros: input.pros,
+    cons: input.cons,
+    sort_order: input.sortOrder,
+  }
+}
+
+/** An unknown category is bad input (400), not a conflict. */
+function unknownCategoryAsValidation(constraint: string) {
+  return (error: unknown): never => {
+    if (error instanceof ConflictError && error.constraint === constraint) {
+      throw new ValidationError('category does not exist', [{ path: 'categoryId', message: 'category does not exist' }])
+    }
+    throw error
+  }
 }
 
 export class KyselyThreadRepository implements ThreadRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
+  async list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
+    let query = this.db
+      .selectFrom('threads as t')
+      .selectAll('t')
+      .select((eb) =>
+        eb
+          .selectFrom('thread_candidates as c')
+          .whereRef('c.thread_id', '=', 't.id')
+          .select(eb.fn.countAll<number>().as('n'))
+          .as('candidate_count'),
+      )
+      .orderBy('t.created_at', 'desc')
+      .orderBy('t.id', 'desc')
+    if (filter.status) query = query.where('t.status', '=', filter.status)
+    const rows = await query.execute()
+    return rows.map((row) => ({ ...toThread(row), candidateCount: Number(row.candidate_count ?? 0) }))
+  }
+
+  async findById(id: number): Promise<ThreadWithCandidates | undefined> {
+    const row = await this.db
+      .selectFrom('threads as t')
+      .selectAll('t')
+      .select((eb) =>
+        jsonArrayFrom(
+          eb
+            .selectFrom('thread_candidates as c')
+            .selectAll('c')
+            .whereRef('c.thread_id', '=', 't.id')
+            .orderBy('c.sort_order')
+            .orderBy('c.id'),
+        ).as('candidates'),
+      )
+      .where('t.id', '=', id)
+      .executeTakeFirst()
+    return row && { ...toThread(row), candidates: row.candidates.map(toCandidate) }
+  }
+
+  async lockById(id: number): Promise<Thread> {
+    const row = await this.db.selectFrom('threads').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+    if (!row) throw new NotFoundError('thread', id)
+    return toThread(row)
+  }
+
+  async create(input: NewThread): Promise<Thread> {
+    const row = await this.db
+      .insertInto('threads')
+      .values({ name: input.name, category_id: input.categoryId })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch(unknownCategoryAsValidation('threads_category_id_fkey'))
+    return toThread(row)
+  }
+
+  async update(id: number, patch: ThreadPatch): Promise<Thread> {
+    const row = await this.db
+      .updateTable('threads')
+      .set({ name: patch.name, category_id: patch.categoryId, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+      .catch(unknownCategoryAsValidation('threads_category_id_fkey'))
+    if (!row) throw new NotFoundError('thread', id)
+    return toThread(row)
+  }
+
+  async setResolution(id: number, resolution: ThreadResolution): Promise<Thread> {
+    const row = await this.db
+      .updateTable('threads')
+      .set({ status: resolution.status, resolved_candidate_id: resolution.resolvedCandidateId, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+    if (!row) throw new NotFoundError('thread', id)
+    return toThread(row)
+  }
+
+  async delete(id: number): Promise<void> {
+    const { numDeletedRows } = await this.db.deleteFrom('threads').where('id', '=', id).executeTakeFirst()
+    if (numDeletedRows === 0n) throw new NotFoundError('thread', id)
+  }
+
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void> {
     // Two statements; callers run this inside their unit of work so both move together.
     await this.db
       .updateTable('threads')
-      .set({ category_id: toCategoryId, updated_at: new Date() })
+      .set({ category_id: toCategoryId, updated_at: sql`now()` })
       .where('category_id', '=', fromCategoryId)
       .execute()
     await this.db
       .updateTable('thread_candidates')
-      .set({ category_id: toCategoryId, updated_at: new Date() })
+      .set({ category_id: toCategoryId, updated_at: sql`now()` })
       .where('category_id', '=', fromCategoryId)
       .execute()
+  }
+
+  async findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined> {
+    const row = await this.db
+      .selectFrom('thread_candidates')
+      .selectAll()
+      .where('id', '=', candidateId)
+      .where('thread_id', '=', threadId)
+      .executeTakeFirst()
+    return row && toCandidate(row)
+  }
+
+  async addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
+    const thread = await this.db.selectFrom('threads').select('category_id').where('id', '=', threadId).executeTakeFirst()
+    if (!thread) throw new NotFoundError('thread', threadId)
+    const row = await this.db
+      .insertInto('thread_candidates')
+      .values((eb) => ({
+        ...candidateColumns(input),
+        name: input.name,
+        thread_id: threadId,
+        category_id: input.categoryId ?? thread.category_id,
+        sort_order:
+          input.sortOrder ??
+          eb
+            .selectFrom('thread_candidates')
+            .select(sql<number>`coalesce(max(sort_order), 0) + 1`.as('next'))
+            .where('thread_id', '=', threadId),
+      }))
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch((error: unknown) => {
+        // The thread was deleted between the two statements.
+        if (error instanceof ConflictError && error.constraint === 'thread_candidates_thread_id_fkey') {
+          throw new NotFoundError('thread', threadId)
+        }
+        return unknownCategoryAsValidation('thread_candidates_category_id_fkey')(error)
+      })
+    return toCandidate(row)
+  }
+
+  async updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
+    const row = await this.db
+      .updateTable('thread_candidates')
+      .set({ ...candidateColumns(patch), updated_at: sql`now()` })
+      .where('id', '=', candidateId)
+      .where('thread_id', '=', threadId)
+      .returningAll()
+      .executeTakeFirst()
+      .catch(unknownCategoryAsValidation('thread_candidates_category_id_fkey'))
+    if (!row) throw new NotFoundError('candidate', candidateId)
+    return toCandidate(row)
+  }
+
+  async deleteCandidate(threadId: number, candidateId: number): Promise<void> {
+    const { numDeletedRows } = await this.db
+      .deleteFrom('thread_candidates')
+      .where('id', '=', candidateId)
+      .where('thread_id', '=', threadId)
+      .executeTakeFirst()
+    if (numDeletedRows === 0n) throw new NotFoundError('candidate', candidateId)
+  }
+
+  async reorderCandidates(threadId: number, candidateIds: number[]): Promise<void> {
+    const n = candidateIds.length
+    const countOf = (ids?: number[]) =>
+      this.db
+        .selectFrom('thread_candidates')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('thread_id', '=', threadId)
+        .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
+    if (n === 0) {
+      if (!(await this.exists(threadId))) throw new NotFoundError('thread', threadId)
+      if ((await countOf().executeTakeFirstOrThrow()).n === 0) return
+    } else {
+      // The guard makes it all or nothing: every listed id is one of the thread's candidates
+      // (so duplicates fall short of n) and the thread has no others.
+      const result = await this.db
+        .updateTable('thread_candidates')
+        .set({
+          sort_order: sql<number>`case id ${sql.join(
+            candidateIds.map((id, i) => sql`when ${id} then ${sql.lit(i + 1)}`),
+            sql` `,
+          )} end`,
+          updated_at: sql`now()`,
+        })
+        .where('thread_id', '=', threadId)
+        .where('id', 'in', candidateIds)
+        .where(countOf(candidateIds), '=', n)
+        .where(countOf(), '=', n)
+        .executeTakeFirst()
+      if (Number(result.numUpdatedRows) === n) return
+      if (!(await this.exists(threadId))) throw new NotFoundError('thread', threadId)
+    }
+    throw new ValidationError('candidateIds must list each of the thread’s candidates exactly once', [
+      { path: 'candidateIds', message: 'must list each of the thread’s candidates exactly once' },
+    ])
+  }
+
+  private async exists(id: number): Promise<boolean> {
+    return (await this.db.selectFrom('threads').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
   }
 }
