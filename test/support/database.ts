@@ -40,7 +40,7 @@ async function migratedSnapshot(): Promise<Blob> {
   return snapshot
 }
 
-/** A unique, migrated database on the real server; `drop()` removes it. */
+/** A unique, empty database on the real server; `drop()` removes it. */
 export async function createServerDatabase(adminUrl = requireServerUrl()): Promise<{ url: string; db: Kysely<DB>; drop(): Promise<void> }> {
   const name = `gearbox_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
@@ -69,6 +69,16 @@ export async function createServerDatabase(adminUrl = requireServerUrl()): Promi
 export function requireServerUrl(): string {
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set')
   return serverUrl
+}
+
+/** A new, empty (unmigrated) database on the configured backend, for tests of the schema itself. */
+export async function openEmptyDatabase(): Promise<{ db: Kysely<DB>; close(): Promise<void> }> {
+  if (backend === 'postgres') {
+    const server = await createServerDatabase()
+    return { db: server.db, close: server.drop }
+  }
+  const db = createPGliteDatabase(new PGlite(pgliteOptions))
+  return { db, close: () => db.destroy() }
 }
 
 /** A migrated database on the configured backend, with a fast reset between tests. */
