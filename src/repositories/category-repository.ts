@@ -1,8 +1,114 @@
-// PLACEHOLDER: replaced by the real repository.
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
+import { ConflictError, NotFoundError } from '../errors'
 
-export interface CategoryRepository {}
+/** The category that deleted categories hand their items, threads and candidates to. */
+export const UNCATEGORIZED_ID = 1
+
+export interface Category {
+  id: number
+  name: string
+  icon: string
+  createdAt: Date
+}
+
+export interface CategorySummary extends Category {
+  itemCount: number
+  /** Sum of weight x quantity; unknown weights count as 0. */
+  totalWeightGrams: number
+  /** Sum of price x quantity; unknown prices count as 0. */
+  totalPriceCents: number
+}
+
+export type NewCategory = { name: string; icon?: string }
+export type CategoryPatch = Partial<Pick<Category, 'name' | 'icon'>>
+
+export interface CategoryRepository {
+  /** Every category with its item totals, ordered by name (case-insensitive), then id. */
+  list(): Promise<CategorySummary[]>
+  /** Returns undefined when there is no such category. */
+  findById(id: number): Promise<Category | undefined>
+  /** Throws ConflictError (`categories_name_key`) when the name is taken. */
+  create(input: NewCategory): Promise<Category>
+  /** Throws NotFoundError, or ConflictError (`categories_name_key`) when the name is taken. */
+  update(id: number, patch: CategoryPatch): Promise<Category>
+  /** Throws NotFoundError, or ConflictError while items, threads or candidates still refer to it. */
+  delete(id: number): Promise<void>
+}
 
 export class KyselyCategoryRepository implements CategoryRepository {
-  constructor(readonly db: Kysely<DB>) {}}
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async list(): Promise<CategorySummary[]> {
+    const rows = await this.db
+      .selectFrom('categories')
+      .leftJoin('items', 'items.category_id', 'categories.id')
+      .selectAll('categories')
+      .select((eb) => [
+        eb.fn.count<number>('items.id').as('item_count'),
+        sql<number>`coalesce(sum(coalesce(items.weight_grams, 0) * items.quantity), 0)`.as('total_weight_grams'),
+        // int4 x int4 can overflow int4, and sum(int8) is numeric (a string): compute in int8, return float8.
+        sql<number>`coalesce(sum(coalesce(items.price_cents, 0)::int8 * items.quantity), 0)::float8`.as('total_price_cents'),
+      ])
+      .groupBy('categories.id')
+      .orderBy((eb) => eb.fn('lower', ['categories.name']))
+      .orderBy('categories.name')
+      .orderBy('categories.id')
+      .execute()
+    return rows.map((row) => ({
+      ...toCategory(row),
+      itemCount: row.item_count,
+      totalWeightGrams: row.total_weight_grams,
+      totalPriceCents: row.total_price_cents,
+    }))
+  }
+
+  async findById(id: number): Promise<Category | undefined> {
+    const row = await this.db.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && toCategory(row)
+  }
+
+  async create(input: NewCategory): Promise<Category> {
+    const row = await this.db
+      .insertInto('categories')
+      .values({ name: input.name, icon: input.icon })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch(duplicateNameMessage)
+    return toCategory(row)
+  }
+
+  async update(id: number, patch: CategoryPatch): Promise<Category> {
+    if (patch.name === undefined && patch.icon === undefined) {
+      const category = await this.findById(id)
+      if (!category) throw new NotFoundError('category', id)
+      return category
+    }
+    const row = await this.db
+      .updateTable('categories')
+      .set({ name: patch.name, icon: patch.icon })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+      .catch(duplicateNameMessage)
+    if (!row) throw new NotFoundError('category', id)
+    return toCategory(row)
+  }
+
+  async delete(id: number): Promise<void> {
+    const result = await this.db.deleteFrom('categories').where('id', '=', id).executeTakeFirst()
+    if (result.numDeletedRows === 0n) throw new NotFoundError('category', id)
+  }
+}
+
+function duplicateNameMessage(error: unknown): never {
+  if (error instanceof ConflictError && error.constraint === 'categories_name_key') {
+    throw new ConflictError('a category with this name already exists', error.constraint)
+  }
+  throw error
+}
+
+function toCategory(row: CategoryRow): Category {
+  return { id: row.id, name: row.name, icon: row.icon, createdAt: row.created_at }
+}

@@ -141,19 +141,19 @@ function unknownCategoryAsValidation(error: unknown): never {
   throw error
 }
 
-// Only the keys present in the input reach SQL, so a PATCH leaves the other columns alone.
+// Kysely leaves out undefined values, so a PATCH touches only the columns it names.
 function toRow(input: ItemPatch): Updateable<Items> {
-  const row: Updateable<Items> = {}
-  if (input.name !== undefined) row.name = input.name
-  if (input.categoryId !== undefined) row.category_id = input.categoryId
-  if (input.weightGrams !== undefined) row.weight_grams = input.weightGrams
-  if (input.priceCents !== undefined) row.price_cents = input.priceCents
-  if (input.notes !== undefined) row.notes = input.notes
-  if (input.productUrl !== undefined) row.product_url = input.productUrl
-  if (input.imageFilename !== undefined) row.image_filename = input.imageFilename
-  if (input.imageSourceUrl !== undefined) row.image_source_url = input.imageSourceUrl
-  if (input.quantity !== undefined) row.quantity = input.quantity
-  return row
+  return {
+    name: input.name,
+    category_id: input.categoryId,
+    weight_grams: input.weightGrams,
+    price_cents: input.priceCents,
+    notes: input.notes,
+    product_url: input.productUrl,
+    image_filename: input.imageFilename,
+    image_source_url: input.imageSourceUrl,
+    quantity: input.quantity,
+  }
 }
 
 export function toItem(row: ItemRow): Item {

@@ -1,7 +1,53 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute, z } from '@hono/zod-openapi'
+import { CategorySchema, CategorySummarySchema, CreateCategoryBody, UpdateCategoryBody } from '../schemas/category'
+import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { createRouter } from './router'
 
-export function categoryRoutes(_services: Services) {
+const tags = ['categories']
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'Categories with item count and totals (weight and price x quantity), by name',
+  responses: { 200: jsonResponse(z.array(CategorySummarySchema), 'Categories'), ...errorResponses },
+})
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Create a category; a taken name is a 409',
+  request: { body: jsonBody(CreateCategoryBody) },
+  responses: { 201: jsonResponse(CategorySchema, 'Created'), ...errorResponses },
+})
+
+const update = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  tags,
+  summary: 'Rename a category or change its icon',
+  request: { params: IdParams, body: jsonBody(UpdateCategoryBody) },
+  responses: { 200: jsonResponse(CategorySchema, 'Updated'), ...errorResponses },
+})
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags,
+  summary: 'Delete a category; its items, threads and candidates move to Uncategorized (id 1), which cannot be deleted',
+  request: { params: IdParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+})
+
+export function categoryRoutes(services: Services) {
   return createRouter()
+    .openapi(list, async (c) => c.json(await services.categories.list(), 200))
+    .openapi(create, async (c) => c.json(await services.categories.create(c.req.valid('json')), 201))
+    .openapi(update, async (c) => c.json(await services.categories.update(c.req.valid('param').id, c.req.valid('json')), 200))
+    .openapi(remove, async (c) => {
+      await services.categories.delete(c.req.valid('param').id)
+      return c.body(null, 204)
+    })
 }

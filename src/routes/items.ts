@@ -1,7 +1,64 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import { CreateItemBody, ItemListQuery, ItemSchema, UpdateItemBody } from '../schemas/item'
 import type { Services } from '../services'
 import { createRouter } from './router'
 
-export function itemRoutes(_services: Services) {
+const tags = ['items']
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'Items with their category name, by name; filter by category and search name and notes',
+  request: { query: ItemListQuery },
+  responses: { 200: jsonResponse(z.array(ItemSchema), 'Items'), ...errorResponses },
+})
+
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  summary: 'One item',
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(ItemSchema, 'The item'), ...errorResponses },
+})
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Create an item; an unknown categoryId is a 400',
+  request: { body: jsonBody(CreateItemBody) },
+  responses: { 201: jsonResponse(ItemSchema, 'Created'), ...errorResponses },
+})
+
+const update = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  tags,
+  summary: 'Change some fields of an item',
+  request: { params: IdParams, body: jsonBody(UpdateItemBody) },
+  responses: { 200: jsonResponse(ItemSchema, 'Updated'), ...errorResponses },
+})
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags,
+  summary: 'Delete an item; it leaves every setup too',
+  request: { params: IdParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+})
+
+export function itemRoutes(services: Services) {
   return createRouter()
+    .openapi(list, async (c) => c.json(await services.items.list(c.req.valid('query')), 200))
+    .openapi(get, async (c) => c.json(await services.items.get(c.req.valid('param').id), 200))
+    .openapi(create, async (c) => c.json(await services.items.create(c.req.valid('json')), 201))
+    .openapi(update, async (c) => c.json(await services.items.update(c.req.valid('param').id, c.req.valid('json')), 200))
+    .openapi(remove, async (c) => {
+      await services.items.delete(c.req.valid('param').id)
+      return c.body(null, 204)
+    })
 }
