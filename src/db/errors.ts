@@ -35,6 +35,9 @@ export function translateDbError(error: unknown): unknown {
       return new ValidationError('invalid value for its type', [])
     case '22003':
       return new ValidationError('number out of range', [])
+    case '22021':
+      // PostgreSQL text cannot hold a NUL character ("\u0000" in JSON).
+      return new ValidationError('text must not contain NUL characters', [])
   }
   if (e.code && CONNECTION_FAILURES.has(e.code)) return new UnavailableError('database unavailable', { cause: error })
   return error
