@@ -1,13 +1,13 @@
 import { defineConfig, getKnexTimestampPrefix } from 'kysely-ctl'
-import { ConfigError, loadConfig } from './src/config'
+import { loadConfig } from './src/config'
 import { createDatabase } from './src/db/database'
 
 function database() {
   try {
     return createDatabase(loadConfig().database)
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    console.error(error.message)
+    // A bad variable or a database in use: one line, no stack trace.
+    console.error(error instanceof Error ? error.message : String(error))
     process.exit(1)
   }
 }

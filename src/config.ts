@@ -6,7 +6,8 @@ const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1')
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+const integer = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number')
+const positiveInt = (fallback: number) => integer().positive('must be at least 1').default(fallback)
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -17,11 +18,11 @@ const envSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   DATABASE_MAX_CONNECTIONS: positiveInt(10),
   DATABASE_CONNECT_TIMEOUT_S: positiveInt(10),
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(30_000),
   DATABASE_PREPARED_STATEMENTS: flag(true),
   GEARBOX_DATA_DIR: z.string().min(1).default('./data'),
   GEARBOX_UPLOAD_DIR: z.string().min(1).optional(),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PORT: integer().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').default(3000),
   MIGRATE_ON_START: flag(true),
 })
 

@@ -1,29 +1,30 @@
 import { createApp } from './app'
-import { ConfigError, loadConfig } from './config'
+import { loadConfig } from './config'
 import { createDatabase } from './db/database'
 import { migrateToLatest } from './db/migrator'
 import { createServices } from './services'
 
-function fail(message: string): never {
-  console.error(`gearbox: ${message}`)
+function fail(text: string): never {
+  console.error(`gearbox: ${text}`)
   process.exit(1)
 }
 
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
 let config: ReturnType<typeof loadConfig>
+let db: ReturnType<typeof createDatabase>
 try {
   config = loadConfig()
+  db = createDatabase(config.database)
 } catch (error) {
-  if (error instanceof ConfigError) fail(error.message)
-  throw error
+  fail(message(error))
 }
-
-const db = createDatabase(config.database)
 const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`
 if (config.migrateOnStart) {
   try {
     await migrateToLatest(db)
   } catch (error) {
-    fail(`could not migrate ${where}: ${error instanceof Error ? error.message : String(error)}`)
+    fail(`could not migrate ${where}: ${message(error)}`)
   }
 }
 

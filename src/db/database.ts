@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
@@ -17,6 +17,7 @@ const INT8_OID = 20
 export function createDatabase(config: DatabaseConfig): Kysely<DB> {
   if (config.kind === 'pglite') {
     mkdirSync(config.dataDir, { recursive: true })
+    lockDataDir(config.dataDir)
     return createPGliteDatabase(new PGlite(config.dataDir, pgliteOptions))
   }
   return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: createPostgresClient(config) })) })
@@ -40,4 +41,33 @@ export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'po
     },
     onnotice: () => {},
   })
+}
+
+/**
+ * PGlite has no locking between processes: a server and a migrate command opening one data
+ * directory at once would corrupt it. The lock file holds the owner's pid; a stale one
+ * (its process is gone) is taken over.
+ */
+function lockDataDir(dataDir: string): void {
+  const lockFile = `${dataDir}.lock`
+  try {
+    writeFileSync(lockFile, String(process.pid), { flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const owner = Number(readFileSync(lockFile, 'utf8'))
+    if (owner && owner !== process.pid && isRunning(owner)) {
+      throw new Error(`the embedded database ${dataDir} is in use by process ${owner}; stop it first, or set DATABASE_URL`)
+    }
+    writeFileSync(lockFile, String(process.pid))
+  }
+  process.once('exit', () => rmSync(lockFile, { force: true }))
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
