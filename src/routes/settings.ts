@@ -1,7 +1,30 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute } from '@hono/zod-openapi'
+import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
+import { PutSettingBody, SettingParams, SettingSchema, SettingsSchema } from '../schemas/setting'
 import type { Services } from '../services'
 import { createRouter } from './router'
 
-export function settingRoutes(_services: Services) {
+const tags = ['settings']
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'Every stored setting as one key -> value object',
+  responses: { 200: jsonResponse(SettingsSchema, 'Settings'), ...errorResponses },
+})
+
+const put = createRoute({
+  method: 'put',
+  path: '/{key}',
+  tags,
+  summary: 'Create or overwrite one setting; known keys have their values checked',
+  request: { params: SettingParams, body: jsonBody(PutSettingBody) },
+  responses: { 200: jsonResponse(SettingSchema, 'The stored setting: {key, value}'), ...errorResponses },
+})
+
+export function settingRoutes(services: Services) {
   return createRouter()
+    .openapi(list, async (c) => c.json(await services.settings.all(), 200))
+    .openapi(put, async (c) => c.json(await services.settings.set(c.req.valid('param').key, c.req.valid('json').value), 200))
 }

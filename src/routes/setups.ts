@@ -1,7 +1,94 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import {
+  ClassifySetupItemBody,
+  CreateSetupBody,
+  ReplaceSetupItemsBody,
+  SetupItemParams,
+  SetupSchema,
+  SetupSummarySchema,
+  UpdateSetupBody,
+} from '../schemas/setup'
 import type { Services } from '../services'
 import { createRouter } from './router'
 
-export function setupRoutes(_services: Services) {
+const tags = ['setups']
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'Setups with item count and totals, by name',
+  responses: { 200: jsonResponse(z.array(SetupSummarySchema), 'Setups'), ...errorResponses },
+})
+
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  summary: 'One setup with its items, totals by classification and totals by category',
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(SetupSchema, 'The setup'), ...errorResponses },
+})
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Create an empty setup',
+  request: { body: jsonBody(CreateSetupBody) },
+  responses: { 201: jsonResponse(SetupSchema, 'Created'), ...errorResponses },
+})
+
+const update = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  tags,
+  summary: 'Rename a setup',
+  request: { params: IdParams, body: jsonBody(UpdateSetupBody) },
+  responses: { 200: jsonResponse(SetupSchema, 'Updated'), ...errorResponses },
+})
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags,
+  summary: 'Delete a setup; its items stay in the inventory',
+  request: { params: IdParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+})
+
+const replaceItems = createRoute({
+  method: 'put',
+  path: '/{id}/items',
+  tags,
+  summary: 'Replace the whole item list in one transaction; an unknown or repeated itemId is a 400 and changes nothing',
+  request: { params: IdParams, body: jsonBody(ReplaceSetupItemsBody) },
+  responses: { 200: jsonResponse(SetupSchema, 'The setup with its new list'), ...errorResponses },
+})
+
+const classifyItem = createRoute({
+  method: 'patch',
+  path: '/{id}/items/{itemId}',
+  tags,
+  summary: 'Change how an item in the setup is carried; 404 when the item is not in the setup',
+  request: { params: SetupItemParams, body: jsonBody(ClassifySetupItemBody) },
+  responses: { 200: jsonResponse(SetupSchema, 'The whole setup, totals included'), ...errorResponses },
+})
+
+export function setupRoutes(services: Services) {
   return createRouter()
+    .openapi(list, async (c) => c.json(await services.setups.list(), 200))
+    .openapi(get, async (c) => c.json(await services.setups.get(c.req.valid('param').id), 200))
+    .openapi(create, async (c) => c.json(await services.setups.create(c.req.valid('json')), 201))
+    .openapi(update, async (c) => c.json(await services.setups.rename(c.req.valid('param').id, c.req.valid('json').name), 200))
+    .openapi(remove, async (c) => {
+      await services.setups.delete(c.req.valid('param').id)
+      return c.body(null, 204)
+    })
+    .openapi(replaceItems, async (c) => c.json(await services.setups.replaceItems(c.req.valid('param').id, c.req.valid('json').items), 200))
+    .openapi(classifyItem, async (c) => {
+      const { id, itemId } = c.req.valid('param')
+      return c.json(await services.setups.classifyItem(id, itemId, c.req.valid('json').classification), 200)
+    })
 }

@@ -1,5 +1,40 @@
-// PLACEHOLDER: replaced by the real service.
-import type { Repositories, UnitOfWork } from '../repositories'
+import { type FieldProblem, ValidationError } from '../errors'
+import type { Repositories } from '../repositories'
+import type { Setting } from '../repositories/setting-repository'
+
+/** Any key may be stored; these rules keep keys printable and values small. */
+export const SETTING_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/
+export const MAX_SETTING_VALUE_LENGTH = 1000
+export const WEIGHT_UNITS = ['g', 'oz', 'lb', 'kg'] as const
+
+const currencies = new Set(Intl.supportedValuesOf('currency'))
+
+/** Known keys and the values they accept; other keys take any string within the limits. */
+const knownKeys = new Map<string, (value: string) => string | undefined>([
+  ['weightUnit', (v) => ((WEIGHT_UNITS as readonly string[]).includes(v) ? undefined : `must be one of ${WEIGHT_UNITS.join(', ')}`)],
+  ['currency', (v) => (currencies.has(v) ? undefined : 'must be an ISO 4217 currency code such as EUR or USD')],
+])
 
 export class SettingService {
-  constructor(readonly repos: Repositories) {}}
+  constructor(private readonly repos: Repositories) {}
+
+  /** Every stored setting; keys that were never set are absent. */
+  all(): Promise<Record<string, string>> {
+    return this.repos.settings.all()
+  }
+
+  /** Stores the value after checking the key, and the value for known keys; ValidationError otherwise. */
+  async set(key: string, value: string): Promise<Setting> {
+    const problems: FieldProblem[] = []
+    if (!SETTING_KEY_PATTERN.test(key)) {
+      problems.push({ path: 'key', message: 'must start with a letter and hold at most 64 letters, digits, _ . or -' })
+    } else if (value.length > MAX_SETTING_VALUE_LENGTH) {
+      problems.push({ path: 'value', message: `must be at most ${MAX_SETTING_VALUE_LENGTH} characters` })
+    } else {
+      const problem = knownKeys.get(key)?.(value)
+      if (problem) problems.push({ path: 'value', message: `${key} ${problem}` })
+    }
+    if (problems.length > 0) throw new ValidationError('invalid setting', problems)
+    return this.repos.settings.set(key, value)
+  }
+}
