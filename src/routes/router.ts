@@ -16,7 +16,12 @@ export interface AppEnv {
 export function validationErrorFrom(error: ZodError, target: string): ValidationError {
   return new ValidationError(
     `invalid ${target}`,
-    error.issues.map((i) => ({ path: [target, ...i.path].join('.'), message: i.message })),
+    error.issues.flatMap((i) =>
+      // An unknown key is reported on its object; name each key so the client sees which field is wrong.
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => ({ path: [target, ...i.path, key].join('.'), message: 'unknown field' }))
+        : [{ path: [target, ...i.path].join('.'), message: i.message }],
+    ),
   )
 }
 

@@ -7,7 +7,7 @@ export const MAX_INT4 = 2_147_483_647
 export const nameString = (max: number) =>
   z
     .string()
-    .min(1)
+    .min(1, { abort: true })
     .max(max)
     .refine((s) => s.trim().length > 0, 'must not be blank')
 
