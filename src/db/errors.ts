@@ -3,10 +3,10 @@ import { ConflictError, UnavailableError, ValidationError } from '../errors'
 
 interface PgError {
   code?: string
-  constraint?: string
-  constraint_name?: string
-  column?: string
-  column_name?: string
+  constraint?: unknown
+  constraint_name?: unknown
+  column?: unknown
+  column_name?: unknown
 }
 
 const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300'])
@@ -18,8 +18,10 @@ const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 
 export function translateDbError(error: unknown): unknown {
   if (typeof error !== 'object' || error === null) return error
   const e = error as PgError
-  const constraint = e.constraint ?? e.constraint_name
-  const column = e.column ?? e.column_name
+  // postgres.js names the fields *_name; PGlite uses the short names. Only strings count:
+  // Bun puts a numeric source `column` on every Error object.
+  const constraint = [e.constraint_name, e.constraint].find((v): v is string => typeof v === 'string')
+  const column = [e.column_name, e.column].find((v): v is string => typeof v === 'string')
   switch (e.code) {
     case '23505':
       return new ConflictError(`already exists (${constraint ?? 'unique constraint'})`, constraint)

@@ -122,18 +122,22 @@ async function resetter(db: Kysely<DB>): Promise<() => Promise<void>> {
     })
 }
 
+// bunfig's [test] timeout does not reach hooks (they keep bun's 5 s), and the first
+// migrated PGlite of a process can take longer than that on a busy machine.
+export const HOOK_TIMEOUT_MS = 60_000
+
 /** Registers the hooks of a suite on a fresh database per test; read `.db` inside tests. */
 export function useTestDatabase(): { readonly db: Kysely<DB> } {
   let testDb: TestDatabase | undefined
   beforeAll(async () => {
     testDb = await openTestDatabase()
-  })
+  }, HOOK_TIMEOUT_MS)
   beforeEach(async () => {
     await testDb!.reset()
-  })
+  }, HOOK_TIMEOUT_MS)
   afterAll(async () => {
     await testDb?.close()
-  })
+  }, HOOK_TIMEOUT_MS)
   return {
     get db() {
       if (!testDb) throw new Error('useTestDatabase: the database is opened in beforeAll')
