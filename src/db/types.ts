@@ -55,6 +55,12 @@ export interface Items {
   weight_grams: number | null;
 }
 
+export interface LoginAttempts {
+  attempts: number;
+  username: string;
+  window_started_at: Generated<Timestamp>;
+}
+
 export interface OauthClients {
   client_id: string;
   client_name: string | null;
@@ -155,6 +161,7 @@ export interface DB {
   api_keys: ApiKeys;
   categories: Categories;
   items: Items;
+  login_attempts: LoginAttempts;
   oauth_clients: OauthClients;
   oauth_codes: OauthCodes;
   oauth_tokens: OauthTokens;

@@ -1,8 +1,197 @@
-// PLACEHOLDER: replaced by the real repository.
-import type { Kysely } from 'kysely'
-import type { DB } from '../db/types'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { DB, OauthClients, OauthCodes, OauthTokens } from '../db/types'
+import { ConflictError, NotFoundError } from '../errors'
 
-export interface OAuthRepository {}
+export interface OAuthClient {
+  id: number
+  clientId: string
+  clientName: string | null
+  redirectUris: string[]
+  createdAt: Date
+}
+
+/** An authorization code (PKCE); `codeHash` is the SHA-256 of the code, never the code. */
+export interface OAuthCode {
+  id: number
+  codeHash: string
+  clientId: string
+  userId: number
+  redirectUri: string
+  codeChallenge: string
+  codeChallengeMethod: string
+  scope: string | null
+  expiresAt: Date
+  used: boolean
+  createdAt: Date
+}
+
+export interface OAuthToken {
+  id: number
+  accessTokenHash: string
+  refreshTokenHash: string | null
+  clientId: string
+  userId: number
+  scope: string | null
+  expiresAt: Date
+  refreshExpiresAt: Date | null
+  revoked: boolean
+  createdAt: Date
+}
+
+export type NewOAuthCode = Omit<OAuthCode, 'id' | 'used' | 'createdAt' | 'codeChallengeMethod'> & { codeChallengeMethod?: string }
+export type NewOAuthToken = Omit<OAuthToken, 'id' | 'revoked' | 'createdAt'>
+
+export interface OAuthRepository {
+  /** Throws ConflictError (oauth_clients_client_id_key) when the client id is taken. */
+  createClient(input: { clientId: string; clientName: string | null; redirectUris: string[] }): Promise<OAuthClient>
+  findClient(clientId: string): Promise<OAuthClient | undefined>
+  /**
+   * Throws NotFoundError when the client or user does not exist, ValidationError for a
+   * challenge method other than S256, ConflictError when the code hash exists.
+   */
+  createCode(input: NewOAuthCode): Promise<OAuthCode>
+  /**
+   * Marks an unused, unexpired code used and returns it; undefined when it is unknown, used or
+   * expired. One statement, so of two concurrent redeems exactly one gets the code.
+   */
+  redeemCode(codeHash: string): Promise<OAuthCode | undefined>
+  /** Throws NotFoundError when the client or user does not exist, ConflictError on a hash that exists. */
+  createToken(input: NewOAuthToken): Promise<OAuthToken>
+  /** The token with this access hash if it is neither revoked nor expired. */
+  findTokenByAccessHash(accessTokenHash: string): Promise<OAuthToken | undefined>
+  /** Revokes the token; returns false when no such token exists. */
+  revokeToken(accessTokenHash: string): Promise<boolean>
+}
+
+const toClient = (row: Selectable<OauthClients>): OAuthClient => ({
+  id: row.id,
+  clientId: row.client_id,
+  clientName: row.client_name,
+  redirectUris: row.redirect_uris as string[],
+  createdAt: row.created_at,
+})
+
+const toCode = (row: Selectable<OauthCodes>): OAuthCode => ({
+  id: row.id,
+  codeHash: row.code_hash,
+  clientId: row.client_id,
+  userId: row.user_id,
+  redirectUri: row.redirect_uri,
+  codeChallenge: row.code_challenge,
+  codeChallengeMethod: row.code_challenge_method,
+  scope: row.scope,
+  expiresAt: row.expires_at,
+  used: row.used,
+  createdAt: row.created_at,
+})
+
+const toToken = (row: Selectable<OauthTokens>): OAuthToken => ({
+  id: row.id,
+  accessTokenHash: row.access_token_hash,
+  refreshTokenHash: row.refresh_token_hash,
+  clientId: row.client_id,
+  userId: row.user_id,
+  scope: row.scope,
+  expiresAt: row.expires_at,
+  refreshExpiresAt: row.refresh_expires_at,
+  revoked: row.revoked,
+  createdAt: row.created_at,
+})
+
+/** A missing client or user behind a foreign key is a NotFoundError naming which one. */
+function missingReference(error: unknown, input: { clientId: string; userId: number }): unknown {
+  if (!(error instanceof ConflictError)) return error
+  if (error.constraint?.endsWith('_client_id_fkey')) return new NotFoundError('oauth client', input.clientId)
+  if (error.constraint?.endsWith('_user_id_fkey')) return new NotFoundError('user', input.userId)
+  return error
+}
 
 export class KyselyOAuthRepository implements OAuthRepository {
-  constructor(readonly db: Kysely<DB>) {}}
+  constructor(readonly db: Kysely<DB>) {}
+
+  async createClient(input: { clientId: string; clientName: string | null; redirectUris: string[] }): Promise<OAuthClient> {
+    const row = await this.db
+      .insertInto('oauth_clients')
+      // Serialized here: drivers would otherwise send a JS array as a PostgreSQL array.
+      .values({ client_id: input.clientId, client_name: input.clientName, redirect_uris: sql`${JSON.stringify(input.redirectUris)}::jsonb` })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    return toClient(row)
+  }
+
+  async findClient(clientId: string): Promise<OAuthClient | undefined> {
+    const row = await this.db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst()
+    return row && toClient(row)
+  }
+
+  async createCode(input: NewOAuthCode): Promise<OAuthCode> {
+    try {
+      const row = await this.db
+        .insertInto('oauth_codes')
+        .values({
+          code_hash: input.codeHash,
+          client_id: input.clientId,
+          user_id: input.userId,
+          redirect_uri: input.redirectUri,
+          code_challenge: input.codeChallenge,
+          code_challenge_method: input.codeChallengeMethod,
+          scope: input.scope,
+          expires_at: input.expiresAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toCode(row)
+    } catch (error) {
+      throw missingReference(error, input)
+    }
+  }
+
+  async redeemCode(codeHash: string): Promise<OAuthCode | undefined> {
+    const row = await this.db
+      .updateTable('oauth_codes')
+      .set({ used: true })
+      .where('code_hash', '=', codeHash)
+      .where('used', '=', false)
+      .where('expires_at', '>', sql<Date>`now()`)
+      .returningAll()
+      .executeTakeFirst()
+    return row && toCode(row)
+  }
+
+  async createToken(input: NewOAuthToken): Promise<OAuthToken> {
+    try {
+      const row = await this.db
+        .insertInto('oauth_tokens')
+        .values({
+          access_token_hash: input.accessTokenHash,
+          refresh_token_hash: input.refreshTokenHash,
+          client_id: input.clientId,
+          user_id: input.userId,
+          scope: input.scope,
+          expires_at: input.expiresAt,
+          refresh_expires_at: input.refreshExpiresAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toToken(row)
+    } catch (error) {
+      throw missingReference(error, input)
+    }
+  }
+
+  async findTokenByAccessHash(accessTokenHash: string): Promise<OAuthToken | undefined> {
+    const row = await this.db
+      .selectFrom('oauth_tokens')
+      .selectAll()
+      .where('access_token_hash', '=', accessTokenHash)
+      .where('revoked', '=', false)
+      .where('expires_at', '>', sql<Date>`now()`)
+      .executeTakeFirst()
+    return row && toToken(row)
+  }
+
+  async revokeToken(accessTokenHash: string): Promise<boolean> {
+    const result = await this.db.updateTable('oauth_tokens').set({ revoked: true }).where('access_token_hash', '=', accessTokenHash).executeTakeFirst()
+    return result.numUpdatedRows > 0n
+  }
+}

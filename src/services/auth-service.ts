@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { ConflictError, UnauthorizedError } from '../errors'
+import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
 import type { ApiKey } from '../repositories/api-key-repository'
 import type { User } from '../repositories/user-repository'
@@ -22,6 +22,14 @@ export interface SignIn {
 
 export type CreatedApiKey = ApiKey & { key: string }
 
+export interface AuthOptions {
+  /** Sign-in attempts allowed per username within one window; a success starts over. */
+  maxLoginAttempts: number
+  loginWindowSeconds: number
+}
+
+const defaultOptions: AuthOptions = { maxLoginAttempts: 5, loginWindowSeconds: 15 * 60 }
+
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
 const randomToken = () => randomBytes(32).toString('base64url')
 export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
@@ -32,10 +40,15 @@ let dummyHash: Promise<string> | undefined
 const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomToken()))
 
 export class AuthService {
+  readonly options: AuthOptions
+
   constructor(
     readonly repos: Repositories,
     readonly unitOfWork: UnitOfWork,
-  ) {}
+    options: Partial<AuthOptions> = {},
+  ) {
+    this.options = { ...defaultOptions, ...options }
+  }
 
   /** Creates the first (owner) account. Throws ConflictError once any user exists. */
   async setup(username: string, password: string): Promise<User> {
@@ -47,11 +60,19 @@ export class AuthService {
     })
   }
 
-  /** Checks the password and opens a session. Throws UnauthorizedError on bad credentials. */
+  /**
+   * Checks the password and opens a session. Throws UnauthorizedError on bad credentials and
+   * TooManyRequestsError once a username used up its attempts for the window.
+   */
   async login(username: string, password: string): Promise<SignIn> {
+    // Counted before checking, so parallel guesses cannot slip past the limit.
+    const { maxLoginAttempts, loginWindowSeconds } = this.options
+    const { attempts, secondsLeft } = await this.repos.loginAttempts.record(username, loginWindowSeconds)
+    if (attempts > maxLoginAttempts) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
     const credentials = await this.repos.users.findCredentials(username)
     const ok = await Bun.password.verify(password, credentials?.passwordHash ?? (await dummyPasswordHash()))
     if (!credentials || !ok) throw new UnauthorizedError('wrong username or password')
+    await this.repos.loginAttempts.clear(username)
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
     const expiresAt = new Date(Date.now() + SESSION_TTL_SECONDS * 1000)
