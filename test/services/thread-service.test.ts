@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'bun:test'
+import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
+import { createUnitOfWork, type Repositories, repositoriesFor, type UnitOfWork } from '../../src/repositories'
+import { ThreadService } from '../../src/services/thread-service'
+import { useTestDatabase } from '../support/database'
+
+describe('ThreadService.resolve', () => {
+  const t = useTestDatabase()
+
+  /** A unit of work over the real database whose repositories fail where `sabotage` says. */
+  function failingUnitOfWork(sabotage: (repos: Repositories) => Repositories): UnitOfWork {
+    const real = createUnitOfWork(t.db)
+    return (work) => real((repos) => work(sabotage(repos)))
+  }
+
+  async function threadWithCandidate() {
+    const repos = repositoriesFor(t.db)
+    const thread = await repos.threads.create({ name: 'Tent', categoryId: 1 })
+    const candidate = await repos.threads.addCandidate(thread.id, { name: 'Duplex', weightGrams: 539, priceCents: 61900 })
+    return { threadId: thread.id, candidateId: candidate.id }
+  }
+
+  async function expectUntouched(threadId: number) {
+    expect(await repositoriesFor(t.db).threads.findById(threadId)).toMatchObject({ status: 'active', resolvedCandidateId: null })
+    expect(await t.db.selectFrom('items').selectAll().execute()).toEqual([])
+  }
+
+  test('an item insert that fails after it ran rolls back: thread still active, no item', async () => {
+    const { threadId, candidateId } = await threadWithCandidate()
+    const service = new ThreadService(
+      repositoriesFor(t.db),
+      failingUnitOfWork((repos) => ({
+        ...repos,
+        items: Object.assign(Object.create(repos.items), {
+          async create(input: Parameters<Repositories['items']['create']>[0]) {
+            await repos.items.create(input)
+            throw new Error('lost connection after insert')
+          },
+        }),
+      })),
+    )
+    await expect(service.resolve(threadId, candidateId)).rejects.toThrow('lost connection after insert')
+    await expectUntouched(threadId)
+  })
+
+  test('a failure after both writes ran rolls both back', async () => {
+    const { threadId, candidateId } = await threadWithCandidate()
+    const service = new ThreadService(
+      repositoriesFor(t.db),
+      failingUnitOfWork((repos) => ({
+        ...repos,
+        threads: Object.assign(Object.create(repos.threads), {
+          async setResolution(id: number, resolution: Parameters<Repositories['threads']['setResolution']>[1]) {
+            await repos.threads.setResolution(id, resolution)
+            throw new Error('crash after update')
+          },
+        }),
+      })),
+    )
+    await expect(service.resolve(threadId, candidateId)).rejects.toThrow('crash after update')
+    await expectUntouched(threadId)
+  })
+
+  test('a database error marking the thread resolved rolls the item back', async () => {
+    const { threadId, candidateId } = await threadWithCandidate()
+    const service = new ThreadService(
+      repositoriesFor(t.db),
+      failingUnitOfWork((repos) => ({
+        ...repos,
+        threads: Object.assign(Object.create(repos.threads), {
+          async setResolution() {
+            // A real database error: the resolved candidate must exist.
+            return repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: 424242 })
+          },
+        }),
+      })),
+    )
+    const error = await service.resolve(threadId, candidateId).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConflictError)
+    await expectUntouched(threadId)
+  })
+
+  test('resolve then unresolve through the real unit of work', async () => {
+    const { threadId, candidateId } = await threadWithCandidate()
+    const service = new ThreadService(repositoriesFor(t.db), createUnitOfWork(t.db))
+    const { thread, item } = await service.resolve(threadId, candidateId)
+    expect(thread).toMatchObject({ status: 'resolved', resolvedCandidateId: candidateId })
+    expect(item).toMatchObject({ name: 'Duplex', weightGrams: 539, priceCents: 61900, categoryId: 1, quantity: 1 })
+    await expect(service.resolve(threadId, candidateId)).rejects.toBeInstanceOf(ConflictError)
+    expect(await service.unresolve(threadId)).toMatchObject({ status: 'active', resolvedCandidateId: null })
+    await expect(service.unresolve(threadId)).rejects.toBeInstanceOf(ConflictError)
+    expect(await t.db.selectFrom('items').select('name').execute()).toEqual([{ name: 'Duplex' }])
+  })
+
+  test('a missing thread is NotFoundError; a foreign candidate is a ValidationError on candidateId', async () => {
+    const { threadId } = await threadWithCandidate()
+    const other = await threadWithCandidate()
+    const service = new ThreadService(repositoriesFor(t.db), createUnitOfWork(t.db))
+    await expect(service.resolve(99, other.candidateId)).rejects.toBeInstanceOf(NotFoundError)
+    await expect(service.unresolve(99)).rejects.toBeInstanceOf(NotFoundError)
+    const error = await service.resolve(threadId, other.candidateId).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).details).toEqual([{ path: 'candidateId', message: 'is not a candidate of this thread' }])
+    await expectUntouched(threadId)
+  })
+})
