@@ -1,0 +1,159 @@
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../support/app'
+
+const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+describe('/api/categories', () => {
+  const t = useTestApp()
+  const createCategory = async (body: object) => {
+    const res = await t.call('POST', '/api/categories', body)
+    expect(res.status).toBe(201)
+    return res.body
+  }
+  const createItem = async (body: object) => {
+    const res = await t.call('POST', '/api/items', body)
+    expect(res.status).toBe(201)
+    return res.body
+  }
+
+  test('GET lists the seed category with zero totals', async () => {
+    const res = await t.call('GET', '/api/categories')
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual([
+      { id: 1, name: 'Uncategorized', icon: 'package', itemCount: 0, totalWeightGrams: 0, totalPriceCents: 0, createdAt: expect.stringMatching(ISO) },
+    ])
+  })
+
+  test('GET totals weight and price times quantity, unknown values as 0, ordered by name', async () => {
+    const shelter = await createCategory({ name: 'Shelter', icon: 'tent' })
+    const cook = await createCategory({ name: 'cook' })
+    await createItem({ name: 'Tent', categoryId: shelter.id, weightGrams: 1100.25, priceCents: 29900 })
+    await createItem({ name: 'Stakes', categoryId: shelter.id, weightGrams: 10, priceCents: 99, quantity: 6 }) // 60 g, 594 cents
+    await createItem({ name: 'Cord', categoryId: shelter.id, quantity: 4 }) // unknown weight and price
+    await createItem({ name: 'Pot', categoryId: cook.id, weightGrams: 120.5, quantity: 2 }) // 241 g, unknown price
+    const res = await t.call('GET', '/api/categories')
+    expect(res.status).toBe(200)
+    expect(res.body.map(({ createdAt, ...rest }: { createdAt: string }) => rest)).toEqual([
+      { id: cook.id, name: 'cook', icon: 'package', itemCount: 1, totalWeightGrams: 241, totalPriceCents: 0 },
+      { id: shelter.id, name: 'Shelter', icon: 'tent', itemCount: 3, totalWeightGrams: 1160.25, totalPriceCents: 30494 },
+      { id: 1, name: 'Uncategorized', icon: 'package', itemCount: 0, totalWeightGrams: 0, totalPriceCents: 0 },
+    ])
+  })
+
+  test('POST creates a category (201) with the default icon', async () => {
+    const res = await t.call('POST', '/api/categories', { name: 'Shelter' })
+    expect(res.status).toBe(201)
+    expect(res.body).toEqual({ id: 2, name: 'Shelter', icon: 'package', createdAt: expect.stringMatching(ISO) })
+    expect(await t.call('POST', '/api/categories', { name: 'Sleep', icon: 'bed' })).toMatchObject({
+      status: 201,
+      body: { id: 3, name: 'Sleep', icon: 'bed' },
+    })
+  })
+
+  test('POST with a taken name is a 409', async () => {
+    await createCategory({ name: 'Shelter' })
+    const res = await t.call('POST', '/api/categories', { name: 'Shelter', icon: 'tent' })
+    expect(res.status).toBe(409)
+    expect(res.body.error).toEqual({ code: 'conflict', message: 'a category with this name already exists' })
+  })
+
+  test('POST rejects bad bodies with a path per field', async () => {
+    const cases: [unknown, string[]][] = [
+      [{}, ['json.name']],
+      [{ name: '' }, ['json.name']],
+      [{ name: '   ' }, ['json.name']],
+      [{ name: 'x'.repeat(101) }, ['json.name']],
+      [{ name: 42 }, ['json.name']],
+      [{ name: 'Shelter', icon: '' }, ['json.icon']],
+      [{ name: 'Shelter', icon: null }, ['json.icon']],
+      [{ name: 'Shelter', colour: 'red' }, ['json.colour']],
+      [[], ['json']],
+    ]
+    for (const [body, paths] of cases) {
+      const res = await t.call('POST', '/api/categories', body)
+      expect(res.status).toBe(400)
+      expect(res.body.error.code).toBe('validation_failed')
+      expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(paths)
+    }
+    expect((await t.call('GET', '/api/categories')).body).toHaveLength(1)
+  })
+
+  test('POST with malformed JSON or no body is a 400', async () => {
+    expect((await t.call('POST', '/api/categories', '{"name": ')).status).toBe(400)
+    const res = await t.app.request('/api/categories', { method: 'POST', headers: t.auth })
+    expect(res.status).toBe(400)
+  })
+
+  test('PATCH changes name and icon (200)', async () => {
+    const { id, createdAt } = await createCategory({ name: 'Shelter' })
+    expect(await t.call('PATCH', `/api/categories/${id}`, { name: 'Shelters' })).toMatchObject({
+      status: 200,
+      body: { id, name: 'Shelters', icon: 'package', createdAt },
+    })
+    const res = await t.call('PATCH', `/api/categories/${id}`, { icon: 'tent' })
+    expect(res).toMatchObject({ status: 200, body: { id, name: 'Shelters', icon: 'tent', createdAt } })
+  })
+
+  test('PATCH errors: empty body, unknown key, taken name, missing category, bad ids', async () => {
+    const { id } = await createCategory({ name: 'Shelter' })
+    const empty = await t.call('PATCH', `/api/categories/${id}`, {})
+    expect(empty.status).toBe(400)
+    expect(empty.body.error.details).toEqual([{ path: 'json', message: 'at least one field is required' }])
+    const unknown = await t.call('PATCH', `/api/categories/${id}`, { nam: 'x' })
+    expect(unknown.status).toBe(400)
+    expect(unknown.body.error.details).toEqual([
+      { path: 'json.nam', message: 'unknown field' },
+      { path: 'json', message: 'at least one field is required' },
+    ])
+    expect((await t.call('PATCH', `/api/categories/${id}`, { name: ' ' })).status).toBe(400)
+    expect((await t.call('PATCH', `/api/categories/${id}`, '{')).status).toBe(400)
+    expect((await t.call('PATCH', `/api/categories/${id}`, { name: 'Uncategorized' })).status).toBe(409)
+    const missing = await t.call('PATCH', '/api/categories/99', { name: 'x' })
+    expect(missing.status).toBe(404)
+    expect(missing.body.error.code).toBe('not_found')
+    for (const bad of BAD_IDS) {
+      const res = await t.call('PATCH', `/api/categories/${bad}`, { name: 'x' })
+      expect(res.status).toBe(400)
+      expect(res.body.error.details[0].path).toBe('param.id')
+    }
+  })
+
+  test('DELETE (204) moves its items to Uncategorized', async () => {
+    const { id } = await createCategory({ name: 'Shelter' })
+    const tent = await createItem({ name: 'Tent', categoryId: id, weightGrams: 1000, quantity: 2 })
+    const res = await t.call('DELETE', `/api/categories/${id}`)
+    expect(res.status).toBe(204)
+    expect(res.body).toBeUndefined()
+    expect((await t.call('GET', `/api/items/${tent.id}`)).body).toMatchObject({ categoryId: 1, categoryName: 'Uncategorized' })
+    expect((await t.call('GET', '/api/categories')).body).toEqual([
+      { id: 1, name: 'Uncategorized', icon: 'package', itemCount: 1, totalWeightGrams: 2000, totalPriceCents: 0, createdAt: expect.stringMatching(ISO) },
+    ])
+  })
+
+  test('DELETE errors: Uncategorized is a 409, a missing category a 404, bad ids a 400', async () => {
+    const uncategorized = await t.call('DELETE', '/api/categories/1')
+    expect(uncategorized.status).toBe(409)
+    expect(uncategorized.body.error).toEqual({ code: 'conflict', message: 'the Uncategorized category cannot be deleted' })
+    expect((await t.call('DELETE', '/api/categories/99')).status).toBe(404)
+    for (const bad of BAD_IDS) expect((await t.call('DELETE', `/api/categories/${bad}`)).status).toBe(400)
+    expect((await t.call('GET', '/api/categories')).body).toHaveLength(1)
+  })
+
+  test('every route needs credentials', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/categories'],
+      ['POST', '/api/categories'],
+      ['PATCH', '/api/categories/1'],
+      ['DELETE', '/api/categories/2'],
+    ] as const) {
+      expect((await t.app.request(path, { method })).status).toBe(401)
+    }
+  })
+
+  test('the routes appear in the OpenAPI document', async () => {
+    const doc = (await t.call('GET', '/openapi.json')).body
+    expect(Object.keys(doc.paths['/api/categories'])).toEqual(['get', 'post'])
+    expect(Object.keys(doc.paths['/api/categories/{id}'])).toEqual(['patch', 'delete'])
+  })
+})
