@@ -1,7 +1,54 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute, z } from '@hono/zod-openapi'
+import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, forbiddenResponse } from '../schemas/auth'
+import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
+import { requireSession } from './middleware/auth'
 import { createRouter } from './router'
 
-export function apiKeyRoutes(_services: Services) {
+const tags = ['api-keys']
+// Key management needs a signed-in session: a leaked key must not be able to mint more keys.
+const security = [{ session: [] }]
+const middleware = requireSession
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  security,
+  middleware,
+  summary: 'Your API keys, oldest first (never the keys themselves)',
+  responses: { 200: jsonResponse(z.array(ApiKeySchema), 'API keys'), 403: forbiddenResponse, ...errorResponses },
+})
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  security,
+  middleware,
+  summary: 'Create an API key; the plaintext `key` is in this response only',
+  request: { body: jsonBody(CreateApiKeyBody) },
+  responses: { 201: jsonResponse(CreatedApiKeySchema, 'Created'), 403: forbiddenResponse, ...errorResponses },
+})
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags,
+  security,
+  middleware,
+  summary: 'Revoke an API key',
+  request: { params: IdParams },
+  responses: { 204: { description: 'Deleted' }, 403: forbiddenResponse, ...errorResponses },
+})
+
+export function apiKeyRoutes(services: Services) {
+  const auth = services.auth
   return createRouter()
+    .openapi(list, async (c) => c.json(await auth.listApiKeys(c.get('auth').userId), 200))
+    .openapi(create, async (c) => c.json(await auth.createApiKey(c.get('auth').userId, c.req.valid('json').name), 201))
+    .openapi(remove, async (c) => {
+      await auth.deleteApiKey(c.get('auth').userId, c.req.valid('param').id)
+      return c.body(null, 204)
+    })
 }

@@ -1,7 +1,82 @@
-// PLACEHOLDER: replaced by the real routes.
+import { createRoute } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { forbiddenResponse, LoginBody, SetupBody, tooManyRequestsResponse, UserResponse } from '../schemas/auth'
+import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
-import { createRouter } from './router'
+import { SESSION_TTL_SECONDS } from '../services/auth-service'
+import { rejectForeignOrigin, requireAuth, SESSION_COOKIE } from './middleware/auth'
+import { type AppEnv, createRouter } from './router'
 
-export function authRoutes(_services: Services) {
+const tags = ['auth']
+const security: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
+
+const setup = createRoute({
+  method: 'post',
+  path: '/setup',
+  tags,
+  summary: 'Create the owner account; only while no user exists (else 409)',
+  middleware: rejectForeignOrigin,
+  request: { body: jsonBody(SetupBody) },
+  responses: { 201: jsonResponse(UserResponse, 'The new user'), 403: forbiddenResponse, ...errorResponses },
+})
+
+const login = createRoute({
+  method: 'post',
+  path: '/login',
+  tags,
+  summary: 'Sign in: sets the gearbox_session cookie (HttpOnly, SameSite=Lax, Secure on https)',
+  description: 'Wrong credentials are a 401; after 5 attempts for one username within 15 minutes, 429 until the window ends.',
+  middleware: rejectForeignOrigin,
+  request: { body: jsonBody(LoginBody) },
+  responses: { 200: jsonResponse(UserResponse, 'Signed in'), 403: forbiddenResponse, 429: tooManyRequestsResponse, ...errorResponses },
+})
+
+const logout = createRoute({
+  method: 'post',
+  path: '/logout',
+  tags,
+  summary: 'Sign out: ends the session and clears the cookie',
+  security,
+  request: {},
+  responses: { 204: { description: 'Signed out' }, 403: forbiddenResponse, ...errorResponses },
+})
+
+const me = createRoute({
+  method: 'get',
+  path: '/me',
+  tags,
+  summary: 'Who is signed in',
+  security,
+  request: {},
+  responses: { 200: jsonResponse(UserResponse, 'The current user'), ...errorResponses },
+})
+
+/** Behind a TLS-terminating proxy the app sees http, so the proxy's header counts too. */
+function isHttps(c: Context<AppEnv>): boolean {
+  const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase()
+  return forwarded === 'https' || new URL(c.req.url).protocol === 'https:'
+}
+
+export function authRoutes(services: Services) {
+  const auth = services.auth
+  const signedIn = requireAuth(auth)
   return createRouter()
+    .openapi(setup, async (c) => {
+      const { username, password } = c.req.valid('json')
+      return c.json({ user: await auth.setup(username, password) }, 201)
+    })
+    .openapi(login, async (c) => {
+      const { username, password } = c.req.valid('json')
+      const { user, token } = await auth.login(username, password)
+      setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c), maxAge: SESSION_TTL_SECONDS })
+      return c.json({ user }, 200)
+    })
+    .openapi({ ...logout, middleware: signedIn }, async (c) => {
+      const token = getCookie(c, SESSION_COOKIE)
+      if (token) await auth.logout(token)
+      deleteCookie(c, SESSION_COOKIE, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c) })
+      return c.body(null, 204)
+    })
+    .openapi({ ...me, middleware: signedIn }, async (c) => c.json({ user: await auth.currentUser(c.get('auth').userId) }, 200))
 }

@@ -58,7 +58,9 @@ function checkCsrf(c: Context<AppEnv>) {
 function checkOrigin(c: Context<AppEnv>) {
   const origin = c.req.header('origin')
   if (origin === undefined) return
-  const host = c.req.header('host') ?? new URL(c.req.url).host
+  // A page on another site cannot set X-Forwarded-Host (custom headers need CORS), so a
+  // proxy's value is safe to trust here and keeps same-origin requests working behind it.
+  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim() || c.req.header('host') || new URL(c.req.url).host
   let originHost: string | undefined
   try {
     originHost = new URL(origin).host

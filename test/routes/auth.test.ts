@@ -1,0 +1,312 @@
+import { describe, expect, test } from 'bun:test'
+import { createHash } from 'node:crypto'
+import { OWNER, useTestApp } from '../support/app'
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+const THIRTY_DAYS = 30 * 24 * 60 * 60
+
+describe('auth routes', () => {
+  const t = useTestApp()
+
+  /** POSTs JSON without any credentials, as a browser that is not signed in yet. */
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}, url = `http://localhost${path}`) =>
+    t.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+
+  const login = (username = OWNER.username, password = OWNER.password, headers: Record<string, string> = {}) =>
+    post('/api/auth/login', { username, password }, headers)
+
+  /** Signs the owner in and returns the `Cookie` header value and the raw token. */
+  async function signIn() {
+    const res = await login()
+    expect(res.status).toBe(200)
+    const token = /gearbox_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!
+    return { cookie: `gearbox_session=${token}`, token }
+  }
+
+  const withCookie = (cookie: string, path: string, init: RequestInit = {}) =>
+    t.app.request(path, { ...init, headers: { cookie, ...(init.headers as Record<string, string>) } })
+
+  describe('POST /api/auth/setup', () => {
+    const noUsers = () => t.db.deleteFrom('users').execute()
+
+    test('creates the first user and stores only an argon2id hash of the password', async () => {
+      await noUsers()
+      const res = await post('/api/auth/setup', { username: 'alice', password: 'a long passphrase' })
+      expect(res.status).toBe(201)
+      const { user } = (await res.json()) as { user: { id: number; username: string; createdAt: string } }
+      expect(user).toEqual({ id: 2, username: 'alice', createdAt: expect.any(String) })
+      expect(Number.isNaN(Date.parse(user.createdAt))).toBe(false)
+      const row = await t.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow()
+      expect(row.password_hash).toStartWith('$argon2id$')
+      expect(row.password_hash).not.toContain('a long passphrase')
+      expect(await Bun.password.verify('a long passphrase', row.password_hash)).toBe(true)
+      expect((await login('alice', 'a long passphrase')).status).toBe(200)
+    })
+
+    test('is a 409 once a user exists', async () => {
+      const res = await post('/api/auth/setup', { username: 'mallory', password: 'takeover attempt' })
+      expect(res.status).toBe(409)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('conflict')
+      expect(await t.db.selectFrom('users').select('username').execute()).toEqual([{ username: 'owner' }])
+    })
+
+    test('two concurrent setups create exactly one user', async () => {
+      await noUsers()
+      const statuses = await Promise.all([
+        post('/api/auth/setup', { username: 'first', password: 'password one' }),
+        post('/api/auth/setup', { username: 'second', password: 'password two' }),
+        post('/api/auth/setup', { username: 'third', password: 'password three' }),
+      ]).then((all) => all.map((r) => r.status).sort())
+      expect(statuses).toEqual([201, 409, 409])
+      expect(await t.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: 1 })
+    })
+
+    test.each([
+      ['a 7-character password', { username: 'alice', password: '1234567' }, 'json.password'],
+      ['a 257-character password', { username: 'alice', password: 'x'.repeat(257) }, 'json.password'],
+      ['an empty username', { username: '', password: 'long enough' }, 'json.username'],
+      ['a blank username', { username: '   ', password: 'long enough' }, 'json.username'],
+      ['a 65-character username', { username: 'u'.repeat(65), password: 'long enough' }, 'json.username'],
+      ['a missing password', { username: 'alice' }, 'json.password'],
+      ['an unknown key', { username: 'alice', password: 'long enough', admin: true }, 'json.admin'],
+    ])('rejects %s with a 400 naming the field', async (_, body, path) => {
+      await noUsers()
+      const res = await post('/api/auth/setup', body)
+      expect(res.status).toBe(400)
+      const { error } = (await res.json()) as { error: { code: string; details: { path: string }[] } }
+      expect(error.code).toBe('validation_failed')
+      expect(error.details.map((d) => d.path)).toContain(path)
+      expect(await t.db.selectFrom('users').selectAll().execute()).toEqual([])
+    })
+
+    test('accepts exactly 8 and 256 characters and a 64-character username', async () => {
+      await noUsers()
+      expect((await post('/api/auth/setup', { username: 'u'.repeat(64), password: '12345678' })).status).toBe(201)
+      await noUsers()
+      expect((await post('/api/auth/setup', { username: 'alice', password: 'p'.repeat(256) })).status).toBe(201)
+    })
+
+    test('refuses a foreign Origin', async () => {
+      await noUsers()
+      const res = await post('/api/auth/setup', { username: 'alice', password: 'long enough' }, { origin: 'https://evil.example' })
+      expect(res.status).toBe(403)
+      expect(await t.db.selectFrom('users').selectAll().execute()).toEqual([])
+    })
+  })
+
+  describe('POST /api/auth/login', () => {
+    test('answers the user and sets an HttpOnly, SameSite=Lax session cookie for 30 days', async () => {
+      const before = Date.now()
+      const res = await login()
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ user: { id: t.ownerId, username: 'owner', createdAt: expect.any(String) } })
+      const cookie = res.headers.get('set-cookie')!
+      const [pair, ...attributes] = cookie.split('; ')
+      expect(pair).toMatch(/^gearbox_session=[A-Za-z0-9_-]{43}$/)
+      expect(attributes.sort()).toEqual(['HttpOnly', `Max-Age=${THIRTY_DAYS}`, 'Path=/', 'SameSite=Lax'])
+
+      // Only the SHA-256 of the token is stored, and it expires in 30 days.
+      const token = pair!.slice('gearbox_session='.length)
+      const sessions = await t.db.selectFrom('sessions').selectAll().execute()
+      expect(sessions).toEqual([{ id: sha256(token), user_id: t.ownerId, expires_at: expect.any(Date) }])
+      const ttl = sessions[0]!.expires_at.getTime() - before
+      expect(ttl).toBeGreaterThanOrEqual(THIRTY_DAYS * 1000 - 1000)
+      expect(ttl).toBeLessThanOrEqual(THIRTY_DAYS * 1000 + 5000)
+    })
+
+    test('marks the cookie Secure on https and behind a proxy that says https', async () => {
+      const direct = await post('/api/auth/login', OWNER, {}, 'https://gear.example/api/auth/login')
+      expect(direct.status).toBe(200)
+      expect(direct.headers.get('set-cookie')).toContain('; Secure')
+      const proxied = await login(OWNER.username, OWNER.password, { 'x-forwarded-proto': 'https' })
+      expect(proxied.headers.get('set-cookie')).toContain('; Secure')
+      const plain = await login()
+      expect(plain.headers.get('set-cookie')).not.toContain('Secure')
+    })
+
+    test('a wrong password and an unknown user get the same 401 and no cookie', async () => {
+      const wrong = await login(OWNER.username, 'not the password')
+      const unknown = await login('nobody', OWNER.password)
+      for (const res of [wrong, unknown]) {
+        expect(res.status).toBe(401)
+        expect(res.headers.get('set-cookie')).toBeNull()
+        expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'wrong username or password' } })
+      }
+      expect(await t.db.selectFrom('sessions').selectAll().execute()).toEqual([])
+    })
+
+    test('rejects a body that is not the expected shape', async () => {
+      expect((await post('/api/auth/login', { username: 'owner' })).status).toBe(400)
+      expect((await post('/api/auth/login', { ...OWNER, remember: true })).status).toBe(400)
+      const text = await t.app.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'owner' })
+      expect(text.status).toBe(400)
+    })
+
+    test('refuses a foreign Origin but accepts the same origin', async () => {
+      expect((await login(OWNER.username, OWNER.password, { origin: 'http://evil.example' })).status).toBe(403)
+      expect((await login(OWNER.username, OWNER.password, { origin: 'http://localhost' })).status).toBe(200)
+    })
+
+    describe('throttling', () => {
+      const fail = () => login(OWNER.username, 'wrong password')
+
+      test('after 5 failed attempts the 6th is a 429 with Retry-After, even with the right password', async () => {
+        for (let i = 0; i < 5; i++) expect((await fail()).status).toBe(401)
+        const refused = await login()
+        expect(refused.status).toBe(429)
+        const retryAfter = Number(refused.headers.get('retry-after'))
+        expect(retryAfter).toBeGreaterThan(890)
+        expect(retryAfter).toBeLessThanOrEqual(900)
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('too_many_requests')
+        expect(refused.headers.get('set-cookie')).toBeNull()
+        // Counted per username, in the database.
+        expect(await t.db.selectFrom('login_attempts').select(['username', 'attempts']).execute()).toEqual([{ username: 'owner', attempts: 6 }])
+        expect((await login('someone else', 'whatever')).status).toBe(401)
+      })
+
+      test('once the window has passed, signing in works again', async () => {
+        for (let i = 0; i < 6; i++) await fail()
+        expect((await login()).status).toBe(429)
+        await t.db
+          .updateTable('login_attempts')
+          .set({ window_started_at: new Date(Date.now() - 16 * 60 * 1000) })
+          .execute()
+        expect((await login()).status).toBe(200)
+      })
+
+      test('a success clears the count', async () => {
+        for (let i = 0; i < 4; i++) await fail()
+        expect((await login()).status).toBe(200)
+        expect(await t.db.selectFrom('login_attempts').selectAll().execute()).toEqual([])
+        for (let i = 0; i < 5; i++) expect((await fail()).status).toBe(401)
+        expect((await fail()).status).toBe(429)
+      })
+
+      test('unknown usernames are throttled the same way', async () => {
+        for (let i = 0; i < 5; i++) expect((await login('ghost', 'guess')).status).toBe(401)
+        expect((await login('ghost', 'guess')).status).toBe(429)
+      })
+
+      test('parallel guesses cannot exceed the limit', async () => {
+        const statuses = (await Promise.all(Array.from({ length: 8 }, fail))).map((r) => r.status).sort()
+        expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429])
+      })
+    })
+  })
+
+  describe('GET /api/auth/me', () => {
+    test('answers the user for a session cookie and for an API key', async () => {
+      const { cookie } = await signIn()
+      const bySession = await withCookie(cookie, '/api/auth/me')
+      expect(bySession.status).toBe(200)
+      expect(await bySession.json()).toEqual({ user: { id: t.ownerId, username: 'owner', createdAt: expect.any(String) } })
+      const byKey = await t.call('GET', '/api/auth/me')
+      expect(byKey).toMatchObject({ status: 200, body: { user: { id: t.ownerId, username: 'owner' } } })
+    })
+
+    test('is a 401 without credentials, with an unknown cookie or a bad key', async () => {
+      for (const headers of [{}, { cookie: 'gearbox_session=not-a-session' }, { authorization: 'Bearer gbx_unknown' }, { authorization: 'Basic b3duZXI6eA==' }]) {
+        const res = await t.app.request('/api/auth/me', { headers })
+        expect(res.status).toBe(401)
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized')
+      }
+    })
+
+    test('an expired session is a 401 and is deleted', async () => {
+      const { cookie, token } = await signIn()
+      await t.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).execute()
+      expect((await withCookie(cookie, '/api/auth/me')).status).toBe(401)
+      expect(await t.db.selectFrom('sessions').selectAll().where('id', '=', sha256(token)).execute()).toEqual([])
+    })
+  })
+
+  describe('POST /api/auth/logout', () => {
+    test('ends the session: 204, the row is gone, the cookie is cleared and no longer works', async () => {
+      const { cookie } = await signIn()
+      const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST' })
+      expect(res.status).toBe(204)
+      expect(res.headers.get('set-cookie')).toMatch(/^gearbox_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/)
+      expect(await t.db.selectFrom('sessions').selectAll().execute()).toEqual([])
+      expect((await withCookie(cookie, '/api/auth/me')).status).toBe(401)
+    })
+
+    test('only ends its own session', async () => {
+      const first = await signIn()
+      const second = await signIn()
+      expect((await withCookie(first.cookie, '/api/auth/logout', { method: 'POST' })).status).toBe(204)
+      expect((await withCookie(second.cookie, '/api/auth/me')).status).toBe(200)
+    })
+
+    test('needs to be signed in', async () => {
+      expect((await t.app.request('/api/auth/logout', { method: 'POST' })).status).toBe(401)
+    })
+
+    test('a foreign page cannot sign the user out', async () => {
+      const { cookie } = await signIn()
+      const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST', headers: { origin: 'https://evil.example' } })
+      expect(res.status).toBe(403)
+      expect(await t.db.selectFrom('sessions').selectAll().execute()).toHaveLength(1)
+    })
+  })
+
+  describe('CSRF protection of cookie-authenticated requests', () => {
+    const json = { 'content-type': 'application/json' }
+    const createCategory = (cookie: string, headers: Record<string, string>, body = JSON.stringify({ name: 'Shelter' })) =>
+      withCookie(cookie, '/api/categories', { method: 'POST', headers, body })
+
+    test('a same-origin JSON request passes', async () => {
+      const { cookie } = await signIn()
+      expect((await createCategory(cookie, { ...json, origin: 'http://localhost' })).status).toBe(201)
+      expect((await createCategory(cookie, { ...json, origin: 'https://gear.example', 'x-forwarded-host': 'gear.example' }, '{"name":"Sleep"}')).status).toBe(201)
+    })
+
+    test.each([
+      ['another host', 'https://evil.example'],
+      ['another port', 'http://localhost:8080'],
+      ['an opaque origin', 'null'],
+    ])('an Origin of %s is a 403', async (_, origin) => {
+      const { cookie } = await signIn()
+      const res = await createCategory(cookie, { ...json, origin })
+      expect(res.status).toBe(403)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden')
+      expect(await t.db.selectFrom('categories').select('name').execute()).toEqual([{ name: 'Uncategorized' }])
+    })
+
+    test.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('a %s body is a 403', async (type) => {
+      const { cookie } = await signIn()
+      expect((await createCategory(cookie, { 'content-type': type })).status).toBe(403)
+    })
+
+    test('a body without a content type is a 403', async () => {
+      const { cookie } = await signIn()
+      const res = await withCookie(cookie, '/api/categories', { method: 'POST', body: new Blob(['{"name":"Shelter"}']) })
+      expect(res.status).toBe(403)
+    })
+
+    test('DELETE, PUT and PATCH are checked too; GET is not', async () => {
+      const { cookie } = await signIn()
+      const evil = { origin: 'https://evil.example' }
+      expect((await withCookie(cookie, '/api/categories/1', { method: 'DELETE', headers: evil })).status).toBe(403)
+      expect((await withCookie(cookie, '/api/settings/currency', { method: 'PUT', headers: { ...json, ...evil }, body: '{"value":"EUR"}' })).status).toBe(403)
+      expect((await withCookie(cookie, '/api/categories/1', { method: 'PATCH', headers: { ...json, ...evil }, body: '{"name":"X"}' })).status).toBe(403)
+      expect((await withCookie(cookie, '/api/categories', { headers: evil })).status).toBe(200)
+    })
+
+    test('an image upload may be multipart, but not from a foreign Origin', async () => {
+      const { cookie } = await signIn()
+      const upload = (headers: Record<string, string>) => {
+        const form = new FormData()
+        form.append('file', new Blob(['not an image'], { type: 'text/plain' }), 'x.txt')
+        return withCookie(cookie, '/api/images', { method: 'POST', headers, body: form })
+      }
+      // Past the CSRF check, the upload itself is judged (a text file is a 400).
+      expect((await upload({})).status).toBe(400)
+      expect((await upload({ origin: 'https://evil.example' })).status).toBe(403)
+    })
+
+    test('API-key requests are not cookie-based and skip the checks', async () => {
+      const res = await t.call('POST', '/api/categories', { name: 'Shelter' }, { origin: 'https://evil.example' })
+      expect(res.status).toBe(201)
+    })
+  })
+})
