@@ -205,7 +205,8 @@ describe('auth routes', () => {
     })
 
     test('is a 401 without credentials, with an unknown cookie or a bad key', async () => {
-      for (const headers of [{}, { cookie: 'gearbox_session=not-a-session' }, { authorization: 'Bearer gbx_unknown' }, { authorization: 'Basic b3duZXI6eA==' }]) {
+      const attempts: Record<string, string>[] = [{}, { cookie: 'gearbox_session=not-a-session' }, { authorization: 'Bearer gbx_unknown' }, { authorization: 'Basic b3duZXI6eA==' }]
+      for (const headers of attempts) {
         const res = await t.app.request('/api/auth/me', { headers })
         expect(res.status).toBe(401)
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized')
