@@ -1,0 +1,180 @@
+/**
+ * What the importer knows about the legacy SQLite schema (../shared/legacy/gearbox-sqlite-schema.sql)
+ * and about the PostgreSQL constraints each column must satisfy (migrations/*). Column names
+ * are the same on both sides.
+ */
+export type ColumnKind =
+  | { type: 'int'; min?: number }
+  | { type: 'real'; min?: number }
+  | { type: 'text' }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'time' }
+  | { type: 'bool' }
+  | { type: 'json-strings' }
+
+export interface ColumnSpec {
+  name: string
+  kind: ColumnKind
+  nullable: boolean
+  /** The legacy column refers to this table's column (never enforced by the old app). */
+  ref?: { table: string; column: string }
+}
+
+export interface TableSpec {
+  name: string
+  /** Primary key: rows are read, loaded and checksummed in this order. */
+  key: string
+  columns: ColumnSpec[]
+  /** Column sets the target keeps unique (besides the key). */
+  unique: string[][]
+}
+
+const int = (name: string, extra: Partial<ColumnSpec> & { min?: number } = {}): ColumnSpec => {
+  const { min, ...rest } = extra
+  return { name, kind: { type: 'int', min }, nullable: false, ...rest }
+}
+const ref = (name: string, table: string, column = 'id', nullable = false): ColumnSpec => ({
+  name,
+  kind: table === 'oauth_clients' ? { type: 'text' } : { type: 'int' },
+  nullable,
+  ref: { table, column },
+})
+const text = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'text' }, nullable })
+const time = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'time' }, nullable })
+const enumOf = (name: string, values: string[]): ColumnSpec => ({ name, kind: { type: 'enum', values }, nullable: false })
+const bool = (name: string): ColumnSpec => ({ name, kind: { type: 'bool' }, nullable: false })
+// items_weight_grams_check / *_price_cents_check: weights and prices are never negative.
+const weight: ColumnSpec = { name: 'weight_grams', kind: { type: 'real', min: 0 }, nullable: true }
+const price: ColumnSpec = { name: 'price_cents', kind: { type: 'int', min: 0 }, nullable: true }
+const id = int('id')
+
+const gear = [text('notes', true), text('product_url', true), text('image_filename', true), text('image_source_url', true)]
+
+/** In load order: every parent before its children (threads.resolved_candidate_id is set afterwards). */
+export const legacyTables: TableSpec[] = [
+  { name: 'categories', key: 'id', columns: [id, text('name'), text('icon'), time('created_at')], unique: [['name']] },
+  {
+    name: 'items',
+    key: 'id',
+    columns: [
+      id,
+      text('name'),
+      weight,
+      price,
+      ref('category_id', 'categories'),
+      ...gear,
+      int('quantity', { min: 1 }),
+      time('created_at'),
+      time('updated_at'),
+    ],
+    unique: [],
+  },
+  {
+    name: 'threads',
+    key: 'id',
+    columns: [
+      id,
+      text('name'),
+      enumOf('status', ['active', 'resolved']),
+      ref('resolved_candidate_id', 'thread_candidates', 'id', true),
+      ref('category_id', 'categories'),
+      time('created_at'),
+      time('updated_at'),
+    ],
+    unique: [],
+  },
+  {
+    name: 'thread_candidates',
+    key: 'id',
+    columns: [
+      id,
+      ref('thread_id', 'threads'),
+      text('name'),
+      weight,
+      price,
+      ref('category_id', 'categories'),
+      ...gear,
+      enumOf('status', ['researching', 'ordered', 'arrived']),
+      text('pros', true),
+      text('cons', true),
+      { name: 'sort_order', kind: { type: 'real' }, nullable: false },
+      time('created_at'),
+      time('updated_at'),
+    ],
+    unique: [],
+  },
+  { name: 'setups', key: 'id', columns: [id, text('name'), time('created_at'), time('updated_at')], unique: [] },
+  {
+    name: 'setup_items',
+    key: 'id',
+    columns: [id, ref('setup_id', 'setups'), ref('item_id', 'items'), enumOf('classification', ['base', 'worn', 'consumable'])],
+    unique: [['setup_id', 'item_id']],
+  },
+  {
+    name: 'users',
+    key: 'id',
+    columns: [id, text('username'), text('password_hash'), time('created_at')],
+    unique: [['username']],
+  },
+  { name: 'sessions', key: 'id', columns: [text('id'), ref('user_id', 'users'), time('expires_at')], unique: [] },
+  {
+    name: 'api_keys',
+    key: 'id',
+    columns: [id, ref('user_id', 'users'), text('name'), text('key_hash'), text('key_prefix'), time('last_used_at', true), time('created_at')],
+    unique: [['key_hash']],
+  },
+  {
+    name: 'oauth_clients',
+    key: 'id',
+    columns: [
+      id,
+      text('client_id'),
+      text('client_name', true),
+      { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false },
+      time('created_at'),
+    ],
+    unique: [['client_id']],
+  },
+  {
+    name: 'oauth_codes',
+    key: 'id',
+    columns: [
+      id,
+      text('code_hash'),
+      ref('client_id', 'oauth_clients', 'client_id'),
+      ref('user_id', 'users'),
+      text('redirect_uri'),
+      text('code_challenge'),
+      enumOf('code_challenge_method', ['S256']),
+      text('scope', true),
+      time('expires_at'),
+      bool('used'),
+      time('created_at'),
+    ],
+    unique: [['code_hash']],
+  },
+  {
+    name: 'oauth_tokens',
+    key: 'id',
+    columns: [
+      id,
+      text('access_token_hash'),
+      text('refresh_token_hash', true),
+      ref('client_id', 'oauth_clients', 'client_id'),
+      ref('user_id', 'users'),
+      text('scope', true),
+      time('expires_at'),
+      time('refresh_expires_at', true),
+      bool('revoked'),
+      time('created_at'),
+    ],
+    unique: [['access_token_hash'], ['refresh_token_hash']],
+  },
+  { name: 'settings', key: 'key', columns: [text('key'), text('value')], unique: [] },
+]
+
+export function tableSpec(name: string): TableSpec {
+  const spec = legacyTables.find((t) => t.name === name)
+  if (!spec) throw new Error(`unknown legacy table ${name}`)
+  return spec
+}

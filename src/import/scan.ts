@@ -1,0 +1,164 @@
+import { Database } from 'bun:sqlite'
+import { existsSync, statSync } from 'node:fs'
+import { type ColumnSpec, legacyTables, type TableSpec } from './legacy-schema'
+import { jsonSafe, type Problem } from './problems'
+import { checkValue, Invalid } from './validate'
+
+/** The input is not a GearBox SQLite file; the message is meant for the user as is. */
+export class LegacyFileError extends Error {}
+
+export interface SourceTable {
+  spec: TableSpec
+  /** Every row in key order; a column's value is normalized when it passed its check, raw otherwise. */
+  rows: unknown[][]
+  /** Problems per row index. */
+  problems: Map<number, Problem[]>
+}
+
+export interface ScanResult {
+  tables: SourceTable[]
+  problems: Problem[]
+}
+
+// Tables of the legacy file that hold no user data and are not copied.
+const IGNORED_TABLES = new Set(['__drizzle_migrations', 'sqlite_sequence'])
+
+/** Opens the legacy file read-only; throws LegacyFileError when it is not a GearBox database. */
+export function openLegacyFile(path: string): Database {
+  if (!existsSync(path)) throw new LegacyFileError(`${path}: no such file`)
+  if (!statSync(path).isFile()) throw new LegacyFileError(`${path}: not a file`)
+  let db: Database
+  try {
+    db = new Database(path, { readonly: true, safeIntegers: true })
+    db.query('select count(*) from sqlite_master').get()
+  } catch {
+    throw new LegacyFileError(`${path}: not a SQLite database`)
+  }
+  const missing: string[] = []
+  const tables = new Set(db.query<{ name: string }, []>(`select name from sqlite_master where type = 'table'`).all().map((r) => r.name))
+  for (const spec of legacyTables) {
+    if (!tables.has(spec.name)) {
+      missing.push(`table ${spec.name}`)
+      continue
+    }
+    const present = new Set(db.query<{ name: string }, []>(`select name from pragma_table_info('${spec.name}')`).all().map((r) => r.name))
+    for (const c of spec.columns) if (!present.has(c.name)) missing.push(`column ${spec.name}.${c.name}`)
+    const unknown = [...present].filter((name) => !spec.columns.some((c) => c.name === name))
+    if (unknown.length > 0) missing.push(`nothing to put ${unknown.map((u) => `${spec.name}.${u}`).join(', ')} in`)
+  }
+  const extra = [...tables].filter((t) => !IGNORED_TABLES.has(t) && !t.startsWith('sqlite_') && !legacyTables.some((s) => s.name === t))
+  if (extra.length > 0) missing.push(`unknown table(s) ${extra.join(', ')}`)
+  if (missing.length > 0) {
+    db.close()
+    throw new LegacyFileError(`${path}: not a GearBox database (${missing.join('; ')})`)
+  }
+  return db
+}
+
+/** Reads every row of every table and collects every problem, without stopping at the first. */
+export function scanLegacyFile(db: Database): ScanResult {
+  const tables = legacyTables.map((spec) => readTable(db, spec))
+  const byName = new Map(tables.map((t) => [t.spec.name, t]))
+  for (const table of tables) {
+    checkReferences(table, byName)
+    checkUnique(table)
+  }
+  const problems = tables.flatMap((t) => [...t.problems.values()].flat())
+  return { tables, problems }
+}
+
+function readTable(db: Database, spec: TableSpec): SourceTable {
+  const columns = spec.columns.map((c) => quote(c.name)).join(', ')
+  const rows = db.query<unknown[], []>(`select ${columns} from ${quote(spec.name)} order by ${quote(spec.key)}`).values() as unknown[][]
+  const table: SourceTable = { spec, rows, problems: new Map() }
+  const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    for (let c = 0; c < spec.columns.length; c++) {
+      const column = spec.columns[c]!
+      const raw = row[c]
+      const checked = checkValue(column, raw)
+      if (checked instanceof Invalid) {
+        addProblem(table, r, { kind: checked.kind, column: column.name, value: raw, message: checked.message })
+        continue
+      }
+      row[c] = checked
+      if (typeof checked === 'string' && checked.includes('\uFFFD') && !sameBytes(db, spec, column, row[keyIndex], checked)) {
+        addProblem(table, r, { kind: 'invalid_text', column: column.name, value: raw, message: 'not valid UTF-8; it would not arrive byte for byte' })
+      }
+    }
+  }
+  return table
+}
+
+// A U+FFFD in the decoded string is either really there or stands for bytes that are not UTF-8.
+function sameBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown, decoded: string): boolean {
+  const row = db
+    .query<{ bytes: Uint8Array }, [never]>(`select cast(${quote(column.name)} as blob) as bytes from ${quote(spec.name)} where ${quote(spec.key)} = ?`)
+    .get(key as never)
+  return row !== null && Buffer.from(decoded, 'utf8').equals(Buffer.from(row.bytes))
+}
+
+export function rowKey(table: SourceTable, r: number): number | string {
+  const value = table.rows[r]![table.spec.columns.findIndex((c) => c.name === table.spec.key)]
+  return jsonSafe(value) as number | string
+}
+
+export function addProblem(table: SourceTable, r: number, p: Omit<Problem, 'table' | 'id'>): void {
+  const problem: Problem = { kind: p.kind, table: table.spec.name, id: rowKey(table, r), column: p.column, value: jsonSafe(p.value), message: p.message }
+  const list = table.problems.get(r)
+  if (list) list.push(problem)
+  else table.problems.set(r, [problem])
+}
+
+/** Index of the rows of `table` by the values of `column`. */
+export function columnValues(table: SourceTable, column: string): Map<unknown, number> {
+  const c = table.spec.columns.findIndex((col) => col.name === column)
+  const index = new Map<unknown, number>()
+  table.rows.forEach((row, r) => {
+    if (!index.has(row[c])) index.set(row[c], r)
+  })
+  return index
+}
+
+function checkReferences(table: SourceTable, byName: Map<string, SourceTable>): void {
+  table.spec.columns.forEach((column, c) => {
+    if (!column.ref) return
+    const parents = columnValues(byName.get(column.ref.table)!, column.ref.column)
+    const wanted = column.kind.type === 'int' ? 'number' : 'string'
+    table.rows.forEach((row, r) => {
+      const value = row[c]
+      // Wrong types are already reported; NULL is allowed where the column is nullable.
+      if (typeof value !== wanted || parents.has(value)) return
+      addProblem(table, r, {
+        kind: 'dangling_reference',
+        column: column.name,
+        value,
+        message: `${column.ref!.table}.${column.ref!.column} = ${JSON.stringify(value)} does not exist`,
+      })
+    })
+  })
+}
+
+function checkUnique(table: SourceTable): void {
+  for (const set of table.spec.unique) {
+    const indexes = set.map((name) => table.spec.columns.findIndex((c) => c.name === name))
+    const seen = new Map<string, number>()
+    table.rows.forEach((row, r) => {
+      const values = indexes.map((i) => row[i])
+      // NULLs never collide in a PostgreSQL unique constraint.
+      if (values.some((v) => v === null || v === undefined)) return
+      const key = JSON.stringify(values.map(jsonSafe))
+      const first = seen.get(key)
+      if (first === undefined) return void seen.set(key, r)
+      addProblem(table, r, {
+        kind: 'duplicate',
+        column: set.join(', '),
+        value: values.length === 1 ? values[0] : values,
+        message: `same ${set.join(', ')} as ${table.spec.key} ${JSON.stringify(rowKey(table, first))}`,
+      })
+    })
+  }
+}
+
+export const quote = (name: string) => `"${name.replaceAll('"', '""')}"`

@@ -1,0 +1,140 @@
+import { Database } from 'bun:sqlite'
+import { readFileSync, rmSync } from 'node:fs'
+import path from 'node:path'
+
+/** The legacy DDL, read at test time: files are built from it, nothing binary is committed. */
+export const legacyDdl = readFileSync(path.join(import.meta.dir, '../../../shared/legacy/gearbox-sqlite-schema.sql'), 'utf8')
+
+export type LegacyRow = Record<string, unknown>
+export type LegacyRows = Partial<Record<string, LegacyRow[]>>
+
+/**
+ * Writes a legacy GearBox SQLite file with exactly these rows (foreign keys off, as the old
+ * app ran). Values are bound as given, so a test can store text in a number column; `sql`
+ * runs afterwards for what binding cannot express (e.g. bytes that are not UTF-8).
+ */
+export function writeLegacyFile(file: string, rows: LegacyRows, sql = ''): void {
+  rmSync(file, { force: true })
+  const db = new Database(file, { create: true })
+  db.exec(legacyDdl)
+  db.transaction(() => {
+    for (const [table, list] of Object.entries(rows)) {
+      const byColumns = new Map<string, LegacyRow[]>()
+      for (const row of list ?? []) {
+        const key = Object.keys(row).join(',')
+        byColumns.set(key, [...(byColumns.get(key) ?? []), row])
+      }
+      for (const [key, group] of byColumns) {
+        const columns = key.split(',')
+        const insert = db.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`)
+        for (const row of group) insert.run(...(columns.map((c) => row[c]) as never[]))
+      }
+    }
+  })()
+  if (sql) db.exec(sql)
+  db.close()
+}
+
+const T = 1_700_000_000 // 2023-11-14T22:13:20Z
+
+/** A small but realistic file: every table, tricky values in every column type, id gaps. */
+export function realisticRows(): LegacyRows {
+  return {
+    __drizzle_migrations: [{ hash: 'abc123', created_at: 1690000000000 }],
+    categories: [
+      { id: 1, name: 'Uncategorized', icon: 'package', created_at: T },
+      { id: 2, name: 'Shelter', icon: 'tent', created_at: T + 1 },
+      { id: 7, name: '  Cook "pots" \\ & \'pans\'  ', icon: '', created_at: T + 2 },
+    ],
+    items: [
+      { id: 1, name: 'Tent', weight_grams: 0.30000000000000004, price_cents: 45000, category_id: 2, notes: 'tab\there\nnew line\r\nCRLF', product_url: 'https://example.com/tent?a=1&b=2', image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T + 60 },
+      { id: 2, name: 'Stove 🔥', weight_grams: 12345.678901234567, price_cents: null, category_id: 7, notes: '', product_url: null, image_filename: 'stove.png', image_source_url: 'https://img.example/s.png', quantity: 2, created_at: T + 5, updated_at: T + 5 },
+      { id: 5, name: 'Dust', weight_grams: 1e-300, price_cents: 0, category_id: 1, notes: 'back\\slash \\N \\t literal', product_url: null, image_filename: null, image_source_url: null, quantity: 3, created_at: 0, updated_at: 4_102_444_800 },
+      { id: 9, name: ' Tiny ', weight_grams: 5e-324, price_cents: 2147483647, category_id: 1, notes: null, product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
+      { id: 10, name: 'Unknown weight', weight_grams: null, price_cents: 1, category_id: 2, notes: 'ünïcödé — “quotes” 日本語', product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
+    ],
+    threads: [
+      { id: 3, name: 'Which stove?', status: 'resolved', resolved_candidate_id: 4, category_id: 7, created_at: T, updated_at: T + 100 },
+      { id: 4, name: 'New tent', status: 'active', resolved_candidate_id: null, category_id: 2, created_at: T, updated_at: T },
+    ],
+    thread_candidates: [
+      { id: 4, thread_id: 3, name: 'Jetboil', weight_grams: 371.5, price_cents: 12999, category_id: 7, notes: null, product_url: null, image_filename: null, image_source_url: null, status: 'arrived', pros: 'fast', cons: 'heavy\tish', sort_order: 0, created_at: T, updated_at: T },
+      { id: 6, thread_id: 4, name: 'Duplex', weight_grams: 540, price_cents: 61900, category_id: 2, notes: null, product_url: null, image_filename: null, image_source_url: null, status: 'researching', pros: null, cons: null, sort_order: 1.5, created_at: T, updated_at: T },
+      { id: 8, thread_id: 4, name: 'Notch', weight_grams: null, price_cents: null, category_id: 2, notes: null, product_url: null, image_filename: null, image_source_url: null, status: 'ordered', pros: '', cons: '', sort_order: -0.0001220703125, created_at: T, updated_at: T },
+    ],
+    setups: [
+      { id: 1, name: 'Summer', created_at: T, updated_at: T },
+      { id: 3, name: 'Winter', created_at: T, updated_at: T },
+    ],
+    setup_items: [
+      { id: 1, setup_id: 1, item_id: 1, classification: 'base' },
+      { id: 2, setup_id: 1, item_id: 2, classification: 'worn' },
+      { id: 4, setup_id: 3, item_id: 2, classification: 'consumable' },
+    ],
+    users: [{ id: 1, username: 'owner', password_hash: '$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA', created_at: T }],
+    sessions: [
+      { id: 'b'.repeat(64), user_id: 1, expires_at: T + 86400 },
+      { id: 'a'.repeat(64), user_id: 1, expires_at: T + 3600 },
+    ],
+    api_keys: [
+      { id: 2, user_id: 1, name: 'cli', key_hash: 'f'.repeat(64), key_prefix: 'gb_abcd', last_used_at: null, created_at: T },
+      { id: 3, user_id: 1, name: 'phone', key_hash: 'e'.repeat(64), key_prefix: 'gb_efgh', last_used_at: T + 10, created_at: T },
+    ],
+    oauth_clients: [
+      { id: 1, client_id: 'claude', client_name: 'Claude', redirect_uris: '["https://claude.ai/cb", "http://localhost:8080/cb?x=\\"y\\""]', created_at: T },
+      { id: 2, client_id: 'empty', client_name: null, redirect_uris: '[]', created_at: T },
+    ],
+    oauth_codes: [
+      { id: 1, code_hash: 'c'.repeat(64), client_id: 'claude', user_id: 1, redirect_uri: 'https://claude.ai/cb', code_challenge: 'xyz', code_challenge_method: 'S256', scope: null, expires_at: T + 600, used: 1, created_at: T },
+    ],
+    oauth_tokens: [
+      { id: 1, access_token_hash: '1'.repeat(64), refresh_token_hash: '2'.repeat(64), client_id: 'claude', user_id: 1, scope: 'mcp', expires_at: T + 3600, refresh_expires_at: T + 86400, revoked: 0, created_at: T },
+      { id: 2, access_token_hash: '3'.repeat(64), refresh_token_hash: null, client_id: 'claude', user_id: 1, scope: null, expires_at: T + 3600, refresh_expires_at: null, revoked: 1, created_at: T },
+    ],
+    settings: [
+      { key: 'weightUnit', value: 'g' },
+      { key: 'currency', value: 'EUR' },
+      { key: 'onboardingComplete', value: 'true' },
+    ],
+  }
+}
+
+/**
+ * A large file of about `total` rows, mostly items, setup_items and thread_candidates,
+ * with varied values (fractions, NULLs, escapes) so the bulk path is exercised for real.
+ */
+export function writeLargeLegacyFile(file: string, total: number): void {
+  rmSync(file, { force: true })
+  const db = new Database(file, { create: true })
+  db.exec(legacyDdl)
+  const items = Math.round(total * 0.37)
+  const setupItems = Math.round(total * 0.37)
+  const threads = Math.max(1, Math.round(total * 0.01))
+  const candidates = total - items - setupItems - threads - 40
+  const setups = 20
+  db.transaction(() => {
+    const cat = db.prepare('insert into categories (id, name, icon, created_at) values (?, ?, ?, ?)')
+    for (let i = 1; i <= 20; i++) cat.run(i, i === 1 ? 'Uncategorized' : `Category ${i}`, 'package', T)
+    const item = db.prepare(`insert into items (id, name, weight_grams, price_cents, category_id, notes, product_url, quantity, created_at, updated_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    for (let i = 1; i <= items; i++) {
+      item.run(i, `Item ${i}`, i % 7 === 0 ? null : i * 1.1 + 0.01, i % 5 === 0 ? null : i * 3, (i % 20) + 1, i % 3 === 0 ? `note\t${i}\nline 2 \\ ✓` : null, i % 4 === 0 ? `https://example.com/items/${i}` : null, (i % 3) + 1, T + i, T + 2 * i)
+    }
+    const setup = db.prepare('insert into setups (id, name, created_at, updated_at) values (?, ?, ?, ?)')
+    for (let i = 1; i <= setups; i++) setup.run(i, `Setup ${i}`, T, T)
+    const si = db.prepare('insert into setup_items (id, setup_id, item_id, classification) values (?, ?, ?, ?)')
+    const classes = ['base', 'worn', 'consumable']
+    // Distinct (setup, item) pairs: each setup takes a consecutive run of items.
+    for (let i = 1; i <= setupItems; i++) si.run(i, ((i - 1) % setups) + 1, (Math.floor((i - 1) / setups) % items) + 1, classes[i % 3]!)
+    const thread = db.prepare('insert into threads (id, name, status, resolved_candidate_id, category_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)')
+    for (let i = 1; i <= threads; i++) thread.run(i, `Thread ${i}`, i % 2 === 0 ? 'resolved' : 'active', i % 2 === 0 ? i : null, (i % 20) + 1, T, T)
+    const cand = db.prepare(`insert into thread_candidates (id, thread_id, name, weight_grams, price_cents, category_id, status, pros, sort_order, created_at, updated_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    const statuses = ['researching', 'ordered', 'arrived']
+    // Candidate i belongs to thread ((i-1) % threads) + 1, so candidate i <= threads belongs to thread i.
+    for (let i = 1; i <= candidates; i++) cand.run(i, ((i - 1) % threads) + 1, `Candidate ${i}`, i / 3, i % 9 === 0 ? null : i, (i % 20) + 1, statuses[i % 3]!, i % 2 ? 'light' : null, i / 7, T, T)
+    const user = db.prepare('insert into users (id, username, password_hash, created_at) values (?, ?, ?, ?)')
+    for (let i = 1; i <= 19; i++) user.run(i, `user${i}`, '$argon2id$v=19$x', T)
+  })()
+  db.close()
+}
