@@ -1,6 +1,15 @@
 import { Database } from 'bun:sqlite'
 import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { type Kysely, sql } from 'kysely'
+import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { migrateToLatest } from '../../src/db/migrator'
+import type { DB } from '../../src/db/types'
+import type { Output } from '../../src/import/report'
+import { type ImportOptions, importLegacyFile } from '../../src/import/run'
+import { pgliteTarget, serverTarget, type Target } from '../../src/import/target'
+import { backend, createServerDatabase } from './database'
 
 /** The legacy DDL, read at test time: files are built from it, nothing binary is committed. */
 export const legacyDdl = readFileSync(path.join(import.meta.dir, '../../../shared/legacy/gearbox-sqlite-schema.sql'), 'utf8')
@@ -137,4 +146,65 @@ export function writeLargeLegacyFile(file: string, total: number): void {
     for (let i = 1; i <= 19; i++) user.run(i, `user${i}`, '$argon2id$v=19$x', T)
   })()
   db.close()
+}
+
+/** A target database for import tests, on the backend the suite runs on (TEST_BACKEND). */
+export interface ImportTarget {
+  /** For reading what arrived; stays open across imports. */
+  db: Kysely<DB>
+  /** A Target for importLegacyFile, sharing the database but not closing it. */
+  target(): Target
+  /** DATABASE_URL for a child process (server only). */
+  url?: string
+  close(): Promise<void>
+}
+
+let migrated: Promise<Blob> | undefined
+
+/** A migrated target: a fresh PGlite from a cached dump, or a new database on the server. */
+export async function openImportTarget(engine: 'pglite' | 'postgres' = backend): Promise<ImportTarget> {
+  if (engine === 'postgres') {
+    const server = await createServerDatabase()
+    await migrateToLatest(server.db)
+    const config = { kind: 'postgres' as const, url: server.url, maxConnections: 1, connectTimeoutSeconds: 10, statementTimeoutMs: 60_000, preparedStatements: true }
+    return { db: server.db, url: server.url, target: () => serverTarget(config), close: server.drop }
+  }
+  migrated ??= (async () => {
+    const pglite = new PGlite(pgliteOptions)
+    await migrateToLatest(createPGliteDatabase(pglite))
+    return pglite.dumpDataDir('none')
+  })()
+  const pglite = new PGlite({ ...pgliteOptions, loadDataDir: await migrated })
+  const db = createPGliteDatabase(pglite)
+  return { db, target: () => ({ ...pgliteTarget(pglite), close: async () => {} }), close: () => db.destroy() }
+}
+
+/** Output captured from a run. */
+export function captureOutput(): Output & { text: string } {
+  const out = { text: '', write: (s: string) => void (out.text += s) }
+  return out
+}
+
+/** Runs the importer in-process against `target` and returns the outcome and everything it printed. */
+export async function runImport(file: string, target: ImportTarget, options: Partial<ImportOptions> = {}) {
+  const out = captureOutput()
+  const outcome = await importLegacyFile({ file, openTarget: () => target.target(), out, progress: out, ...options })
+  return { ...outcome, output: out.text }
+}
+
+/** Row counts of every application table, and the category rows: what "untouched" compares. */
+export async function targetState(db: Kysely<DB>): Promise<Record<string, unknown>> {
+  const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables
+    where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like 'kysely%' order by 1`.execute(db)
+  const state: Record<string, unknown> = {}
+  for (const { name } of rows) {
+    const { rows: count } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(name)}`.execute(db)
+    state[name] = count[0]!.n
+  }
+  state.categoryRows = await db.selectFrom('categories').select(['id', 'name']).orderBy('id').execute()
+  const { rows: constraints } = await sql<{ n: number }>`select count(*)::int as n from pg_constraint where connamespace = current_schema()::regnamespace`.execute(db)
+  const { rows: indexes } = await sql<{ n: number }>`select count(*)::int as n from pg_indexes where schemaname = current_schema()`.execute(db)
+  state.constraints = constraints[0]!.n
+  state.indexes = indexes[0]!.n
+  return state
 }

@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { type ImportTarget, openImportTarget, realisticRows, runImport, writeLegacyFile } from '../support/legacy-sqlite'
+
+const T = 1_700_000_000
+
+let dir: string
+let file: string
+let target: ImportTarget
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
+  file = path.join(dir, 'gearbox.db')
+  target = await openImportTarget()
+})
+afterEach(async () => {
+  await target.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const at = (seconds: number) => new Date(seconds * 1000)
+
+describe('a realistic legacy file', () => {
+  test('arrives with every value equal and the source file untouched', async () => {
+    writeLegacyFile(file, realisticRows())
+    const before = { bytes: readFileSync(file), mtime: statSync(file).mtimeMs }
+
+    const result = await runImport(file, target)
+
+    expect(result.status).toBe('imported')
+    expect(result.exitCode).toBe(0)
+    expect(result.verification.every((v) => v.ok)).toBe(true)
+    expect(readFileSync(file).equals(before.bytes)).toBe(true)
+    expect(statSync(file).mtimeMs).toBe(before.mtime)
+
+    const { db } = target
+    const items = await db.selectFrom('items').selectAll().orderBy('id').execute()
+    expect(items.map((i) => i.id)).toEqual([1, 2, 5, 9, 10])
+    // Doubles bit for bit (pgloader turns these into float4).
+    expect(items.map((i) => i.weight_grams)).toEqual([0.30000000000000004, 12345.678901234567, 1e-300, 5e-324, null])
+    expect(Object.is(items[0]!.weight_grams, 0.30000000000000004)).toBe(true)
+    expect(items.map((i) => i.price_cents)).toEqual([45000, null, 0, 2147483647, 1])
+    expect(items[0]!.notes).toBe('tab\there\nnew line\r\nCRLF')
+    expect(items[1]!.notes).toBe('')
+    expect(items[2]!.notes).toBe('back\\slash \\N \\t literal')
+    expect(items[3]!.notes).toBeNull()
+    expect(items[4]!.notes).toBe('ünïcödé — “quotes” 日本語')
+    expect(items[1]!.name).toBe('Stove 🔥')
+    expect(items[3]!.name).toBe(' Tiny ')
+    expect(items[0]!.product_url).toBe('https://example.com/tent?a=1&b=2')
+    expect(items.map((i) => i.quantity)).toEqual([1, 2, 3, 1, 1])
+    expect(items[0]!.created_at).toEqual(at(T))
+    expect(items[0]!.updated_at).toEqual(at(T + 60))
+    expect(items[2]!.created_at).toEqual(new Date(0))
+    expect(items[2]!.updated_at).toEqual(new Date('2100-01-01T00:00:00Z'))
+
+    const categories = await db.selectFrom('categories').selectAll().orderBy('id').execute()
+    expect(categories.map((c) => [c.id, c.name, c.icon])).toEqual([
+      [1, 'Uncategorized', 'package'],
+      [2, 'Shelter', 'tent'],
+      [7, '  Cook "pots" \\ & \'pans\'  ', ''],
+    ])
+
+    const threads = await db.selectFrom('threads').selectAll().orderBy('id').execute()
+    expect(threads.map((t) => [t.id, t.status, t.resolved_candidate_id, t.category_id])).toEqual([
+      [3, 'resolved', 4, 7],
+      [4, 'active', null, 2],
+    ])
+    const candidates = await db.selectFrom('thread_candidates').selectAll().orderBy('id').execute()
+    expect(candidates.map((c) => [c.id, c.thread_id, c.status, c.sort_order, c.weight_grams, c.pros, c.cons])).toEqual([
+      [4, 3, 'arrived', 0, 371.5, 'fast', 'heavy\tish'],
+      [6, 4, 'researching', 1.5, 540, null, null],
+      [8, 4, 'ordered', -0.0001220703125, null, '', ''],
+    ])
+
+    const setupItems = await db.selectFrom('setup_items').selectAll().orderBy('id').execute()
+    expect(setupItems.map((s) => [s.id, s.setup_id, s.item_id, s.classification])).toEqual([
+      [1, 1, 1, 'base'],
+      [2, 1, 2, 'worn'],
+      [4, 3, 2, 'consumable'],
+    ])
+
+    const sessions = await db.selectFrom('sessions').selectAll().orderBy('id').execute()
+    expect(sessions.map((s) => [s.id, s.user_id, s.expires_at])).toEqual([
+      ['a'.repeat(64), 1, at(T + 3600)],
+      ['b'.repeat(64), 1, at(T + 86400)],
+    ])
+    const keys = await db.selectFrom('api_keys').selectAll().orderBy('id').execute()
+    expect(keys.map((k) => [k.id, k.key_prefix, k.last_used_at])).toEqual([
+      [2, 'gb_abcd', null],
+      [3, 'gb_efgh', at(T + 10)],
+    ])
+
+    const clients = await db.selectFrom('oauth_clients').selectAll().orderBy('id').execute()
+    expect(clients.map((c) => [c.client_id, c.client_name, c.redirect_uris])).toEqual([
+      ['claude', 'Claude', ['https://claude.ai/cb', 'http://localhost:8080/cb?x="y"']],
+      ['empty', null, []],
+    ])
+    const codes = await db.selectFrom('oauth_codes').selectAll().execute()
+    expect(codes.map((c) => [c.used, c.scope, c.code_challenge_method])).toEqual([[true, null, 'S256']])
+    const tokens = await db.selectFrom('oauth_tokens').selectAll().orderBy('id').execute()
+    expect(tokens.map((t) => [t.revoked, t.refresh_token_hash, t.refresh_expires_at])).toEqual([
+      [false, '2'.repeat(64), at(T + 86400)],
+      [true, null, null],
+    ])
+
+    const settings = await db.selectFrom('settings').selectAll().orderBy('key').execute()
+    expect(settings).toEqual([
+      { key: 'currency', value: 'EUR' },
+      { key: 'onboardingComplete', value: 'true' },
+      { key: 'weightUnit', value: 'g' },
+    ])
+
+    // The legacy bookkeeping table is not copied.
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_name ilike '%drizzle%'`.execute(db)
+    expect(rows[0]!.n).toBe(0)
+  })
+
+  test('leaves every id sequence past the largest id', async () => {
+    writeLegacyFile(file, realisticRows())
+    await runImport(file, target)
+    const { db } = target
+    const category = await db.insertInto('categories').values({ name: 'New' }).returning('id').executeTakeFirstOrThrow()
+    expect(category.id).toBe(8)
+    const item = await db.insertInto('items').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(item.id).toBe(11)
+    const candidate = await db
+      .insertInto('thread_candidates')
+      .values({ thread_id: 4, name: 'New', category_id: 1 })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    expect(candidate.id).toBe(9)
+    const setup = await db.insertInto('setups').values({ name: 'New' }).returning('id').executeTakeFirstOrThrow()
+    expect(setup.id).toBe(4)
+    // An empty table starts at 1.
+    const user = await db.insertInto('users').values({ username: 'second', password_hash: 'x' }).returning('id').executeTakeFirstOrThrow()
+    expect(user.id).toBe(2)
+  })
+
+  test('keeps the foreign keys and indexes of the schema', async () => {
+    const { targetState } = await import('../support/legacy-sqlite')
+    const before = await targetState(target.db)
+    writeLegacyFile(file, realisticRows())
+    await runImport(file, target)
+    const after = await targetState(target.db)
+    expect(after.constraints).toBe(before.constraints)
+    expect(after.indexes).toBe(before.indexes)
+    await expect(target.db.insertInto('items').values({ name: 'x', category_id: 999 }).execute()).rejects.toThrow('items_category_id_fkey')
+  })
+
+  test('a file without category 1 keeps the seed category the application needs', async () => {
+    const rows = realisticRows()
+    rows.categories = rows.categories!.filter((c) => c.id !== 1)
+    rows.items = rows.items!.filter((i) => i.category_id !== 1)
+    writeLegacyFile(file, rows)
+    const result = await runImport(file, target)
+    expect(result.status).toBe('imported')
+    const categories = await target.db.selectFrom('categories').select(['id', 'name']).orderBy('id').execute()
+    expect(categories.map((c) => c.id)).toEqual([1, 2, 7])
+  })
+})
+
+describe('a target that already holds data', () => {
+  test('is refused without --replace and stays as it was', async () => {
+    writeLegacyFile(file, realisticRows())
+    await target.db.insertInto('categories').values({ name: 'Mine' }).execute()
+
+    const result = await runImport(file, target)
+
+    expect(result.status).toBe('target-not-empty')
+    expect(result.exitCode).toBe(1)
+    expect(result.output).toContain('categories: 1')
+    expect(result.output).toContain('--replace')
+    const names = await target.db.selectFrom('categories').select('name').orderBy('id').execute()
+    expect(names.map((n) => n.name)).toEqual(['Uncategorized', 'Mine'])
+  })
+
+  test('a second run is refused; with --replace it replaces everything', async () => {
+    writeLegacyFile(file, realisticRows())
+    expect((await runImport(file, target)).status).toBe('imported')
+    expect((await runImport(file, target)).status).toBe('target-not-empty')
+
+    const rows = realisticRows()
+    rows.items = rows.items!.slice(0, 1)
+    rows.setup_items = rows.setup_items!.slice(0, 1)
+    writeLegacyFile(file, rows)
+    await target.db.insertInto('users').values({ username: 'added later', password_hash: 'x' }).execute()
+
+    const result = await runImport(file, target, { replace: true })
+
+    expect(result.status).toBe('imported')
+    expect(await target.db.selectFrom('items').select('id').execute()).toEqual([{ id: 1 }])
+    expect((await target.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual(['owner'])
+  })
+})
+
+describe('--dry-run', () => {
+  test('scans, prints what would be copied and writes nothing', async () => {
+    writeLegacyFile(file, realisticRows())
+    let opened = false
+    const result = await runImport(file, target, {
+      dryRun: true,
+      openTarget: () => {
+        opened = true
+        return target.target()
+      },
+    })
+    expect(result.status).toBe('dry-run')
+    expect(result.exitCode).toBe(0)
+    expect(opened).toBe(false)
+    expect(result.output).toMatch(/items\s+5\s+0/)
+    expect(await target.db.selectFrom('items').select('id').execute()).toEqual([])
+  })
+})
