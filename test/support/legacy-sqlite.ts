@@ -20,12 +20,14 @@ export type LegacyRows = Partial<Record<string, LegacyRow[]>>
 /**
  * Writes a legacy GearBox SQLite file with exactly these rows (foreign keys off, as the old
  * app ran). Values are bound as given, so a test can store text in a number column; `sql`
- * runs afterwards for what binding cannot express (e.g. bytes that are not UTF-8).
+ * runs afterwards for what binding cannot express (e.g. bytes that are not UTF-8); `ddl`
+ * replaces the legacy DDL for files the old app could not have written (say, without a
+ * NOT NULL), which the importer must still catch.
  */
-export function writeLegacyFile(file: string, rows: LegacyRows, sql = ''): void {
+export function writeLegacyFile(file: string, rows: LegacyRows, sql = '', ddl = legacyDdl): void {
   rmSync(file, { force: true })
   const db = new Database(file, { create: true })
-  db.exec(legacyDdl)
+  db.exec(ddl)
   db.transaction(() => {
     for (const [table, list] of Object.entries(rows)) {
       const byColumns = new Map<string, LegacyRow[]>()

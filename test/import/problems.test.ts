@@ -1,0 +1,199 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Problem } from '../../src/import/problems'
+import { type ImportTarget, legacyDdl, openImportTarget, realisticRows, runImport, targetState, writeLegacyFile } from '../support/legacy-sqlite'
+
+const T = 1_700_000_000
+
+let dir: string
+let file: string
+let target: ImportTarget
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
+  file = path.join(dir, 'gearbox.db')
+  target = await openImportTarget()
+})
+afterEach(async () => {
+  await target.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const item = (id: number, extra: Record<string, unknown>) => ({
+  id,
+  name: `Item ${id}`,
+  weight_grams: 10,
+  price_cents: 100,
+  category_id: 2,
+  quantity: 1,
+  created_at: T,
+  updated_at: T,
+  ...extra,
+})
+
+// A file the old app could have written only with its unique indexes and one NOT NULL gone.
+const looseDdl = legacyDdl.replace(/CREATE UNIQUE INDEX[^;]*;/g, '').replace('`name` text NOT NULL,\n  `weight_grams`', '`name` text,\n  `weight_grams`')
+
+function fileWithEveryProblem(): void {
+  const rows = realisticRows()
+  rows.categories!.push({ id: 8, name: 'Shelter', icon: 'x', created_at: T }, { id: 9, name: 'nul\0inside', icon: 'x', created_at: T })
+  rows.items!.push(
+    item(11, { category_id: 99 }),
+    item(12, { weight_grams: '250g' }),
+    item(13, { price_cents: 'cheap', quantity: 1.5 }),
+    item(14, { created_at: 1_700_000_000_000 }),
+    item(15, { updated_at: -5 }),
+    item(16, { weight_grams: -1, quantity: 0, price_cents: -5 }),
+    item(17, { weight_grams: Infinity, price_cents: 2_147_483_648 }),
+    item(18, { name: null }),
+    item(19, { image_filename: new Uint8Array([1, 2, 3]) }),
+    item(3_000_000_000, {}),
+  )
+  rows.threads![1]!.resolved_candidate_id = 999
+  rows.threads!.push({ id: 5, name: 'Archived', status: 'archived', resolved_candidate_id: null, category_id: 2, created_at: T, updated_at: T })
+  rows.thread_candidates![1]!.sort_order = Infinity
+  rows.setup_items!.push({ id: 5, setup_id: 1, item_id: 404, classification: 'base' }, { id: 6, setup_id: 1, item_id: 1, classification: 'spare' })
+  rows.users!.push({ id: 2, username: 'owner', password_hash: 'x', created_at: T })
+  rows.sessions!.push({ id: 'c'.repeat(64), user_id: 9, expires_at: T })
+  rows.api_keys!.push({ id: 4, user_id: 1, name: 'dup', key_hash: 'f'.repeat(64), key_prefix: 'gb_x', last_used_at: null, created_at: T })
+  rows.oauth_clients!.push(
+    { id: 3, client_id: 'broken', client_name: null, redirect_uris: 'not json', created_at: T },
+    { id: 4, client_id: 'object', client_name: null, redirect_uris: '{"a":1}', created_at: T },
+    { id: 5, client_id: 'numbers', client_name: null, redirect_uris: '["ok", 5]', created_at: T },
+  )
+  rows.oauth_codes!.push({ ...rows.oauth_codes![0]!, id: 2, client_id: 'nobody', used: 2, code_challenge_method: 'plain' })
+  rows.oauth_tokens!.push({ ...rows.oauth_tokens![0]!, id: 3, access_token_hash: '9'.repeat(64) })
+  writeLegacyFile(file, rows, `update items set notes = cast(x'ff41' as text) where id = 1;`, looseDdl)
+}
+
+const expected: [Problem['kind'], string, number | string, string][] = [
+  ['duplicate', 'categories', 8, 'name'],
+  ['nul_character', 'categories', 9, 'name'],
+  ['dangling_reference', 'items', 11, 'category_id'],
+  ['wrong_type', 'items', 12, 'weight_grams'],
+  ['wrong_type', 'items', 13, 'price_cents'],
+  ['wrong_type', 'items', 13, 'quantity'],
+  ['timestamp_after_2100', 'items', 14, 'created_at'],
+  ['invalid_timestamp', 'items', 15, 'updated_at'],
+  ['check_violation', 'items', 16, 'weight_grams'],
+  ['check_violation', 'items', 16, 'quantity'],
+  ['check_violation', 'items', 16, 'price_cents'],
+  ['check_violation', 'items', 17, 'weight_grams'],
+  ['out_of_range', 'items', 17, 'price_cents'],
+  ['not_null', 'items', 18, 'name'],
+  ['wrong_type', 'items', 19, 'image_filename'],
+  ['out_of_range', 'items', '3000000000' as never, 'id'],
+  ['invalid_text', 'items', 1, 'notes'],
+  ['dangling_reference', 'threads', 4, 'resolved_candidate_id'],
+  ['not_in_set', 'threads', 5, 'status'],
+  ['check_violation', 'thread_candidates', 6, 'sort_order'],
+  ['dangling_reference', 'setup_items', 5, 'item_id'],
+  ['not_in_set', 'setup_items', 6, 'classification'],
+  ['duplicate', 'setup_items', 6, 'setup_id, item_id'],
+  ['duplicate', 'users', 2, 'username'],
+  ['dangling_reference', 'sessions', 'c'.repeat(64), 'user_id'],
+  ['duplicate', 'api_keys', 4, 'key_hash'],
+  ['invalid_json', 'oauth_clients', 3, 'redirect_uris'],
+  ['invalid_json', 'oauth_clients', 4, 'redirect_uris'],
+  ['invalid_json', 'oauth_clients', 5, 'redirect_uris'],
+  ['dangling_reference', 'oauth_codes', 2, 'client_id'],
+  ['not_in_set', 'oauth_codes', 2, 'used'],
+  ['not_in_set', 'oauth_codes', 2, 'code_challenge_method'],
+  ['duplicate', 'oauth_codes', 2, 'code_hash'],
+  ['duplicate', 'oauth_tokens', 3, 'refresh_token_hash'],
+]
+
+describe('a file with problems', () => {
+  test('is refused with every problem listed and the target untouched', async () => {
+    fileWithEveryProblem()
+    const before = await targetState(target.db)
+    const reportPath = path.join(dir, 'report.json')
+
+    const result = await runImport(file, target, { reportPath })
+
+    expect(result.status).toBe('refused')
+    expect(result.exitCode).toBe(1)
+    const found = result.problems.map((p) => [p.kind, p.table, p.id, p.column])
+    for (const e of expected) expect(found).toContainEqual(e[2] === '3000000000' ? [e[0], e[1], 3_000_000_000, e[3]] : e)
+    expect(result.problems).toHaveLength(expected.length)
+    expect(await targetState(target.db)).toEqual(before)
+
+    // Grouped by kind, each with table, id, column and value.
+    expect(result.output).toContain('Values of the wrong type [wrong_type]: 4')
+    expect(result.output).toContain('items 12 weight_grams = "250g": expected a number, found text')
+    expect(result.output).toContain('items 14 created_at = 1700000000000: after 2100-01-01; probably milliseconds')
+    expect(result.output).toContain('items 11 category_id = 99: categories.id = 99 does not exist')
+    expect(result.output).toContain('nothing was written')
+
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'))
+    expect(report.status).toBe('refused')
+    expect(report.problems).toHaveLength(expected.length)
+    expect(report.problems).toContainEqual({
+      kind: 'duplicate',
+      table: 'categories',
+      id: 8,
+      column: 'name',
+      value: 'Shelter',
+      message: 'same name as id 2',
+    })
+    expect(report.problems).toContainEqual(expect.objectContaining({ table: 'items', id: 19, value: "x'010203'" }))
+  })
+})
+
+describe('--skip-invalid', () => {
+  test('leaves out the offending rows and every row that belonged to them, each written to the reject file', async () => {
+    const rows = realisticRows()
+    rows.categories![2]!.name = 'Cook\0' // category 7
+    rows.oauth_clients![0]!.redirect_uris = '["a",' // client 'claude'
+    writeLegacyFile(file, rows)
+    const rejectsPath = path.join(dir, 'rejects.jsonl')
+
+    const result = await runImport(file, target, { skipInvalid: true, rejectsPath })
+
+    expect(result.status).toBe('imported')
+    expect(result.exitCode).toBe(0)
+    expect(result.verification.every((v) => v.ok)).toBe(true)
+    const rejected = Object.fromEntries(result.tables.map((t) => [t.table, t.rejected]))
+    // Category 7 -> item 2, thread 3 (-> its candidate 4), candidate 4; item 2 -> setup_items 2 and 4.
+    // Client claude -> its code and both tokens.
+    expect(rejected).toEqual({
+      categories: 1,
+      items: 1,
+      threads: 1,
+      thread_candidates: 1,
+      setups: 0,
+      setup_items: 2,
+      users: 0,
+      sessions: 0,
+      api_keys: 0,
+      oauth_clients: 1,
+      oauth_codes: 1,
+      oauth_tokens: 2,
+      settings: 0,
+    })
+    const lines = readFileSync(rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines).toHaveLength(10)
+    expect(lines[0]).toEqual({
+      table: 'categories',
+      id: 7,
+      row: { id: 7, name: 'Cook\0', icon: '', created_at: T + 2 },
+      reasons: [{ kind: 'nul_character', table: 'categories', id: 7, column: 'name', value: 'Cook\0', message: 'contains a NUL character' }],
+    })
+    expect(lines.find((l) => l.table === 'setup_items' && l.id === 4)).toEqual({
+      table: 'setup_items',
+      id: 4,
+      row: { id: 4, setup_id: 3, item_id: 2, classification: 'consumable' },
+      reasons: [{ kind: 'parent_left_out', table: 'setup_items', id: 4, column: 'item_id', value: 2, message: 'items 2 was left out' }],
+    })
+    expect(result.output).toContain('10 row(s) left out')
+    expect(result.output).toMatch(/setup_items\s+1\s+2/)
+
+    const items = await target.db.selectFrom('items').select('id').orderBy('id').execute()
+    expect(items.map((i) => i.id)).toEqual([1, 5, 9, 10])
+    const threads = await target.db.selectFrom('threads').select('id').execute()
+    expect(threads.map((t) => t.id)).toEqual([4])
+    expect(await target.db.selectFrom('oauth_tokens').select('id').execute()).toEqual([])
+  })
+})
