@@ -16,6 +16,8 @@ export interface LoginAttemptRepository {
   record(username: string, windowSeconds: number): Promise<LoginAttemptCount>
   /** Forgets the attempts of `username` (after a successful sign-in). */
   clear(username: string): Promise<void>
+  /** Removes the rows whose window ended; returns how many went. */
+  deleteExpired(windowSeconds: number): Promise<number>
 }
 
 export class KyselyLoginAttemptRepository implements LoginAttemptRepository {
@@ -43,5 +45,13 @@ export class KyselyLoginAttemptRepository implements LoginAttemptRepository {
 
   async clear(username: string): Promise<void> {
     await this.db.deleteFrom('login_attempts').where('username', '=', username).execute()
+  }
+
+  async deleteExpired(windowSeconds: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('login_attempts')
+      .where(sql<boolean>`window_started_at <= now() - make_interval(secs => ${windowSeconds}::int)`)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
   }
 }

@@ -112,8 +112,9 @@ export class KyselyOAuthRepository implements OAuthRepository {
   async createClient(input: { clientId: string; clientName: string | null; redirectUris: string[] }): Promise<OAuthClient> {
     const row = await this.db
       .insertInto('oauth_clients')
-      // Serialized here: drivers would otherwise send a JS array as a PostgreSQL array.
-      .values({ client_id: input.clientId, client_name: input.clientName, redirect_uris: sql`${JSON.stringify(input.redirectUris)}::jsonb` })
+      // Sent as text and cast by the server: drivers disagree on how to send an array as jsonb
+      // (a PostgreSQL array, or a JSON string holding the JSON).
+      .values({ client_id: input.clientId, client_name: input.clientName, redirect_uris: sql`${JSON.stringify(input.redirectUris)}::text::jsonb` })
       .returningAll()
       .executeTakeFirstOrThrow()
     return toClient(row)

@@ -73,6 +73,9 @@ export class AuthService {
     const ok = await Bun.password.verify(password, credentials?.passwordHash ?? (await dummyPasswordHash()))
     if (!credentials || !ok) throw new UnauthorizedError('wrong username or password')
     await this.repos.loginAttempts.clear(username)
+    // Housekeeping rides on sign-ins (rare, and both deletes use an index or a tiny table).
+    await this.repos.sessions.deleteExpired()
+    await this.repos.loginAttempts.deleteExpired(loginWindowSeconds)
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
     const expiresAt = new Date(Date.now() + SESSION_TTL_SECONDS * 1000)
