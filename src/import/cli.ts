@@ -75,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     replace: values.replace,
     reportPath: values.report,
     out: process.stdout,
+    err: process.stderr,
     progress: process.stderr,
   }
   try {

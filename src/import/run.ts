@@ -15,6 +15,8 @@ export interface ImportOptions {
   replace?: boolean
   reportPath?: string
   out: Output
+  /** The final message of a failed run goes here (default: out). */
+  err?: Output
   /** Progress goes here; a terminal gets a progress bar. */
   progress: Output & { isTTY?: boolean }
 }
@@ -41,7 +43,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   const outcome = (status: ImportStatus, exitCode: number, message: string, rest: Partial<ImportOutcome> = {}): ImportOutcome => {
     const result = { status, exitCode, message, problems: [], tables: [], verification: [], ...rest }
     if (options.reportPath) writeJson(options.reportPath, { file: options.file, ...result })
-    out.write(`${message}\n`)
+    ;(exitCode === 0 ? out : (options.err ?? out)).write(`${message}\n`)
     return result
   }
 
