@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { migrateToLatest } from '../../src/db/migrator'
+import { serverUrl } from '../support/database'
+import { openImportTarget, targetState, writeLargeLegacyFile } from '../support/legacy-sqlite'
+
+const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
+let dir: string
+let file: string
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-kill-'))
+  file = path.join(dir, 'large.db')
+  writeLargeLegacyFile(file, 300_000)
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/**
+ * Starts the import in a child process and kills it with SIGKILL as soon as it reports the
+ * first table copied, that is while the big tables are streaming in.
+ */
+async function importAndKill(env: Record<string, string>): Promise<string> {
+  const child = Bun.spawn([process.execPath, script, file], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  let seen = ''
+  const decoder = new TextDecoder()
+  for await (const chunk of child.stderr) {
+    seen += decoder.decode(chunk)
+    if (seen.includes('categories: 20 rows copied')) break
+  }
+  child.kill('SIGKILL')
+  await child.exited
+  expect(child.signalCode).toBe('SIGKILL')
+  return seen
+}
+
+describe('a killed import', () => {
+  test('leaves the embedded database exactly as it was', async () => {
+    const dataDir = path.join(dir, 'embedded')
+    mkdirSync(`${dataDir}/db`, { recursive: true })
+    const before = await (async () => {
+      const db = createPGliteDatabase(new PGlite(`${dataDir}/db`, pgliteOptions))
+      await migrateToLatest(db)
+      const state = await targetState(db)
+      await db.destroy()
+      return state
+    })()
+
+    const seen = await importAndKill({ DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir })
+    expect(seen).not.toContain('items: ')
+
+    const db = createPGliteDatabase(new PGlite(`${dataDir}/db`, pgliteOptions))
+    expect(await targetState(db)).toEqual(before)
+    await db.destroy()
+  }, 120_000)
+
+  test.if(!!serverUrl)('leaves the server database exactly as it was, and a new run then succeeds', async () => {
+    const target = await openImportTarget('postgres')
+    try {
+      const before = await targetState(target.db)
+      const seen = await importAndKill({ DATABASE_URL: target.url! })
+      expect(seen).not.toContain('items: ')
+      expect(await targetState(target.db)).toEqual(before)
+
+      const again = Bun.spawnSync([process.execPath, script, file], { env: { ...process.env, DATABASE_URL: target.url! } })
+      expect(again.exitCode).toBe(0)
+      const count = await target.db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      expect(count.n).toBe(111_000)
+    } finally {
+      await target.close()
+    }
+  }, 120_000)
+})
