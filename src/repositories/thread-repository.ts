@@ -139,6 +139,7 @@ function toCandidate(row: CandidateRow): Candidate {
   }
 }
 
+// Kysely leaves out undefined values, so a PATCH touches only the columns it names.
 function candidateColumns(input: CandidatePatch) {
   return {
     name: input.name,
