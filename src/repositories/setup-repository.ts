@@ -202,20 +202,14 @@ export class KyselySetupRepository implements SetupRepository {
       const found = await this.db
         .selectFrom('items')
         .select('id')
-        .where(
-          'id',
-          'in',
-          entries.map((e) => e.itemId),
-        )
+        .where('id', 'in', entries.map((e) => e.itemId))
         .forKeyShare()
         .execute()
       const known = new Set(found.map((r) => r.id))
       const problems = entries.flatMap((e, index) =>
         known.has(e.itemId) ? [] : [{ path: `items.${index}.itemId`, message: `item ${e.itemId} does not exist` }],
       )
-      if (problems.length > 0) {
-        throw new ValidationError(`unknown item id: ${problems.map((p) => p.message).join('; ')}`, problems)
-      }
+      if (problems.length > 0) throw new ValidationError('the list names items that do not exist', problems)
     }
     await this.db.deleteFrom('setup_items').where('setup_id', '=', setupId).execute()
     if (entries.length > 0) {
