@@ -3,9 +3,6 @@ import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
 import { ConflictError, NotFoundError } from '../errors'
 
-/** The category that deleted categories hand their items, threads and candidates to. */
-export const UNCATEGORIZED_ID = 1
-
 export interface Category {
   id: number
   name: string

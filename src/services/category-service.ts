@@ -1,12 +1,9 @@
 import { ConflictError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
-import {
-  type Category,
-  type CategoryPatch,
-  type CategorySummary,
-  type NewCategory,
-  UNCATEGORIZED_ID,
-} from '../repositories/category-repository'
+import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../repositories/category-repository'
+
+/** The seeded category that deleted categories hand their items, threads and candidates to. */
+export const UNCATEGORIZED_ID = 1
 
 export class CategoryService {
   constructor(
