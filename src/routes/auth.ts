@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { forbiddenResponse, LoginBody, SetupBody, tooManyRequestsResponse, UserResponse } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
-import { SESSION_TTL_SECONDS } from '../services/auth-service'
+import { LOGIN_WINDOW_SECONDS, MAX_LOGIN_ATTEMPTS, SESSION_TTL_SECONDS } from '../services/auth-service'
 import { rejectForeignOrigin, requireAuth, SESSION_COOKIE } from './middleware/auth'
 import { type AppEnv, createRouter } from './router'
 
@@ -26,7 +26,7 @@ const login = createRoute({
   path: '/login',
   tags,
   summary: 'Sign in: sets the gearbox_session cookie (HttpOnly, SameSite=Lax, Secure on https)',
-  description: 'Wrong credentials are a 401; after 5 attempts for one username within 15 minutes, 429 until the window ends.',
+  description: `Wrong credentials are a 401. After ${MAX_LOGIN_ATTEMPTS} attempts for one username within ${LOGIN_WINDOW_SECONDS / 60} minutes, 429 (with Retry-After) until the window ends.`,
   middleware: rejectForeignOrigin,
   request: { body: jsonBody(LoginBody) },
   responses: { 200: jsonResponse(UserResponse, 'Signed in'), 403: forbiddenResponse, 429: tooManyRequestsResponse, ...errorResponses },

@@ -22,13 +22,9 @@ export interface SignIn {
 
 export type CreatedApiKey = ApiKey & { key: string }
 
-export interface AuthOptions {
-  /** Sign-in attempts allowed per username within one window; a success starts over. */
-  maxLoginAttempts: number
-  loginWindowSeconds: number
-}
-
-const defaultOptions: AuthOptions = { maxLoginAttempts: 5, loginWindowSeconds: 15 * 60 }
+/** Sign-in attempts allowed per username within one window; a success starts over. */
+export const MAX_LOGIN_ATTEMPTS = 5
+export const LOGIN_WINDOW_SECONDS = 15 * 60
 
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
 const randomToken = () => randomBytes(32).toString('base64url')
@@ -40,22 +36,20 @@ let dummyHash: Promise<string> | undefined
 const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomToken()))
 
 export class AuthService {
-  readonly options: AuthOptions
-
   constructor(
     readonly repos: Repositories,
     readonly unitOfWork: UnitOfWork,
-    options: Partial<AuthOptions> = {},
-  ) {
-    this.options = { ...defaultOptions, ...options }
-  }
+  ) {}
 
   /** Creates the first (owner) account. Throws ConflictError once any user exists. */
   async setup(username: string, password: string): Promise<User> {
+    const done = () => new ConflictError('setup is already done')
+    // Checked before hashing too, so calls after setup cost no argon2 work.
+    if ((await this.repos.users.count()) > 0) throw done()
     const passwordHash = await hashPassword(password)
     return this.unitOfWork(async (repos) => {
       await repos.users.lockForFirstUser()
-      if ((await repos.users.count()) > 0) throw new ConflictError('setup is already done')
+      if ((await repos.users.count()) > 0) throw done()
       return repos.users.create({ username, passwordHash })
     })
   }
@@ -66,16 +60,15 @@ export class AuthService {
    */
   async login(username: string, password: string): Promise<SignIn> {
     // Counted before checking, so parallel guesses cannot slip past the limit.
-    const { maxLoginAttempts, loginWindowSeconds } = this.options
-    const { attempts, secondsLeft } = await this.repos.loginAttempts.record(username, loginWindowSeconds)
-    if (attempts > maxLoginAttempts) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
+    const { attempts, secondsLeft } = await this.repos.loginAttempts.record(username, LOGIN_WINDOW_SECONDS)
+    if (attempts > MAX_LOGIN_ATTEMPTS) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
     const credentials = await this.repos.users.findCredentials(username)
     const ok = await Bun.password.verify(password, credentials?.passwordHash ?? (await dummyPasswordHash()))
     if (!credentials || !ok) throw new UnauthorizedError('wrong username or password')
     await this.repos.loginAttempts.clear(username)
     // Housekeeping rides on sign-ins (rare, and both deletes use an index or a tiny table).
     await this.repos.sessions.deleteExpired()
-    await this.repos.loginAttempts.deleteExpired(loginWindowSeconds)
+    await this.repos.loginAttempts.deleteExpired(LOGIN_WINDOW_SECONDS)
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
     const expiresAt = new Date(Date.now() + SESSION_TTL_SECONDS * 1000)
