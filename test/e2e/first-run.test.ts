@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { bodyOf } from '../support/app'
 
 const port = 30000 + (process.pid % 20000)
 const base = `http://127.0.0.1:${port}`
@@ -52,7 +53,7 @@ describe('first run from the README', () => {
 
     const created = await fetch(`${base}/api/api-keys`, { method: 'POST', ...json({ name: 'cli' }, { cookie }) })
     expect(created.status).toBe(201)
-    const { key } = await created.json()
+    const { key } = await bodyOf(created)
     const bearer = { authorization: `Bearer ${key}` }
 
     const item = await fetch(`${base}/api/items`, {
@@ -60,17 +61,17 @@ describe('first run from the README', () => {
       ...json({ name: 'Tent', weightGrams: 1200, priceCents: 35000, categoryId: 1, quantity: 2 }, bearer),
     })
     expect(item.status).toBe(201)
-    const { id: itemId } = await item.json()
+    const { id: itemId } = await bodyOf(item)
     const setup = await fetch(`${base}/api/setups`, { method: 'POST', ...json({ name: 'Weekend' }, bearer) })
     expect(setup.status).toBe(201)
-    const { id: setupId } = await setup.json()
+    const { id: setupId } = await bodyOf(setup)
     const put = await fetch(`${base}/api/setups/${setupId}/items`, {
       method: 'PUT',
       ...json({ items: [{ itemId, classification: 'base' }] }, bearer),
     })
     expect(put.status).toBe(200)
 
-    const detail = await (await fetch(`${base}/api/setups/${setupId}`, { headers: bearer })).json()
+    const detail = await bodyOf(await fetch(`${base}/api/setups/${setupId}`, { headers: bearer }))
     expect(detail.items.map((i: { name: string }) => i.name)).toEqual(['Tent'])
     expect(detail.totals).toEqual({
       baseWeightGrams: 2400,

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { createApp } from '../../src/app'
 import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { createServices } from '../../src/services'
-import { useTestApp } from '../support/app'
+import { bodyOf, useTestApp } from '../support/app'
 
 const appOver = (db: Parameters<typeof createServices>[0]) => createApp({ services: createServices(db, { uploadDir: '/tmp/unused' }) })
 
@@ -14,7 +14,7 @@ describe('health on a migrated database', () => {
     for (const path of ['/health/live', '/health/ready']) {
       const res = await t.app.request(path)
       expect(res.status).toBe(200)
-      expect(await res.json()).toEqual({ status: 'ok' })
+      expect(await bodyOf(res)).toEqual({ status: 'ok' })
     }
   })
 })
@@ -37,7 +37,7 @@ describe('health when the database is not ready', () => {
   test('ready lists every pending migration with 503', async () => {
     const res = await appOver(unmigrated).request('/health/ready')
     expect(res.status).toBe(503)
-    const body = await res.json()
+    const body = await bodyOf(res)
     expect(body.error.code).toBe('unavailable')
     expect(body.error.details.length).toBeGreaterThanOrEqual(6)
     expect(body.error.details[0]).toEqual({ path: 'migrations', message: '20261122050100_create_catalog is pending' })
@@ -48,7 +48,7 @@ describe('health when the database is not ready', () => {
     const res = await app.request('/health/ready')
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('5')
-    expect(await res.json()).toEqual({
+    expect(await bodyOf(res)).toEqual({
       error: { code: 'unavailable', message: 'database unavailable', details: [{ path: 'database', message: 'does not answer' }] },
     })
     expect((await app.request('/health/live')).status).toBe(200)

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { MAX_IMAGE_BYTES } from '../../src/services/image-service'
-import { useTestApp } from '../support/app'
+import { bodyOf, useTestApp } from '../support/app'
 
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0))
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])
@@ -24,7 +24,7 @@ describe('images', () => {
     // The name claims .gif: the type must come from the bytes.
     const res = await upload(bytes, 'holiday.gif')
     expect(res.status).toBe(201)
-    const { filename } = await res.json()
+    const { filename } = await bodyOf(res)
     expect(filename).toMatch(new RegExp(`^[0-9a-f]{32}\\.${ext}$`))
     const served = await t.app.request(`/uploads/${filename}`)
     expect(served.status).toBe(200)
@@ -33,15 +33,15 @@ describe('images', () => {
   })
 
   test('two uploads of the same file get different names', async () => {
-    const a = await (await upload(PNG)).json()
-    const b = await (await upload(PNG)).json()
+    const a = await bodyOf(await upload(PNG))
+    const b = await bodyOf(await upload(PNG))
     expect(a.filename).not.toBe(b.filename)
   })
 
   test('a file that is not an image is a 400 naming the field, whatever its name says', async () => {
     const res = await upload(new TextEncoder().encode('<svg></svg>'), 'evil.png')
     expect(res.status).toBe(400)
-    expect(await res.json()).toEqual({
+    expect(await bodyOf(res)).toEqual({
       error: {
         code: 'validation_failed',
         message: 'file is not a png, jpeg or webp image',
@@ -55,7 +55,7 @@ describe('images', () => {
     form.append('other', 'x')
     const res = await t.app.request('/api/images', { method: 'POST', body: form, headers: t.auth })
     expect(res.status).toBe(400)
-    expect((await res.json()).error.details[0].path).toBe('form.file')
+    expect((await bodyOf(res)).error.details[0].path).toBe('form.file')
   })
 
   test('exactly 5 MB is accepted, one byte more is a 413', async () => {
@@ -66,13 +66,13 @@ describe('images', () => {
     tooBig.set(PNG)
     const res = await upload(tooBig)
     expect(res.status).toBe(413)
-    expect((await res.json()).error.code).toBe('payload_too_large')
+    expect((await bodyOf(res)).error.code).toBe('payload_too_large')
   })
 
   test('a body far over the limit is refused by the body limit with 413', async () => {
     const res = await upload(new Uint8Array(MAX_IMAGE_BYTES + 200_000))
     expect(res.status).toBe(413)
-    expect((await res.json()).error.code).toBe('payload_too_large')
+    expect((await bodyOf(res)).error.code).toBe('payload_too_large')
   })
 
   test('uploading needs credentials', async () => {
@@ -84,7 +84,7 @@ describe('images', () => {
     async (name) => {
       const res = await t.app.request(`/uploads/${name}`)
       expect(res.status).toBe(404)
-      expect((await res.json()).error.code).toBe('not_found')
+      expect((await bodyOf(res)).error.code).toBe('not_found')
     },
   )
 })

@@ -4,6 +4,9 @@ import { repositoriesFor } from '../../src/repositories'
 import { createServices, type Services } from '../../src/services'
 import { useTestDatabase } from './database'
 
+/** A response's JSON body, untyped: tests assert its shape. */
+export const bodyOf = (res: Response): Promise<any> => res.json()
+
 export const OWNER = { username: 'owner', password: 'correct horse battery staple' }
 
 // argon2id is slow on purpose: hash the owner's password once per process, not per test.
