@@ -91,3 +91,16 @@ function translatingConnection(connection: DatabaseConnection, rethrow: (e: unkn
     },
   })
 }
+
+/**
+ * For `.catch()` on a write: a violation of `constraint` (a foreign key naming a row that
+ * does not exist) is the caller's bad input on `path`, so it becomes a ValidationError.
+ */
+export function invalidReference(constraint: string, path: string, message: string) {
+  return (error: unknown): never => {
+    if (error instanceof ConflictError && error.constraint === constraint) {
+      throw new ValidationError(message, [{ path, message }])
+    }
+    throw error
+  }
+}

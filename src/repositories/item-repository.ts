@@ -1,7 +1,8 @@
 import type { Kysely, Updateable } from 'kysely'
 import type { ItemRow } from '../db/rows'
+import { invalidReference } from '../db/errors'
 import type { DB, Items } from '../db/types'
-import { ConflictError, NotFoundError, ValidationError } from '../errors'
+import { NotFoundError } from '../errors'
 
 export interface Item {
   id: number
@@ -91,7 +92,7 @@ export class KyselyItemRepository implements ItemRepository {
       .selectAll('item')
       .select('categories.name as category_name')
       .executeTakeFirstOrThrow()
-      .catch(unknownCategoryAsValidation)
+      .catch(unknownCategory)
     return toItemWithCategory(row)
   }
 
@@ -109,7 +110,7 @@ export class KyselyItemRepository implements ItemRepository {
       .selectAll('item')
       .select('categories.name as category_name')
       .executeTakeFirst()
-      .catch(unknownCategoryAsValidation)
+      .catch(unknownCategory)
     if (!row) throw new NotFoundError('item', id)
     return toItemWithCategory(row)
   }
@@ -134,12 +135,7 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
-function unknownCategoryAsValidation(error: unknown): never {
-  if (error instanceof ConflictError && error.constraint === 'items_category_id_fkey') {
-    throw new ValidationError('category does not exist', [{ path: 'categoryId', message: 'category does not exist' }])
-  }
-  throw error
-}
+const unknownCategory = invalidReference('items_category_id_fkey', 'categoryId', 'category does not exist')
 
 // Kysely leaves out undefined values, so a PATCH touches only the columns it names.
 function toRow(input: ItemPatch): Updateable<Items> {

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { invalidReference } from '../db/errors'
 import type { DB, ThreadCandidates, Threads } from '../db/types'
 import { ConflictError, NotFoundError, ValidationError } from '../errors'
 
@@ -158,14 +159,7 @@ function candidateColumns(input: CandidatePatch) {
 }
 
 /** An unknown category is bad input (400), not a conflict. */
-function unknownCategoryAsValidation(constraint: string) {
-  return (error: unknown): never => {
-    if (error instanceof ConflictError && error.constraint === constraint) {
-      throw new ValidationError('category does not exist', [{ path: 'categoryId', message: 'category does not exist' }])
-    }
-    throw error
-  }
-}
+const unknownCategory = (constraint: string) => invalidReference(constraint, 'categoryId', 'category does not exist')
 
 export class KyselyThreadRepository implements ThreadRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -219,7 +213,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .values({ name: input.name, category_id: input.categoryId })
       .returningAll()
       .executeTakeFirstOrThrow()
-      .catch(unknownCategoryAsValidation('threads_category_id_fkey'))
+      .catch(unknownCategory('threads_category_id_fkey'))
     return toThread(row)
   }
 
@@ -230,7 +224,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst()
-      .catch(unknownCategoryAsValidation('threads_category_id_fkey'))
+      .catch(unknownCategory('threads_category_id_fkey'))
     if (!row) throw new NotFoundError('thread', id)
     return toThread(row)
   }
@@ -299,7 +293,7 @@ export class KyselyThreadRepository implements ThreadRepository {
         if (error instanceof ConflictError && error.constraint === 'thread_candidates_thread_id_fkey') {
           throw new NotFoundError('thread', threadId)
         }
-        return unknownCategoryAsValidation('thread_candidates_category_id_fkey')(error)
+        return unknownCategory('thread_candidates_category_id_fkey')(error)
       })
     return toCandidate(row)
   }
@@ -312,7 +306,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .where('thread_id', '=', threadId)
       .returningAll()
       .executeTakeFirst()
-      .catch(unknownCategoryAsValidation('thread_candidates_category_id_fkey'))
+      .catch(unknownCategory('thread_candidates_category_id_fkey'))
     if (!row) throw new NotFoundError('candidate', candidateId)
     return toCandidate(row)
   }
