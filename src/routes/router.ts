@@ -12,15 +12,21 @@ export interface AppEnv {
   Variables: { requestId: string; auth: AuthContext }
 }
 
-/** Turns a zod failure into the one ValidationError shape, with a path per bad field. */
+/**
+ * Turns a zod failure into the one ValidationError shape, with a path per bad field. Body
+ * fields go by their own path (`name`, `items.2.itemId`), as in errors the services raise;
+ * the body as a whole is `body`; query and path parameters keep their prefix (`query.q`).
+ */
 export function validationErrorFrom(error: ZodError, target: string): ValidationError {
+  const pathOf = (segments: PropertyKey[]) =>
+    (target === 'json' ? segments : [target, ...segments]).map(String).join('.') || 'body'
   return new ValidationError(
-    `invalid ${target}`,
+    `invalid ${target === 'json' ? 'body' : target}`,
     error.issues.flatMap((i) =>
       // An unknown key is reported on its object; name each key so the client sees which field is wrong.
       i.code === 'unrecognized_keys'
-        ? i.keys.map((key) => ({ path: [target, ...i.path, key].join('.'), message: 'unknown field' }))
-        : [{ path: [target, ...i.path].join('.'), message: i.message }],
+        ? i.keys.map((key) => ({ path: pathOf([...i.path, key]), message: 'unknown field' }))
+        : [{ path: pathOf(i.path), message: i.message }],
     ),
   )
 }

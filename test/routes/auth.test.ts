@@ -62,13 +62,13 @@ describe('auth routes', () => {
     })
 
     test.each([
-      ['a 7-character password', { username: 'alice', password: '1234567' }, 'json.password'],
-      ['a 257-character password', { username: 'alice', password: 'x'.repeat(257) }, 'json.password'],
-      ['an empty username', { username: '', password: 'long enough' }, 'json.username'],
-      ['a blank username', { username: '   ', password: 'long enough' }, 'json.username'],
-      ['a 65-character username', { username: 'u'.repeat(65), password: 'long enough' }, 'json.username'],
-      ['a missing password', { username: 'alice' }, 'json.password'],
-      ['an unknown key', { username: 'alice', password: 'long enough', admin: true }, 'json.admin'],
+      ['a 7-character password', { username: 'alice', password: '1234567' }, 'password'],
+      ['a 257-character password', { username: 'alice', password: 'x'.repeat(257) }, 'password'],
+      ['an empty username', { username: '', password: 'long enough' }, 'username'],
+      ['a blank username', { username: '   ', password: 'long enough' }, 'username'],
+      ['a 65-character username', { username: 'u'.repeat(65), password: 'long enough' }, 'username'],
+      ['a missing password', { username: 'alice' }, 'password'],
+      ['an unknown key', { username: 'alice', password: 'long enough', admin: true }, 'admin'],
     ])('rejects %s with a 400 naming the field', async (_, body, path) => {
       await noUsers()
       const res = await post('/api/auth/setup', body)

@@ -60,15 +60,15 @@ describe('/api/categories', () => {
 
   test('POST rejects bad bodies with a path per field', async () => {
     const cases: [unknown, string[]][] = [
-      [{}, ['json.name']],
-      [{ name: '' }, ['json.name']],
-      [{ name: '   ' }, ['json.name']],
-      [{ name: 'x'.repeat(101) }, ['json.name']],
-      [{ name: 42 }, ['json.name']],
-      [{ name: 'Shelter', icon: '' }, ['json.icon']],
-      [{ name: 'Shelter', icon: null }, ['json.icon']],
-      [{ name: 'Shelter', colour: 'red' }, ['json.colour']],
-      [[], ['json']],
+      [{}, ['name']],
+      [{ name: '' }, ['name']],
+      [{ name: '   ' }, ['name']],
+      [{ name: 'x'.repeat(101) }, ['name']],
+      [{ name: 42 }, ['name']],
+      [{ name: 'Shelter', icon: '' }, ['icon']],
+      [{ name: 'Shelter', icon: null }, ['icon']],
+      [{ name: 'Shelter', colour: 'red' }, ['colour']],
+      [[], ['body']],
     ]
     for (const [body, paths] of cases) {
       const res = await t.call('POST', '/api/categories', body)
@@ -99,12 +99,12 @@ describe('/api/categories', () => {
     const { id } = await createCategory({ name: 'Shelter' })
     const empty = await t.call('PATCH', `/api/categories/${id}`, {})
     expect(empty.status).toBe(400)
-    expect(empty.body.error.details).toEqual([{ path: 'json', message: 'at least one field is required' }])
+    expect(empty.body.error.details).toEqual([{ path: 'body', message: 'at least one field is required' }])
     const unknown = await t.call('PATCH', `/api/categories/${id}`, { nam: 'x' })
     expect(unknown.status).toBe(400)
     expect(unknown.body.error.details).toEqual([
-      { path: 'json.nam', message: 'unknown field' },
-      { path: 'json', message: 'at least one field is required' },
+      { path: 'nam', message: 'unknown field' },
+      { path: 'body', message: 'at least one field is required' },
     ])
     expect((await t.call('PATCH', `/api/categories/${id}`, { name: ' ' })).status).toBe(400)
     expect((await t.call('PATCH', `/api/categories/${id}`, '{')).status).toBe(400)

@@ -61,10 +61,10 @@ describe('/api/settings', () => {
   })
 
   test('PUT checks the body: value is a required string, no other keys, JSON only', async () => {
-    await expectRejected('theme', {}, 'json.value')
-    await expectRejected('theme', { value: 3 }, 'json.value')
-    await expectRejected('theme', { value: null }, 'json.value')
-    await expectRejected('theme', { value: 'dark', key: 'theme' }, 'json.key')
+    await expectRejected('theme', {}, 'value')
+    await expectRejected('theme', { value: 3 }, 'value')
+    await expectRejected('theme', { value: null }, 'value')
+    await expectRejected('theme', { value: 'dark', key: 'theme' }, 'key')
     expect((await put('theme', 'dark')).status).toBe(400)
     expect((await put('theme', { value: 'a\u0000b' })).status).toBe(400)
     expect((await t.call('GET', '/api/settings')).body).toEqual({})

@@ -103,11 +103,11 @@ describe('/api/setups', () => {
 
     test('rejects a missing, blank, too long or non-string name and unknown keys (400 with paths)', async () => {
       const cases: [unknown, string[]][] = [
-        [{}, ['json.name']],
-        [{ name: '   ' }, ['json.name']],
-        [{ name: 'x'.repeat(201) }, ['json.name']],
-        [{ name: 7 }, ['json.name']],
-        [{ name: 'ok', colour: 'red' }, ['json.colour']],
+        [{}, ['name']],
+        [{ name: '   ' }, ['name']],
+        [{ name: 'x'.repeat(201) }, ['name']],
+        [{ name: 7 }, ['name']],
+        [{ name: 'ok', colour: 'red' }, ['colour']],
       ]
       for (const [body, expected] of cases) {
         const res = await t.call('POST', '/api/setups', body)
@@ -202,9 +202,9 @@ describe('/api/setups', () => {
 
     test('rejects an empty body, a blank name and unknown keys; a missing setup is a 404', async () => {
       const setup = await created('POST', '/api/setups', { name: 'Trip' })
-      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, {}))).toEqual(['json.name'])
-      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: '' }))).toEqual(['json.name'])
-      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: 'x', items: [] }))).toEqual(['json.items'])
+      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, {}))).toEqual(['name'])
+      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: '' }))).toEqual(['name'])
+      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: 'x', items: [] }))).toEqual(['items'])
       expect((await t.call('PATCH', '/api/setups/999', { name: 'x' })).status).toBe(404)
       expect((await t.call('GET', `/api/setups/${setup.id}`)).body.name).toBe('Trip')
     })
@@ -281,18 +281,18 @@ describe('/api/setups', () => {
       const { g, setup, detail } = await loadedSetup()
       const put = (body: unknown) => t.call('PUT', `/api/setups/${setup.id}/items`, body)
       const cases: [unknown, string[]][] = [
-        [{}, ['json.items']],
-        [{ items: {} }, ['json.items']],
-        [{ items: [{ itemId: g.tent.id }] }, ['json.items.0.classification']],
-        [{ items: [{ itemId: g.tent.id, classification: 'packed' }] }, ['json.items.0.classification']],
-        [{ items: [{ classification: 'base' }] }, ['json.items.0.itemId']],
-        [{ items: [{ itemId: '1', classification: 'base' }] }, ['json.items.0.itemId']],
-        [{ items: [{ itemId: 0, classification: 'base' }] }, ['json.items.0.itemId']],
-        [{ items: [{ itemId: -1, classification: 'base' }] }, ['json.items.0.itemId']],
-        [{ items: [{ itemId: 1.5, classification: 'base' }] }, ['json.items.0.itemId']],
-        [{ items: [{ itemId: 99999999999, classification: 'base' }] }, ['json.items.0.itemId']],
-        [{ items: [{ itemId: g.tent.id, classification: 'base', quantity: 2 }] }, ['json.items.0.quantity']],
-        [{ items: [], name: 'x' }, ['json.name']],
+        [{}, ['items']],
+        [{ items: {} }, ['items']],
+        [{ items: [{ itemId: g.tent.id }] }, ['items.0.classification']],
+        [{ items: [{ itemId: g.tent.id, classification: 'packed' }] }, ['items.0.classification']],
+        [{ items: [{ classification: 'base' }] }, ['items.0.itemId']],
+        [{ items: [{ itemId: '1', classification: 'base' }] }, ['items.0.itemId']],
+        [{ items: [{ itemId: 0, classification: 'base' }] }, ['items.0.itemId']],
+        [{ items: [{ itemId: -1, classification: 'base' }] }, ['items.0.itemId']],
+        [{ items: [{ itemId: 1.5, classification: 'base' }] }, ['items.0.itemId']],
+        [{ items: [{ itemId: 99999999999, classification: 'base' }] }, ['items.0.itemId']],
+        [{ items: [{ itemId: g.tent.id, classification: 'base', quantity: 2 }] }, ['items.0.quantity']],
+        [{ items: [], name: 'x' }, ['name']],
       ]
       for (const [body, expected] of cases) {
         const res = await put(body)
@@ -300,7 +300,7 @@ describe('/api/setups', () => {
         expect(paths(res)).toEqual(expected)
       }
       const tooMany = Array.from({ length: 1001 }, (_, i) => ({ itemId: i + 1, classification: 'base' }))
-      expect(paths(await put({ items: tooMany }))).toEqual(['json.items'])
+      expect(paths(await put({ items: tooMany }))).toEqual(['items'])
       expect((await put('not json')).status).toBe(400)
       expect((await t.call('GET', `/api/setups/${setup.id}`)).body).toEqual(detail)
     })
@@ -342,9 +342,9 @@ describe('/api/setups', () => {
     test('rejects a bad or missing classification and unknown keys', async () => {
       const { g, setup } = await loadedSetup()
       const patch = (body: unknown) => t.call('PATCH', `/api/setups/${setup.id}/items/${g.tent.id}`, body)
-      expect(paths(await patch({}))).toEqual(['json.classification'])
-      expect(paths(await patch({ classification: 'Base' }))).toEqual(['json.classification'])
-      expect(paths(await patch({ classification: 'base', itemId: 3 }))).toEqual(['json.itemId'])
+      expect(paths(await patch({}))).toEqual(['classification'])
+      expect(paths(await patch({ classification: 'Base' }))).toEqual(['classification'])
+      expect(paths(await patch({ classification: 'base', itemId: 3 }))).toEqual(['itemId'])
     })
   })
 
