@@ -8,7 +8,7 @@ import { quote } from './scan'
  * side builds it in SQL from the stored columns. Neither uses the COPY encoding, so a
  * conversion mistake on the way in shows up as a different checksum.
  *   NULL -> N;  integer -> decimal;  double -> hex of its 8 IEEE bytes;
- *   timestamp -> epoch seconds with 6 decimals;  boolean -> true/false;
+ *   timestamp -> epoch seconds (a fraction would show);  boolean -> true/false;
  *   text -> <UTF-8 byte length>:<text>;  JSON array of strings -> [<n>] then each element as text, comma-separated.
  */
 
@@ -28,7 +28,7 @@ function sourceField(column: ColumnSpec, value: unknown): string {
       float.setFloat64(0, value as number)
       return hex32(float.getUint32(0)) + hex32(float.getUint32(4))
     case 'time':
-      return `${value}.000000`
+      return String(value)
     case 'bool':
       return value === 1 ? 'true' : 'false'
     case 'json-strings': {
@@ -73,7 +73,8 @@ function targetField(column: ColumnSpec): string {
       case 'real':
         return `encode(float8send(${c}), 'hex')`
       case 'time':
-        return `extract(epoch from ${c})::numeric(20, 6)::text`
+        // date_part gives a double: whole seconds print as integers, any fraction shows.
+        return `date_part('epoch', ${c})::text`
       case 'json-strings':
         return `'[' || jsonb_array_length(${c}) || ']' || coalesce((select string_agg(octet_length(e) || ':' || e, ',' order by o)
           from jsonb_array_elements_text(${c}) with ordinality as x(e, o)), '')`

@@ -91,9 +91,16 @@ export async function loadPlan(
     )
     progress.finish(table.spec.name)
   }
-  let started = performance.now()
-  for (const statement of restore) await session.query(statement)
+  const started = performance.now()
+  // No value changes after the COPY, so the server can checksum the tables and then rebuild
+  // keys and indexes while this process computes the source checksums: all queued at once
+  // (they run in order on the one connection), awaited together.
   const seedAdded = !plan.find((t) => t.spec.name === 'categories')!.rows.some((r) => r[0] === 1)
+  const targetSums = Promise.all(plan.map((t) => session.query<Checksum>(targetChecksumSql(t.spec, seedAdded && t.spec.name === 'categories' ? 'id <> 1' : undefined))))
+  const restoring = Promise.all(restore.map((statement) => session.query(statement)))
+  const sources = plan.map((t) => sourceChecksum(t.spec, t.rows))
+  const [sums] = await Promise.all([targetSums, restoring])
+  const targets = sums.map(([sum]) => sum!)
   // The application needs category 1 as the fallback for deleted categories.
   if (seedAdded) await session.query(`insert into categories (id, name) values (1, 'Uncategorized')`)
   for (const table of plan) {
@@ -101,10 +108,8 @@ export async function loadPlan(
     const t = quote(table.spec.name)
     await session.query(`select setval(pg_get_serial_sequence('${t}', 'id'), coalesce(max(id), 0) + 1, false) from ${t}`)
   }
-  progress.step('keys and indexes', performance.now() - started)
-  started = performance.now()
-  const results = await verify(session, plan, seedAdded)
-  progress.step('verification', performance.now() - started)
+  progress.step('checksums, keys and indexes', performance.now() - started)
+  const results = compare(plan, sources, targets)
   if (results.some((r) => !r.ok)) throw new VerificationError(results)
   return results
 }
@@ -136,13 +141,21 @@ async function dropKeysAndIndexes(session: TargetSession): Promise<string[]> {
 
 /** Compares row counts and checksums of every planned table with the target. */
 export async function verify(session: TargetSession, plan: PlannedTable[], seedAdded = false): Promise<TableVerification[]> {
-  // Sent first, so the server computes its side while this process computes the source's.
-  const targets = Promise.all(
-    plan.map((t) => session.query<Checksum>(targetChecksumSql(t.spec, seedAdded && t.spec.name === 'categories' ? 'id <> 1' : undefined))),
+  const targets: Checksum[] = []
+  for (const t of plan) {
+    const [sum] = await session.query<Checksum>(targetChecksumSql(t.spec, seedAdded && t.spec.name === 'categories' ? 'id <> 1' : undefined))
+    targets.push(sum!)
+  }
+  return compare(
+    plan,
+    plan.map((t) => sourceChecksum(t.spec, t.rows)),
+    targets,
   )
-  const sources = plan.map((t) => sourceChecksum(t.spec, t.rows))
-  return (await targets).map(([target], i) => {
-    const source = sources[i]!
-    return { table: plan[i]!.spec.name, ok: source.rows === target!.rows && source.md5 === target!.md5, source, target: target! }
+}
+
+function compare(plan: PlannedTable[], sources: Checksum[], targets: Checksum[]): TableVerification[] {
+  return plan.map((t, i) => {
+    const [source, target] = [sources[i]!, targets[i]!]
+    return { table: t.spec.name, ok: source.rows === target.rows && source.md5 === target.md5, source, target }
   })
 }
