@@ -58,7 +58,7 @@ describe('verification', () => {
       // Back to the imported state, so each change is seen alone.
       expect((await runImport(file, target, { replace: true })).status).toBe('imported')
     }
-  })
+  }, 30_000)
 
   test('a value changed on the way in fails the import, names the table and writes nothing', async () => {
     const before = await targetState(target.db)
