@@ -135,6 +135,18 @@ describe('createPostgresClient', () => {
     expect(options.prepare).toBe(true)
   })
 
+  test('the standard PG* variables fill in what DATABASE_URL leaves out', () => {
+    const names = ['PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE'] as const
+    const saved = names.map((n) => process.env[n])
+    Object.assign(process.env, { PGHOST: 'pg.internal', PGPORT: '6000', PGUSER: 'gearbox', PGDATABASE: 'gear' })
+    try {
+      const options = clientOptions({ DATABASE_URL: 'postgres://' })
+      expect([options.host, options.port, options.user, options.database]).toEqual([['pg.internal'], [6000], 'gearbox', 'gear'])
+    } finally {
+      names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])))
+    }
+  })
+
   test('DATABASE_PREPARED_STATEMENTS=false turns prepared statements off (PgBouncer in transaction mode)', () => {
     expect(clientOptions({ DATABASE_URL: 'postgres://db/gear', DATABASE_PREPARED_STATEMENTS: 'false' }).prepare).toBe(false)
   })
