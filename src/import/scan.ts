@@ -63,6 +63,7 @@ export function scanLegacyFile(db: Database): ScanResult {
     checkReferences(table, byName)
     checkUnique(table)
   }
+  checkSeedCategory(byName.get('categories')!)
   const problems = tables.flatMap((t) => [...t.problems.values()].flat())
   return { tables, problems }
 }
@@ -159,6 +160,24 @@ function checkUnique(table: SourceTable): void {
       })
     })
   }
+}
+
+/**
+ * GearBox needs category 1 "Uncategorized" (the fallback for deleted categories). A file
+ * without category 1 gets the seed row kept, which collides with another category of that name.
+ */
+function checkSeedCategory(categories: SourceTable): void {
+  const [id, name] = [0, 1]
+  if (categories.rows.some((row) => row[id] === 1)) return
+  categories.rows.forEach((row, r) => {
+    if (row[name] !== 'Uncategorized') return
+    addProblem(categories, r, {
+      kind: 'duplicate',
+      column: 'name',
+      value: row[name],
+      message: 'the file has no category 1, so the import keeps the built-in category 1 "Uncategorized", and names must be unique',
+    })
+  })
 }
 
 export const quote = (name: string) => `"${name.replaceAll('"', '""')}"`

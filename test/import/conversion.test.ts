@@ -161,6 +161,16 @@ describe('a realistic legacy file', () => {
     const categories = await target.db.selectFrom('categories').select(['id', 'name']).orderBy('id').execute()
     expect(categories.map((c) => c.id)).toEqual([1, 2, 7])
   })
+
+  test('a file without category 1 but with another "Uncategorized" is refused', async () => {
+    const rows = realisticRows()
+    rows.categories![0]!.id = 3
+    rows.items = rows.items!.filter((i) => i.category_id !== 1)
+    writeLegacyFile(file, rows)
+    const result = await runImport(file, target)
+    expect(result.status).toBe('refused')
+    expect(result.problems.map((p) => [p.kind, p.table, p.id, p.column])).toEqual([['duplicate', 'categories', 3, 'name']])
+  })
 })
 
 describe('a target that already holds data', () => {
