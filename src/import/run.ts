@@ -63,9 +63,9 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   const { problems } = scan
   const scanMs = performance.now() - started
   if (problems.length > 0) {
-    out.write(formatProblems(problems))
+    out.write(`${formatProblems(problems)}\n`)
     if (!options.skipInvalid) {
-      return outcome('refused', 1, `\nrefused: ${problems.length} problem(s) in ${options.file}; nothing was written. Fix them, or run with --skip-invalid --rejects <file> to leave those rows out.`, { problems })
+      return outcome('refused', 1, `refused: ${problems.length} problem(s) in ${options.file}; nothing was written. Fix them, or run with --skip-invalid --rejects <file> to leave those rows out.`, { problems })
     }
   }
 
