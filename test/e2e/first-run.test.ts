@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { bodyOf } from '../support/app'
+import { HOOK_TIMEOUT_MS } from '../support/database'
 
 const port = 30000 + (process.pid % 20000)
 const base = `http://127.0.0.1:${port}`
@@ -27,7 +28,7 @@ beforeAll(async () => {
     if (done) throw new Error(`npm start exited before listening: ${output}`)
     output += new TextDecoder().decode(value)
   }
-})
+}, HOOK_TIMEOUT_MS)
 
 afterAll(async () => {
   process.kill(-server.pid, 'SIGTERM')
