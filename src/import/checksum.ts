@@ -87,7 +87,7 @@ function targetField(column: ColumnSpec): string {
 
 /** The SQL that computes the same checksum from the target table; `where` narrows the rows. */
 export function targetChecksumSql(spec: TableSpec, where = 'true'): string {
-  const row = spec.columns.map(targetField).join(` || '|' || `)
+  const row = `concat_ws('|', ${spec.columns.map(targetField).join(', ')})`
   const key = spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int' ? quote(spec.key) : `${quote(spec.key)} collate "C"`
   return `select count(*)::int as rows, md5(coalesce(string_agg(${row}, E'\\n' order by ${key}), '')) as md5
     from ${quote(spec.name)} where ${where}`

@@ -1,5 +1,5 @@
 import { sourceChecksum, targetChecksumSql, type Checksum } from './checksum'
-import { copyChunks } from './copy-text'
+import { copyChunks } from './copy-binary'
 import type { PlannedTable } from './plan'
 import { quote } from './scan'
 import type { TargetSession } from './target'

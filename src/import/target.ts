@@ -12,8 +12,8 @@ import { quote } from './scan'
 /** What the loader needs inside the one import transaction, on either engine. */
 export interface TargetSession {
   query<T>(text: string): Promise<T[]>
-  /** Streams COPY text into `table`; `onChunk` hears how many rows each written chunk held. */
-  copyIn(table: string, columns: string[], chunks: Iterable<{ text: string; rows: number }>, onChunk: (rows: number) => void): Promise<void>
+  /** Streams binary COPY data into `table`; `onChunk` hears how many rows each written chunk held. */
+  copyIn(table: string, columns: string[], chunks: Iterable<{ data: Uint8Array; rows: number }>, onChunk: (rows: number) => void): Promise<void>
 }
 
 export interface Target {
@@ -24,7 +24,7 @@ export interface Target {
 }
 
 const copySql = (table: string, columns: string[], source: string) =>
-  `copy ${quote(table)} (${columns.map(quote).join(', ')}) from ${source} with (freeze)`
+  `copy ${quote(table)} (${columns.map(quote).join(', ')}) from ${source} with (format binary, freeze)`
 
 /** A PostgreSQL server: COPY FROM STDIN streamed through postgres.js. */
 export function serverTarget(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Target {
@@ -44,7 +44,7 @@ function serverSession(tx: postgres.TransactionSql): TargetSession {
     async copyIn(table, columns, chunks, onChunk) {
       const stream = await tx.unsafe(copySql(table, columns, 'stdin')).writable()
       for (const chunk of chunks) {
-        if (!stream.write(chunk.text)) await once(stream, 'drain')
+        if (!stream.write(chunk.data)) await once(stream, 'drain')
         onChunk(chunk.rows)
       }
       stream.end()
@@ -68,10 +68,10 @@ function pgliteSession(tx: Transaction): TargetSession {
   return {
     query: async <T>(text: string) => (await tx.query<T>(text)).rows,
     async copyIn(table, columns, chunks, onChunk) {
-      const parts: string[] = []
+      const parts: Uint8Array[] = []
       let rows = 0
       for (const chunk of chunks) {
-        parts.push(chunk.text)
+        parts.push(chunk.data)
         rows += chunk.rows
       }
       await tx.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob(parts) })

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { sourceChecksum } from '../../src/import/checksum'
-import { copyField } from '../../src/import/copy-text'
-import { tableSpec } from '../../src/import/legacy-schema'
+import { copyChunks } from '../../src/import/copy-binary'
+import { type ColumnSpec, tableSpec } from '../../src/import/legacy-schema'
 import { loadPlan, VerificationError, verify } from '../../src/import/load'
 import { type PlannedTable, planImport } from '../../src/import/plan'
 import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
@@ -63,7 +63,16 @@ describe('verification', () => {
   test('a value changed on the way in fails the import, names the table and writes nothing', async () => {
     const before = await targetState(target.db)
     const t = target.target()
-    // A broken encoder: the COPY text of items loses the double's last digits.
+    // A broken encoder: the COPY data of items rounds 0.30000000000000004 to 0.3.
+    const [exact, rounded] = [Buffer.alloc(8), Buffer.alloc(8)]
+    exact.writeDoubleBE(0.30000000000000004)
+    rounded.writeDoubleBE(0.3)
+    const round = (data: Uint8Array) => {
+      const copy = Buffer.from(data)
+      const at = copy.indexOf(exact)
+      if (at >= 0) rounded.copy(copy, at)
+      return copy
+    }
     const faulty: Target = {
       ...t,
       transaction: (work) =>
@@ -71,7 +80,7 @@ describe('verification', () => {
           work({
             ...s,
             copyIn: (table, columns, chunks, onChunk) =>
-              s.copyIn(table, columns, [...chunks].map((c) => ({ ...c, text: c.text.replace('0.30000000000000004', '0.3') })), onChunk),
+              s.copyIn(table, columns, [...chunks].map((c) => ({ ...c, data: round(c.data) })), onChunk),
           }),
         ),
     }
@@ -92,17 +101,27 @@ describe('the two canonical forms', () => {
     expect(sourceChecksum(spec, []).md5).toBe('d41d8cd98f00b204e9800998ecf8427e')
   })
 
-  test('COPY fields escape what the text format needs and keep doubles exact', () => {
-    const items = tableSpec('items').columns
-    const [name, weight, created] = [items[1]!, items[2]!, items[10]!]
-    expect(copyField(name, 'a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re')
-    expect(copyField(name, '')).toBe('')
-    expect(copyField(name, null)).toBe('\\N')
-    expect(copyField(name, '\\N')).toBe('\\\\N')
-    expect(copyField(weight, 0.30000000000000004)).toBe('0.30000000000000004')
-    expect(copyField(weight, 5e-324)).toBe('5e-324')
-    expect(copyField(weight, -0)).toBe('-0')
-    expect(copyField(created, 1_700_000_000)).toBe('2023-11-14T22:13:20.000Z')
-    expect(copyField(tableSpec('oauth_codes').columns[9]!, 1)).toBe('t')
+  test('COPY data is PostgreSQL binary format: exact doubles, microseconds since 2000, UTF-8 text', () => {
+    const column = (name: string, kind: ColumnSpec['kind']): ColumnSpec => ({ name, kind, nullable: true })
+    const columns = [column('t', { type: 'time' }), column('w', { type: 'real' }), column('s', { type: 'text' }), column('b', { type: 'bool' })]
+    const [chunk] = [...copyChunks(columns, [[946_684_801, 5e-324, 'a\tü', 1], [null, -0, '', 0]])]
+    const data = Buffer.from(chunk!.data)
+    const header = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1')
+    expect(data.subarray(0, 19).equals(header)).toBe(true)
+    const row1 = Buffer.concat([
+      Buffer.from([0, 4]),
+      Buffer.from([0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40]), // 1 s after 2000-01-01 = 1,000,000 µs
+      Buffer.from([0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]), // 5e-324, the smallest subnormal
+      Buffer.from([0, 0, 0, 4, 0x61, 0x09, 0xc3, 0xbc]),
+      Buffer.from([0, 0, 0, 1, 1]),
+    ])
+    const row2 = Buffer.concat([
+      Buffer.from([0, 4, 0xff, 0xff, 0xff, 0xff]),
+      Buffer.from([0, 0, 0, 8, 0x80, 0, 0, 0, 0, 0, 0, 0]), // -0 keeps its sign bit
+      Buffer.from([0, 0, 0, 0]), // '' is not NULL
+      Buffer.from([0, 0, 0, 1, 0]),
+    ])
+    expect(data.subarray(19).equals(Buffer.concat([row1, row2, Buffer.from([0xff, 0xff])]))).toBe(true)
+    expect([...copyChunks(columns, [])].map((c) => c.data.length)).toEqual([21])
   })
 })
