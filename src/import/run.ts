@@ -72,7 +72,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   const plan = planImport(scan, options.skipInvalid ?? false)
   const rejectedCount = plan.reduce((n, t) => n + t.rejected.length, 0)
   if (rejectedCount > 0 && options.rejectsPath) writeRejects(options.rejectsPath, plan)
-  const leftOut = [...plan.flatMap((t) => t.rejected.flatMap((r) => r.reasons))]
+  const leftOut = plan.flatMap((t) => t.rejected.flatMap((r) => r.reasons))
   const tables = (times?: Map<string, number>): TableSummary[] =>
     plan.map((t) => ({ table: t.spec.name, rows: t.rows.length, rejected: t.rejected.length, ms: times?.get(t.spec.name) ?? 0 }))
   const rejectNote = rejectedCount > 0 ? `; ${rejectedCount} row(s) left out${options.rejectsPath ? `, written to ${options.rejectsPath}` : ''}` : ''
