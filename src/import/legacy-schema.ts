@@ -29,13 +29,11 @@ export interface TableSpec {
   unique: string[][]
 }
 
-const int = (name: string, extra: Partial<ColumnSpec> & { min?: number } = {}): ColumnSpec => {
-  const { min, ...rest } = extra
-  return { name, kind: { type: 'int', min }, nullable: false, ...rest }
-}
+const int = (name: string, min?: number): ColumnSpec => ({ name, kind: { type: 'int', min }, nullable: false })
+// Every reference is to an integer id, except oauth_*.client_id -> oauth_clients.client_id (text).
 const ref = (name: string, table: string, column = 'id', nullable = false): ColumnSpec => ({
   name,
-  kind: table === 'oauth_clients' ? { type: 'text' } : { type: 'int' },
+  kind: column === 'id' ? { type: 'int' } : { type: 'text' },
   nullable,
   ref: { table, column },
 })
@@ -63,7 +61,7 @@ export const legacyTables: TableSpec[] = [
       price,
       ref('category_id', 'categories'),
       ...gear,
-      int('quantity', { min: 1 }),
+      int('quantity', 1),
       time('created_at'),
       time('updated_at'),
     ],
