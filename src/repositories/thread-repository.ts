@@ -3,6 +3,7 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { invalidReference } from '../db/errors'
 import type { DB, ThreadCandidates, Threads } from '../db/types'
 import { ConflictError, NotFoundError, ValidationError } from '../errors'
+import type { Item } from './item-repository'
 
 export const THREAD_STATUSES = ['active', 'resolved'] as const
 export type ThreadStatus = (typeof THREAD_STATUSES)[number]
@@ -23,23 +24,13 @@ export interface ThreadSummary extends Thread {
   candidateCount: number
 }
 
-export interface Candidate {
-  id: number
+/** A product under research: an item's fields but quantity, plus where it stands in the thread. */
+export interface Candidate extends Omit<Item, 'quantity'> {
   threadId: number
-  name: string
-  weightGrams: number | null
-  priceCents: number | null
-  categoryId: number
-  notes: string | null
-  productUrl: string | null
-  imageFilename: string | null
-  imageSourceUrl: string | null
   status: CandidateStatus
   pros: string | null
   cons: string | null
   sortOrder: number
-  createdAt: Date
-  updatedAt: Date
 }
 
 export interface ThreadWithCandidates extends Thread {
