@@ -71,7 +71,9 @@ export async function loadPlan(
   progress: LoadCallbacks,
 ): Promise<TableVerification[]> {
   await session.query('set local statement_timeout = 0')
+  // Memory for rebuilding the indexes, and for the checksums, which sort whole rows.
   await session.query(`set local maintenance_work_mem = '256MB'`)
+  await session.query(`set local work_mem = '256MB'`)
   const tables = await applicationTables(session)
   await session.query(`lock table ${tables.map(quote).join(', ')} in access exclusive mode`)
   const counts = await userData(session)
@@ -98,6 +100,9 @@ export async function loadPlan(
   const seedAdded = !plan.find((t) => t.spec.name === 'categories')!.rows.some((r) => r[0] === 1)
   const targetSums = Promise.all(plan.map((t) => session.query<Checksum>(targetChecksumSql(t.spec, seedAdded && t.spec.name === 'categories' ? 'id <> 1' : undefined))))
   const restoring = Promise.all(restore.map((statement) => session.query(statement)))
+  // A driver may send queued queries on a later turn of the event loop (postgres.js does):
+  // let them go out before this process is busy hashing, or the server would wait for it.
+  await new Promise((resolve) => setImmediate(resolve))
   const sources = plan.map((t) => sourceChecksum(t.spec, t.rows))
   const [sums] = await Promise.all([targetSums, restoring])
   const targets = sums.map(([sum]) => sum!)

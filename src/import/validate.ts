@@ -3,6 +3,7 @@ import type { ProblemKind } from './problems'
 
 /** Seconds at 2100-01-01T00:00:00Z: later values are almost surely milliseconds. */
 export const YEAR_2100 = 4_102_444_800
+const YEAR_2100_N = BigInt(YEAR_2100)
 const INT4_MIN = -2_147_483_648
 const INT4_MAX = 2_147_483_647
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -47,7 +48,7 @@ export function checkValue(column: ColumnSpec, raw: unknown): unknown {
     case 'time': {
       if (typeof raw !== 'bigint') return fail('wrong_type', `expected integer seconds, found ${storageClass(raw)}`)
       if (raw < 0n) return fail('invalid_timestamp', 'before 1970-01-01')
-      if (raw > BigInt(YEAR_2100)) return fail('timestamp_after_2100', 'after 2100-01-01; probably milliseconds, not seconds')
+      if (raw > YEAR_2100_N) return fail('timestamp_after_2100', 'after 2100-01-01; probably milliseconds, not seconds')
       return pass(Number(raw))
     }
     case 'bool': {
