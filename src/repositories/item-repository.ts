@@ -137,24 +137,12 @@ export function escapeLike(text: string): string {
 
 const unknownCategory = invalidReference('items_category_id_fkey', 'categoryId', 'category does not exist')
 
-// Kysely leaves out undefined values, so a PATCH touches only the columns it names.
-function toRow(input: ItemPatch): Updateable<Items> {
-  return {
-    name: input.name,
-    category_id: input.categoryId,
-    weight_grams: input.weightGrams,
-    price_cents: input.priceCents,
-    notes: input.notes,
-    product_url: input.productUrl,
-    image_filename: input.imageFilename,
-    image_source_url: input.imageSourceUrl,
-    quantity: input.quantity,
-  }
-}
+/** What a thread candidate shares with an item: the description of a piece of gear. */
+export type GearFields = Omit<Item, 'id' | 'quantity' | 'createdAt' | 'updatedAt'>
+type GearColumns = Pick<ItemRow, 'name' | 'weight_grams' | 'price_cents' | 'category_id' | 'notes' | 'product_url' | 'image_filename' | 'image_source_url'>
 
-export function toItem(row: ItemRow): Item {
+export function gearFields(row: GearColumns): GearFields {
   return {
-    id: row.id,
     name: row.name,
     weightGrams: row.weight_grams,
     priceCents: row.price_cents,
@@ -163,10 +151,29 @@ export function toItem(row: ItemRow): Item {
     productUrl: row.product_url,
     imageFilename: row.image_filename,
     imageSourceUrl: row.image_source_url,
-    quantity: row.quantity,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   }
+}
+
+// Kysely leaves out undefined values, so a PATCH touches only the columns it names.
+export function gearColumns(input: Partial<GearFields>): Partial<GearColumns> {
+  return {
+    name: input.name,
+    weight_grams: input.weightGrams,
+    price_cents: input.priceCents,
+    category_id: input.categoryId,
+    notes: input.notes,
+    product_url: input.productUrl,
+    image_filename: input.imageFilename,
+    image_source_url: input.imageSourceUrl,
+  }
+}
+
+function toRow(input: ItemPatch): Updateable<Items> {
+  return { ...gearColumns(input), quantity: input.quantity }
+}
+
+export function toItem(row: ItemRow): Item {
+  return { id: row.id, ...gearFields(row), quantity: row.quantity, createdAt: row.created_at, updatedAt: row.updated_at }
 }
 
 function toItemWithCategory(row: ItemRow & { category_name: string }): ItemWithCategory {

@@ -3,7 +3,7 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { invalidReference } from '../db/errors'
 import type { DB, ThreadCandidates, Threads } from '../db/types'
 import { ConflictError, NotFoundError, ValidationError } from '../errors'
-import type { Item } from './item-repository'
+import { gearColumns, gearFields, type Item } from './item-repository'
 
 export const THREAD_STATUSES = ['active', 'resolved'] as const
 export type ThreadStatus = (typeof THREAD_STATUSES)[number]
@@ -114,14 +114,7 @@ function toCandidate(row: CandidateRow): Candidate {
   return {
     id: row.id,
     threadId: row.thread_id,
-    name: row.name,
-    weightGrams: row.weight_grams,
-    priceCents: row.price_cents,
-    categoryId: row.category_id,
-    notes: row.notes,
-    productUrl: row.product_url,
-    imageFilename: row.image_filename,
-    imageSourceUrl: row.image_source_url,
+    ...gearFields(row),
     status: row.status as CandidateStatus,
     pros: row.pros,
     cons: row.cons,
@@ -131,22 +124,8 @@ function toCandidate(row: CandidateRow): Candidate {
   }
 }
 
-// Kysely leaves out undefined values, so a PATCH touches only the columns it names.
 function candidateColumns(input: CandidatePatch) {
-  return {
-    name: input.name,
-    weight_grams: input.weightGrams,
-    price_cents: input.priceCents,
-    category_id: input.categoryId,
-    notes: input.notes,
-    product_url: input.productUrl,
-    image_filename: input.imageFilename,
-    image_source_url: input.imageSourceUrl,
-    status: input.status,
-    pros: input.pros,
-    cons: input.cons,
-    sort_order: input.sortOrder,
-  }
+  return { ...gearColumns(input), status: input.status, pros: input.pros, cons: input.cons, sort_order: input.sortOrder }
 }
 
 /** An unknown category is bad input (400), not a conflict. */
