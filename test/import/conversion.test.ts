@@ -1,42 +1,28 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { describe, expect, test } from 'bun:test'
+import { readFileSync, statSync } from 'node:fs'
 import { sql } from 'kysely'
-import { type ImportTarget, openImportTarget, realisticRows, runImport, writeLegacyFile } from '../support/legacy-sqlite'
+import { realisticRows, runImport, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
-let dir: string
-let file: string
-let target: ImportTarget
-
-beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
-  file = path.join(dir, 'gearbox.db')
-  target = await openImportTarget()
-})
-afterEach(async () => {
-  await target.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+const fx = useImportFixture()
 
 const at = (seconds: number) => new Date(seconds * 1000)
 
 describe('a realistic legacy file', () => {
   test('arrives with every value equal and the source file untouched', async () => {
-    writeLegacyFile(file, realisticRows())
-    const before = { bytes: readFileSync(file), mtime: statSync(file).mtimeMs }
+    writeLegacyFile(fx.file, realisticRows())
+    const before = { bytes: readFileSync(fx.file), mtime: statSync(fx.file).mtimeMs }
 
-    const result = await runImport(file, target)
+    const result = await runImport(fx.file, fx.target)
 
     expect(result.status).toBe('imported')
     expect(result.exitCode).toBe(0)
     expect(result.verification.every((v) => v.ok)).toBe(true)
-    expect(readFileSync(file).equals(before.bytes)).toBe(true)
-    expect(statSync(file).mtimeMs).toBe(before.mtime)
+    expect(readFileSync(fx.file).equals(before.bytes)).toBe(true)
+    expect(statSync(fx.file).mtimeMs).toBe(before.mtime)
 
-    const { db } = target
+    const { db } = fx.target
     const items = await db.selectFrom('items').selectAll().orderBy('id').execute()
     expect(items.map((i) => i.id)).toEqual([1, 2, 5, 9, 10])
     // Doubles bit for bit (pgloader turns these into float4).
@@ -120,9 +106,9 @@ describe('a realistic legacy file', () => {
   })
 
   test('leaves every id sequence past the largest id', async () => {
-    writeLegacyFile(file, realisticRows())
-    await runImport(file, target)
-    const { db } = target
+    writeLegacyFile(fx.file, realisticRows())
+    await runImport(fx.file, fx.target)
+    const { db } = fx.target
     const category = await db.insertInto('categories').values({ name: 'New' }).returning('id').executeTakeFirstOrThrow()
     expect(category.id).toBe(8)
     const item = await db.insertInto('items').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
@@ -142,23 +128,23 @@ describe('a realistic legacy file', () => {
 
   test('keeps the foreign keys and indexes of the schema', async () => {
     const { targetState } = await import('../support/legacy-sqlite')
-    const before = await targetState(target.db)
-    writeLegacyFile(file, realisticRows())
-    await runImport(file, target)
-    const after = await targetState(target.db)
+    const before = await targetState(fx.target.db)
+    writeLegacyFile(fx.file, realisticRows())
+    await runImport(fx.file, fx.target)
+    const after = await targetState(fx.target.db)
     expect(after.constraints).toBe(before.constraints)
     expect(after.indexes).toBe(before.indexes)
-    await expect(target.db.insertInto('items').values({ name: 'x', category_id: 999 }).execute()).rejects.toThrow('items_category_id_fkey')
+    await expect(fx.target.db.insertInto('items').values({ name: 'x', category_id: 999 }).execute()).rejects.toThrow('items_category_id_fkey')
   })
 
   test('a file without category 1 keeps the seed category the application needs', async () => {
     const rows = realisticRows()
     rows.categories = rows.categories!.filter((c) => c.id !== 1)
     rows.items = rows.items!.filter((i) => i.category_id !== 1)
-    writeLegacyFile(file, rows)
-    const result = await runImport(file, target)
+    writeLegacyFile(fx.file, rows)
+    const result = await runImport(fx.file, fx.target)
     expect(result.status).toBe('imported')
-    const categories = await target.db.selectFrom('categories').select(['id', 'name']).orderBy('id').execute()
+    const categories = await fx.target.db.selectFrom('categories').select(['id', 'name']).orderBy('id').execute()
     expect(categories.map((c) => c.id)).toEqual([1, 2, 7])
   })
 
@@ -166,8 +152,8 @@ describe('a realistic legacy file', () => {
     const rows = realisticRows()
     rows.categories![0]!.id = 3
     rows.items = rows.items!.filter((i) => i.category_id !== 1)
-    writeLegacyFile(file, rows)
-    const result = await runImport(file, target)
+    writeLegacyFile(fx.file, rows)
+    const result = await runImport(fx.file, fx.target)
     expect(result.status).toBe('refused')
     expect(result.problems.map((p) => [p.kind, p.table, p.id, p.column])).toEqual([['duplicate', 'categories', 3, 'name']])
   })
@@ -175,53 +161,53 @@ describe('a realistic legacy file', () => {
 
 describe('a target that already holds data', () => {
   test('is refused without --replace and stays as it was', async () => {
-    writeLegacyFile(file, realisticRows())
-    await target.db.insertInto('categories').values({ name: 'Mine' }).execute()
+    writeLegacyFile(fx.file, realisticRows())
+    await fx.target.db.insertInto('categories').values({ name: 'Mine' }).execute()
 
-    const result = await runImport(file, target)
+    const result = await runImport(fx.file, fx.target)
 
     expect(result.status).toBe('target-not-empty')
     expect(result.exitCode).toBe(1)
     expect(result.output).toContain('categories: 1')
     expect(result.output).toContain('--replace')
-    const names = await target.db.selectFrom('categories').select('name').orderBy('id').execute()
+    const names = await fx.target.db.selectFrom('categories').select('name').orderBy('id').execute()
     expect(names.map((n) => n.name)).toEqual(['Uncategorized', 'Mine'])
   })
 
   test('a second run is refused; with --replace it replaces everything', async () => {
-    writeLegacyFile(file, realisticRows())
-    expect((await runImport(file, target)).status).toBe('imported')
-    expect((await runImport(file, target)).status).toBe('target-not-empty')
+    writeLegacyFile(fx.file, realisticRows())
+    expect((await runImport(fx.file, fx.target)).status).toBe('imported')
+    expect((await runImport(fx.file, fx.target)).status).toBe('target-not-empty')
 
     const rows = realisticRows()
     rows.items = rows.items!.slice(0, 1)
     rows.setup_items = rows.setup_items!.slice(0, 1)
-    writeLegacyFile(file, rows)
-    await target.db.insertInto('users').values({ username: 'added later', password_hash: 'x' }).execute()
+    writeLegacyFile(fx.file, rows)
+    await fx.target.db.insertInto('users').values({ username: 'added later', password_hash: 'x' }).execute()
 
-    const result = await runImport(file, target, { replace: true })
+    const result = await runImport(fx.file, fx.target, { replace: true })
 
     expect(result.status).toBe('imported')
-    expect(await target.db.selectFrom('items').select('id').execute()).toEqual([{ id: 1 }])
-    expect((await target.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual(['owner'])
+    expect(await fx.target.db.selectFrom('items').select('id').execute()).toEqual([{ id: 1 }])
+    expect((await fx.target.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual(['owner'])
   })
 })
 
 describe('--dry-run', () => {
   test('scans, prints what would be copied and writes nothing', async () => {
-    writeLegacyFile(file, realisticRows())
+    writeLegacyFile(fx.file, realisticRows())
     let opened = false
-    const result = await runImport(file, target, {
+    const result = await runImport(fx.file, fx.target, {
       dryRun: true,
       openTarget: () => {
         opened = true
-        return target.target()
+        return fx.target.target()
       },
     })
     expect(result.status).toBe('dry-run')
     expect(result.exitCode).toBe(0)
     expect(opened).toBe(false)
     expect(result.output).toMatch(/items\s+5\s+0/)
-    expect(await target.db.selectFrom('items').select('id').execute()).toEqual([])
+    expect(await fx.target.db.selectFrom('items').select('id').execute()).toEqual([])
   })
 })

@@ -1,25 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Problem } from '../../src/import/problems'
-import { type ImportTarget, legacyDdl, openImportTarget, realisticRows, runImport, targetState, writeLegacyFile } from '../support/legacy-sqlite'
+import { legacyDdl, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
-let dir: string
-let file: string
-let target: ImportTarget
-
-beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
-  file = path.join(dir, 'gearbox.db')
-  target = await openImportTarget()
-})
-afterEach(async () => {
-  await target.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+const fx = useImportFixture()
 
 const item = (id: number, extra: Record<string, unknown>) => ({
   id,
@@ -65,7 +52,7 @@ function fileWithEveryProblem(): void {
   )
   rows.oauth_codes!.push({ ...rows.oauth_codes![0]!, id: 2, client_id: 'nobody', used: 2, code_challenge_method: 'plain' })
   rows.oauth_tokens!.push({ ...rows.oauth_tokens![0]!, id: 3, access_token_hash: '9'.repeat(64) })
-  writeLegacyFile(file, rows, `update items set notes = cast(x'ff41' as text) where id = 1;`, looseDdl)
+  writeLegacyFile(fx.file, rows, `update items set notes = cast(x'ff41' as text) where id = 1;`, looseDdl)
 }
 
 const expected: [Problem['kind'], string, number | string, string][] = [
@@ -108,17 +95,17 @@ const expected: [Problem['kind'], string, number | string, string][] = [
 describe('a file with problems', () => {
   test('is refused with every problem listed and the target untouched', async () => {
     fileWithEveryProblem()
-    const before = await targetState(target.db)
-    const reportPath = path.join(dir, 'report.json')
+    const before = await targetState(fx.target.db)
+    const reportPath = path.join(fx.dir, 'report.json')
 
-    const result = await runImport(file, target, { reportPath })
+    const result = await runImport(fx.file, fx.target, { reportPath })
 
     expect(result.status).toBe('refused')
     expect(result.exitCode).toBe(1)
     const found = result.problems.map((p) => [p.kind, p.table, p.id, p.column])
     for (const e of expected) expect(found).toContainEqual(e[2] === '3000000000' ? [e[0], e[1], 3_000_000_000, e[3]] : e)
     expect(result.problems).toHaveLength(expected.length)
-    expect(await targetState(target.db)).toEqual(before)
+    expect(await targetState(fx.target.db)).toEqual(before)
 
     // Grouped by kind, each with table, id, column and value.
     expect(result.output).toContain('Values of the wrong type [wrong_type]: 4')
@@ -147,10 +134,10 @@ describe('--skip-invalid', () => {
     const rows = realisticRows()
     rows.categories![2]!.name = 'Cook\0' // category 7
     rows.oauth_clients![0]!.redirect_uris = '["a",' // client 'claude'
-    writeLegacyFile(file, rows)
-    const rejectsPath = path.join(dir, 'rejects.jsonl')
+    writeLegacyFile(fx.file, rows)
+    const rejectsPath = path.join(fx.dir, 'rejects.jsonl')
 
-    const result = await runImport(file, target, { skipInvalid: true, rejectsPath })
+    const result = await runImport(fx.file, fx.target, { skipInvalid: true, rejectsPath })
 
     expect(result.status).toBe('imported')
     expect(result.exitCode).toBe(0)
@@ -190,10 +177,10 @@ describe('--skip-invalid', () => {
     expect(result.output).toContain('10 row(s) left out')
     expect(result.output).toMatch(/setup_items\s+1\s+2/)
 
-    const items = await target.db.selectFrom('items').select('id').orderBy('id').execute()
+    const items = await fx.target.db.selectFrom('items').select('id').orderBy('id').execute()
     expect(items.map((i) => i.id)).toEqual([1, 5, 9, 10])
-    const threads = await target.db.selectFrom('threads').select('id').execute()
+    const threads = await fx.target.db.selectFrom('threads').select('id').execute()
     expect(threads.map((t) => t.id)).toEqual([4])
-    expect(await target.db.selectFrom('oauth_tokens').select('id').execute()).toEqual([])
+    expect(await fx.target.db.selectFrom('oauth_tokens').select('id').execute()).toEqual([])
   })
 })

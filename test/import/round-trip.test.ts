@@ -1,29 +1,18 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { beforeEach, describe, expect, test } from 'bun:test'
 import { repositoriesFor } from '../../src/repositories'
-import { type ImportTarget, openImportTarget, realisticRows, runImport, writeLegacyFile } from '../support/legacy-sqlite'
+import { realisticRows, runImport, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
-let dir: string
-let target: ImportTarget
+const fx = useImportFixture()
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
-  target = await openImportTarget()
-  const file = path.join(dir, 'gearbox.db')
-  writeLegacyFile(file, realisticRows())
-  expect((await runImport(file, target)).status).toBe('imported')
-})
-afterEach(async () => {
-  await target.close()
-  rmSync(dir, { recursive: true, force: true })
+  writeLegacyFile(fx.file, realisticRows())
+  expect((await runImport(fx.file, fx.target)).status).toBe('imported')
 })
 
 describe('after an import the application reads the legacy data through its repositories', () => {
   test('settings, categories and items', async () => {
-    const repos = repositoriesFor(target.db)
+    const repos = repositoriesFor(fx.target.db)
     expect(await repos.settings.all()).toEqual({ weightUnit: 'g', currency: 'EUR', onboardingComplete: 'true' })
 
     const categories = await repos.categories.list()
@@ -55,7 +44,7 @@ describe('after an import the application reads the legacy data through its repo
   })
 
   test('threads, setups, users and OAuth clients', async () => {
-    const repos = repositoriesFor(target.db)
+    const repos = repositoriesFor(fx.target.db)
     const thread = (await repos.threads.findById(3))!
     expect(thread).toMatchObject({ status: 'resolved', resolvedCandidateId: 4, categoryId: 7 })
     expect(thread.candidates.map((c) => [c.id, c.status, c.cons])).toEqual([[4, 'arrived', 'heavy\tish']])

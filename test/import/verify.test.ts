@@ -1,7 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { beforeEach, describe, expect, test } from 'bun:test'
 import { sql } from 'kysely'
 import { sourceChecksum } from '../../src/import/checksum'
 import { copyChunks } from '../../src/import/copy-binary'
@@ -10,25 +7,14 @@ import { loadPlan, VerificationError, verify } from '../../src/import/load'
 import { type PlannedTable, planImport } from '../../src/import/plan'
 import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
 import type { Target } from '../../src/import/target'
-import { type ImportTarget, openImportTarget, realisticRows, runImport, targetState, writeLegacyFile } from '../support/legacy-sqlite'
+import { realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
-let dir: string
-let file: string
-let target: ImportTarget
+const fx = useImportFixture()
 
-beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
-  file = path.join(dir, 'gearbox.db')
-  target = await openImportTarget()
-  writeLegacyFile(file, realisticRows())
-})
-afterEach(async () => {
-  await target.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+beforeEach(() => writeLegacyFile(fx.file, realisticRows()))
 
 function plan(): PlannedTable[] {
-  const db = openLegacyFile(file)
+  const db = openLegacyFile(fx.file)
   const scan = scanLegacyFile(db)
   db.close()
   return planImport(scan, false)
@@ -39,8 +25,8 @@ const differing = async (t: Target) => (await t.transaction((s) => verify(s, pla
 
 describe('verification', () => {
   test('matches after an import and catches any later difference, naming the table', async () => {
-    await runImport(file, target)
-    const t = target.target()
+    await runImport(fx.file, fx.target)
+    const t = fx.target.target()
     expect(await differing(t)).toEqual([])
 
     // pgloader's float4 rounding, a trimmed text, a shifted instant, a changed JSON element, a lost row:
@@ -53,16 +39,16 @@ describe('verification', () => {
       ['settings', sql`delete from settings where key = 'currency'`],
     ] as const
     for (const [table, change] of changes) {
-      await change.execute(target.db)
+      await change.execute(fx.target.db)
       expect([table, await differing(t)]).toEqual([table, [table]])
       // Back to the imported state, so each change is seen alone.
-      expect((await runImport(file, target, { replace: true })).status).toBe('imported')
+      expect((await runImport(fx.file, fx.target, { replace: true })).status).toBe('imported')
     }
   }, 30_000)
 
   test('a value changed on the way in fails the import, names the table and writes nothing', async () => {
-    const before = await targetState(target.db)
-    const t = target.target()
+    const before = await targetState(fx.target.db)
+    const t = fx.target.target()
     // A broken encoder: the COPY data of items rounds 0.30000000000000004 to 0.3.
     const [exact, rounded] = [Buffer.alloc(8), Buffer.alloc(8)]
     exact.writeDoubleBE(0.30000000000000004)
@@ -88,7 +74,7 @@ describe('verification', () => {
     expect(error).toBeInstanceOf(VerificationError)
     expect(error.message).toBe('verification failed: items differs from the source; nothing was written')
     expect(error.results.filter((r: { ok: boolean }) => !r.ok).map((r: { table: string }) => r.table)).toEqual(['items'])
-    expect(await targetState(target.db)).toEqual(before)
+    expect(await targetState(fx.target.db)).toEqual(before)
   })
 })
 

@@ -1,5 +1,7 @@
+import { afterEach, beforeEach } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { type Kysely, sql } from 'kysely'
@@ -179,6 +181,21 @@ export async function openImportTarget(engine: 'pglite' | 'postgres' = backend):
   const pglite = new PGlite({ ...pgliteOptions, loadDataDir: await migrated })
   const db = createPGliteDatabase(pglite)
   return { db, target: () => ({ ...pgliteTarget(pglite), close: async () => {} }), close: () => db.destroy() }
+}
+
+/** Per test: a temporary directory, the path of a legacy file in it, and a fresh migrated target; all gone afterwards. */
+export function useImportFixture(): { dir: string; file: string; target: ImportTarget } {
+  const fixture = {} as { dir: string; file: string; target: ImportTarget }
+  beforeEach(async () => {
+    fixture.dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
+    fixture.file = path.join(fixture.dir, 'gearbox.db')
+    fixture.target = await openImportTarget()
+  })
+  afterEach(async () => {
+    await fixture.target.close()
+    rmSync(fixture.dir, { recursive: true, force: true })
+  })
+  return fixture
 }
 
 /** Output captured from a run. */
