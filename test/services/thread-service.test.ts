@@ -7,10 +7,11 @@ import { useTestDatabase } from '../support/database'
 describe('ThreadService.resolve', () => {
   const t = useTestDatabase()
 
-  /** A unit of work over the real database whose repositories fail where `sabotage` says. */
-  function failingUnitOfWork(sabotage: (repos: Repositories) => Repositories): UnitOfWork {
+  /** A ThreadService over the real database whose `repo` gets `overrides` inside its unit of work. */
+  function serviceWith<K extends 'items' | 'threads'>(repo: K, overrides: (real: Repositories[K]) => Partial<Repositories[K]>): ThreadService {
     const real = createUnitOfWork(t.db)
-    return (work) => real((repos) => work(sabotage(repos)))
+    const unitOfWork: UnitOfWork = (work) => real((repos) => work({ ...repos, [repo]: Object.assign(Object.create(repos[repo]), overrides(repos[repo])) }))
+    return new ThreadService(repositoriesFor(t.db), unitOfWork)
   }
 
   async function threadWithCandidate() {
@@ -27,54 +28,34 @@ describe('ThreadService.resolve', () => {
 
   test('an item insert that fails after it ran rolls back: thread still active, no item', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = new ThreadService(
-      repositoriesFor(t.db),
-      failingUnitOfWork((repos) => ({
-        ...repos,
-        items: Object.assign(Object.create(repos.items), {
-          async create(input: Parameters<Repositories['items']['create']>[0]) {
-            await repos.items.create(input)
-            throw new Error('lost connection after insert')
-          },
-        }),
-      })),
-    )
+    const service = serviceWith('items', (items) => ({
+      async create(input) {
+        await items.create(input)
+        throw new Error('lost connection after insert')
+      },
+    }))
     await expect(service.resolve(threadId, candidateId)).rejects.toThrow('lost connection after insert')
     await expectUntouched(threadId)
   })
 
   test('a failure after both writes ran rolls both back', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = new ThreadService(
-      repositoriesFor(t.db),
-      failingUnitOfWork((repos) => ({
-        ...repos,
-        threads: Object.assign(Object.create(repos.threads), {
-          async setResolution(id: number, resolution: Parameters<Repositories['threads']['setResolution']>[1]) {
-            await repos.threads.setResolution(id, resolution)
-            throw new Error('crash after update')
-          },
-        }),
-      })),
-    )
+    const service = serviceWith('threads', (threads) => ({
+      async setResolution(id, resolution) {
+        await threads.setResolution(id, resolution)
+        throw new Error('crash after update')
+      },
+    }))
     await expect(service.resolve(threadId, candidateId)).rejects.toThrow('crash after update')
     await expectUntouched(threadId)
   })
 
   test('a database error marking the thread resolved rolls the item back', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = new ThreadService(
-      repositoriesFor(t.db),
-      failingUnitOfWork((repos) => ({
-        ...repos,
-        threads: Object.assign(Object.create(repos.threads), {
-          async setResolution() {
-            // A real database error: the resolved candidate must exist.
-            return repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: 424242 })
-          },
-        }),
-      })),
-    )
+    // A real database error: the resolved candidate must exist.
+    const service = serviceWith('threads', (threads) => ({
+      setResolution: () => threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: 424242 }),
+    }))
     const error = await service.resolve(threadId, candidateId).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConflictError)
     await expectUntouched(threadId)
