@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { type CandidateStatus, KyselyThreadRepository, type ThreadStatus } from '../../src/repositories/thread-repository'
+import { type CandidateStatus, KyselyThreadRepository, type NewCandidate, type ThreadStatus } from '../../src/repositories/thread-repository'
 import { useTestDatabase } from '../support/database'
 
 describe('ThreadRepository', () => {
@@ -221,7 +221,7 @@ describe('ThreadRepository', () => {
     test('addCandidate stores every field', async () => {
       const cat = await addCategory('Shelter')
       const thread = await repo().create({ name: 'Tent', categoryId: 1 })
-      const candidate = await repo().addCandidate(thread.id, {
+      const fields = {
         name: 'Duplex',
         weightGrams: 539.5,
         priceCents: 61900,
@@ -234,21 +234,9 @@ describe('ThreadRepository', () => {
         pros: 'light',
         cons: 'price',
         sortOrder: 0,
-      })
-      expect(candidate).toMatchObject({
-        name: 'Duplex',
-        weightGrams: 539.5,
-        priceCents: 61900,
-        categoryId: cat,
-        notes: 'DCF',
-        productUrl: 'https://zpacks.com/duplex',
-        imageFilename: 'abc.webp',
-        imageSourceUrl: 'https://zpacks.com/duplex.webp',
-        status: 'ordered',
-        pros: 'light',
-        cons: 'price',
-        sortOrder: 0,
-      })
+      } satisfies NewCandidate
+      const candidate = await repo().addCandidate(thread.id, fields)
+      expect(candidate).toMatchObject(fields)
       expect(await repo().findCandidate(thread.id, candidate.id)).toEqual(candidate)
     })
 
