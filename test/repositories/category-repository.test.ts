@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError } from '../../src/errors'
 import { KyselyCategoryRepository } from '../../src/repositories/category-repository'
-import { useTestDatabase } from '../support/database'
+import { countingQueries, useTestDatabase } from '../support/database'
 
 describe('CategoryRepository', () => {
   const t = useTestDatabase()
@@ -39,16 +39,9 @@ describe('CategoryRepository', () => {
   test('list reads in one query', async () => {
     await repo().create({ name: 'Shelter' })
     await addItem(1, 'Mug', 100, 100, 1)
-    let queries = 0
-    const counting = t.db.withPlugin({
-      transformQuery: (args) => {
-        queries++
-        return args.node
-      },
-      transformResult: async (args) => args.result,
-    })
-    expect(await new KyselyCategoryRepository(counting).list()).toHaveLength(2)
-    expect(queries).toBe(1)
+    const counting = countingQueries(t.db)
+    expect(await new KyselyCategoryRepository(counting.db).list()).toHaveLength(2)
+    expect(counting.queries).toBe(1)
   })
 
   test('create defaults the icon, and findById reads it back', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import { escapeLike, KyselyItemRepository } from '../../src/repositories/item-repository'
-import { useTestDatabase } from '../support/database'
+import { countingQueries, useTestDatabase } from '../support/database'
 
 describe('ItemRepository', () => {
   const t = useTestDatabase()
@@ -102,17 +102,10 @@ describe('ItemRepository', () => {
   })
 
   test('list reads in one query', async () => {
-    let queries = 0
-    const counting = t.db.withPlugin({
-      transformQuery: (args) => {
-        queries++
-        return args.node
-      },
-      transformResult: async (args) => args.result,
-    })
+    const counting = countingQueries(t.db)
     for (const name of ['a', 'b', 'c']) await repo().create({ name, categoryId: 1 })
-    expect(await new KyselyItemRepository(counting).list()).toHaveLength(3)
-    expect(queries).toBe(1)
+    expect(await new KyselyItemRepository(counting.db).list()).toHaveLength(3)
+    expect(counting.queries).toBe(1)
   })
 
   test('update changes only the given fields and moves updatedAt', async () => {

@@ -180,3 +180,18 @@ export function useTestDatabase(): { readonly db: Kysely<DB> } {
     },
   }
 }
+
+/** `db` with a counter of the queries it sends: `counted.queries` after using `counted.db`. */
+export function countingQueries(db: Kysely<DB>): { db: Kysely<DB>; queries: number } {
+  const counted = {
+    queries: 0,
+    db: db.withPlugin({
+      transformQuery: (args) => {
+        counted.queries++
+        return args.node
+      },
+      transformResult: async (args) => args.result,
+    }),
+  }
+  return counted
+}
