@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { useTestApp } from '../support/app'
+import { errorPaths, useTestApp } from '../support/app'
 
 const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
@@ -16,7 +16,6 @@ describe('/api/items', () => {
     expect(res.status).toBe(201)
     return res.body.id
   }
-  const paths = (res: { body: { error: { details: { path: string }[] } } }) => res.body.error.details.map((d) => d.path)
 
   test('POST with the required fields only (201): defaults and the category name', async () => {
     const res = await t.call('POST', '/api/items', { name: 'Tent', categoryId: 1 })
@@ -106,7 +105,7 @@ describe('/api/items', () => {
       const res = await t.call('POST', '/api/items', body)
       expect(res.status).toBe(400)
       expect(res.body.error.code).toBe('validation_failed')
-      expect(paths(res)).toEqual(expected)
+      expect(errorPaths(res)).toEqual(expected)
     }
     expect((await t.call('GET', '/api/items')).body).toEqual([])
   })
@@ -169,7 +168,7 @@ describe('/api/items', () => {
     for (const bad of BAD_IDS) {
       const res = await t.call('GET', `/api/items?categoryId=${bad}`)
       expect(res.status).toBe(400)
-      expect(paths(res)).toEqual(['query.categoryId'])
+      expect(errorPaths(res)).toEqual(['query.categoryId'])
     }
     expect((await t.call('GET', `/api/items?q=${'x'.repeat(201)}`)).status).toBe(400)
   })
@@ -181,7 +180,7 @@ describe('/api/items', () => {
     for (const bad of BAD_IDS) {
       const res = await t.call('GET', `/api/items/${bad}`)
       expect(res.status).toBe(400)
-      expect(paths(res)).toEqual(['param.id'])
+      expect(errorPaths(res)).toEqual(['param.id'])
     }
   })
 
@@ -213,7 +212,7 @@ describe('/api/items', () => {
     for (const [body, expected] of cases) {
       const res = await t.call('PATCH', `/api/items/${item.id}`, body)
       expect(res.status).toBe(400)
-      expect(paths(res)).toEqual(expected)
+      expect(errorPaths(res)).toEqual(expected)
     }
     expect((await t.call('PATCH', `/api/items/${item.id}`, '{"name"')).status).toBe(400)
     expect((await t.call('PATCH', '/api/items/99', { name: 'x' })).status).toBe(404)

@@ -1,8 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { useTestApp } from '../support/app'
+import { errorPaths, useTestApp } from '../support/app'
 
-type Res = { status: number; body: any }
-const paths = (res: Res) => res.body.error.details.map((d: { path: string }) => d.path)
 
 describe('/api/settings', () => {
   const t = useTestApp()
@@ -12,7 +10,7 @@ describe('/api/settings', () => {
     const res = await put(key, body)
     expect([key, res.status]).toEqual([key, 400])
     expect(res.body.error.code).toBe('validation_failed')
-    expect(paths(res)).toEqual([path])
+    expect(errorPaths(res)).toEqual([path])
   }
 
   test('GET is an empty object when nothing was set', async () => {

@@ -1,12 +1,10 @@
 import { describe, expect, test } from 'bun:test'
-import { useTestApp } from '../support/app'
+import { errorPaths, useTestApp } from '../support/app'
 
 const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const ZERO_TOTALS = { baseWeightGrams: 0, wornWeightGrams: 0, consumableWeightGrams: 0, totalWeightGrams: 0, totalPriceCents: 0 }
 
-type Res = { status: number; body: any }
-const paths = (res: Res) => res.body.error.details.map((d: { path: string }) => d.path)
 
 describe('/api/setups', () => {
   const t = useTestApp()
@@ -113,7 +111,7 @@ describe('/api/setups', () => {
         const res = await t.call('POST', '/api/setups', body)
         expect(res.status).toBe(400)
         expect(res.body.error.code).toBe('validation_failed')
-        expect(paths(res)).toEqual(expected)
+        expect(errorPaths(res)).toEqual(expected)
       }
       expect((await t.call('POST', '/api/setups', { name: 'x'.repeat(200) })).status).toBe(201)
     })
@@ -202,9 +200,9 @@ describe('/api/setups', () => {
 
     test('rejects an empty body, a blank name and unknown keys; a missing setup is a 404', async () => {
       const setup = await created('POST', '/api/setups', { name: 'Trip' })
-      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, {}))).toEqual(['name'])
-      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: '' }))).toEqual(['name'])
-      expect(paths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: 'x', items: [] }))).toEqual(['items'])
+      expect(errorPaths(await t.call('PATCH', `/api/setups/${setup.id}`, {}))).toEqual(['name'])
+      expect(errorPaths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: '' }))).toEqual(['name'])
+      expect(errorPaths(await t.call('PATCH', `/api/setups/${setup.id}`, { name: 'x', items: [] }))).toEqual(['items'])
       expect((await t.call('PATCH', '/api/setups/999', { name: 'x' })).status).toBe(404)
       expect((await t.call('GET', `/api/setups/${setup.id}`)).body.name).toBe('Trip')
     })
@@ -297,10 +295,10 @@ describe('/api/setups', () => {
       for (const [body, expected] of cases) {
         const res = await put(body)
         expect(res.status).toBe(400)
-        expect(paths(res)).toEqual(expected)
+        expect(errorPaths(res)).toEqual(expected)
       }
       const tooMany = Array.from({ length: 1001 }, (_, i) => ({ itemId: i + 1, classification: 'base' }))
-      expect(paths(await put({ items: tooMany }))).toEqual(['items'])
+      expect(errorPaths(await put({ items: tooMany }))).toEqual(['items'])
       expect((await put('not json')).status).toBe(400)
       expect((await t.call('GET', `/api/setups/${setup.id}`)).body).toEqual(detail)
     })
@@ -342,9 +340,9 @@ describe('/api/setups', () => {
     test('rejects a bad or missing classification and unknown keys', async () => {
       const { g, setup } = await loadedSetup()
       const patch = (body: unknown) => t.call('PATCH', `/api/setups/${setup.id}/items/${g.tent.id}`, body)
-      expect(paths(await patch({}))).toEqual(['classification'])
-      expect(paths(await patch({ classification: 'Base' }))).toEqual(['classification'])
-      expect(paths(await patch({ classification: 'base', itemId: 3 }))).toEqual(['itemId'])
+      expect(errorPaths(await patch({}))).toEqual(['classification'])
+      expect(errorPaths(await patch({ classification: 'Base' }))).toEqual(['classification'])
+      expect(errorPaths(await patch({ classification: 'base', itemId: 3 }))).toEqual(['itemId'])
     })
   })
 
@@ -362,7 +360,7 @@ describe('/api/setups', () => {
       for (const [method, path, body, param] of calls) {
         const res = await t.call(method, path, body)
         expect([method, path, res.status]).toEqual([method, path, 400])
-        expect(paths(res)).toEqual([param])
+        expect(errorPaths(res)).toEqual([param])
       }
     }
     expect((await t.call('GET', `/api/setups/${setup.id}`)).status).toBe(200)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { useTestApp } from '../support/app'
+import { errorPaths, useTestApp } from '../support/app'
 
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
 const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
@@ -28,7 +28,7 @@ describe('/api/threads', () => {
   function expectValidation(res: { status: number; body: any }, paths: string[]) {
     expect(res.status).toBe(400)
     expect(res.body.error.code).toBe('validation_failed')
-    expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(paths)
+    expect(errorPaths(res)).toEqual(paths)
   }
 
   function expectError(res: { status: number; body: any }, status: number, code: string) {

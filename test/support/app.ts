@@ -7,6 +7,9 @@ import { useTestDatabase } from './database'
 /** A response's JSON body, untyped: tests assert its shape. */
 export const bodyOf = (res: Response): Promise<any> => res.json()
 
+/** The field paths a 400 validation error names, in order. */
+export const errorPaths = (res: { body: any }): string[] => res.body.error.details.map((d: { path: string }) => d.path)
+
 export const OWNER = { username: 'owner', password: 'correct horse battery staple' }
 
 // argon2id is slow on purpose: hash the owner's password once per process, not per test.
