@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { errorPaths, useTestApp } from '../support/app'
 
-
 describe('/api/settings', () => {
   const t = useTestApp()
   const put = (key: string, body: unknown) => t.call('PUT', `/api/settings/${key}`, body)

@@ -5,7 +5,6 @@ const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const ZERO_TOTALS = { baseWeightGrams: 0, wornWeightGrams: 0, consumableWeightGrams: 0, totalWeightGrams: 0, totalPriceCents: 0 }
 
-
 describe('/api/setups', () => {
   const t = useTestApp()
 
