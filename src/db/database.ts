@@ -15,12 +15,15 @@ const INT8_OID = 20
  * around its single connection, so overlapping transactions never share one session.
  */
 export function createDatabase(config: DatabaseConfig): Kysely<DB> {
-  if (config.kind === 'pglite') {
-    mkdirSync(config.dataDir, { recursive: true })
-    lockDataDir(config.dataDir)
-    return createPGliteDatabase(new PGlite(config.dataDir, pgliteOptions))
-  }
+  if (config.kind === 'pglite') return createPGliteDatabase(openPGlite(config.dataDir))
   return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: createPostgresClient(config) })) })
+}
+
+/** The embedded database in `dataDir`, created if missing, locked against other processes. */
+export function openPGlite(dataDir: string): PGlite {
+  mkdirSync(dataDir, { recursive: true })
+  lockDataDir(dataDir)
+  return new PGlite(dataDir, pgliteOptions)
 }
 
 export function createPGliteDatabase(pglite: PGlite): Kysely<DB> {

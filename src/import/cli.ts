@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { PGlite } from '@electric-sql/pglite'
 import { loadConfig } from '../config'
-import { pgliteOptions } from '../db/database'
+import { openPGlite } from '../db/database'
 import { type ImportOptions, importLegacyFile } from './run'
 import { type Target, pgliteTarget, serverTarget } from './target'
 
@@ -89,8 +87,7 @@ export async function main(argv: string[]): Promise<number> {
 function openTarget(): Target {
   const { database } = loadConfig()
   if (database.kind === 'postgres') return serverTarget(database)
-  mkdirSync(database.dataDir, { recursive: true })
-  return pgliteTarget(new PGlite(database.dataDir, pgliteOptions), `the embedded database in ${database.dataDir}`)
+  return pgliteTarget(openPGlite(database.dataDir), `the embedded database in ${database.dataDir}`)
 }
 
 function usageError(message: string): number {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { legacyDdl, realisticRows, writeLegacyFile } from '../support/legacy-sqlite'
@@ -109,4 +109,18 @@ describe('the command line', () => {
     expect(second.stderr).toContain('refused: the target already holds data')
     expect(run(['--replace', file], dataDir).code).toBe(0)
   }, 120_000)
+
+  test('refuses an embedded database another running process holds, and writes nothing', () => {
+    const file = path.join(dir, 'locked.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'in-use')
+    // This test process plays the server that holds the database (GEARBOX_DATA_DIR/db).
+    mkdirSync(dataDir)
+    writeFileSync(path.join(dataDir, 'db.lock'), String(process.pid))
+    const r = run([file], dataDir)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`error: the embedded database ${dataDir}/db is in use by process ${process.pid}; stop it first, or set DATABASE_URL`)
+    expect(r.stderr).toContain('nothing was written')
+    expect(existsSync(path.join(dataDir, 'db', 'PG_VERSION'))).toBe(false)
+  })
 })
