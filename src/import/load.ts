@@ -97,17 +97,15 @@ export async function loadPlan(
   // No value changes after the COPY, so the server can checksum the tables and then rebuild
   // keys and indexes while this process computes the source checksums: all queued at once
   // (they run in order on the one connection), awaited together.
-  const seedAdded = !plan.find((t) => t.spec.name === 'categories')!.rows.some((r) => r[0] === 1)
-  const targetSums = Promise.all(plan.map((t) => session.query<Checksum>(targetChecksumSql(t.spec, seedAdded && t.spec.name === 'categories' ? 'id <> 1' : undefined))))
+  const targetSums = targetChecksums(session, plan)
   const restoring = Promise.all(restore.map((statement) => session.query(statement)))
   // A driver may send queued queries on a later turn of the event loop (postgres.js does):
   // let them go out before this process is busy hashing, or the server would wait for it.
   await new Promise((resolve) => setImmediate(resolve))
   const sources = plan.map((t) => sourceChecksum(t.spec, t.rows))
-  const [sums] = await Promise.all([targetSums, restoring])
-  const targets = sums.map(([sum]) => sum!)
+  const [targets] = await Promise.all([targetSums, restoring])
   // The application needs category 1 as the fallback for deleted categories.
-  if (seedAdded) await session.query(`insert into categories (id, name) values (1, 'Uncategorized')`)
+  if (keepsSeedCategory(plan)) await session.query(`insert into categories (id, name) values (1, 'Uncategorized')`)
   for (const table of plan) {
     if (table.spec.key !== 'id' || table.spec.columns[0]!.kind.type !== 'int') continue
     const t = quote(table.spec.name)
@@ -145,16 +143,22 @@ async function dropKeysAndIndexes(session: TargetSession): Promise<string[]> {
 }
 
 /** Compares row counts and checksums of every planned table with the target. */
-export async function verify(session: TargetSession, plan: PlannedTable[], seedAdded = false): Promise<TableVerification[]> {
-  const targets: Checksum[] = []
-  for (const t of plan) {
-    const [sum] = await session.query<Checksum>(targetChecksumSql(t.spec, seedAdded && t.spec.name === 'categories' ? 'id <> 1' : undefined))
-    targets.push(sum!)
-  }
+export async function verify(session: TargetSession, plan: PlannedTable[]): Promise<TableVerification[]> {
   return compare(
     plan,
     plan.map((t) => sourceChecksum(t.spec, t.rows)),
-    targets,
+    await targetChecksums(session, plan),
+  )
+}
+
+/** A file without category 1 gets the built-in one kept, which is then no part of the copy. */
+const keepsSeedCategory = (plan: PlannedTable[]) => !plan.find((t) => t.spec.name === 'categories')!.rows.some((r) => r[0] === 1)
+
+/** The target's checksum of every planned table, all queried at once (they run in order on the one connection). */
+function targetChecksums(session: TargetSession, plan: PlannedTable[]): Promise<Checksum[]> {
+  const skipSeed = keepsSeedCategory(plan)
+  return Promise.all(
+    plan.map(async (t) => (await session.query<Checksum>(targetChecksumSql(t.spec, skipSeed && t.spec.name === 'categories' ? 'id <> 1' : undefined)))[0]!),
   )
 }
 
