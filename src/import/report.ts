@@ -24,7 +24,7 @@ export function writeJson(path: string, value: unknown): void {
 }
 
 /** One JSON line per left-out row: the whole row as read from the file, and why. */
-export function writeRejects(path: string, plan: PlannedTable[]): number {
+export function writeRejects(path: string, plan: PlannedTable[]): void {
   const lines: string[] = []
   for (const table of plan) {
     for (const { row, reasons } of table.rejected) {
@@ -33,7 +33,6 @@ export function writeRejects(path: string, plan: PlannedTable[]): number {
     }
   }
   writeFileSync(path, lines.map((l) => `${l}\n`).join(''))
-  return lines.length
 }
 
 export interface TableSummary {

@@ -100,7 +100,7 @@ function sameBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unkno
   return row !== null && Buffer.from(decoded, 'utf8').equals(Buffer.from(row.bytes))
 }
 
-export function rowKey(table: SourceTable, r: number): number | string {
+function rowKey(table: SourceTable, r: number): number | string {
   const value = table.rows[r]![table.spec.columns.findIndex((c) => c.name === table.spec.key)]
   return jsonSafe(value) as number | string
 }
@@ -113,7 +113,7 @@ export function addProblem(table: SourceTable, r: number, p: Omit<Problem, 'tabl
 }
 
 /** Index of the rows of `table` by the values of `column`. */
-export function columnValues(table: SourceTable, column: string): Map<unknown, number> {
+function columnValues(table: SourceTable, column: string): Map<unknown, number> {
   const c = table.spec.columns.findIndex((col) => col.name === column)
   const index = new Map<unknown, number>()
   table.rows.forEach((row, r) => {
