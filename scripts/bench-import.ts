@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import postgres from 'postgres'
+import { createServerDatabase } from '../test/support/database'
 import { writeLargeLegacyFile } from '../test/support/legacy-sqlite'
 
 const rows = Number(process.argv[2] ?? 546_000)
@@ -15,26 +15,22 @@ if (!adminUrl) {
   console.error('error: set BENCH_DATABASE_URL (or TEST_DATABASE_URL / DATABASE_URL) to a PostgreSQL admin URL')
   process.exit(2)
 }
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
 const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-bench-'))
 const file = path.join(dir, 'gearbox.db')
 const script = path.join(import.meta.dir, 'migrate-sqlite-to-postgres.ts')
 const pgloader = Bun.which('pgloader')
 
 /** Runs `command` against a fresh database; returns wall-clock seconds. */
-async function timeInFreshDatabase(name: string, command: (url: string) => string[], env: (url: string) => Record<string, string> = () => ({})) {
-  await admin.unsafe(`drop database if exists ${name}`)
-  await admin.unsafe(`create database ${name}`)
-  const url = new URL(adminUrl!)
-  url.pathname = `/${name}`
+async function timeInFreshDatabase(command: (url: string) => string[], env: (url: string) => Record<string, string> = () => ({})) {
+  const { url, drop } = await createServerDatabase(adminUrl)
   try {
     const started = performance.now()
-    const result = Bun.spawnSync(command(url.toString()), { env: { ...process.env, ...env(url.toString()) } })
+    const result = Bun.spawnSync(command(url), { env: { ...process.env, ...env(url) } })
     const seconds = (performance.now() - started) / 1000
-    if (result.exitCode !== 0) throw new Error(`${command(url.toString())[0]} failed:\n${result.stderr.toString()}${result.stdout.toString()}`)
+    if (result.exitCode !== 0) throw new Error(`${command(url)[0]} failed:\n${result.stderr.toString()}${result.stdout.toString()}`)
     return seconds
   } finally {
-    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    await drop()
   }
 }
 
@@ -47,8 +43,8 @@ try {
   const ours: number[] = []
   const theirs: number[] = []
   for (let run = 1; run <= runs; run++) {
-    ours.push(await timeInFreshDatabase('gearbox_bench_import', () => [process.execPath, script, file], (url) => ({ DATABASE_URL: url })))
-    if (pgloader) theirs.push(await timeInFreshDatabase('gearbox_bench_pgloader', (url) => [pgloader, file, url]))
+    ours.push(await timeInFreshDatabase(() => [process.execPath, script, file], (url) => ({ DATABASE_URL: url })))
+    if (pgloader) theirs.push(await timeInFreshDatabase((url) => [pgloader, file, url]))
     console.log(`run ${run}: import ${ours.at(-1)!.toFixed(2)} s${pgloader ? `, pgloader ${theirs.at(-1)!.toFixed(2)} s` : ''}`)
   }
   const a = median(ours)
@@ -62,6 +58,5 @@ try {
     console.log('  pgloader is not installed (apt-get install pgloader); only the import was timed')
   }
 } finally {
-  await admin.end()
   rmSync(dir, { recursive: true, force: true })
 }

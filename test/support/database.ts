@@ -2,9 +2,11 @@ import { afterAll, beforeAll, beforeEach } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
 import { type Kysely, sql } from 'kysely'
 import postgres from 'postgres'
+import type { DatabaseConfig } from '../../src/config'
 import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
+import { tableNames } from './schema'
 
 /**
  * The admin URL of a real PostgreSQL server for the suites that need one. Outside CI a
@@ -41,22 +43,26 @@ export async function migratedSnapshot(): Promise<Blob> {
 }
 
 /** A unique, empty database on the real server; `drop()` removes it. */
-export async function createServerDatabase(adminUrl = requireServerUrl()): Promise<{ url: string; db: Kysely<DB>; drop(): Promise<void> }> {
+export async function createServerDatabase(
+  adminUrl = requireServerUrl(),
+): Promise<{ url: string; config: Extract<DatabaseConfig, { kind: 'postgres' }>; db: Kysely<DB>; drop(): Promise<void> }> {
   const name = `gearbox_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database ${name}`)
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
-  const db = createDatabase({
-    kind: 'postgres',
+  const config = {
+    kind: 'postgres' as const,
     url: url.toString(),
     maxConnections: 5,
     connectTimeoutSeconds: 10,
     statementTimeoutMs: 60_000,
     preparedStatements: true,
-  })
+  }
+  const db = createDatabase(config)
   return {
-    url: url.toString(),
+    url: config.url,
+    config,
     db,
     async drop() {
       await db.destroy()
@@ -106,10 +112,7 @@ export async function openTestDatabase(on: typeof backend = backend): Promise<Te
  * IDENTITY CASCADE costs ~15 ms (it swaps in new files for every table and index).
  */
 async function resetter(db: Kysely<DB>): Promise<() => Promise<void>> {
-  const { rows: tables } = await sql<{ name: string }>`
-    select table_name as name from information_schema.tables
-    where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_migration%'
-    order by 1`.execute(db)
+  const tables = await tableNames(db)
   const { rows: foreignKeys } = await sql<{ child: string; parent: string; blocking: boolean }>`
     select conrelid::regclass::text as child, confrelid::regclass::text as parent, confdeltype in ('a', 'r') as blocking
     from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`.execute(db)
@@ -119,7 +122,7 @@ async function resetter(db: Kysely<DB>): Promise<() => Promise<void>> {
 
   const statements: string[] = []
   const seeded: string[] = []
-  for (const table of deleteOrder(tables.map((t) => t.name), foreignKeys)) {
+  for (const table of deleteOrder(tables, foreignKeys)) {
     statements.push(`delete from ${ident(table)};`)
     const { rows } = await sql<{ json: string | null }>`select json_agg(t)::text as json from ${sql.table(table)} t`.execute(db)
     const json = rows[0]?.json
@@ -157,8 +160,8 @@ function deleteOrder(tables: string[], foreignKeys: { child: string; parent: str
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
 
-// bunfig's [test] timeout does not reach hooks (they keep bun's 5 s), and the first
-// migrated PGlite of a process can take longer than that on a busy machine.
+// The test timeout (`bun test --timeout` in package.json) does not reach hooks (they keep
+// bun's 5 s), and the first migrated PGlite of a process can take longer than that on a busy machine.
 export const HOOK_TIMEOUT_MS = 60_000
 
 /** Registers the hooks of a suite on a fresh database per test; read `.db` inside tests. */

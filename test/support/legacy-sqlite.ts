@@ -11,7 +11,8 @@ import type { DB } from '../../src/db/types'
 import type { Output } from '../../src/import/report'
 import { type ImportOptions, importLegacyFile } from '../../src/import/run'
 import { pgliteTarget, serverTarget, type Target } from '../../src/import/target'
-import { backend, createServerDatabase } from './database'
+import { backend, createServerDatabase, migratedSnapshot } from './database'
+import { tableNames } from './schema'
 
 /** The legacy DDL, read at test time: files are built from it, nothing binary is committed. */
 export const legacyDdl = readFileSync(path.join(import.meta.dir, '../../../shared/legacy/gearbox-sqlite-schema.sql'), 'utf8')
@@ -163,22 +164,14 @@ export interface ImportTarget {
   close(): Promise<void>
 }
 
-let migrated: Promise<Blob> | undefined
-
-/** A migrated target: a fresh PGlite from a cached dump, or a new database on the server. */
+/** A migrated target: a fresh PGlite from the migrated snapshot, or a new database on the server. */
 export async function openImportTarget(engine: 'pglite' | 'postgres' = backend): Promise<ImportTarget> {
   if (engine === 'postgres') {
     const server = await createServerDatabase()
     await migrateToLatest(server.db)
-    const config = { kind: 'postgres' as const, url: server.url, maxConnections: 1, connectTimeoutSeconds: 10, statementTimeoutMs: 60_000, preparedStatements: true }
-    return { db: server.db, url: server.url, target: () => serverTarget(config), close: server.drop }
+    return { db: server.db, url: server.url, target: () => serverTarget(server.config), close: server.drop }
   }
-  migrated ??= (async () => {
-    const pglite = new PGlite(pgliteOptions)
-    await migrateToLatest(createPGliteDatabase(pglite))
-    return pglite.dumpDataDir('none')
-  })()
-  const pglite = new PGlite({ ...pgliteOptions, loadDataDir: await migrated })
+  const pglite = new PGlite({ ...pgliteOptions, loadDataDir: await migratedSnapshot() })
   const db = createPGliteDatabase(pglite)
   return { db, target: () => ({ ...pgliteTarget(pglite), close: async () => {} }), close: () => db.destroy() }
 }
@@ -199,7 +192,7 @@ export function useImportFixture(): { dir: string; file: string; target: ImportT
 }
 
 /** Output captured from a run. */
-export function captureOutput(): Output & { text: string } {
+function captureOutput(): Output & { text: string } {
   const out = { text: '', write: (s: string) => void (out.text += s) }
   return out
 }
@@ -213,10 +206,8 @@ export async function runImport(file: string, target: ImportTarget, options: Par
 
 /** Row counts of every application table, and the category rows: what "untouched" compares. */
 export async function targetState(db: Kysely<DB>): Promise<Record<string, unknown>> {
-  const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like 'kysely%' order by 1`.execute(db)
   const state: Record<string, unknown> = {}
-  for (const { name } of rows) {
+  for (const name of await tableNames(db)) {
     const { rows: count } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(name)}`.execute(db)
     state[name] = count[0]!.n
   }
