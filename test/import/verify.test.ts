@@ -44,7 +44,7 @@ describe('verification', () => {
       // Back to the imported state, so each change is seen alone.
       expect((await runImport(fx.file, fx.target, { replace: true })).status).toBe('imported')
     }
-  }, 30_000)
+  })
 
   test('a value changed on the way in fails the import, names the table and writes nothing', async () => {
     const before = await targetState(fx.target.db)
