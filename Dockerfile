@@ -10,6 +10,8 @@ COPY src ./src
 COPY scripts ./scripts
 # Without DATABASE_URL the embedded database lives here; uploads default to /data/uploads.
 ENV GEARBOX_DATA_DIR=/data PORT=3000
+# The server runs as node: the volume's mount point must be node's, or nothing can be written there.
+RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 EXPOSE 3000
 USER node

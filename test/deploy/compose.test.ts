@@ -52,4 +52,16 @@ describe('Dockerfile', () => {
     expect(pkg.dependencies.bun).toBeDefined()
     expect(dockerfile).toContain('/health/ready')
   })
+
+  test('the data volume is writable by the user the server runs as', async () => {
+    const lines = (await read('Dockerfile')).split('\n')
+    const at = (line: string) => lines.findIndex((l) => l.trim() === line)
+    const volume = at('VOLUME ["/data"]')
+    expect(volume).toBeGreaterThan(-1)
+    expect(lines.find((l) => l.startsWith('ENV GEARBOX_DATA_DIR='))).toContain('GEARBOX_DATA_DIR=/data ')
+    // A named volume takes its owner from the image's directory, so it must be made before VOLUME.
+    expect(at('RUN mkdir -p /data && chown node:node /data')).toBeGreaterThan(-1)
+    expect(at('RUN mkdir -p /data && chown node:node /data')).toBeLessThan(volume)
+    expect(at('USER node')).toBeGreaterThan(volume)
+  })
 })
