@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
+import { PayloadTooLargeError } from './errors'
 import { apiKeyRoutes } from './routes/api-keys'
 import { authRoutes } from './routes/auth'
 import { categoryRoutes } from './routes/categories'
@@ -21,7 +22,7 @@ export interface AppDeps {
 }
 
 /** JSON bodies are small; image uploads get their own, larger limit on their route. */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024
+const MAX_JSON_BODY_BYTES = 1024 * 1024
 
 export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter()
@@ -29,7 +30,9 @@ export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   app.use(secureHeaders())
   const jsonBodyLimit = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,
-    onError: (c) => c.json(errorBody('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`), 413),
+    onError: () => {
+      throw new PayloadTooLargeError(`request body is larger than ${MAX_JSON_BODY_BYTES} bytes`)
+    },
   })
   // Image uploads carry their own, larger limit on their route.
   app.use('/api/*', (c, next) => (c.req.path === '/api/images' ? next() : jsonBodyLimit(c, next)))

@@ -1,6 +1,16 @@
 /** Domain errors: raised by repositories and services, mapped to HTTP by the one error handler in app.ts. */
 export class DomainError extends Error {
   override name = this.constructor.name
+  /** What exactly is wrong, field by field: the error body's `details`. */
+  readonly details: FieldProblem[]
+  /** When to try again, sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined
+
+  constructor(message: string, options?: ErrorOptions & { details?: FieldProblem[]; retryAfterSeconds?: number }) {
+    super(message, options)
+    this.details = options?.details ?? []
+    this.retryAfterSeconds = options?.retryAfterSeconds
+  }
 }
 
 export interface FieldProblem {
@@ -9,11 +19,8 @@ export interface FieldProblem {
 }
 
 export class ValidationError extends DomainError {
-  constructor(
-    message: string,
-    readonly details: FieldProblem[] = [],
-  ) {
-    super(message)
+  constructor(message: string, details: FieldProblem[] = []) {
+    super(message, { details })
   }
 }
 
@@ -36,24 +43,16 @@ export class UnauthorizedError extends DomainError {}
 export class ForbiddenError extends DomainError {}
 
 export class TooManyRequestsError extends DomainError {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message)
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { retryAfterSeconds })
   }
 }
 
 /** The database cannot be reached, or is not at the latest migration; safe to retry later. */
 export class UnavailableError extends DomainError {
-  constructor(
-    message: string,
-    options?: ErrorOptions & { details?: FieldProblem[] },
-  ) {
-    super(message, options)
-    this.details = options?.details ?? []
+  constructor(message: string, options?: ErrorOptions & { details?: FieldProblem[] }) {
+    super(message, { ...options, retryAfterSeconds: 5 })
   }
-  readonly details: FieldProblem[]
 }
 
 export class PayloadTooLargeError extends DomainError {}

@@ -25,20 +25,22 @@ export const idParam = (name: string) =>
 
 export const IdParams = z.object({ id: idParam('id') })
 
+export const ErrorCode = z.enum([
+  'validation_failed',
+  'not_found',
+  'conflict',
+  'unauthorized',
+  'forbidden',
+  'payload_too_large',
+  'too_many_requests',
+  'unavailable',
+  'internal',
+])
+
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.enum([
-        'validation_failed',
-        'not_found',
-        'conflict',
-        'unauthorized',
-        'forbidden',
-        'payload_too_large',
-        'too_many_requests',
-        'unavailable',
-        'internal',
-      ]),
+      code: ErrorCode,
       message: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),

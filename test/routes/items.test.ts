@@ -127,6 +127,13 @@ describe('/api/items', () => {
     expect(text.status).toBe(400)
   })
 
+  test('POST with a JSON body over 1 MB is a 413 and creates nothing', async () => {
+    const res = await t.call('POST', '/api/items', { name: 'Tent', categoryId: 1, notes: 'x'.repeat(1024 * 1024) })
+    expect(res.status).toBe(413)
+    expect(res.body.error).toEqual({ code: 'payload_too_large', message: 'request body is larger than 1048576 bytes' })
+    expect((await t.call('GET', '/api/items')).body).toEqual([])
+  })
+
   test('GET lists items with category names by name (case-insensitive), then id', async () => {
     const shelter = await createCategory('Shelter')
     await createItem({ name: 'tarp', categoryId: shelter })
