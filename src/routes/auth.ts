@@ -1,12 +1,11 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { forbiddenResponse, LoginBody, SetupBody, tooManyRequestsResponse, UserResponse } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { LOGIN_WINDOW_SECONDS, MAX_LOGIN_ATTEMPTS, SESSION_TTL_SECONDS } from '../services/auth-service'
-import { rejectForeignOrigin, requireAuth, SESSION_COOKIE } from './middleware/auth'
-import { type AppEnv, createRouter } from './router'
+import { rejectForeignOrigin, requireAuth, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
+import { createRouter } from './router'
 
 const tags = ['auth']
 const security: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
@@ -52,12 +51,6 @@ const me = createRoute({
   responses: { 200: jsonResponse(UserResponse, 'The current user'), ...errorResponses },
 })
 
-/** Behind a TLS-terminating proxy the app sees http, so the proxy's header counts too. */
-function isHttps(c: Context<AppEnv>): boolean {
-  const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase()
-  return forwarded === 'https' || new URL(c.req.url).protocol === 'https:'
-}
-
 export function authRoutes(services: Services) {
   const auth = services.auth
   const signedIn = requireAuth(auth)
@@ -69,13 +62,13 @@ export function authRoutes(services: Services) {
     .openapi(login, async (c) => {
       const { username, password } = c.req.valid('json')
       const { user, token } = await auth.login(username, password)
-      setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c), maxAge: SESSION_TTL_SECONDS })
+      setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })
       return c.json({ user }, 200)
     })
     .openapi({ ...logout, middleware: signedIn }, async (c) => {
       const token = getCookie(c, SESSION_COOKIE)
       if (token) await auth.logout(token)
-      deleteCookie(c, SESSION_COOKIE, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c) })
+      deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c))
       return c.body(null, 204)
     })
     .openapi({ ...me, middleware: signedIn }, async (c) => c.json({ user: await auth.currentUser(c.get('auth').userId) }, 200))

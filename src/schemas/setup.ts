@@ -46,7 +46,7 @@ export const SetupSummarySchema = z
   })
   .openapi('SetupSummary')
 
-export const SetupItemSchema = ItemSchema.extend({ classification: Classification }).openapi('SetupItem')
+const SetupItemSchema = ItemSchema.extend({ classification: Classification }).openapi('SetupItem')
 
 export const SetupSchema = z
   .object({

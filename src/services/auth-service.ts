@@ -5,7 +5,7 @@ import type { ApiKey } from '../repositories/api-key-repository'
 import type { User } from '../repositories/user-repository'
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
-export const API_KEY_PREFIX = 'gbx_'
+const API_KEY_PREFIX = 'gbx_'
 const KEY_PREFIX_LENGTH = 12
 const TOUCH_INTERVAL_MS = 60_000
 
@@ -17,7 +17,6 @@ export interface SignIn {
   user: User
   /** The cookie value; only its hash is stored. */
   token: string
-  expiresAt: Date
 }
 
 export type CreatedApiKey = ApiKey & { key: string }
@@ -28,7 +27,7 @@ export const LOGIN_WINDOW_SECONDS = 15 * 60
 
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
 const randomToken = () => randomBytes(32).toString('base64url')
-export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
+const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
 const hashPassword = (password: string) => Bun.password.hash(password, 'argon2id')
 
 // Unknown usernames still cost one argon2 verify, so timing does not tell which names exist.
@@ -71,9 +70,8 @@ export class AuthService {
     await this.repos.loginAttempts.deleteExpired(LOGIN_WINDOW_SECONDS)
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
-    const expiresAt = new Date(Date.now() + SESSION_TTL_SECONDS * 1000)
-    await this.repos.sessions.create({ id: sha256Hex(token), userId: user.id, expiresAt })
-    return { user, token, expiresAt }
+    await this.repos.sessions.create({ id: sha256Hex(token), userId: user.id, expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) })
+    return { user, token }
   }
 
   async logout(token: string): Promise<void> {

@@ -6,6 +6,16 @@ import type { AppEnv } from '../router'
 
 export const SESSION_COOKIE = 'gearbox_session'
 
+/** The session cookie's attributes: one set, so clearing it matches setting it. */
+export function sessionCookieOptions(c: Context<AppEnv>) {
+  // Behind a TLS-terminating proxy the app sees http, so the proxy's header counts too.
+  const https = forwarded(c, 'x-forwarded-proto')?.toLowerCase() === 'https' || new URL(c.req.url).protocol === 'https:'
+  return { httpOnly: true, sameSite: 'Lax', path: '/', secure: https } as const
+}
+
+/** The first value of an X-Forwarded-* header (proxies append theirs). */
+const forwarded = (c: Context<AppEnv>, header: string) => c.req.header(header)?.split(',')[0]?.trim()
+
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
@@ -60,7 +70,7 @@ function checkOrigin(c: Context<AppEnv>) {
   if (origin === undefined) return
   // A page on another site cannot set X-Forwarded-Host (custom headers need CORS), so a
   // proxy's value is safe to trust here and keeps same-origin requests working behind it.
-  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim() || c.req.header('host') || new URL(c.req.url).host
+  const host = forwarded(c, 'x-forwarded-host') || c.req.header('host') || new URL(c.req.url).host
   let originHost: string | undefined
   try {
     originHost = new URL(origin).host
