@@ -1,11 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import type { Kysely } from 'kysely'
-import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import { KyselyOAuthRepository, type NewOAuthCode, type NewOAuthToken } from '../../src/repositories/oauth-repository'
 import { KyselyUserRepository } from '../../src/repositories/user-repository'
-import { createServerDatabase, serverUrl, useTestDatabase } from '../support/database'
+import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
 
 const MINUTE = 60_000
 const later = (ms: number) => new Date(Date.now() + ms)
@@ -153,13 +152,5 @@ describe('OAuthRepository', () => {
 
 // PGlite runs one statement at a time; the race is only real with several server connections.
 describe.if(serverUrl !== undefined)('OAuthRepository on a PostgreSQL server', () => {
-  test('concurrent redeems on separate connections: exactly one succeeds', async () => {
-    const server = await createServerDatabase()
-    try {
-      await migrateToLatest(server.db)
-      await raceRedeems(server.db)
-    } finally {
-      await server.drop()
-    }
-  })
+  test('concurrent redeems on separate connections: exactly one succeeds', () => onServerDatabase(raceRedeems))
 })

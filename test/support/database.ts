@@ -72,6 +72,17 @@ export async function createServerDatabase(
   }
 }
 
+/** Runs `work` on a new, migrated database on the real server, which is dropped afterwards. */
+export async function onServerDatabase<T>(work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+  const server = await createServerDatabase()
+  try {
+    await migrateToLatest(server.db)
+    return await work(server.db)
+  } finally {
+    await server.drop()
+  }
+}
+
 export function requireServerUrl(): string {
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set')
   return serverUrl
