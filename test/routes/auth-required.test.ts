@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test'
+import { sql } from 'kysely'
 import { useTestApp } from '../support/app'
+import { tableNames } from '../support/schema'
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
 // The only /api routes a stranger may call: they are how one gets credentials.
@@ -47,9 +49,29 @@ describe('every /api route needs credentials', () => {
     expect(failures).toEqual([])
   })
 
-  test('nothing was changed by those requests', async () => {
-    for (const [method, path] of protectedRoutes()) await t.app.request(path, { method })
-    expect(await t.db.selectFrom('categories').select('name').execute()).toEqual([{ name: 'Uncategorized' }])
-    expect(await t.db.selectFrom('api_keys').select('name').execute()).toEqual([{ name: 'tests' }])
+  test('a stranger changes nothing: not even what exists under the ids the requests name', async () => {
+    // Something real behind every {param} = 1, so a request that skipped the check would change it.
+    for (const [path, body] of [
+      ['/api/categories', { name: 'Shelter' }],
+      ['/api/items', { name: 'Tent', categoryId: 2 }],
+      ['/api/threads', { name: 'Stove', categoryId: 2 }],
+      ['/api/threads/1/candidates', { name: 'Pocket rocket' }],
+      ['/api/setups', { name: 'Weekend' }],
+    ] as const) {
+      expect((await t.call('POST', path, body)).status).toBe(201)
+    }
+    expect((await t.call('PUT', '/api/setups/1/items', { items: [{ itemId: 1, classification: 'base' }] })).status).toBe(200)
+    const everything = async () => {
+      const state: Record<string, unknown> = {}
+      for (const table of await tableNames(t.db)) state[table] = (await sql`select * from ${sql.table(table)} order by 1`.execute(t.db)).rows
+      return state
+    }
+    const before = await everything()
+    for (const [method, path] of protectedRoutes()) {
+      const init: RequestInit = { method, headers: { 'content-type': 'application/json' } }
+      if (method !== 'GET' && method !== 'DELETE') init.body = JSON.stringify({ name: 'changed', value: 'changed' })
+      expect((await t.app.request(path, init)).status).toBe(401)
+    }
+    expect(await everything()).toEqual(before)
   })
 })
