@@ -238,10 +238,6 @@ describe('auth routes', () => {
       expect((await withCookie(second.cookie, '/api/auth/me')).status).toBe(200)
     })
 
-    test('needs to be signed in', async () => {
-      expect((await t.app.request('/api/auth/logout', { method: 'POST' })).status).toBe(401)
-    })
-
     test('a foreign page cannot sign the user out', async () => {
       const { cookie } = await signIn()
       const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST', headers: { origin: 'https://evil.example' } })

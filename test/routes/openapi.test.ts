@@ -69,6 +69,11 @@ describe('GET /openapi.json', () => {
     }
   })
 
+  test('query parameters are documented', async () => {
+    const doc = await bodyOf(await t.app.request('/openapi.json'))
+    expect(doc.paths['/api/items'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['query:categoryId', 'query:q'])
+  })
+
   test('write bodies are strict: the document forbids unknown keys', async () => {
     const doc = await bodyOf(await t.app.request('/openapi.json'))
     const body = doc.paths['/api/items'].post.requestBody
