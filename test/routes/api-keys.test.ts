@@ -1,26 +1,16 @@
 import { describe, expect, test } from 'bun:test'
-import { createHash } from 'node:crypto'
 import { repositoriesFor } from '../../src/repositories'
-import { OWNER, useTestApp } from '../support/app'
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+import { sha256, useTestApp } from '../support/app'
 
 describe('API key routes', () => {
   const t = useTestApp()
 
-  /** Calls the app with the owner's session cookie (key management needs one). */
+  /** Calls the app with the owner's session cookie (key management needs one): status and body. */
   let cookie = ''
+  const signIn = async () => void ({ cookie } = await t.signIn())
   async function asSession(method: string, path: string, body?: unknown) {
-    if (!cookie) throw new Error('call signIn() first')
-    const headers: Record<string, string> = { cookie }
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const res = await t.app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
-  async function signIn() {
-    const res = await t.app.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) })
-    cookie = /gearbox_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0]
+    const res = await t.call(method, path, body, {}, { cookie })
+    return { status: res.status, body: res.body }
   }
   const testKey = () => t.auth.authorization!.slice('Bearer '.length)
 

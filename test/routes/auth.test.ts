@@ -1,8 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { createHash } from 'node:crypto'
-import { OWNER, useTestApp } from '../support/app'
+import { OWNER, sha256, useTestApp } from '../support/app'
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const THIRTY_DAYS = 30 * 24 * 60 * 60
 
 describe('auth routes', () => {
@@ -14,14 +12,6 @@ describe('auth routes', () => {
 
   const login = (username = OWNER.username, password = OWNER.password, headers: Record<string, string> = {}) =>
     post('/api/auth/login', { username, password }, headers)
-
-  /** Signs the owner in and returns the `Cookie` header value and the raw token. */
-  async function signIn() {
-    const res = await login()
-    expect(res.status).toBe(200)
-    const token = /gearbox_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!
-    return { cookie: `gearbox_session=${token}`, token }
-  }
 
   const withCookie = (cookie: string, path: string, init: RequestInit = {}) =>
     t.app.request(path, { ...init, headers: { cookie, ...(init.headers as Record<string, string>) } })
@@ -196,7 +186,7 @@ describe('auth routes', () => {
 
   describe('GET /api/auth/me', () => {
     test('answers the user for a session cookie and for an API key', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const bySession = await withCookie(cookie, '/api/auth/me')
       expect(bySession.status).toBe(200)
       expect(await bySession.json()).toEqual({ user: { id: t.ownerId, username: 'owner', createdAt: expect.any(String) } })
@@ -214,7 +204,7 @@ describe('auth routes', () => {
     })
 
     test('an expired session is a 401 and is deleted', async () => {
-      const { cookie, token } = await signIn()
+      const { cookie, token } = await t.signIn()
       await t.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).execute()
       expect((await withCookie(cookie, '/api/auth/me')).status).toBe(401)
       expect(await t.db.selectFrom('sessions').selectAll().where('id', '=', sha256(token)).execute()).toEqual([])
@@ -223,7 +213,7 @@ describe('auth routes', () => {
 
   describe('POST /api/auth/logout', () => {
     test('ends the session: 204, the row is gone, the cookie is cleared and no longer works', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST' })
       expect(res.status).toBe(204)
       expect(res.headers.get('set-cookie')).toMatch(/^gearbox_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/)
@@ -232,14 +222,14 @@ describe('auth routes', () => {
     })
 
     test('only ends its own session', async () => {
-      const first = await signIn()
-      const second = await signIn()
+      const first = await t.signIn()
+      const second = await t.signIn()
       expect((await withCookie(first.cookie, '/api/auth/logout', { method: 'POST' })).status).toBe(204)
       expect((await withCookie(second.cookie, '/api/auth/me')).status).toBe(200)
     })
 
     test('a foreign page cannot sign the user out', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST', headers: { origin: 'https://evil.example' } })
       expect(res.status).toBe(403)
       expect(await t.db.selectFrom('sessions').selectAll().execute()).toHaveLength(1)
@@ -252,7 +242,7 @@ describe('auth routes', () => {
       withCookie(cookie, '/api/categories', { method: 'POST', headers, body })
 
     test('a same-origin JSON request passes', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       expect((await createCategory(cookie, { ...json, origin: 'http://localhost' })).status).toBe(201)
       expect((await createCategory(cookie, { ...json, origin: 'https://gear.example', 'x-forwarded-host': 'gear.example' }, '{"name":"Sleep"}')).status).toBe(201)
     })
@@ -262,7 +252,7 @@ describe('auth routes', () => {
       ['another port', 'http://localhost:8080'],
       ['an opaque origin', 'null'],
     ])('an Origin of %s is a 403', async (_, origin) => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const res = await createCategory(cookie, { ...json, origin })
       expect(res.status).toBe(403)
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden')
@@ -270,18 +260,18 @@ describe('auth routes', () => {
     })
 
     test.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('a %s body is a 403', async (type) => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       expect((await createCategory(cookie, { 'content-type': type })).status).toBe(403)
     })
 
     test('a body without a content type is a 403', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const res = await withCookie(cookie, '/api/categories', { method: 'POST', body: new Blob(['{"name":"Shelter"}']) })
       expect(res.status).toBe(403)
     })
 
     test('DELETE, PUT and PATCH are checked too; GET is not', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const evil = { origin: 'https://evil.example' }
       expect((await withCookie(cookie, '/api/categories/1', { method: 'DELETE', headers: evil })).status).toBe(403)
       expect((await withCookie(cookie, '/api/settings/currency', { method: 'PUT', headers: { ...json, ...evil }, body: '{"value":"EUR"}' })).status).toBe(403)
@@ -290,7 +280,7 @@ describe('auth routes', () => {
     })
 
     test('an image upload may be multipart, but not from a foreign Origin', async () => {
-      const { cookie } = await signIn()
+      const { cookie } = await t.signIn()
       const upload = (headers: Record<string, string>) => {
         const form = new FormData()
         form.append('file', new Blob(['not an image'], { type: 'text/plain' }), 'x.txt')

@@ -1,4 +1,5 @@
 import { beforeAll, beforeEach } from 'bun:test'
+import { createHash } from 'node:crypto'
 import { createApp } from '../../src/app'
 import { repositoriesFor } from '../../src/repositories'
 import { createServices, type Services } from '../../src/services'
@@ -9,6 +10,9 @@ export const bodyOf = (res: Response): Promise<any> => res.json()
 
 /** The field paths a 400 validation error names, in order. */
 export const errorPaths = (res: { body: any }): string[] => res.body.error.details.map((d: { path: string }) => d.path)
+
+/** How the app stores session tokens and API keys: by their SHA-256, in hex. */
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 export const OWNER = { username: 'owner', password: 'correct horse battery staple' }
 
@@ -37,9 +41,9 @@ export function useTestApp() {
     auth = { authorization: `Bearer ${key}` }
   })
 
-  /** Calls the app as the owner; `body` is sent as JSON. */
-  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const init: RequestInit = { method, headers: { ...auth, ...headers } }
+  /** Calls the app as the owner (with the API key, unless `credentials` says otherwise); `body` is sent as JSON. */
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, credentials = auth) {
+    const init: RequestInit = { method, headers: { ...credentials, ...headers } }
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body)
       init.headers = { 'content-type': 'application/json', ...init.headers }
@@ -47,6 +51,14 @@ export function useTestApp() {
     const res = await app.request(path, init)
     const text = await res.text()
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined }
+  }
+
+  /** Signs the owner in; returns the `Cookie` header value and the raw session token. */
+  async function signIn(): Promise<{ cookie: string; token: string }> {
+    const res = await app.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) })
+    const token = /gearbox_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1]
+    if (res.status !== 200 || !token) throw new Error(`sign-in failed: ${res.status}`)
+    return { cookie: `gearbox_session=${token}`, token }
   }
 
   return {
@@ -66,5 +78,6 @@ export function useTestApp() {
       return ownerId
     },
     call,
+    signIn,
   }
 }
