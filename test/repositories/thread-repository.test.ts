@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import { type CandidateStatus, KyselyThreadRepository, type NewCandidate, type ThreadStatus } from '../../src/repositories/thread-repository'
 import { useTestDatabase } from '../support/database'
+import { rejection } from '../support/failures'
 
 describe('ThreadRepository', () => {
   const t = useTestDatabase()
@@ -10,15 +11,6 @@ describe('ThreadRepository', () => {
   async function addCategory(name: string): Promise<number> {
     const row = await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()
     return row.id
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<unknown> {
-    try {
-      await promise
-    } catch (error) {
-      return error
-    }
-    throw new Error('expected a rejection')
   }
 
   describe('threads', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError } from '../../src/errors'
-import { createUnitOfWork, type Repositories, repositoriesFor, type UnitOfWork } from '../../src/repositories'
+import { createUnitOfWork, repositoriesFor, type UnitOfWork } from '../../src/repositories'
 import { CategoryService } from '../../src/services/category-service'
 import { useTestDatabase } from '../support/database'
+import { unitOfWorkWith } from '../support/failures'
 
 describe('CategoryService.delete', () => {
   const t = useTestDatabase()
@@ -63,15 +64,12 @@ describe('CategoryService.delete', () => {
     const before = await state()
     const moved: string[] = []
     // The real transaction, but the final delete fails once items and threads have moved.
-    const failing: UnitOfWork = (work) =>
-      createUnitOfWork(t.db)(async (repos) => {
-        const categories = Object.create(repos.categories) as Repositories['categories']
-        categories.delete = async () => {
-          moved.push(...(await repos.items.list({ categoryId: 1 })).map((i) => i.name))
-          throw new Error('disk on fire')
-        }
-        return work({ ...repos, categories })
-      })
+    const failing = unitOfWorkWith(t.db, 'categories', (repos) => ({
+      async delete() {
+        moved.push(...(await repos.items.list({ categoryId: 1 })).map((i) => i.name))
+        throw new Error('disk on fire')
+      },
+    }))
     await expect(service(failing).delete(id)).rejects.toThrow('disk on fire')
     expect(moved).toEqual(['Mug', 'Tent'])
     expect(await state()).toEqual(before)

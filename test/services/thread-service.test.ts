@@ -1,18 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { createUnitOfWork, type Repositories, repositoriesFor, type UnitOfWork } from '../../src/repositories'
+import { createUnitOfWork, type Repositories, repositoriesFor } from '../../src/repositories'
 import { ThreadService } from '../../src/services/thread-service'
 import { useTestDatabase } from '../support/database'
+import { unitOfWorkWith } from '../support/failures'
 
 describe('ThreadService.resolve', () => {
   const t = useTestDatabase()
 
-  /** A ThreadService over the real database whose `repo` gets `overrides` inside its unit of work. */
-  function serviceWith<K extends 'items' | 'threads'>(repo: K, overrides: (real: Repositories[K]) => Partial<Repositories[K]>): ThreadService {
-    const real = createUnitOfWork(t.db)
-    const unitOfWork: UnitOfWork = (work) => real((repos) => work({ ...repos, [repo]: Object.assign(Object.create(repos[repo]), overrides(repos[repo])) }))
-    return new ThreadService(repositoriesFor(t.db), unitOfWork)
-  }
+  const serviceWith = <K extends 'items' | 'threads'>(repo: K, overrides: (repos: Repositories) => Partial<Repositories[K]>) =>
+    new ThreadService(repositoriesFor(t.db), unitOfWorkWith(t.db, repo, overrides))
 
   async function threadWithCandidate() {
     const repos = repositoriesFor(t.db)
@@ -28,9 +25,9 @@ describe('ThreadService.resolve', () => {
 
   test('an item insert that fails after it ran rolls back: thread still active, no item', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = serviceWith('items', (items) => ({
+    const service = serviceWith('items', (repos) => ({
       async create(input) {
-        await items.create(input)
+        await repos.items.create(input)
         throw new Error('lost connection after insert')
       },
     }))
@@ -40,9 +37,9 @@ describe('ThreadService.resolve', () => {
 
   test('a failure after both writes ran rolls both back', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = serviceWith('threads', (threads) => ({
+    const service = serviceWith('threads', (repos) => ({
       async setResolution(id, resolution) {
-        await threads.setResolution(id, resolution)
+        await repos.threads.setResolution(id, resolution)
         throw new Error('crash after update')
       },
     }))
@@ -53,8 +50,8 @@ describe('ThreadService.resolve', () => {
   test('a database error marking the thread resolved rolls the item back', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
     // A real database error: the resolved candidate must exist.
-    const service = serviceWith('threads', (threads) => ({
-      setResolution: () => threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: 424242 }),
+    const service = serviceWith('threads', (repos) => ({
+      setResolution: () => repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: 424242 }),
     }))
     const error = await service.resolve(threadId, candidateId).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConflictError)
