@@ -1,8 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { useTestApp } from '../support/app'
-
-const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+import { BAD_IDS, errorPaths, ISO, useTestApp } from '../support/app'
 
 describe('/api/categories', () => {
   const t = useTestApp()
@@ -74,7 +71,7 @@ describe('/api/categories', () => {
       const res = await t.call('POST', '/api/categories', body)
       expect(res.status).toBe(400)
       expect(res.body.error.code).toBe('validation_failed')
-      expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(paths)
+      expect(errorPaths(res)).toEqual(paths)
     }
     expect((await t.call('GET', '/api/categories')).body).toHaveLength(1)
   })

@@ -1,8 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { errorPaths, useTestApp } from '../support/app'
-
-const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+import { BAD_IDS, errorPaths, ISO, useTestApp } from '../support/app'
 
 describe('/api/items', () => {
   const t = useTestApp()

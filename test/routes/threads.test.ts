@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test'
-import { errorPaths, useTestApp } from '../support/app'
+import { BAD_IDS, errorPaths, useTestApp } from '../support/app'
 
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
-const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
 
 describe('/api/threads', () => {
   const t = useTestApp()

@@ -8,6 +8,11 @@ import { useTestDatabase } from './database'
 /** A response's JSON body, untyped: tests assert its shape. */
 export const bodyOf = (res: Response): Promise<any> => res.json()
 
+/** Ids a route must refuse with 400: not numbers, not positive, not whole, beyond int4. */
+export const BAD_IDS = ['abc', '0', '-1', '1.5', '99999999999']
+/** A timestamp as the API writes it. */
+export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
 /** The field paths a 400 validation error names, in order. */
 export const errorPaths = (res: { body: any }): string[] => res.body.error.details.map((d: { path: string }) => d.path)
 

@@ -1,14 +1,11 @@
 import { type Kysely, sql } from 'kysely'
 
-/** Tables the migrator keeps for itself; every other table in public is ours. */
-export const isMigratorTable = (name: string) => name.startsWith('kysely_migration')
-
-/** Names of our tables in the public schema, sorted. */
+/** Names of our tables in the public schema (the migrator's own aside), sorted. */
 export async function tableNames(db: Kysely<any>): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     select table_name as name from information_schema.tables
-    where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(db)
-  return rows.map((r) => r.name).filter((n) => !isMigratorTable(n))
+    where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_migration%' order by 1`.execute(db)
+  return rows.map((r) => r.name)
 }
 
 /**
