@@ -93,14 +93,13 @@ function translatingConnection(connection: DatabaseConnection, rethrow: (e: unkn
 }
 
 /**
- * For `.catch()` on a write: a violation of `constraint` (a foreign key naming a row that
- * does not exist) is the caller's bad input on `path`, so it becomes a ValidationError.
+ * For `.catch()` on a write: a violation of one of the named constraints becomes the error
+ * the caller should see (bad input, a missing parent, a plainer conflict); anything else is
+ * rethrown as it is.
  */
-export function invalidReference(constraint: string, path: string, message: string) {
+export function onConstraint(errors: Record<string, () => Error>) {
   return (error: unknown): never => {
-    if (error instanceof ConflictError && error.constraint === constraint) {
-      throw new ValidationError(message, [{ path, message }])
-    }
-    throw error
+    const replacement = error instanceof ConflictError && error.constraint !== undefined ? errors[error.constraint] : undefined
+    throw replacement ? replacement() : error
   }
 }

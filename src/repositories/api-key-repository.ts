@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
+import { onConstraint } from '../db/errors'
 import type { ApiKeys, DB } from '../db/types'
-import { ConflictError, NotFoundError } from '../errors'
+import { NotFoundError } from '../errors'
 
 /** What the owner sees of a key: never the key itself nor its hash. */
 export interface ApiKey {
@@ -44,17 +45,13 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(readonly db: Kysely<DB>) {}
 
   async create(input: { userId: number; name: string; keyHash: string; keyPrefix: string }): Promise<ApiKey> {
-    try {
-      const row = await this.db
-        .insertInto('api_keys')
-        .values({ user_id: input.userId, name: input.name, key_hash: input.keyHash, key_prefix: input.keyPrefix })
-        .returning(publicColumns)
-        .executeTakeFirstOrThrow()
-      return toApiKey(row)
-    } catch (error) {
-      if (error instanceof ConflictError && error.constraint === 'api_keys_user_id_fkey') throw new NotFoundError('user', input.userId)
-      throw error
-    }
+    const row = await this.db
+      .insertInto('api_keys')
+      .values({ user_id: input.userId, name: input.name, key_hash: input.keyHash, key_prefix: input.keyPrefix })
+      .returning(publicColumns)
+      .executeTakeFirstOrThrow()
+      .catch(onConstraint({ api_keys_user_id_fkey: () => new NotFoundError('user', input.userId) }))
+    return toApiKey(row)
   }
 
   async listByUser(userId: number): Promise<ApiKey[]> {

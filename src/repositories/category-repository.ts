@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { onConstraint } from '../db/errors'
 import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
 import { ConflictError, NotFoundError } from '../errors'
@@ -99,12 +100,9 @@ export class KyselyCategoryRepository implements CategoryRepository {
   }
 }
 
-function duplicateNameMessage(error: unknown): never {
-  if (error instanceof ConflictError && error.constraint === 'categories_name_key') {
-    throw new ConflictError('a category with this name already exists', error.constraint)
-  }
-  throw error
-}
+const duplicateNameMessage = onConstraint({
+  categories_name_key: () => new ConflictError('a category with this name already exists', 'categories_name_key'),
+})
 
 function toCategory(row: CategoryRow): Category {
   return { id: row.id, name: row.name, icon: row.icon, createdAt: row.created_at }

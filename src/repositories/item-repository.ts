@@ -1,8 +1,8 @@
 import type { Kysely, Updateable } from 'kysely'
 import type { ItemRow } from '../db/rows'
-import { invalidReference } from '../db/errors'
+import { onConstraint } from '../db/errors'
 import type { DB, Items } from '../db/types'
-import { NotFoundError } from '../errors'
+import { NotFoundError, ValidationError } from '../errors'
 
 export interface Item {
   id: number
@@ -92,7 +92,7 @@ export class KyselyItemRepository implements ItemRepository {
       .selectAll('item')
       .select('categories.name as category_name')
       .executeTakeFirstOrThrow()
-      .catch(unknownCategory)
+      .catch(itemErrors)
     return toItemWithCategory(row)
   }
 
@@ -110,7 +110,7 @@ export class KyselyItemRepository implements ItemRepository {
       .selectAll('item')
       .select('categories.name as category_name')
       .executeTakeFirst()
-      .catch(unknownCategory)
+      .catch(itemErrors)
     if (!row) throw new NotFoundError('item', id)
     return toItemWithCategory(row)
   }
@@ -135,7 +135,9 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
-const unknownCategory = invalidReference('items_category_id_fkey', 'categoryId', 'category does not exist')
+/** A category that does not exist is bad input (400) on categoryId, not a conflict. */
+export const unknownCategory = () => new ValidationError('category does not exist', [{ path: 'categoryId', message: 'category does not exist' }])
+const itemErrors = onConstraint({ items_category_id_fkey: unknownCategory })
 
 /** What a thread candidate shares with an item: the description of a piece of gear. */
 export type GearFields = Omit<Item, 'id' | 'quantity' | 'createdAt' | 'updatedAt'>

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
+import { onConstraint } from '../db/errors'
 import type { DB, OauthClients, OauthCodes, OauthTokens } from '../db/types'
-import { ConflictError, NotFoundError } from '../errors'
+import { NotFoundError } from '../errors'
 
 export interface OAuthClient {
   id: number
@@ -98,13 +99,12 @@ const toToken = (row: Selectable<OauthTokens>): OAuthToken => ({
   createdAt: row.created_at,
 })
 
-/** A missing client or user behind a foreign key is a NotFoundError naming which one. */
-function missingReference(error: unknown, input: { clientId: string; userId: number }): unknown {
-  if (!(error instanceof ConflictError)) return error
-  if (error.constraint?.endsWith('_client_id_fkey')) return new NotFoundError('oauth client', input.clientId)
-  if (error.constraint?.endsWith('_user_id_fkey')) return new NotFoundError('user', input.userId)
-  return error
-}
+/** A missing client or user behind `table`'s foreign keys is a NotFoundError naming which one. */
+const missingReference = (table: 'oauth_codes' | 'oauth_tokens', input: { clientId: string; userId: number }) =>
+  onConstraint({
+    [`${table}_client_id_fkey`]: () => new NotFoundError('oauth client', input.clientId),
+    [`${table}_user_id_fkey`]: () => new NotFoundError('user', input.userId),
+  })
 
 export class KyselyOAuthRepository implements OAuthRepository {
   constructor(readonly db: Kysely<DB>) {}
@@ -126,25 +126,22 @@ export class KyselyOAuthRepository implements OAuthRepository {
   }
 
   async createCode(input: NewOAuthCode): Promise<OAuthCode> {
-    try {
-      const row = await this.db
-        .insertInto('oauth_codes')
-        .values({
-          code_hash: input.codeHash,
-          client_id: input.clientId,
-          user_id: input.userId,
-          redirect_uri: input.redirectUri,
-          code_challenge: input.codeChallenge,
-          code_challenge_method: input.codeChallengeMethod,
-          scope: input.scope,
-          expires_at: input.expiresAt,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      return toCode(row)
-    } catch (error) {
-      throw missingReference(error, input)
-    }
+    const row = await this.db
+      .insertInto('oauth_codes')
+      .values({
+        code_hash: input.codeHash,
+        client_id: input.clientId,
+        user_id: input.userId,
+        redirect_uri: input.redirectUri,
+        code_challenge: input.codeChallenge,
+        code_challenge_method: input.codeChallengeMethod,
+        scope: input.scope,
+        expires_at: input.expiresAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch(missingReference('oauth_codes', input))
+    return toCode(row)
   }
 
   async redeemCode(codeHash: string): Promise<OAuthCode | undefined> {
@@ -160,24 +157,21 @@ export class KyselyOAuthRepository implements OAuthRepository {
   }
 
   async createToken(input: NewOAuthToken): Promise<OAuthToken> {
-    try {
-      const row = await this.db
-        .insertInto('oauth_tokens')
-        .values({
-          access_token_hash: input.accessTokenHash,
-          refresh_token_hash: input.refreshTokenHash,
-          client_id: input.clientId,
-          user_id: input.userId,
-          scope: input.scope,
-          expires_at: input.expiresAt,
-          refresh_expires_at: input.refreshExpiresAt,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      return toToken(row)
-    } catch (error) {
-      throw missingReference(error, input)
-    }
+    const row = await this.db
+      .insertInto('oauth_tokens')
+      .values({
+        access_token_hash: input.accessTokenHash,
+        refresh_token_hash: input.refreshTokenHash,
+        client_id: input.clientId,
+        user_id: input.userId,
+        scope: input.scope,
+        expires_at: input.expiresAt,
+        refresh_expires_at: input.refreshExpiresAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch(missingReference('oauth_tokens', input))
+    return toToken(row)
   }
 
   async findTokenByAccessHash(accessTokenHash: string): Promise<OAuthToken | undefined> {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely'
+import { onConstraint } from '../db/errors'
 import type { DB } from '../db/types'
-import { ConflictError, NotFoundError } from '../errors'
+import { NotFoundError } from '../errors'
 
 /** A sign-in. `id` is the SHA-256 (hex) of the cookie token; the token itself is never stored. */
 export interface Session {
@@ -24,17 +25,13 @@ export class KyselySessionRepository implements SessionRepository {
   constructor(readonly db: Kysely<DB>) {}
 
   async create(session: Session): Promise<Session> {
-    try {
-      const row = await this.db
-        .insertInto('sessions')
-        .values({ id: session.id, user_id: session.userId, expires_at: session.expiresAt })
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      return { id: row.id, userId: row.user_id, expiresAt: row.expires_at }
-    } catch (error) {
-      if (error instanceof ConflictError && error.constraint === 'sessions_user_id_fkey') throw new NotFoundError('user', session.userId)
-      throw error
-    }
+    const row = await this.db
+      .insertInto('sessions')
+      .values({ id: session.id, user_id: session.userId, expires_at: session.expiresAt })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch(onConstraint({ sessions_user_id_fkey: () => new NotFoundError('user', session.userId) }))
+    return { id: row.id, userId: row.user_id, expiresAt: row.expires_at }
   }
 
   async find(id: string): Promise<Session | undefined> {

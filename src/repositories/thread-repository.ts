@@ -1,9 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import { invalidReference } from '../db/errors'
+import { onConstraint } from '../db/errors'
 import type { DB, ThreadCandidates, Threads } from '../db/types'
-import { ConflictError, NotFoundError, ValidationError } from '../errors'
-import { gearColumns, gearFields, type Item } from './item-repository'
+import { NotFoundError, ValidationError } from '../errors'
+import { gearColumns, gearFields, type Item, unknownCategory } from './item-repository'
 
 export const THREAD_STATUSES = ['active', 'resolved'] as const
 export type ThreadStatus = (typeof THREAD_STATUSES)[number]
@@ -128,8 +128,8 @@ function candidateColumns(input: CandidatePatch) {
   return { ...gearColumns(input), status: input.status, pros: input.pros, cons: input.cons, sort_order: input.sortOrder }
 }
 
-/** An unknown category is bad input (400), not a conflict. */
-const unknownCategory = (constraint: string) => invalidReference(constraint, 'categoryId', 'category does not exist')
+const threadErrors = onConstraint({ threads_category_id_fkey: unknownCategory })
+const candidateErrors = onConstraint({ thread_candidates_category_id_fkey: unknownCategory })
 
 export class KyselyThreadRepository implements ThreadRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -183,7 +183,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .values({ name: input.name, category_id: input.categoryId })
       .returningAll()
       .executeTakeFirstOrThrow()
-      .catch(unknownCategory('threads_category_id_fkey'))
+      .catch(threadErrors)
     return toThread(row)
   }
 
@@ -194,7 +194,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst()
-      .catch(unknownCategory('threads_category_id_fkey'))
+      .catch(threadErrors)
     if (!row) throw new NotFoundError('thread', id)
     return toThread(row)
   }
@@ -258,13 +258,13 @@ export class KyselyThreadRepository implements ThreadRepository {
       }))
       .returningAll()
       .executeTakeFirstOrThrow()
-      .catch((error: unknown) => {
-        // The thread was deleted between the two statements.
-        if (error instanceof ConflictError && error.constraint === 'thread_candidates_thread_id_fkey') {
-          throw new NotFoundError('thread', threadId)
-        }
-        return unknownCategory('thread_candidates_category_id_fkey')(error)
-      })
+      .catch(
+        onConstraint({
+          // The thread was deleted between the two statements.
+          thread_candidates_thread_id_fkey: () => new NotFoundError('thread', threadId),
+          thread_candidates_category_id_fkey: unknownCategory,
+        }),
+      )
     return toCandidate(row)
   }
 
@@ -276,7 +276,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .where('thread_id', '=', threadId)
       .returningAll()
       .executeTakeFirst()
-      .catch(unknownCategory('thread_candidates_category_id_fkey'))
+      .catch(candidateErrors)
     if (!row) throw new NotFoundError('candidate', candidateId)
     return toCandidate(row)
   }

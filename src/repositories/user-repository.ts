@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
+import { onConstraint } from '../db/errors'
 import type { DB, Users } from '../db/types'
 import { ConflictError } from '../errors'
 
@@ -36,19 +37,13 @@ export class KyselyUserRepository implements UserRepository {
   constructor(readonly db: Kysely<DB>) {}
 
   async create(input: { username: string; passwordHash: string }): Promise<User> {
-    try {
-      const row = await this.db
-        .insertInto('users')
-        .values({ username: input.username, password_hash: input.passwordHash })
-        .returning(['id', 'username', 'created_at'])
-        .executeTakeFirstOrThrow()
-      return toUser(row)
-    } catch (error) {
-      if (error instanceof ConflictError && error.constraint === 'users_username_key') {
-        throw new ConflictError('username is taken', error.constraint)
-      }
-      throw error
-    }
+    const row = await this.db
+      .insertInto('users')
+      .values({ username: input.username, password_hash: input.passwordHash })
+      .returning(['id', 'username', 'created_at'])
+      .executeTakeFirstOrThrow()
+      .catch(onConstraint({ users_username_key: () => new ConflictError('username is taken', 'users_username_key') }))
+    return toUser(row)
   }
 
   async findById(id: number): Promise<User | undefined> {
