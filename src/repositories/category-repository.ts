@@ -1,8 +1,9 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
 import { ConflictError, NotFoundError } from '../errors'
+import { totalPrice, totalWeight } from './item-repository'
 
 export interface Category {
   id: number
@@ -41,14 +42,9 @@ export class KyselyCategoryRepository implements CategoryRepository {
   async list(): Promise<CategorySummary[]> {
     const rows = await this.db
       .selectFrom('categories')
-      .leftJoin('items', 'items.category_id', 'categories.id')
+      .leftJoin('items as i', 'i.category_id', 'categories.id')
       .selectAll('categories')
-      .select((eb) => [
-        eb.fn.count<number>('items.id').as('item_count'),
-        sql<number>`coalesce(sum(coalesce(items.weight_grams, 0) * items.quantity), 0)`.as('total_weight_grams'),
-        // int4 x int4 can overflow int4, and sum(int8) is numeric (a string): compute in int8, return float8.
-        sql<number>`coalesce(sum(coalesce(items.price_cents, 0)::int8 * items.quantity), 0)::float8`.as('total_price_cents'),
-      ])
+      .select((eb) => [eb.fn.count<number>('i.id').as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')])
       .groupBy('categories.id')
       .orderBy((eb) => eb.fn('lower', ['categories.name']))
       .orderBy('categories.name')

@@ -1,4 +1,4 @@
-import type { Kysely, Updateable } from 'kysely'
+import { type Kysely, sql, type Updateable } from 'kysely'
 import type { ItemRow } from '../db/rows'
 import { onConstraint } from '../db/errors'
 import type { DB, Items } from '../db/types'
@@ -170,6 +170,12 @@ export function gearColumns(input: Partial<GearFields>): Partial<GearColumns> {
   }
 }
 
+// Totals over items aliased `i`: unknown weights and prices count as 0, the quantity
+// multiplies both, and prices go through bigint so that price x quantity cannot overflow integer.
+export const itemWeight = sql<number>`coalesce(i.weight_grams, 0) * i.quantity`
+export const totalWeight = sql<number>`coalesce(sum(${itemWeight}), 0)`
+export const totalPrice = sql<number>`coalesce(sum(coalesce(i.price_cents, 0)::bigint * i.quantity), 0)::bigint`
+
 function toRow(input: ItemPatch): Updateable<Items> {
   return { ...gearColumns(input), quantity: input.quantity }
 }
@@ -178,6 +184,6 @@ export function toItem(row: ItemRow): Item {
   return { id: row.id, ...gearFields(row), quantity: row.quantity, createdAt: row.created_at, updatedAt: row.updated_at }
 }
 
-function toItemWithCategory(row: ItemRow & { category_name: string }): ItemWithCategory {
+export function toItemWithCategory(row: ItemRow & { category_name: string }): ItemWithCategory {
   return { ...toItem(row), categoryName: row.category_name }
 }

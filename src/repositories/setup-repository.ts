@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
 import type { DB, Setups } from '../db/types'
 import { NotFoundError, ValidationError } from '../errors'
-import { type ItemWithCategory, toItem } from './item-repository'
+import { type ItemWithCategory, itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
 
 export const CLASSIFICATIONS = ['base', 'worn', 'consumable'] as const
 export type Classification = (typeof CLASSIFICATIONS)[number]
@@ -73,15 +73,8 @@ export interface SetupRepository {
   setClassification(setupId: number, itemId: number, classification: Classification): Promise<void>
 }
 
-// Unknown weights and prices count as 0; an item's quantity multiplies both. Prices go
-// through bigint so that price x quantity cannot overflow integer.
-const lineWeight = sql<number>`coalesce(i.weight_grams, 0) * i.quantity`
-const linePrice = sql<number>`coalesce(i.price_cents, 0)::bigint * i.quantity`
 const weightSum = (classification?: Classification): RawBuilder<number> =>
-  classification
-    ? sql<number>`coalesce(sum(${lineWeight}) filter (where si.classification = ${classification}), 0)`
-    : sql<number>`coalesce(sum(${lineWeight}), 0)`
-const priceSum = sql<number>`coalesce(sum(${linePrice}), 0)::bigint`
+  classification ? sql<number>`coalesce(sum(${itemWeight}) filter (where si.classification = ${classification}), 0)` : totalWeight
 
 export class KyselySetupRepository implements SetupRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -96,7 +89,7 @@ export class KyselySetupRepository implements SetupRepository {
       .select((eb) => [
         eb.fn.count<number>('si.id').as('item_count'),
         weightSum().as('total_weight_grams'),
-        priceSum.as('total_price_cents'),
+        totalPrice.as('total_price_cents'),
       ])
       .orderBy((eb) => eb.fn('lower', ['s.name']))
       .orderBy('s.name')
@@ -139,7 +132,7 @@ export class KyselySetupRepository implements SetupRepository {
             weightSum('worn').as('wornWeightGrams'),
             weightSum('consumable').as('consumableWeightGrams'),
             weightSum().as('totalWeightGrams'),
-            priceSum.as('totalPriceCents'),
+            totalPrice.as('totalPriceCents'),
           ]),
         ).as('totals'),
         jsonArrayFrom(
@@ -149,7 +142,7 @@ export class KyselySetupRepository implements SetupRepository {
               'c.id as categoryId',
               'c.name as categoryName',
               weightSum().as('weightGrams'),
-              priceSum.as('priceCents'),
+              totalPrice.as('priceCents'),
               eb.fn.countAll<number>().as('itemCount'),
             ])
             .orderBy((eb) => eb.fn('lower', ['c.name']))
@@ -163,8 +156,7 @@ export class KyselySetupRepository implements SetupRepository {
       ...toSetup(row),
       // JSON carries timestamps as strings.
       items: row.items.map((i) => ({
-        ...toItem({ ...i, created_at: new Date(i.created_at), updated_at: new Date(i.updated_at) }),
-        categoryName: i.category_name,
+        ...toItemWithCategory({ ...i, created_at: new Date(i.created_at), updated_at: new Date(i.updated_at) }),
         classification: i.classification as Classification,
       })),
       // An aggregate without GROUP BY always yields its one row.
