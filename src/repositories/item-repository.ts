@@ -53,12 +53,17 @@ export interface ItemRepository {
 export class KyselyItemRepository implements ItemRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async list(filter: ItemFilter = {}): Promise<ItemWithCategory[]> {
-    let query = this.db
+  /** Items (as `item`) with their category's name. */
+  private withCategoryName() {
+    return this.db
       .selectFrom('items as item')
       .innerJoin('categories', 'categories.id', 'item.category_id')
       .selectAll('item')
       .select('categories.name as category_name')
+  }
+
+  async list(filter: ItemFilter = {}): Promise<ItemWithCategory[]> {
+    let query = this.withCategoryName()
     if (filter.categoryId !== undefined) query = query.where('item.category_id', '=', filter.categoryId)
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`
@@ -73,13 +78,7 @@ export class KyselyItemRepository implements ItemRepository {
   }
 
   async findById(id: number): Promise<ItemWithCategory | undefined> {
-    const row = await this.db
-      .selectFrom('items as item')
-      .innerJoin('categories', 'categories.id', 'item.category_id')
-      .selectAll('item')
-      .select('categories.name as category_name')
-      .where('item.id', '=', id)
-      .executeTakeFirst()
+    const row = await this.withCategoryName().where('item.id', '=', id).executeTakeFirst()
     return row && toItemWithCategory(row)
   }
 
