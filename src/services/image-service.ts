@@ -15,7 +15,7 @@ const TYPES = [
   },
 ] as const
 
-const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|webp)$/
+const STORED_NAME = new RegExp(`^[0-9a-f]{32}\\.(${TYPES.map((t) => t.ext).join('|')})$`)
 
 function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
   return bytes.length >= prefix.length && prefix.every((value, i) => bytes[i] === value)
