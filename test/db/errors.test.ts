@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { sql } from 'kysely'
-import { createDatabase } from '../../src/db/database'
 import { ConflictError, UnavailableError, ValidationError } from '../../src/errors'
-import { useTestDatabase } from '../support/database'
+import { unreachableDatabase, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
 
 describe('PostgreSQL errors become domain errors', () => {
@@ -81,18 +80,7 @@ describe('PostgreSQL errors become domain errors', () => {
 
 describe('an unreachable server', () => {
   test('connection refused -> UnavailableError', async () => {
-    // A port that was free a moment ago: nothing listens there, so the connection is refused.
-    const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-    const port = listener.port
-    listener.stop(true)
-    const db = createDatabase({
-      kind: 'postgres',
-      url: `postgres://gearbox@127.0.0.1:${port}/gearbox`,
-      maxConnections: 1,
-      connectTimeoutSeconds: 2,
-      statementTimeoutMs: 1000,
-      preparedStatements: true,
-    })
+    const db = unreachableDatabase()
     try {
       const error = await rejection(db.selectFrom('categories').selectAll().execute())
       expect(error).toBeInstanceOf(UnavailableError)

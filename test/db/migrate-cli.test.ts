@@ -1,20 +1,16 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
 import type { Kysely } from 'kysely'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
-import { migrateToLatest, migrationFolder } from '../../src/db/migrator'
+import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import { createServerDatabase, serverUrl } from '../support/database'
-import { schemaFingerprint } from '../support/schema'
+import { migrationNames, schemaFingerprint } from '../support/schema'
 
 const root = path.join(import.meta.dir, '../..')
-const migrationNames = readdirSync(migrationFolder)
-  .filter((f) => f.endsWith('.ts'))
-  .map((f) => f.replace(/\.ts$/, ''))
-  .sort()
 const last = migrationNames.at(-1)!
 
 /** Runs a package.json script the way a user does; DATABASE_URL is only what `env` says. */

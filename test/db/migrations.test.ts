@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Kysely } from 'kysely'
 import { NO_MIGRATIONS } from 'kysely/migration'
-import { readdirSync } from 'node:fs'
-import { createMigrator, migrateToLatest, migrationFolder, pendingMigrations } from '../../src/db/migrator'
+import { createMigrator, migrateToLatest, pendingMigrations } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import { openEmptyDatabase } from '../support/database'
-import { schemaFingerprint, tableNames } from '../support/schema'
-
-const migrationNames = readdirSync(migrationFolder)
-  .filter((f) => f.endsWith('.ts'))
-  .map((f) => f.replace(/\.ts$/, ''))
-  .sort()
+import { migrationNames, schemaFingerprint, tableNames } from '../support/schema'
 
 // A database of its own: the round trip drops every table, which the shared per-file one must keep.
 describe('migrations round trip: latest -> zero -> latest', () => {

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
 import { createApp } from '../../src/app'
-import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { createServices } from '../../src/services'
 import { bodyOf, useTestApp } from '../support/app'
+import { unreachableDatabase } from '../support/database'
 
 const appOver = (db: Parameters<typeof createServices>[0]) => createApp({ services: createServices(db, { uploadDir: '/tmp/unused' }) })
 
@@ -21,14 +22,7 @@ describe('health on a migrated database', () => {
 
 describe('health when the database is not ready', () => {
   const unmigrated = createPGliteDatabase(new PGlite(pgliteOptions))
-  const unreachable = createDatabase({
-    kind: 'postgres',
-    url: 'postgres://postgres@127.0.0.1:1/none',
-    maxConnections: 1,
-    connectTimeoutSeconds: 2,
-    statementTimeoutMs: 1000,
-    preparedStatements: true,
-  })
+  const unreachable = unreachableDatabase()
   afterAll(async () => {
     await unmigrated.destroy()
     await unreachable.destroy()

@@ -83,6 +83,21 @@ export async function onServerDatabase<T>(work: (db: Kysely<DB>) => Promise<T>):
   }
 }
 
+/** A server database where nothing listens (a port that was free a moment ago): every query fails to connect. */
+export function unreachableDatabase(): Kysely<DB> {
+  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = listener.port
+  listener.stop(true)
+  return createDatabase({
+    kind: 'postgres',
+    url: `postgres://gearbox@127.0.0.1:${port}/gearbox`,
+    maxConnections: 1,
+    connectTimeoutSeconds: 2,
+    statementTimeoutMs: 1000,
+    preparedStatements: true,
+  })
+}
+
 export function requireServerUrl(): string {
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set')
   return serverUrl

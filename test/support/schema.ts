@@ -1,4 +1,12 @@
+import { readdirSync } from 'node:fs'
 import { type Kysely, sql } from 'kysely'
+import { migrationFolder } from '../../src/db/migrator'
+
+/** The migrations on disk, by name, in the order they run. */
+export const migrationNames = readdirSync(migrationFolder)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort()
 
 /** Names of our tables in the public schema (the migrator's own aside), sorted. */
 export async function tableNames(db: Kysely<any>): Promise<string[]> {
