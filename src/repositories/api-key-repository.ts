@@ -24,7 +24,7 @@ export interface ApiKeyRepository {
   /** The user's keys, oldest first. */
   listByUser(userId: number): Promise<ApiKey[]>
   findByHash(keyHash: string): Promise<ApiKeyOwner | undefined>
-  /** Sets last_used_at to now() unless it was set in the last minute (saves a write per request). */
+  /** Sets last_used_at to now() unless it was set within TOUCH_INTERVAL_SECONDS (saves a write per request). */
   touch(id: number): Promise<void>
   /** Throws NotFoundError when the key does not exist or belongs to someone else. */
   delete(userId: number, id: number): Promise<void>
@@ -40,6 +40,9 @@ const toApiKey = (row: KeyRow): ApiKey => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
 })
+
+/** How often a key's last use is recorded at most. */
+export const TOUCH_INTERVAL_SECONDS = 60
 
 export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(readonly db: Kysely<DB>) {}
@@ -69,7 +72,7 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
       .updateTable('api_keys')
       .set((eb) => ({ last_used_at: eb.fn('now') }))
       .where('id', '=', id)
-      .where(sql<boolean>`last_used_at is null or last_used_at < now() - interval '1 minute'`)
+      .where(sql<boolean>`last_used_at is null or last_used_at < now() - make_interval(secs => ${sql.lit(TOUCH_INTERVAL_SECONDS)})`)
       .execute()
   }
 

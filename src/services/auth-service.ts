@@ -1,13 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
-import type { ApiKey } from '../repositories/api-key-repository'
+import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../repositories/api-key-repository'
 import type { User } from '../repositories/user-repository'
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
 const API_KEY_PREFIX = 'gbx_'
 const KEY_PREFIX_LENGTH = 12
-const TOUCH_INTERVAL_MS = 60_000
 
 export interface Authenticated {
   userId: number
@@ -95,7 +94,8 @@ export class AuthService {
     if (!key.startsWith(API_KEY_PREFIX)) return undefined
     const found = await this.repos.apiKeys.findByHash(sha256Hex(key))
     if (!found) return undefined
-    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) await this.repos.apiKeys.touch(found.id)
+    // Checked here too, so most requests skip the UPDATE; the repository's own check settles races.
+    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) await this.repos.apiKeys.touch(found.id)
     return { userId: found.userId }
   }
 
