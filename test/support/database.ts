@@ -25,6 +25,8 @@ export interface TestDatabase {
   /** Back to the freshly migrated state: seed rows only, every id sequence restarted. */
   reset(): Promise<void>
   close(): Promise<void>
+  /** What the database is, for code that opens its own connection: the PGlite, or the server's settings. */
+  engine: { pglite: PGlite } | { server: Extract<DatabaseConfig, { kind: 'postgres' }> }
 }
 
 let snapshot: Promise<Blob> | undefined
@@ -115,18 +117,14 @@ export async function openEmptyDatabase(): Promise<{ db: Kysely<DB>; close(): Pr
 
 /** A migrated database on the configured backend, with a fast reset between tests. */
 export async function openTestDatabase(on: typeof backend = backend): Promise<TestDatabase> {
-  let db: Kysely<DB>
-  let close: () => Promise<void>
   if (on === 'postgres') {
     const server = await createServerDatabase()
     await migrateToLatest(server.db)
-    db = server.db
-    close = server.drop
-  } else {
-    db = createPGliteDatabase(new PGlite({ ...pgliteOptions, loadDataDir: await migratedSnapshot() }))
-    close = () => db.destroy()
+    return { db: server.db, reset: await resetter(server.db), close: server.drop, engine: { server: server.config } }
   }
-  return { db, reset: await resetter(db), close }
+  const pglite = new PGlite({ ...pgliteOptions, loadDataDir: await migratedSnapshot() })
+  const db = createPGliteDatabase(pglite)
+  return { db, reset: await resetter(db), close: () => db.destroy(), engine: { pglite } }
 }
 
 /**

@@ -1,17 +1,14 @@
-import { afterEach, beforeEach } from 'bun:test'
+import { afterAll, afterEach, beforeAll, beforeEach } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import { type Kysely, sql } from 'kysely'
-import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
-import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import type { Output } from '../../src/import/report'
 import { type ImportOptions, importLegacyFile } from '../../src/import/run'
 import { pgliteTarget, serverTarget, type Target } from '../../src/import/target'
-import { backend, createServerDatabase, migratedSnapshot } from './database'
+import { backend, HOOK_TIMEOUT_MS, openTestDatabase, type TestDatabase } from './database'
 import { tableNames } from './schema'
 
 /** The legacy DDL, read at test time: files are built from it, nothing binary is committed. */
@@ -164,30 +161,36 @@ export interface ImportTarget {
   close(): Promise<void>
 }
 
-/** A migrated target: a fresh PGlite from the migrated snapshot, or a new database on the server. */
+const importTarget = (t: TestDatabase): ImportTarget => ({
+  db: t.db,
+  url: 'server' in t.engine ? t.engine.server.url : undefined,
+  target: () => ('server' in t.engine ? serverTarget(t.engine.server) : { ...pgliteTarget(t.engine.pglite), close: async () => {} }),
+  close: t.close,
+})
+
+/** A migrated target of its own: a fresh PGlite from the migrated snapshot, or a new database on the server. */
 export async function openImportTarget(engine: 'pglite' | 'postgres' = backend): Promise<ImportTarget> {
-  if (engine === 'postgres') {
-    const server = await createServerDatabase()
-    await migrateToLatest(server.db)
-    return { db: server.db, url: server.url, target: () => serverTarget(server.config), close: server.drop }
-  }
-  const pglite = new PGlite({ ...pgliteOptions, loadDataDir: await migratedSnapshot() })
-  const db = createPGliteDatabase(pglite)
-  return { db, target: () => ({ ...pgliteTarget(pglite), close: async () => {} }), close: () => db.destroy() }
+  return importTarget(await openTestDatabase(engine))
 }
 
-/** Per test: a temporary directory, the path of a legacy file in it, and a fresh migrated target; all gone afterwards. */
+/**
+ * Per test: a temporary directory, the path of a legacy file in it, and the suite's target,
+ * reset to a fresh install (an import re-creates keys under their own names, so the reset holds).
+ */
 export function useImportFixture(): { dir: string; file: string; target: ImportTarget } {
   const fixture = {} as { dir: string; file: string; target: ImportTarget }
+  let database: TestDatabase | undefined
+  beforeAll(async () => {
+    database = await openTestDatabase()
+    fixture.target = importTarget(database)
+  }, HOOK_TIMEOUT_MS)
   beforeEach(async () => {
+    await database!.reset()
     fixture.dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-'))
     fixture.file = path.join(fixture.dir, 'gearbox.db')
-    fixture.target = await openImportTarget()
-  })
-  afterEach(async () => {
-    await fixture.target.close()
-    rmSync(fixture.dir, { recursive: true, force: true })
-  })
+  }, HOOK_TIMEOUT_MS)
+  afterEach(() => rmSync(fixture.dir, { recursive: true, force: true }))
+  afterAll(() => database?.close(), HOOK_TIMEOUT_MS)
   return fixture
 }
 
