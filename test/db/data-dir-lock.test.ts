@@ -2,21 +2,13 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { waitForLine } from '../support/process'
 
 const root = path.join(import.meta.dir, '../..')
 
 function run(args: string[], env: Record<string, string>) {
   // NODE_ENV=test would silence kysely-ctl's output.
   return Bun.spawn(['bun', ...args], { cwd: root, env: { ...process.env, NODE_ENV: 'production', ...env }, stdout: 'pipe', stderr: 'pipe' })
-}
-
-async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<string> {
-  let seen = ''
-  for await (const chunk of stream) {
-    seen += new TextDecoder().decode(chunk)
-    if (pattern.test(seen)) return seen
-  }
-  throw new Error(`stream ended without ${pattern}: ${seen}`)
 }
 
 describe('the embedded data directory is opened by one process at a time', () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { bodyOf } from '../support/app'
 import { HOOK_TIMEOUT_MS } from '../support/database'
+import { waitForLine } from '../support/process'
 
 const port = 30000 + (process.pid % 20000)
 const base = `http://127.0.0.1:${port}`
@@ -22,12 +23,7 @@ beforeAll(async () => {
     // Its own process group, so the server npm starts is stopped with it.
     detached: true,
   })
-  const reader = (server.stdout as ReadableStream<Uint8Array>).getReader()
-  while (!output.includes('listening')) {
-    const { done, value } = await reader.read()
-    if (done) throw new Error(`npm start exited before listening: ${output}`)
-    output += new TextDecoder().decode(value)
-  }
+  output = await waitForLine(server.stdout as ReadableStream<Uint8Array>, /listening/)
 }, HOOK_TIMEOUT_MS)
 
 afterAll(async () => {
