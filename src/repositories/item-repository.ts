@@ -3,6 +3,7 @@ import type { ItemRow } from '../db/rows'
 import { onConstraint } from '../db/errors'
 import type { DB, Items } from '../db/types'
 import { NotFoundError, ValidationError } from '../errors'
+import { assertTransaction } from './transaction'
 
 export interface Item {
   id: number
@@ -46,7 +47,10 @@ export interface ItemRepository {
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory>
   /** Also removes the item from every setup (cascade). Throws NotFoundError. */
   delete(id: number): Promise<void>
-  /** Moves every item of one category to another; returns how many moved. Throws ConflictError if `toCategoryId` does not exist. */
+  /**
+   * Moves every item of one category to another (the first step of deleting a category); returns
+   * how many moved. Throws ConflictError if `toCategoryId` does not exist; TransactionRequiredError outside a transaction.
+   */
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<number>
 }
 
@@ -120,6 +124,7 @@ export class KyselyItemRepository implements ItemRepository {
   }
 
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<number> {
+    assertTransaction(this.db, 'ItemRepository.reassignCategory')
     const result = await this.db
       .updateTable('items')
       .set((eb) => ({ category_id: toCategoryId, updated_at: eb.fn('now') }))

@@ -3,6 +3,7 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
 import type { DB, Setups } from '../db/types'
 import { NotFoundError, ValidationError } from '../errors'
 import { type ItemWithCategory, itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
+import { assertTransaction } from './transaction'
 
 export const CLASSIFICATIONS = ['base', 'worn', 'consumable'] as const
 export type Classification = (typeof CLASSIFICATIONS)[number]
@@ -64,12 +65,12 @@ export interface SetupRepository {
   /** Its setup_items go with it. Throws NotFoundError when the setup does not exist. */
   delete(id: number): Promise<void>
   /**
-   * Makes `entries` the setup's whole item list. Several statements: run it in a unit of work
-   * so a failure leaves the old list. Throws NotFoundError for a missing setup and
-   * ValidationError (path `items.<index>.itemId`) for each item that does not exist.
+   * Makes `entries` the setup's whole item list; a failure leaves the old list. Throws
+   * NotFoundError for a missing setup, ValidationError (path `items.<index>.itemId`) for each
+   * item that does not exist, TransactionRequiredError outside a transaction.
    */
   replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void>
-  /** Throws NotFoundError when the setup does not exist or the item is not in it. */
+  /** Throws NotFoundError when the setup does not exist or the item is not in it; TransactionRequiredError outside a transaction. */
   setClassification(setupId: number, itemId: number, classification: Classification): Promise<void>
 }
 
@@ -187,7 +188,7 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void> {
-    await this.touch(setupId)
+    await this.touch(setupId, 'SetupRepository.replaceItems')
     if (entries.length > 0) {
       // FOR KEY SHARE (what a foreign key check takes) keeps the found items from being
       // deleted before the insert below.
@@ -213,7 +214,7 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async setClassification(setupId: number, itemId: number, classification: Classification): Promise<void> {
-    await this.touch(setupId)
+    await this.touch(setupId, 'SetupRepository.setClassification')
     const { numUpdatedRows } = await this.db
       .updateTable('setup_items')
       .set({ classification })
@@ -224,7 +225,8 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   /** Marks the setup changed (its row stays locked until the transaction ends); NotFoundError if missing. */
-  private async touch(id: number): Promise<void> {
+  private async touch(id: number, method: string): Promise<void> {
+    assertTransaction(this.db, method)
     const { numUpdatedRows } = await this.db.updateTable('setups').set({ updated_at: sql`now()` }).where('id', '=', id).executeTakeFirst()
     if (numUpdatedRows === 0n) throw new NotFoundError('setup', id)
   }

@@ -4,6 +4,7 @@ import { onConstraint } from '../db/errors'
 import type { DB, ThreadCandidates, Threads } from '../db/types'
 import { NotFoundError, ValidationError } from '../errors'
 import { gearColumns, gearFields, type Item, unknownCategory } from './item-repository'
+import { assertTransaction } from './transaction'
 
 export const THREAD_STATUSES = ['active', 'resolved'] as const
 export type ThreadStatus = (typeof THREAD_STATUSES)[number]
@@ -60,8 +61,8 @@ export interface ThreadRepository {
   /** The thread with its candidates by sortOrder, then id; undefined if it does not exist. */
   findById(id: number): Promise<ThreadWithCandidates | undefined>
   /**
-   * Reads the thread and locks its row until the surrounding unit of work ends, so concurrent
-   * changes to its status wait for each other. Throws NotFoundError.
+   * Reads the thread and locks its row (FOR UPDATE) until the transaction ends, so concurrent
+   * changes to its status wait for each other. Throws NotFoundError; TransactionRequiredError outside a transaction.
    */
   lockById(id: number): Promise<Thread>
   /** Throws ValidationError (path categoryId) for an unknown category. */
@@ -72,7 +73,10 @@ export interface ThreadRepository {
   setResolution(id: number, resolution: ThreadResolution): Promise<Thread>
   /** Deletes the thread and (by cascade) its candidates. Throws NotFoundError. */
   delete(id: number): Promise<void>
-  /** Moves every thread and every candidate of `fromCategoryId` to `toCategoryId`. Throws ConflictError if `toCategoryId` does not exist. */
+  /**
+   * Moves every thread and every candidate of `fromCategoryId` to `toCategoryId`. Throws ConflictError
+   * if `toCategoryId` does not exist; TransactionRequiredError outside a transaction.
+   */
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void>
 
   /** The candidate if it belongs to the thread, else undefined. */
@@ -172,6 +176,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async lockById(id: number): Promise<Thread> {
+    assertTransaction(this.db, 'ThreadRepository.lockById')
     const row = await this.db.selectFrom('threads').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!row) throw new NotFoundError('thread', id)
     return toThread(row)
@@ -216,7 +221,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void> {
-    // Two statements; callers run this inside their unit of work so both move together.
+    assertTransaction(this.db, 'ThreadRepository.reassignCategory')
     await this.db
       .updateTable('threads')
       .set({ category_id: toCategoryId, updated_at: sql`now()` })

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors'
-import type { Repositories, UnitOfWork } from '../repositories'
+import type { Repositories, Store } from '../repositories'
 import type { ItemWithCategory } from '../repositories/item-repository'
 import type {
   Candidate,
@@ -19,55 +19,56 @@ export interface Resolution {
 
 /** Purchase research: threads compare candidates until one is bought and becomes an item. */
 export class ThreadService {
-  constructor(
-    private readonly repos: Repositories,
-    private readonly unitOfWork: UnitOfWork,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
-    return this.repos.threads.list(filter)
+    return this.store.read((repos) => repos.threads.list(filter))
   }
 
   /** Throws NotFoundError. */
   async get(id: number): Promise<ThreadWithCandidates> {
-    return getThread(this.repos, id)
+    return this.store.read((repos) => getThread(repos, id))
   }
 
   /** Throws ValidationError for an unknown category. */
   async create(input: NewThread): Promise<ThreadWithCandidates> {
-    return { ...(await this.repos.threads.create(input)), candidates: [] }
+    return { ...(await this.store.write((repos) => repos.threads.create(input))), candidates: [] }
   }
 
   /** Throws NotFoundError, or ValidationError for an unknown category. */
   async update(id: number, patch: ThreadPatch): Promise<ThreadWithCandidates> {
-    await this.repos.threads.update(id, patch)
-    return this.get(id)
+    return this.store.write(async (repos) => {
+      await repos.threads.update(id, patch)
+      return getThread(repos, id)
+    })
   }
 
   /** Throws NotFoundError. */
   delete(id: number): Promise<void> {
-    return this.repos.threads.delete(id)
+    return this.store.write((repos) => repos.threads.delete(id))
   }
 
   /** Throws NotFoundError (thread), or ValidationError for an unknown category. */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
-    return this.repos.threads.addCandidate(threadId, input)
+    return this.store.write((repos) => repos.threads.addCandidate(threadId, input))
   }
 
   /** Throws NotFoundError unless the candidate belongs to the thread. */
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
-    return this.repos.threads.updateCandidate(threadId, candidateId, patch)
+    return this.store.write((repos) => repos.threads.updateCandidate(threadId, candidateId, patch))
   }
 
   /** Throws NotFoundError unless the candidate belongs to the thread. */
   deleteCandidate(threadId: number, candidateId: number): Promise<void> {
-    return this.repos.threads.deleteCandidate(threadId, candidateId)
+    return this.store.write((repos) => repos.threads.deleteCandidate(threadId, candidateId))
   }
 
   /** Throws NotFoundError, or ValidationError unless `candidateIds` is exactly the thread's candidates. */
   async reorderCandidates(threadId: number, candidateIds: number[]): Promise<ThreadWithCandidates> {
-    await this.repos.threads.reorderCandidates(threadId, candidateIds)
-    return this.get(threadId)
+    return this.store.write(async (repos) => {
+      await repos.threads.reorderCandidates(threadId, candidateIds)
+      return getThread(repos, threadId)
+    })
   }
 
   /**
@@ -77,7 +78,7 @@ export class ThreadService {
    * or ValidationError (path candidateId) if the candidate is not one of the thread's.
    */
   resolve(threadId: number, candidateId: number): Promise<Resolution> {
-    return this.unitOfWork(async (repos) => {
+    return this.store.write(async (repos) => {
       const thread = await repos.threads.lockById(threadId)
       if (thread.status !== 'active') throw new ConflictError(`thread ${threadId} is already resolved`)
       const candidate = await repos.threads.findCandidate(threadId, candidateId)
@@ -104,7 +105,7 @@ export class ThreadService {
 
   /** Makes the thread active again; the item it created stays. Throws NotFoundError, or ConflictError if it is not resolved. */
   unresolve(threadId: number): Promise<ThreadWithCandidates> {
-    return this.unitOfWork(async (repos) => {
+    return this.store.write(async (repos) => {
       const thread = await repos.threads.lockById(threadId)
       if (thread.status !== 'resolved') throw new ConflictError(`thread ${threadId} is not resolved`)
       await repos.threads.setResolution(threadId, { status: 'active', resolvedCandidateId: null })

@@ -1,15 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { createUnitOfWork, type Repositories, repositoriesFor } from '../../src/repositories'
+import { createStore, type Repositories, repositoriesFor } from '../../src/repositories'
 import { ThreadService } from '../../src/services/thread-service'
 import { useTestDatabase } from '../support/database'
-import { unitOfWorkWith } from '../support/failures'
+import { storeWith } from '../support/failures'
 
 describe('ThreadService.resolve', () => {
   const t = useTestDatabase()
 
   const serviceWith = <K extends 'items' | 'threads'>(repo: K, overrides: (repos: Repositories) => Partial<Repositories[K]>) =>
-    new ThreadService(repositoriesFor(t.db), unitOfWorkWith(t.db, repo, overrides))
+    new ThreadService(storeWith(t.db, repo, overrides))
 
   async function threadWithCandidate() {
     const repos = repositoriesFor(t.db)
@@ -60,7 +60,7 @@ describe('ThreadService.resolve', () => {
 
   test('resolve then unresolve through the real unit of work', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = new ThreadService(repositoriesFor(t.db), createUnitOfWork(t.db))
+    const service = new ThreadService(createStore(t.db))
     const { thread, item } = await service.resolve(threadId, candidateId)
     expect(thread).toMatchObject({ status: 'resolved', resolvedCandidateId: candidateId })
     expect(item).toMatchObject({ name: 'Duplex', weightGrams: 539, priceCents: 61900, categoryId: 1, quantity: 1 })
@@ -73,7 +73,7 @@ describe('ThreadService.resolve', () => {
   test('a missing thread is NotFoundError; a foreign candidate is a ValidationError on candidateId', async () => {
     const { threadId } = await threadWithCandidate()
     const other = await threadWithCandidate()
-    const service = new ThreadService(repositoriesFor(t.db), createUnitOfWork(t.db))
+    const service = new ThreadService(createStore(t.db))
     await expect(service.resolve(99, other.candidateId)).rejects.toBeInstanceOf(NotFoundError)
     await expect(service.unresolve(99)).rejects.toBeInstanceOf(NotFoundError)
     const error = await service.resolve(threadId, other.candidateId).catch((e: unknown) => e)

@@ -6,6 +6,7 @@ import type { DatabaseConfig } from '../../src/config'
 import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
+import { inTransaction } from '../../src/repositories/transaction'
 import { tableNames } from './schema'
 
 /**
@@ -206,6 +207,11 @@ export function useTestDatabase(): { readonly db: Kysely<DB> } {
       return testDb.db
     },
   }
+}
+
+/** Runs `work` on a repository bound to a new transaction over `db()`, as Store.write() would. */
+export function inTransactionOf<R>(db: () => Kysely<DB>, repository: (trx: Kysely<DB>) => R) {
+  return <T>(work: (repo: R) => Promise<T>): Promise<T> => inTransaction(db(), (trx) => work(repository(trx)))
 }
 
 /** `db` with a counter of the queries it sends: `counted.queries` after using `counted.db`. */
