@@ -2,8 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import { createStore, type Repositories, repositoriesFor } from '../../src/repositories'
 import { ThreadService } from '../../src/services/thread-service'
-import { useTestDatabase } from '../support/database'
-import { storeWith } from '../support/failures'
+import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
+import { rejection, storeWith } from '../support/failures'
 
 describe('ThreadService.resolve', () => {
   const t = useTestDatabase()
@@ -81,4 +81,47 @@ describe('ThreadService.resolve', () => {
     expect((error as ValidationError).details).toEqual([{ path: 'candidateId', message: 'is not a candidate of this thread' }])
     await expectUntouched(threadId)
   })
+})
+
+// PGlite runs one transaction at a time, so there the second resolve would wait without any lock.
+describe.if(serverUrl !== undefined)('ThreadService.resolve on a PostgreSQL server', () => {
+  test('of two concurrent resolves the second waits for the first and then finds the thread resolved', () =>
+    onServerDatabase(async (db) => {
+      const repos = repositoriesFor(db)
+      const thread = await repos.threads.create({ name: 'Tent', categoryId: 1 })
+      const first = await repos.threads.addCandidate(thread.id, { name: 'first' })
+      const second = await repos.threads.addCandidate(thread.id, { name: 'second' })
+      // The first resolve stops after it has checked the status, while its transaction is open;
+      // it goes on once the second has asked for the thread's lock (and, without one, read the status).
+      const firstChecked = Promise.withResolvers<void>()
+      const secondLocking = Promise.withResolvers<void>()
+      const releaseFirst = Promise.withResolvers<void>()
+      let locks = 0
+      let checks = 0
+      const service = new ThreadService(
+        storeWith(db, 'threads', (trx) => ({
+          lockById(id) {
+            if (locks++ === 1) secondLocking.resolve()
+            return trx.threads.lockById(id)
+          },
+          async findCandidate(threadId, candidateId) {
+            if (checks++ === 0) {
+              firstChecked.resolve()
+              await releaseFirst.promise
+            }
+            return trx.threads.findCandidate(threadId, candidateId)
+          },
+        })),
+      )
+      const resolvingFirst = service.resolve(thread.id, first.id)
+      await firstChecked.promise
+      const resolvingSecond = rejection(service.resolve(thread.id, second.id))
+      await secondLocking.promise
+      await Bun.sleep(100)
+      releaseFirst.resolve()
+      expect((await resolvingFirst).item.name).toBe('first')
+      expect(await resolvingSecond).toBeInstanceOf(ConflictError)
+      expect(await db.selectFrom('items').select('name').execute()).toEqual([{ name: 'first' }])
+      expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: first.id })
+    }))
 })
