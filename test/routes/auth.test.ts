@@ -279,6 +279,8 @@ describe('auth routes', () => {
       // Past the CSRF check, the upload itself is judged (a text file is a 400).
       expect((await upload({})).status).toBe(400)
       expect((await upload({ origin: 'https://evil.example' })).status).toBe(403)
+      // The upload route takes forms only, as the JSON routes take JSON only.
+      expect((await withCookie(cookie, '/api/images', { method: 'POST', headers: json, body: '{}' })).status).toBe(403)
     })
 
     test('API-key requests are not cookie-based and skip the checks', async () => {
