@@ -1,58 +1,11 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
-import type { DB, Setups } from '../db/types'
+import type { Database } from '../db/schema'
+import type { Setups } from '../db/types'
+import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
-import { type ItemWithCategory, itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
+import { itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
 import { assertTransaction } from './transaction'
-
-export const CLASSIFICATIONS = ['base', 'worn', 'consumable'] as const
-export type Classification = (typeof CLASSIFICATIONS)[number]
-
-export interface Setup {
-  id: number
-  name: string
-  createdAt: Date
-  updatedAt: Date
-}
-
-export interface SetupSummary extends Setup {
-  /** Rows in the setup, i.e. distinct items; an item's own quantity does not add to it. */
-  itemCount: number
-  totalWeightGrams: number
-  totalPriceCents: number
-}
-
-/** An item as it sits in a setup: the item with its category name, and how it is carried. */
-export interface SetupItem extends ItemWithCategory {
-  classification: Classification
-}
-
-export interface SetupTotals {
-  baseWeightGrams: number
-  wornWeightGrams: number
-  consumableWeightGrams: number
-  totalWeightGrams: number
-  totalPriceCents: number
-}
-
-export interface SetupCategoryTotal {
-  categoryId: number
-  categoryName: string
-  weightGrams: number
-  priceCents: number
-  itemCount: number
-}
-
-export interface SetupDetail extends Setup {
-  items: SetupItem[]
-  totals: SetupTotals
-  byCategory: SetupCategoryTotal[]
-}
-
-export interface SetupItemEntry {
-  itemId: number
-  classification: Classification
-}
 
 export interface SetupRepository {
   /** Every setup with its totals, by name (case-insensitive), then id. */
@@ -78,7 +31,7 @@ const weightSum = (classification?: Classification): RawBuilder<number> =>
   classification ? sql<number>`coalesce(sum(${itemWeight}) filter (where si.classification = ${classification}), 0)` : totalWeight
 
 export class KyselySetupRepository implements SetupRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   async list(): Promise<SetupSummary[]> {
     const rows = await this.db
@@ -158,7 +111,7 @@ export class KyselySetupRepository implements SetupRepository {
       // JSON carries timestamps as strings.
       items: row.items.map((i) => ({
         ...toItemWithCategory({ ...i, created_at: new Date(i.created_at), updated_at: new Date(i.updated_at) }),
-        classification: i.classification as Classification,
+        classification: i.classification,
       })),
       // An aggregate without GROUP BY always yields its one row.
       totals: row.totals!,

@@ -1,6 +1,5 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors'
-import type { Repositories, Store } from '../repositories'
-import type { ItemWithCategory } from '../repositories/item-repository'
+import { gearOf } from '../domain/gear'
+import type { ItemWithCategory } from '../domain/item'
 import type {
   Candidate,
   CandidatePatch,
@@ -10,7 +9,9 @@ import type {
   ThreadStatus,
   ThreadSummary,
   ThreadWithCandidates,
-} from '../repositories/thread-repository'
+} from '../domain/thread'
+import { ConflictError, NotFoundError, ValidationError } from '../errors'
+import type { Repositories, Store } from '../repositories'
 
 export interface Resolution {
   thread: ThreadWithCandidates
@@ -87,17 +88,7 @@ export class ThreadService {
           { path: 'candidateId', message: 'is not a candidate of this thread' },
         ])
       }
-      const item = await repos.items.create({
-        name: candidate.name,
-        categoryId: candidate.categoryId,
-        weightGrams: candidate.weightGrams,
-        priceCents: candidate.priceCents,
-        notes: candidate.notes,
-        productUrl: candidate.productUrl,
-        imageFilename: candidate.imageFilename,
-        imageSourceUrl: candidate.imageSourceUrl,
-        quantity: 1,
-      })
+      const item = await repos.items.create({ ...gearOf(candidate), quantity: 1 })
       await repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: candidateId })
       return { thread: await getThread(repos, threadId), item }
     })

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { type CandidateStatus, KyselyThreadRepository, type NewCandidate, type ThreadStatus } from '../../src/repositories/thread-repository'
+import type { CandidateStatus, NewCandidate, ThreadStatus } from '../../src/domain/thread'
+import { KyselyThreadRepository } from '../../src/repositories/thread-repository'
 import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { inTransactionOf, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
