@@ -41,7 +41,6 @@ export interface Categories {
 }
 
 export interface Items {
-  brand: string | null;
   category_id: number;
   created_at: Generated<Timestamp>;
   id: Generated<number>;

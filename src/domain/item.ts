@@ -6,7 +6,6 @@ import { type FieldValues, gearFields } from './gear'
 export const itemFields = {
   ...gearFields,
   quantity: z.int().min(1).max(MAX_INT4),
-  brand: z.string().max(200).nullable(),
 }
 
 export type ItemFields = FieldValues<typeof itemFields>
