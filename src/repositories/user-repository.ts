@@ -1,19 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { DB, Users } from '../db/types'
+import type { User, UserCredentials } from '../domain/user'
 import { ConflictError } from '../errors'
 import { assertTransaction } from './transaction'
-
-export interface User {
-  id: number
-  username: string
-  createdAt: Date
-}
-
-/** A user with the stored password hash; only sign-in needs it, so nothing else reads it. */
-export interface UserCredentials extends User {
-  passwordHash: string
-}
 
 export interface UserRepository {
   /** Throws ConflictError('username is taken', 'users_username_key') when the name exists. */

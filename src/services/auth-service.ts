@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
+import type { User } from '../domain/user'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { Store } from '../repositories'
-import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../repositories/api-key-repository'
-import type { User } from '../repositories/user-repository'
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
 const API_KEY_PREFIX = 'gbx_'
