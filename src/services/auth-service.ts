@@ -116,7 +116,6 @@ export class AuthService {
     return { ...apiKey, key }
   }
 
-  /** Throws NotFoundError when the key is missing or not this user's. */
   deleteApiKey(userId: number, id: number): Promise<void> {
     return this.store.write((repos) => repos.apiKeys.delete(userId, id))
   }

@@ -12,26 +12,20 @@ export class CategoryService {
     return this.store.read((repos) => repos.categories.list())
   }
 
-  /** Throws ConflictError when the name is taken. */
   create(input: NewCategory): Promise<Category> {
     return this.store.write((repos) => repos.categories.create(input))
   }
 
-  /** Throws NotFoundError, or ConflictError when the new name is taken. */
   update(id: number, patch: CategoryPatch): Promise<Category> {
     return this.store.write((repos) => repos.categories.update(id, patch))
   }
 
-  /**
-   * Hands the category's items, threads and candidates to Uncategorized, then deletes it,
-   * all in one transaction. Throws NotFoundError, or ConflictError for Uncategorized itself.
-   */
+  /** Hands the category's items, threads and candidates to Uncategorized, then deletes it. ConflictError for Uncategorized itself. */
   async delete(id: number): Promise<void> {
     if (id === UNCATEGORIZED_ID) throw new ConflictError('the Uncategorized category cannot be deleted')
     await this.store.write(async (repos) => {
       await repos.items.reassignCategory(id, UNCATEGORIZED_ID)
       await repos.threads.reassignCategory(id, UNCATEGORIZED_ID)
-      // A missing category throws here; the moves above touched nothing, and roll back anyway.
       await repos.categories.delete(id)
     })
   }

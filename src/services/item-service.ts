@@ -9,24 +9,20 @@ export class ItemService {
     return this.store.read((repos) => repos.items.list(filter))
   }
 
-  /** Throws NotFoundError. */
   async get(id: number): Promise<ItemWithCategory> {
     const item = await this.store.read((repos) => repos.items.findById(id))
     if (!item) throw new NotFoundError('item', id)
     return item
   }
 
-  /** Throws ValidationError (path `categoryId`) when the category does not exist. */
   create(input: NewItem): Promise<ItemWithCategory> {
     return this.store.write((repos) => repos.items.create(input))
   }
 
-  /** Throws NotFoundError, or ValidationError (path `categoryId`) when the category does not exist. */
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory> {
     return this.store.write((repos) => repos.items.update(id, patch))
   }
 
-  /** Throws NotFoundError. */
   delete(id: number): Promise<void> {
     return this.store.write((repos) => repos.items.delete(id))
   }

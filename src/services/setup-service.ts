@@ -9,17 +9,14 @@ export class SetupService {
     return this.store.read((repos) => repos.setups.list())
   }
 
-  /** Throws NotFoundError when the setup does not exist. */
   get(id: number): Promise<SetupDetail> {
     return this.store.read((repos) => detailOf(repos, id))
   }
 
-  /** Returns the new, empty setup in its detail shape. */
   create(input: { name: string }): Promise<SetupDetail> {
     return this.store.write(async (repos) => detailOf(repos, (await repos.setups.create(input)).id))
   }
 
-  /** Throws NotFoundError when the setup does not exist. */
   rename(id: number, name: string): Promise<SetupDetail> {
     return this.store.write(async (repos) => {
       await repos.setups.rename(id, name)
@@ -27,16 +24,11 @@ export class SetupService {
     })
   }
 
-  /** Throws NotFoundError when the setup does not exist. */
   delete(id: number): Promise<void> {
     return this.store.write((repos) => repos.setups.delete(id))
   }
 
-  /**
-   * Replaces the setup's whole item list in one transaction: either every entry is stored or
-   * nothing changes. ValidationError for a repeated or unknown item id, NotFoundError for a
-   * missing setup.
-   */
+  /** Replaces the setup's whole item list, all or nothing. ValidationError (`items.<index>.itemId`) for an item listed twice. */
   replaceItems(id: number, entries: SetupItemEntry[]): Promise<SetupDetail> {
     const firstIndex = new Map<number, number>()
     const repeats = entries.flatMap(({ itemId }, index) => {
@@ -51,7 +43,6 @@ export class SetupService {
     })
   }
 
-  /** Throws NotFoundError when the setup does not exist or the item is not in it. */
   classifyItem(id: number, itemId: number, classification: Classification): Promise<SetupDetail> {
     return this.store.write(async (repos) => {
       await repos.setups.setClassification(id, itemId, classification)

@@ -26,17 +26,14 @@ export class ThreadService {
     return this.store.read((repos) => repos.threads.list(filter))
   }
 
-  /** Throws NotFoundError. */
   async get(id: number): Promise<ThreadWithCandidates> {
     return this.store.read((repos) => getThread(repos, id))
   }
 
-  /** Throws ValidationError for an unknown category. */
   async create(input: NewThread): Promise<ThreadWithCandidates> {
     return { ...(await this.store.write((repos) => repos.threads.create(input))), candidates: [] }
   }
 
-  /** Throws NotFoundError, or ValidationError for an unknown category. */
   async update(id: number, patch: ThreadPatch): Promise<ThreadWithCandidates> {
     return this.store.write(async (repos) => {
       await repos.threads.update(id, patch)
@@ -44,27 +41,22 @@ export class ThreadService {
     })
   }
 
-  /** Throws NotFoundError. */
   delete(id: number): Promise<void> {
     return this.store.write((repos) => repos.threads.delete(id))
   }
 
-  /** Throws NotFoundError (thread), or ValidationError for an unknown category. */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
     return this.store.write((repos) => repos.threads.addCandidate(threadId, input))
   }
 
-  /** Throws NotFoundError unless the candidate belongs to the thread. */
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
     return this.store.write((repos) => repos.threads.updateCandidate(threadId, candidateId, patch))
   }
 
-  /** Throws NotFoundError unless the candidate belongs to the thread. */
   deleteCandidate(threadId: number, candidateId: number): Promise<void> {
     return this.store.write((repos) => repos.threads.deleteCandidate(threadId, candidateId))
   }
 
-  /** Throws NotFoundError, or ValidationError unless `candidateIds` is exactly the thread's candidates. */
   async reorderCandidates(threadId: number, candidateIds: number[]): Promise<ThreadWithCandidates> {
     return this.store.write(async (repos) => {
       await repos.threads.reorderCandidates(threadId, candidateIds)
@@ -73,10 +65,9 @@ export class ThreadService {
   }
 
   /**
-   * Buys a candidate: creates an item from it and marks the thread resolved, together or not
-   * at all. The thread row stays locked meanwhile, so of two concurrent resolves one waits and
-   * then sees a resolved thread. Throws NotFoundError (thread), ConflictError (already resolved),
-   * or ValidationError (path candidateId) if the candidate is not one of the thread's.
+   * Buys a candidate: creates an item from its gear fields and marks the thread resolved, all or
+   * nothing; a concurrent resolve waits on the thread's lock. ConflictError when already resolved,
+   * ValidationError (path candidateId) for a candidate of another thread.
    */
   resolve(threadId: number, candidateId: number): Promise<Resolution> {
     return this.store.write(async (repos) => {
@@ -94,7 +85,7 @@ export class ThreadService {
     })
   }
 
-  /** Makes the thread active again; the item it created stays. Throws NotFoundError, or ConflictError if it is not resolved. */
+  /** Makes the thread active again; the item it created stays. ConflictError if it is not resolved. */
   unresolve(threadId: number): Promise<ThreadWithCandidates> {
     return this.store.write(async (repos) => {
       const thread = await repos.threads.lockById(threadId)
