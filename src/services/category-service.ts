@@ -1,6 +1,6 @@
+import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
 import { ConflictError } from '../errors'
 import type { Store } from '../repositories'
-import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
 
 /** The seeded category that deleted categories hand their items, threads and candidates to. */
 export const UNCATEGORIZED_ID = 1

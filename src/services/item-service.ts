@@ -1,6 +1,6 @@
+import type { ItemFilter, ItemPatch, ItemWithCategory, NewItem } from '../domain/item'
 import { NotFoundError } from '../errors'
 import type { Store } from '../repositories'
-import type { ItemFilter, ItemPatch, ItemWithCategory, NewItem } from '../domain/item'
 
 export class ItemService {
   constructor(private readonly store: Store) {}

@@ -1,6 +1,6 @@
+import type { Setting } from '../domain/setting'
 import { type FieldProblem, ValidationError } from '../errors'
 import type { Store } from '../repositories'
-import type { Setting } from '../domain/setting'
 
 /** Any key may be stored; these rules keep keys printable and values small. */
 export const SETTING_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/

@@ -1,6 +1,6 @@
+import type { Classification, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
 import type { Repositories, Store } from '../repositories'
-import type { Classification, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 
 export class SetupService {
   constructor(private readonly store: Store) {}
