@@ -1,8 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
-import { PayloadTooLargeError } from './errors'
 import { apiKeyRoutes } from './routes/api-keys'
 import { authRoutes } from './routes/auth'
 import { categoryRoutes } from './routes/categories'
@@ -21,21 +19,10 @@ export interface AppDeps {
   services: Services
 }
 
-/** JSON bodies are small; image uploads get their own, larger limit on their route. */
-const MAX_JSON_BODY_BYTES = 1024 * 1024
-
 export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
-  const app = createRouter()
+  const app = createRouter(null)
   app.use(requestId())
   app.use(secureHeaders())
-  const jsonBodyLimit = bodyLimit({
-    maxSize: MAX_JSON_BODY_BYTES,
-    onError: () => {
-      throw new PayloadTooLargeError(`request body is larger than ${MAX_JSON_BODY_BYTES} bytes`)
-    },
-  })
-  // Image uploads carry their own, larger limit on their route.
-  app.use('/api/*', (c, next) => (c.req.path === '/api/images' ? next() : jsonBodyLimit(c, next)))
   app.onError(handleError)
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 

@@ -1,22 +1,8 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { ApiKeys, DB } from '../db/types'
+import { type ApiKey, type ApiKeyOwner, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
 import { NotFoundError } from '../errors'
-
-/** What the owner sees of a key: never the key itself nor its hash. */
-export interface ApiKey {
-  id: number
-  name: string
-  prefix: string
-  createdAt: Date
-  lastUsedAt: Date | null
-}
-
-export interface ApiKeyOwner {
-  id: number
-  userId: number
-  lastUsedAt: Date | null
-}
 
 export interface ApiKeyRepository {
   /** Throws NotFoundError when the user does not exist. */
@@ -41,8 +27,6 @@ const toApiKey = (row: KeyRow): ApiKey => ({
   lastUsedAt: row.last_used_at,
 })
 
-/** How often a key's last use is recorded at most. */
-export const TOUCH_INTERVAL_SECONDS = 60
 
 export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(readonly db: Kysely<DB>) {}

@@ -2,26 +2,9 @@ import type { Kysely } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
+import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
 import { ConflictError, NotFoundError } from '../errors'
 import { totalPrice, totalWeight } from './item-repository'
-
-export interface Category {
-  id: number
-  name: string
-  icon: string
-  createdAt: Date
-}
-
-export interface CategorySummary extends Category {
-  itemCount: number
-  /** Sum of weight x quantity; unknown weights count as 0. */
-  totalWeightGrams: number
-  /** Sum of price x quantity; unknown prices count as 0. */
-  totalPriceCents: number
-}
-
-export type NewCategory = { name: string; icon?: string }
-export type CategoryPatch = Partial<Pick<Category, 'name' | 'icon'>>
 
 export interface CategoryRepository {
   /** Every category with its item totals, ordered by name (case-insensitive), then id. */

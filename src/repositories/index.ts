@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/types'
 import { type ApiKeyRepository, KyselyApiKeyRepository } from './api-key-repository'
@@ -10,6 +11,7 @@ import { KyselySessionRepository, type SessionRepository } from './session-repos
 import { KyselySettingRepository, type SettingRepository } from './setting-repository'
 import { KyselySetupRepository, type SetupRepository } from './setup-repository'
 import { KyselyThreadRepository, type ThreadRepository } from './thread-repository'
+import { inTransaction } from './transaction'
 import { KyselyUserRepository, type UserRepository } from './user-repository'
 
 export interface Repositories {
@@ -43,9 +45,33 @@ export function repositoriesFor(db: Kysely<DB>): Repositories {
   }
 }
 
-/** Runs `work` in one transaction: it commits when `work` resolves and rolls back when it throws. */
-export type UnitOfWork = <T>(work: (repos: Repositories) => Promise<T>) => Promise<T>
+/**
+ * The one way services reach the database. `read` hands out repositories outside any
+ * transaction, for queries; `write` hands out repositories bound to one transaction, for
+ * anything that changes rows. Neither may be called inside `write`: repositories from outside
+ * the transaction would run outside it (and on PGlite wait forever for its connection).
+ */
+export interface Store {
+  read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>
+  write<T>(work: (repos: Repositories) => Promise<T>): Promise<T>
+}
 
-export function createUnitOfWork(db: Kysely<DB>): UnitOfWork {
-  return (work) => db.transaction().execute((trx) => work(repositoriesFor(trx)))
+const insideWrite = new AsyncLocalStorage<true>()
+
+function refuseNesting(call: string): void {
+  if (insideWrite.getStore()) throw new Error(`Store.${call}() was called inside Store.write(): use the repositories write() handed out`)
+}
+
+export function createStore(db: Kysely<DB>): Store {
+  const outer = repositoriesFor(db)
+  return {
+    async read(work) {
+      refuseNesting('read')
+      return work(outer)
+    },
+    async write(work) {
+      refuseNesting('write')
+      return insideWrite.run(true, () => inTransaction(db, (trx) => work(repositoriesFor(trx))))
+    },
+  }
 }

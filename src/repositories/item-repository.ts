@@ -1,39 +1,11 @@
-import { type Kysely, sql, type Updateable } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { ItemRow } from '../db/rows'
 import { onConstraint } from '../db/errors'
-import type { DB, Items } from '../db/types'
+import type { Database } from '../db/schema'
+import { ITEM_KEYS, type Item, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
 import { NotFoundError, ValidationError } from '../errors'
-
-export interface Item {
-  id: number
-  name: string
-  weightGrams: number | null
-  priceCents: number | null
-  categoryId: number
-  notes: string | null
-  productUrl: string | null
-  imageFilename: string | null
-  imageSourceUrl: string | null
-  quantity: number
-  createdAt: Date
-  updatedAt: Date
-}
-
-export interface ItemWithCategory extends Item {
-  categoryName: string
-}
-
-type ItemFields = Pick<Item, 'weightGrams' | 'priceCents' | 'notes' | 'productUrl' | 'imageFilename' | 'imageSourceUrl' | 'quantity'>
-
-export type NewItem = { name: string; categoryId: number } & Partial<ItemFields>
-
-export type ItemPatch = Partial<Pick<Item, 'name' | 'categoryId'> & ItemFields>
-
-export interface ItemFilter {
-  categoryId?: number
-  /** Matches name or notes, case-insensitive, as a literal substring. */
-  q?: string
-}
+import { fromColumns, toColumns } from './columns'
+import { assertTransaction } from './transaction'
 
 export interface ItemRepository {
   /** Items with their category name, ordered by name (case-insensitive), then id. */
@@ -46,12 +18,15 @@ export interface ItemRepository {
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory>
   /** Also removes the item from every setup (cascade). Throws NotFoundError. */
   delete(id: number): Promise<void>
-  /** Moves every item of one category to another; returns how many moved. Throws ConflictError if `toCategoryId` does not exist. */
+  /**
+   * Moves every item of one category to another (the first step of deleting a category); returns
+   * how many moved. Throws ConflictError if `toCategoryId` does not exist; TransactionRequiredError outside a transaction.
+   */
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<number>
 }
 
 export class KyselyItemRepository implements ItemRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** Items (as `item`) with their category's name. */
   private withCategoryName() {
@@ -85,7 +60,7 @@ export class KyselyItemRepository implements ItemRepository {
   async create(input: NewItem): Promise<ItemWithCategory> {
     // One statement: insert, then read the category name from the inserted row.
     const row = await this.db
-      .with('item', (db) => db.insertInto('items').values({ ...toRow(input), name: input.name, category_id: input.categoryId }).returningAll())
+      .with('item', (db) => db.insertInto('items').values({ ...toColumns(input, ITEM_KEYS), name: input.name, category_id: input.categoryId }).returningAll())
       .selectFrom('item')
       .innerJoin('categories', 'categories.id', 'item.category_id')
       .selectAll('item')
@@ -100,7 +75,7 @@ export class KyselyItemRepository implements ItemRepository {
       .with('item', (db) =>
         db
           .updateTable('items')
-          .set((eb) => ({ ...toRow(patch), updated_at: eb.fn('now') }))
+          .set((eb) => ({ ...toColumns(patch, ITEM_KEYS), updated_at: eb.fn('now') }))
           .where('id', '=', id)
           .returningAll(),
       )
@@ -120,6 +95,7 @@ export class KyselyItemRepository implements ItemRepository {
   }
 
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<number> {
+    assertTransaction(this.db, 'ItemRepository.reassignCategory')
     const result = await this.db
       .updateTable('items')
       .set((eb) => ({ category_id: toCategoryId, updated_at: eb.fn('now') }))
@@ -138,49 +114,14 @@ export function escapeLike(text: string): string {
 export const unknownCategory = () => new ValidationError('category does not exist', [{ path: 'categoryId', message: 'category does not exist' }])
 const itemErrors = onConstraint({ items_category_id_fkey: unknownCategory })
 
-/** What a thread candidate shares with an item: the description of a piece of gear. */
-export type GearFields = Omit<Item, 'id' | 'quantity' | 'createdAt' | 'updatedAt'>
-type GearColumns = Pick<ItemRow, 'name' | 'weight_grams' | 'price_cents' | 'category_id' | 'notes' | 'product_url' | 'image_filename' | 'image_source_url'>
-
-export function gearFields(row: GearColumns): GearFields {
-  return {
-    name: row.name,
-    weightGrams: row.weight_grams,
-    priceCents: row.price_cents,
-    categoryId: row.category_id,
-    notes: row.notes,
-    productUrl: row.product_url,
-    imageFilename: row.image_filename,
-    imageSourceUrl: row.image_source_url,
-  }
-}
-
-// Kysely leaves out undefined values, so a PATCH touches only the columns it names.
-export function gearColumns(input: Partial<GearFields>): Partial<GearColumns> {
-  return {
-    name: input.name,
-    weight_grams: input.weightGrams,
-    price_cents: input.priceCents,
-    category_id: input.categoryId,
-    notes: input.notes,
-    product_url: input.productUrl,
-    image_filename: input.imageFilename,
-    image_source_url: input.imageSourceUrl,
-  }
-}
-
 // Totals over items aliased `i`: unknown weights and prices count as 0, the quantity
 // multiplies both, and prices go through bigint so that price x quantity cannot overflow integer.
 export const itemWeight = sql<number>`coalesce(i.weight_grams, 0) * i.quantity`
 export const totalWeight = sql<number>`coalesce(sum(${itemWeight}), 0)`
 export const totalPrice = sql<number>`coalesce(sum(coalesce(i.price_cents, 0)::bigint * i.quantity), 0)::bigint`
 
-function toRow(input: ItemPatch): Updateable<Items> {
-  return { ...gearColumns(input), quantity: input.quantity }
-}
-
 export function toItem(row: ItemRow): Item {
-  return { id: row.id, ...gearFields(row), quantity: row.quantity, createdAt: row.created_at, updatedAt: row.updated_at }
+  return { id: row.id, ...fromColumns(row, ITEM_KEYS), createdAt: row.created_at, updatedAt: row.updated_at }
 }
 
 export function toItemWithCategory(row: ItemRow & { category_name: string }): ItemWithCategory {

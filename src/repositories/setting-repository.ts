@@ -1,10 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/types'
-
-export interface Setting {
-  key: string
-  value: string
-}
+import type { Setting } from '../domain/setting'
 
 export interface SettingRepository {
   /** Every stored setting as a key -> value map, keys in sorted order. */

@@ -1,57 +1,11 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
-import type { DB, Setups } from '../db/types'
+import type { Database } from '../db/schema'
+import type { Setups } from '../db/types'
+import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
-import { type ItemWithCategory, itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
-
-export const CLASSIFICATIONS = ['base', 'worn', 'consumable'] as const
-export type Classification = (typeof CLASSIFICATIONS)[number]
-
-export interface Setup {
-  id: number
-  name: string
-  createdAt: Date
-  updatedAt: Date
-}
-
-export interface SetupSummary extends Setup {
-  /** Rows in the setup, i.e. distinct items; an item's own quantity does not add to it. */
-  itemCount: number
-  totalWeightGrams: number
-  totalPriceCents: number
-}
-
-/** An item as it sits in a setup: the item with its category name, and how it is carried. */
-export interface SetupItem extends ItemWithCategory {
-  classification: Classification
-}
-
-export interface SetupTotals {
-  baseWeightGrams: number
-  wornWeightGrams: number
-  consumableWeightGrams: number
-  totalWeightGrams: number
-  totalPriceCents: number
-}
-
-export interface SetupCategoryTotal {
-  categoryId: number
-  categoryName: string
-  weightGrams: number
-  priceCents: number
-  itemCount: number
-}
-
-export interface SetupDetail extends Setup {
-  items: SetupItem[]
-  totals: SetupTotals
-  byCategory: SetupCategoryTotal[]
-}
-
-export interface SetupItemEntry {
-  itemId: number
-  classification: Classification
-}
+import { itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
+import { assertTransaction } from './transaction'
 
 export interface SetupRepository {
   /** Every setup with its totals, by name (case-insensitive), then id. */
@@ -64,12 +18,12 @@ export interface SetupRepository {
   /** Its setup_items go with it. Throws NotFoundError when the setup does not exist. */
   delete(id: number): Promise<void>
   /**
-   * Makes `entries` the setup's whole item list. Several statements: run it in a unit of work
-   * so a failure leaves the old list. Throws NotFoundError for a missing setup and
-   * ValidationError (path `items.<index>.itemId`) for each item that does not exist.
+   * Makes `entries` the setup's whole item list; a failure leaves the old list. Throws
+   * NotFoundError for a missing setup, ValidationError (path `items.<index>.itemId`) for each
+   * item that does not exist, TransactionRequiredError outside a transaction.
    */
   replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void>
-  /** Throws NotFoundError when the setup does not exist or the item is not in it. */
+  /** Throws NotFoundError when the setup does not exist or the item is not in it; TransactionRequiredError outside a transaction. */
   setClassification(setupId: number, itemId: number, classification: Classification): Promise<void>
 }
 
@@ -77,7 +31,7 @@ const weightSum = (classification?: Classification): RawBuilder<number> =>
   classification ? sql<number>`coalesce(sum(${itemWeight}) filter (where si.classification = ${classification}), 0)` : totalWeight
 
 export class KyselySetupRepository implements SetupRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   async list(): Promise<SetupSummary[]> {
     const rows = await this.db
@@ -157,7 +111,7 @@ export class KyselySetupRepository implements SetupRepository {
       // JSON carries timestamps as strings.
       items: row.items.map((i) => ({
         ...toItemWithCategory({ ...i, created_at: new Date(i.created_at), updated_at: new Date(i.updated_at) }),
-        classification: i.classification as Classification,
+        classification: i.classification,
       })),
       // An aggregate without GROUP BY always yields its one row.
       totals: row.totals!,
@@ -187,7 +141,7 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void> {
-    await this.touch(setupId)
+    await this.touch(setupId, 'SetupRepository.replaceItems')
     if (entries.length > 0) {
       // FOR KEY SHARE (what a foreign key check takes) keeps the found items from being
       // deleted before the insert below.
@@ -213,7 +167,7 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async setClassification(setupId: number, itemId: number, classification: Classification): Promise<void> {
-    await this.touch(setupId)
+    await this.touch(setupId, 'SetupRepository.setClassification')
     const { numUpdatedRows } = await this.db
       .updateTable('setup_items')
       .set({ classification })
@@ -224,7 +178,8 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   /** Marks the setup changed (its row stays locked until the transaction ends); NotFoundError if missing. */
-  private async touch(id: number): Promise<void> {
+  private async touch(id: number, method: string): Promise<void> {
+    assertTransaction(this.db, method)
     const { numUpdatedRows } = await this.db.updateTable('setups').set({ updated_at: sql`now()` }).where('id', '=', id).executeTakeFirst()
     if (numUpdatedRows === 0n) throw new NotFoundError('setup', id)
   }

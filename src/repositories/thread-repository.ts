@@ -1,58 +1,24 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { onConstraint } from '../db/errors'
-import type { DB, ThreadCandidates, Threads } from '../db/types'
+import type { Database } from '../db/schema'
+import {
+  CANDIDATE_KEYS,
+  type Candidate,
+  type CandidatePatch,
+  type NewCandidate,
+  type NewThread,
+  type Thread,
+  type ThreadPatch,
+  type ThreadResolution,
+  type ThreadStatus,
+  type ThreadSummary,
+  type ThreadWithCandidates,
+} from '../domain/thread'
 import { NotFoundError, ValidationError } from '../errors'
-import { gearColumns, gearFields, type Item, unknownCategory } from './item-repository'
-
-export const THREAD_STATUSES = ['active', 'resolved'] as const
-export type ThreadStatus = (typeof THREAD_STATUSES)[number]
-export const CANDIDATE_STATUSES = ['researching', 'ordered', 'arrived'] as const
-export type CandidateStatus = (typeof CANDIDATE_STATUSES)[number]
-
-export interface Thread {
-  id: number
-  name: string
-  status: ThreadStatus
-  categoryId: number
-  resolvedCandidateId: number | null
-  createdAt: Date
-  updatedAt: Date
-}
-
-export interface ThreadSummary extends Thread {
-  candidateCount: number
-}
-
-/** A product under research: an item's fields but quantity, plus where it stands in the thread. */
-export interface Candidate extends Omit<Item, 'quantity'> {
-  threadId: number
-  status: CandidateStatus
-  pros: string | null
-  cons: string | null
-  sortOrder: number
-}
-
-export interface ThreadWithCandidates extends Thread {
-  candidates: Candidate[]
-}
-
-export interface NewThread {
-  name: string
-  categoryId: number
-}
-
-export type ThreadPatch = Partial<NewThread>
-
-export type CandidateFields = Omit<Candidate, 'id' | 'threadId' | 'createdAt' | 'updatedAt'>
-/** Only `name` is required; `categoryId` defaults to the thread's, `sortOrder` to after the last candidate. */
-export type NewCandidate = Pick<CandidateFields, 'name'> & Partial<CandidateFields>
-export type CandidatePatch = Partial<CandidateFields>
-
-export interface ThreadResolution {
-  status: ThreadStatus
-  resolvedCandidateId: number | null
-}
+import { fromColumns, toColumns } from './columns'
+import { unknownCategory } from './item-repository'
+import { assertTransaction } from './transaction'
 
 export interface ThreadRepository {
   /** Threads newest first, with their candidate counts. */
@@ -60,8 +26,8 @@ export interface ThreadRepository {
   /** The thread with its candidates by sortOrder, then id; undefined if it does not exist. */
   findById(id: number): Promise<ThreadWithCandidates | undefined>
   /**
-   * Reads the thread and locks its row until the surrounding unit of work ends, so concurrent
-   * changes to its status wait for each other. Throws NotFoundError.
+   * Reads the thread and locks its row (FOR UPDATE) until the transaction ends, so concurrent
+   * changes to its status wait for each other. Throws NotFoundError; TransactionRequiredError outside a transaction.
    */
   lockById(id: number): Promise<Thread>
   /** Throws ValidationError (path categoryId) for an unknown category. */
@@ -72,7 +38,10 @@ export interface ThreadRepository {
   setResolution(id: number, resolution: ThreadResolution): Promise<Thread>
   /** Deletes the thread and (by cascade) its candidates. Throws NotFoundError. */
   delete(id: number): Promise<void>
-  /** Moves every thread and every candidate of `fromCategoryId` to `toCategoryId`. Throws ConflictError if `toCategoryId` does not exist. */
+  /**
+   * Moves every thread and every candidate of `fromCategoryId` to `toCategoryId`. Throws ConflictError
+   * if `toCategoryId` does not exist; TransactionRequiredError outside a transaction.
+   */
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void>
 
   /** The candidate if it belongs to the thread, else undefined. */
@@ -91,9 +60,9 @@ export interface ThreadRepository {
   reorderCandidates(threadId: number, candidateIds: number[]): Promise<void>
 }
 
-type ThreadRow = Selectable<Threads>
+type ThreadRow = Selectable<Database['threads']>
 // Rows nested with jsonArrayFrom carry their timestamps as JSON strings.
-type CandidateRow = Omit<Selectable<ThreadCandidates>, 'created_at' | 'updated_at'> & {
+type CandidateRow = Omit<Selectable<Database['thread_candidates']>, 'created_at' | 'updated_at'> & {
   created_at: Date | string
   updated_at: Date | string
 }
@@ -102,7 +71,7 @@ function toThread(row: ThreadRow): Thread {
   return {
     id: row.id,
     name: row.name,
-    status: row.status as ThreadStatus,
+    status: row.status,
     categoryId: row.category_id,
     resolvedCandidateId: row.resolved_candidate_id,
     createdAt: row.created_at,
@@ -114,25 +83,17 @@ function toCandidate(row: CandidateRow): Candidate {
   return {
     id: row.id,
     threadId: row.thread_id,
-    ...gearFields(row),
-    status: row.status as CandidateStatus,
-    pros: row.pros,
-    cons: row.cons,
-    sortOrder: row.sort_order,
+    ...fromColumns(row, CANDIDATE_KEYS),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }
-}
-
-function candidateColumns(input: CandidatePatch) {
-  return { ...gearColumns(input), status: input.status, pros: input.pros, cons: input.cons, sort_order: input.sortOrder }
 }
 
 const threadErrors = onConstraint({ threads_category_id_fkey: unknownCategory })
 const candidateErrors = onConstraint({ thread_candidates_category_id_fkey: unknownCategory })
 
 export class KyselyThreadRepository implements ThreadRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   async list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
     let query = this.db
@@ -172,6 +133,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async lockById(id: number): Promise<Thread> {
+    assertTransaction(this.db, 'ThreadRepository.lockById')
     const row = await this.db.selectFrom('threads').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!row) throw new NotFoundError('thread', id)
     return toThread(row)
@@ -216,7 +178,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void> {
-    // Two statements; callers run this inside their unit of work so both move together.
+    assertTransaction(this.db, 'ThreadRepository.reassignCategory')
     await this.db
       .updateTable('threads')
       .set({ category_id: toCategoryId, updated_at: sql`now()` })
@@ -245,7 +207,7 @@ export class KyselyThreadRepository implements ThreadRepository {
     const row = await this.db
       .insertInto('thread_candidates')
       .values((eb) => ({
-        ...candidateColumns(input),
+        ...toColumns(input, CANDIDATE_KEYS),
         name: input.name,
         thread_id: threadId,
         category_id: input.categoryId ?? thread.category_id,
@@ -271,7 +233,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   async updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
     const row = await this.db
       .updateTable('thread_candidates')
-      .set({ ...candidateColumns(patch), updated_at: sql`now()` })
+      .set({ ...toColumns(patch, CANDIDATE_KEYS), updated_at: sql`now()` })
       .where('id', '=', candidateId)
       .where('thread_id', '=', threadId)
       .returningAll()

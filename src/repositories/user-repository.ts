@@ -1,18 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { DB, Users } from '../db/types'
+import type { User, UserCredentials } from '../domain/user'
 import { ConflictError } from '../errors'
-
-export interface User {
-  id: number
-  username: string
-  createdAt: Date
-}
-
-/** A user with the stored password hash; only sign-in needs it, so nothing else reads it. */
-export interface UserCredentials extends User {
-  passwordHash: string
-}
+import { assertTransaction } from './transaction'
 
 export interface UserRepository {
   /** Throws ConflictError('username is taken', 'users_username_key') when the name exists. */
@@ -22,7 +13,7 @@ export interface UserRepository {
   count(): Promise<number>
   /**
    * Blocks other inserts into users (and other callers of this method) until the current
-   * transaction ends, so "create only if none exists" is race-free. Call inside a unit of work.
+   * transaction ends, so "create only if none exists" is race-free. Throws TransactionRequiredError outside a transaction.
    */
   lockForFirstUser(): Promise<void>
 }
@@ -62,6 +53,7 @@ export class KyselyUserRepository implements UserRepository {
   }
 
   async lockForFirstUser(): Promise<void> {
+    assertTransaction(this.db, 'UserRepository.lockForFirstUser')
     // SHARE ROW EXCLUSIVE conflicts with itself and with the ROW EXCLUSIVE lock INSERT takes.
     await sql`lock table users in share row exclusive mode`.execute(this.db)
   }

@@ -1,13 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { bodyLimit } from 'hono/body-limit'
-import { PayloadTooLargeError } from '../errors'
 import { errorResponse, errorResponses, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { MAX_IMAGE_BYTES } from '../services/image-service'
+import type { BodyRule } from './middleware/body'
 import { createRouter } from './router'
 
-// Room for the multipart framing around a file of the maximum size.
-const MAX_UPLOAD_BODY_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+/** Uploads are forms; the limit leaves room for the multipart framing around a file of the maximum size. */
+const UPLOAD_BODY: BodyRule = {
+  mediaType: 'multipart/form-data',
+  maxBytes: MAX_IMAGE_BYTES + 64 * 1024,
+  tooLarge: `image is larger than ${MAX_IMAGE_BYTES} bytes`,
+}
 
 const Upload = z.object({
   file: z.instanceof(File, { message: 'must be a file' }).openapi({ type: 'string', format: 'binary' }),
@@ -18,14 +21,6 @@ const upload = createRoute({
   path: '/',
   tags: ['images'],
   summary: 'Upload a png, jpeg or webp image (at most 5 MB, type checked by content)',
-  middleware: [
-    bodyLimit({
-      maxSize: MAX_UPLOAD_BODY_BYTES,
-      onError: () => {
-        throw new PayloadTooLargeError(`image is larger than ${MAX_IMAGE_BYTES} bytes`)
-      },
-    }),
-  ] as const,
   request: { body: { required: true, content: { 'multipart/form-data': { schema: Upload } } } },
   responses: {
     201: jsonResponse(z.object({ filename: z.string() }).openapi('UploadedImage'), 'Stored'),
@@ -47,7 +42,7 @@ const serve = createRoute({
 })
 
 export function imageRoutes(services: Services) {
-  return createRouter().openapi(upload, async (c) => {
+  return createRouter(UPLOAD_BODY).openapi(upload, async (c) => {
     const { file } = c.req.valid('form')
     const stored = await services.images.save(new Uint8Array(await file.arrayBuffer()))
     return c.json(stored, 201)

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { ZodError } from 'zod'
 import { ValidationError } from '../errors'
+import { acceptBody, type BodyRule, JSON_BODY } from './middleware/body'
 
 export interface AuthContext {
   userId: number
@@ -31,11 +32,16 @@ function validationErrorFrom(error: ZodError, target: string): ValidationError {
   )
 }
 
-/** Every route file builds its router here, so validation failures all reach app.onError. */
-export function createRouter(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({
+/**
+ * Every route file builds its router here, so validation failures all reach app.onError. The
+ * router's routes accept request bodies as `body` says (null: the app, which leaves bodies to its routers).
+ */
+export function createRouter(body: BodyRule | null = JSON_BODY): OpenAPIHono<AppEnv> {
+  const router = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationErrorFrom(result.error, result.target)
     },
   })
+  if (body) router.use(acceptBody(body))
+  return router
 }

@@ -1,37 +1,16 @@
 import { z } from '@hono/zod-openapi'
-import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
-
-const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
-
-/** Writable item fields; nullable ones accept null for "unknown". */
-const fields = {
-  name: nameString(200).openapi({ example: 'Tent' }),
-  categoryId: z.int().min(1).max(MAX_INT4),
-  weightGrams: z.number().min(0).nullable().openapi({ example: 1250.5 }),
-  priceCents: z.int().min(0).max(MAX_INT4).nullable().openapi({ example: 34900 }),
-  notes: z.string().max(10_000).nullable(),
-  productUrl: HttpUrl.nullable().openapi({ example: 'https://example.com/tent' }),
-  imageFilename: z.string().min(1).max(255).nullable(),
-  imageSourceUrl: HttpUrl.nullable(),
-  quantity: z.int().min(1).max(MAX_INT4),
-}
+import { itemFields } from '../domain/item'
+import { hasSomeField, idParam, Timestamp } from './common'
 
 export const CreateItemBody = z
-  .object({
-    ...fields,
-    weightGrams: fields.weightGrams.optional(),
-    priceCents: fields.priceCents.optional(),
-    notes: fields.notes.optional(),
-    productUrl: fields.productUrl.optional(),
-    imageFilename: fields.imageFilename.optional(),
-    imageSourceUrl: fields.imageSourceUrl.optional(),
-    quantity: fields.quantity.optional(),
-  })
+  .object(itemFields)
+  .partial()
+  .required({ name: true, categoryId: true })
   .strict()
   .openapi('CreateItem')
 
 export const UpdateItemBody = z
-  .object(fields)
+  .object(itemFields)
   .partial()
   .strict()
   .refine(hasSomeField, 'at least one field is required')
@@ -47,19 +26,5 @@ export const ItemListQuery = z.object({
 })
 
 export const ItemSchema = z
-  .object({
-    id: z.int(),
-    name: z.string(),
-    weightGrams: z.number().nullable(),
-    priceCents: z.int().nullable(),
-    categoryId: z.int(),
-    categoryName: z.string(),
-    notes: z.string().nullable(),
-    productUrl: z.string().nullable(),
-    imageFilename: z.string().nullable(),
-    imageSourceUrl: z.string().nullable(),
-    quantity: z.int(),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  })
+  .object({ id: z.int(), ...itemFields, categoryName: z.string(), createdAt: Timestamp, updatedAt: Timestamp })
   .openapi('Item')

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { CLASSIFICATIONS } from '../repositories/setup-repository'
+import { CLASSIFICATIONS } from '../domain/setup'
 import { idParam, MAX_INT4, nameString, Timestamp } from './common'
 import { ItemSchema } from './item'
 

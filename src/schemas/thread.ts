@@ -1,10 +1,8 @@
 import { z } from '@hono/zod-openapi'
-import { CANDIDATE_STATUSES, THREAD_STATUSES } from '../repositories/thread-repository'
+import { gearFields } from '../domain/gear'
+import { candidateFields, THREAD_STATUSES } from '../domain/thread'
 import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
-import { CreateItemBody, ItemSchema } from './item'
-
-// A candidate is a would-be item, so its item fields follow the item rules exactly.
-const item = CreateItemBody.shape
+import { ItemSchema } from './item'
 
 const dbId = z.int().min(1).max(MAX_INT4)
 
@@ -16,31 +14,21 @@ export const ThreadListQuery = z.object({
 })
 
 export const CreateThreadBody = z
-  .object({ name: nameString(200).openapi({ example: 'New tent' }), categoryId: item.categoryId })
+  .object({ name: nameString(200).openapi({ example: 'New tent' }), categoryId: gearFields.categoryId })
   .strict()
   .openapi('CreateThread')
 
 export const UpdateThreadBody = CreateThreadBody.partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateThread')
 
-const candidateFields = z.object({
-  name: item.name,
-  weightGrams: item.weightGrams,
-  priceCents: item.priceCents,
-  categoryId: item.categoryId.optional().openapi({ description: "Defaults to the thread's category" }),
-  notes: item.notes,
-  productUrl: item.productUrl,
-  imageFilename: item.imageFilename,
-  imageSourceUrl: item.imageSourceUrl,
-  status: z.enum(CANDIDATE_STATUSES).optional(),
-  pros: item.notes,
-  cons: item.notes,
-  // zod rejects NaN and the infinities, which the sort_order check would refuse anyway.
-  sortOrder: z.number().optional().openapi({ description: 'Defaults to after the last candidate' }),
+const candidateBody = z.object({
+  ...candidateFields,
+  categoryId: candidateFields.categoryId.openapi({ description: "Defaults to the thread's category" }),
+  sortOrder: candidateFields.sortOrder.openapi({ description: 'Defaults to after the last candidate' }),
 })
 
-export const CreateCandidateBody = candidateFields.strict().openapi('CreateCandidate')
+export const CreateCandidateBody = candidateBody.partial().required({ name: true }).strict().openapi('CreateCandidate')
 
-export const UpdateCandidateBody = candidateFields
+export const UpdateCandidateBody = candidateBody
   .partial()
   .strict()
   .refine(hasSomeField, 'at least one field is required')
@@ -61,24 +49,7 @@ export const ReorderCandidatesBody = z
 export const ResolveThreadBody = z.object({ candidateId: dbId }).strict().openapi('ResolveThread')
 
 export const CandidateSchema = z
-  .object({
-    id: z.int(),
-    threadId: z.int(),
-    name: z.string(),
-    weightGrams: z.number().nullable(),
-    priceCents: z.int().nullable(),
-    categoryId: z.int(),
-    notes: z.string().nullable(),
-    productUrl: z.string().nullable(),
-    imageFilename: z.string().nullable(),
-    imageSourceUrl: z.string().nullable(),
-    status: z.enum(CANDIDATE_STATUSES),
-    pros: z.string().nullable(),
-    cons: z.string().nullable(),
-    sortOrder: z.number(),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  })
+  .object({ id: z.int(), threadId: z.int(), ...candidateFields, createdAt: Timestamp, updatedAt: Timestamp })
   .openapi('Candidate')
 
 const threadFields = {

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
+import type { User } from '../domain/user'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
-import type { Repositories, UnitOfWork } from '../repositories'
-import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../repositories/api-key-repository'
-import type { User } from '../repositories/user-repository'
+import type { Store } from '../repositories'
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
 const API_KEY_PREFIX = 'gbx_'
@@ -34,18 +34,15 @@ let dummyHash: Promise<string> | undefined
 const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomToken()))
 
 export class AuthService {
-  constructor(
-    readonly repos: Repositories,
-    readonly unitOfWork: UnitOfWork,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   /** Creates the first (owner) account. Throws ConflictError once any user exists. */
   async setup(username: string, password: string): Promise<User> {
     const done = () => new ConflictError('setup is already done')
     // Checked before hashing too, so calls after setup cost no argon2 work.
-    if ((await this.repos.users.count()) > 0) throw done()
+    if ((await this.store.read((repos) => repos.users.count())) > 0) throw done()
     const passwordHash = await hashPassword(password)
-    return this.unitOfWork(async (repos) => {
+    return this.store.write(async (repos) => {
       await repos.users.lockForFirstUser()
       if ((await repos.users.count()) > 0) throw done()
       return repos.users.create({ username, passwordHash })
@@ -58,32 +55,34 @@ export class AuthService {
    */
   async login(username: string, password: string): Promise<SignIn> {
     // Counted before checking, so parallel guesses cannot slip past the limit.
-    const { attempts, secondsLeft } = await this.repos.loginAttempts.record(username, LOGIN_WINDOW_SECONDS)
+    const { attempts, secondsLeft } = await this.store.write((repos) => repos.loginAttempts.record(username, LOGIN_WINDOW_SECONDS))
     if (attempts > MAX_LOGIN_ATTEMPTS) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
-    const credentials = await this.repos.users.findCredentials(username)
+    const credentials = await this.store.read((repos) => repos.users.findCredentials(username))
     const ok = await Bun.password.verify(password, credentials?.passwordHash ?? (await dummyPasswordHash()))
     if (!credentials || !ok) throw new UnauthorizedError('wrong username or password')
-    await this.repos.loginAttempts.clear(username)
-    // Housekeeping rides on sign-ins (rare, and both deletes use an index or a tiny table).
-    await this.repos.sessions.deleteExpired()
-    await this.repos.loginAttempts.deleteExpired(LOGIN_WINDOW_SECONDS)
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
-    await this.repos.sessions.create({ id: sha256Hex(token), userId: user.id, expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) })
+    await this.store.write(async (repos) => {
+      await repos.loginAttempts.clear(username)
+      // Housekeeping rides on sign-ins (rare, and both deletes use an index or a tiny table).
+      await repos.sessions.deleteExpired()
+      await repos.loginAttempts.deleteExpired(LOGIN_WINDOW_SECONDS)
+      await repos.sessions.create({ id: sha256Hex(token), userId: user.id, expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) })
+    })
     return { user, token }
   }
 
   async logout(token: string): Promise<void> {
-    await this.repos.sessions.delete(sha256Hex(token))
+    await this.store.write((repos) => repos.sessions.delete(sha256Hex(token)))
   }
 
   /** The session's user, or undefined for an unknown or expired token (expired ones are deleted). */
   async authenticateSession(token: string): Promise<Authenticated | undefined> {
     const id = sha256Hex(token)
-    const session = await this.repos.sessions.find(id)
+    const session = await this.store.read((repos) => repos.sessions.find(id))
     if (!session) return undefined
     if (session.expiresAt.getTime() <= Date.now()) {
-      await this.repos.sessions.delete(id)
+      await this.store.write((repos) => repos.sessions.delete(id))
       return undefined
     }
     return { userId: session.userId }
@@ -92,33 +91,32 @@ export class AuthService {
   /** The key's owner, or undefined for an unknown key. Records use at most once a minute per key. */
   async authenticateApiKey(key: string): Promise<Authenticated | undefined> {
     if (!key.startsWith(API_KEY_PREFIX)) return undefined
-    const found = await this.repos.apiKeys.findByHash(sha256Hex(key))
+    const found = await this.store.read((repos) => repos.apiKeys.findByHash(sha256Hex(key)))
     if (!found) return undefined
     // Checked here too, so most requests skip the UPDATE; the repository's own check settles races.
-    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) await this.repos.apiKeys.touch(found.id)
+    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) await this.store.write((repos) => repos.apiKeys.touch(found.id))
     return { userId: found.userId }
   }
 
   /** Throws UnauthorizedError when the user is gone (deleted while signed in). */
   async currentUser(userId: number): Promise<User> {
-    const user = await this.repos.users.findById(userId)
+    const user = await this.store.read((repos) => repos.users.findById(userId))
     if (!user) throw new UnauthorizedError('not signed in')
     return user
   }
 
   listApiKeys(userId: number): Promise<ApiKey[]> {
-    return this.repos.apiKeys.listByUser(userId)
+    return this.store.read((repos) => repos.apiKeys.listByUser(userId))
   }
 
   /** The plaintext key is returned here once; only its hash and a display prefix are stored. */
   async createApiKey(userId: number, name: string): Promise<CreatedApiKey> {
     const key = API_KEY_PREFIX + randomToken()
-    const apiKey = await this.repos.apiKeys.create({ userId, name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, KEY_PREFIX_LENGTH) })
+    const apiKey = await this.store.write((repos) => repos.apiKeys.create({ userId, name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, KEY_PREFIX_LENGTH) }))
     return { ...apiKey, key }
   }
 
-  /** Throws NotFoundError when the key is missing or not this user's. */
   deleteApiKey(userId: number, id: number): Promise<void> {
-    return this.repos.apiKeys.delete(userId, id)
+    return this.store.write((repos) => repos.apiKeys.delete(userId, id))
   }
 }

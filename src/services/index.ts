@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/types'
-import { createUnitOfWork, repositoriesFor } from '../repositories'
+import { createStore } from '../repositories'
 import { AuthService } from './auth-service'
 import { CategoryService } from './category-service'
 import { HealthService } from './health-service'
@@ -27,16 +27,15 @@ export interface ServiceOptions {
 
 /** Wires every service to repositories over `db`; the server and the tests both start here. */
 export function createServices(db: Kysely<DB>, options: ServiceOptions): Services {
-  const repos = repositoriesFor(db)
-  const unitOfWork = createUnitOfWork(db)
+  const store = createStore(db)
   return {
-    auth: new AuthService(repos, unitOfWork),
-    categories: new CategoryService(repos, unitOfWork),
-    items: new ItemService(repos),
-    threads: new ThreadService(repos, unitOfWork),
-    setups: new SetupService(repos, unitOfWork),
-    settings: new SettingService(repos),
-    health: new HealthService(repos.health),
+    auth: new AuthService(store),
+    categories: new CategoryService(store),
+    items: new ItemService(store),
+    threads: new ThreadService(store),
+    setups: new SetupService(store),
+    settings: new SettingService(store),
+    health: new HealthService(store),
     images: new ImageService(options.uploadDir),
   }
 }

@@ -1,33 +1,29 @@
+import type { ItemFilter, ItemPatch, ItemWithCategory, NewItem } from '../domain/item'
 import { NotFoundError } from '../errors'
-import type { Repositories } from '../repositories'
-import type { ItemFilter, ItemPatch, ItemWithCategory, NewItem } from '../repositories/item-repository'
+import type { Store } from '../repositories'
 
 export class ItemService {
-  constructor(private readonly repos: Repositories) {}
+  constructor(private readonly store: Store) {}
 
   list(filter: ItemFilter): Promise<ItemWithCategory[]> {
-    return this.repos.items.list(filter)
+    return this.store.read((repos) => repos.items.list(filter))
   }
 
-  /** Throws NotFoundError. */
   async get(id: number): Promise<ItemWithCategory> {
-    const item = await this.repos.items.findById(id)
+    const item = await this.store.read((repos) => repos.items.findById(id))
     if (!item) throw new NotFoundError('item', id)
     return item
   }
 
-  /** Throws ValidationError (path `categoryId`) when the category does not exist. */
   create(input: NewItem): Promise<ItemWithCategory> {
-    return this.repos.items.create(input)
+    return this.store.write((repos) => repos.items.create(input))
   }
 
-  /** Throws NotFoundError, or ValidationError (path `categoryId`) when the category does not exist. */
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory> {
-    return this.repos.items.update(id, patch)
+    return this.store.write((repos) => repos.items.update(id, patch))
   }
 
-  /** Throws NotFoundError. */
   delete(id: number): Promise<void> {
-    return this.repos.items.delete(id)
+    return this.store.write((repos) => repos.items.delete(id))
   }
 }

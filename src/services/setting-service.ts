@@ -1,6 +1,6 @@
+import type { Setting } from '../domain/setting'
 import { type FieldProblem, ValidationError } from '../errors'
-import type { Repositories } from '../repositories'
-import type { Setting } from '../repositories/setting-repository'
+import type { Store } from '../repositories'
 
 /** Any key may be stored; these rules keep keys printable and values small. */
 export const SETTING_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/
@@ -16,11 +16,11 @@ const knownKeys = new Map<string, (value: string) => string | undefined>([
 ])
 
 export class SettingService {
-  constructor(private readonly repos: Repositories) {}
+  constructor(private readonly store: Store) {}
 
   /** Every stored setting; keys that were never set are absent. */
   all(): Promise<Record<string, string>> {
-    return this.repos.settings.all()
+    return this.store.read((repos) => repos.settings.all())
   }
 
   /** Stores the value after checking the key, and the value for known keys; ValidationError otherwise. */
@@ -35,6 +35,6 @@ export class SettingService {
       if (problem) problems.push({ path: 'value', message: `${key} ${problem}` })
     }
     if (problems.length > 0) throw new ValidationError('invalid setting', problems)
-    return this.repos.settings.set(key, value)
+    return this.store.write((repos) => repos.settings.set(key, value))
   }
 }

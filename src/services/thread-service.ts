@@ -1,6 +1,5 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors'
-import type { Repositories, UnitOfWork } from '../repositories'
-import type { ItemWithCategory } from '../repositories/item-repository'
+import { gearOf } from '../domain/gear'
+import type { ItemWithCategory } from '../domain/item'
 import type {
   Candidate,
   CandidatePatch,
@@ -10,7 +9,9 @@ import type {
   ThreadStatus,
   ThreadSummary,
   ThreadWithCandidates,
-} from '../repositories/thread-repository'
+} from '../domain/thread'
+import { ConflictError, NotFoundError, ValidationError } from '../errors'
+import type { Repositories, Store } from '../repositories'
 
 export interface Resolution {
   thread: ThreadWithCandidates
@@ -19,65 +20,57 @@ export interface Resolution {
 
 /** Purchase research: threads compare candidates until one is bought and becomes an item. */
 export class ThreadService {
-  constructor(
-    private readonly repos: Repositories,
-    private readonly unitOfWork: UnitOfWork,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
-    return this.repos.threads.list(filter)
+    return this.store.read((repos) => repos.threads.list(filter))
   }
 
-  /** Throws NotFoundError. */
   async get(id: number): Promise<ThreadWithCandidates> {
-    return getThread(this.repos, id)
+    return this.store.read((repos) => getThread(repos, id))
   }
 
-  /** Throws ValidationError for an unknown category. */
   async create(input: NewThread): Promise<ThreadWithCandidates> {
-    return { ...(await this.repos.threads.create(input)), candidates: [] }
+    return { ...(await this.store.write((repos) => repos.threads.create(input))), candidates: [] }
   }
 
-  /** Throws NotFoundError, or ValidationError for an unknown category. */
   async update(id: number, patch: ThreadPatch): Promise<ThreadWithCandidates> {
-    await this.repos.threads.update(id, patch)
-    return this.get(id)
+    return this.store.write(async (repos) => {
+      await repos.threads.update(id, patch)
+      return getThread(repos, id)
+    })
   }
 
-  /** Throws NotFoundError. */
   delete(id: number): Promise<void> {
-    return this.repos.threads.delete(id)
+    return this.store.write((repos) => repos.threads.delete(id))
   }
 
-  /** Throws NotFoundError (thread), or ValidationError for an unknown category. */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
-    return this.repos.threads.addCandidate(threadId, input)
+    return this.store.write((repos) => repos.threads.addCandidate(threadId, input))
   }
 
-  /** Throws NotFoundError unless the candidate belongs to the thread. */
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
-    return this.repos.threads.updateCandidate(threadId, candidateId, patch)
+    return this.store.write((repos) => repos.threads.updateCandidate(threadId, candidateId, patch))
   }
 
-  /** Throws NotFoundError unless the candidate belongs to the thread. */
   deleteCandidate(threadId: number, candidateId: number): Promise<void> {
-    return this.repos.threads.deleteCandidate(threadId, candidateId)
+    return this.store.write((repos) => repos.threads.deleteCandidate(threadId, candidateId))
   }
 
-  /** Throws NotFoundError, or ValidationError unless `candidateIds` is exactly the thread's candidates. */
   async reorderCandidates(threadId: number, candidateIds: number[]): Promise<ThreadWithCandidates> {
-    await this.repos.threads.reorderCandidates(threadId, candidateIds)
-    return this.get(threadId)
+    return this.store.write(async (repos) => {
+      await repos.threads.reorderCandidates(threadId, candidateIds)
+      return getThread(repos, threadId)
+    })
   }
 
   /**
-   * Buys a candidate: creates an item from it and marks the thread resolved, together or not
-   * at all. The thread row stays locked meanwhile, so of two concurrent resolves one waits and
-   * then sees a resolved thread. Throws NotFoundError (thread), ConflictError (already resolved),
-   * or ValidationError (path candidateId) if the candidate is not one of the thread's.
+   * Buys a candidate: creates an item from its gear fields and marks the thread resolved, all or
+   * nothing; a concurrent resolve waits on the thread's lock. ConflictError when already resolved,
+   * ValidationError (path candidateId) for a candidate of another thread.
    */
   resolve(threadId: number, candidateId: number): Promise<Resolution> {
-    return this.unitOfWork(async (repos) => {
+    return this.store.write(async (repos) => {
       const thread = await repos.threads.lockById(threadId)
       if (thread.status !== 'active') throw new ConflictError(`thread ${threadId} is already resolved`)
       const candidate = await repos.threads.findCandidate(threadId, candidateId)
@@ -86,25 +79,15 @@ export class ThreadService {
           { path: 'candidateId', message: 'is not a candidate of this thread' },
         ])
       }
-      const item = await repos.items.create({
-        name: candidate.name,
-        categoryId: candidate.categoryId,
-        weightGrams: candidate.weightGrams,
-        priceCents: candidate.priceCents,
-        notes: candidate.notes,
-        productUrl: candidate.productUrl,
-        imageFilename: candidate.imageFilename,
-        imageSourceUrl: candidate.imageSourceUrl,
-        quantity: 1,
-      })
+      const item = await repos.items.create({ ...gearOf(candidate), quantity: 1 })
       await repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: candidateId })
       return { thread: await getThread(repos, threadId), item }
     })
   }
 
-  /** Makes the thread active again; the item it created stays. Throws NotFoundError, or ConflictError if it is not resolved. */
+  /** Makes the thread active again; the item it created stays. ConflictError if it is not resolved. */
   unresolve(threadId: number): Promise<ThreadWithCandidates> {
-    return this.unitOfWork(async (repos) => {
+    return this.store.write(async (repos) => {
       const thread = await repos.threads.lockById(threadId)
       if (thread.status !== 'resolved') throw new ConflictError(`thread ${threadId} is not resolved`)
       await repos.threads.setResolution(threadId, { status: 'active', resolvedCandidateId: null })

@@ -1,11 +1,14 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import { escapeLike, KyselyItemRepository } from '../../src/repositories/item-repository'
-import { countingQueries, useTestDatabase } from '../support/database'
+import { TransactionRequiredError } from '../../src/repositories/transaction'
+import { countingQueries, inTransactionOf, useTestDatabase } from '../support/database'
+import { rejection } from '../support/failures'
 
 describe('ItemRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselyItemRepository(t.db)
+  const inTransaction = inTransactionOf(() => t.db, (trx) => new KyselyItemRepository(trx))
   const addCategory = async (name: string) =>
     (await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()).id
 
@@ -161,19 +164,20 @@ describe('ItemRepository', () => {
     await repo().create({ name: 'Tent', categoryId: shelter })
     await repo().create({ name: 'Stakes', categoryId: shelter })
     await repo().create({ name: 'Bag', categoryId: sleep })
-    expect(await repo().reassignCategory(shelter, 1)).toBe(2)
+    expect(await rejection(repo().reassignCategory(shelter, 1))).toBeInstanceOf(TransactionRequiredError)
+    expect(await inTransaction((items) => items.reassignCategory(shelter, 1))).toBe(2)
     expect((await repo().list()).map((i) => [i.name, i.categoryId])).toEqual([
       ['Bag', sleep],
       ['Stakes', 1],
       ['Tent', 1],
     ])
-    expect(await repo().reassignCategory(shelter, 1)).toBe(0)
+    expect(await inTransaction((items) => items.reassignCategory(shelter, 1))).toBe(0)
   })
 
   test('reassignCategory to a missing category is a ConflictError and moves nothing', async () => {
     const shelter = await addCategory('Shelter')
     await repo().create({ name: 'Tent', categoryId: shelter })
-    const error = await repo().reassignCategory(shelter, 99).catch((e) => e)
+    const error = await inTransaction((items) => items.reassignCategory(shelter, 99)).catch((e) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect(error.constraint).toBe('items_category_id_fkey')
     expect((await repo().list())[0]?.categoryId).toBe(shelter)

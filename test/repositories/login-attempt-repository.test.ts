@@ -1,8 +1,18 @@
 import { describe, expect, test } from 'bun:test'
+import type { Kysely } from 'kysely'
+import type { DB } from '../../src/db/types'
 import { KyselyLoginAttemptRepository } from '../../src/repositories/login-attempt-repository'
-import { useTestDatabase } from '../support/database'
+import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
 
 const WINDOW = 900
+
+/** Ten records of one username at once: each must see its own count, none may be lost. */
+async function raceRecords(db: Kysely<DB>) {
+  const repo = new KyselyLoginAttemptRepository(db)
+  const counts = await Promise.all(Array.from({ length: 10 }, () => repo.record('owner', WINDOW)))
+  expect(counts.map((c) => c.attempts).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  expect(await db.selectFrom('login_attempts').select(['username', 'attempts']).execute()).toEqual([{ username: 'owner', attempts: 10 }])
+}
 
 describe('LoginAttemptRepository', () => {
   const t = useTestDatabase()
@@ -43,11 +53,7 @@ describe('LoginAttemptRepository', () => {
     expect(await repo().record('owner', WINDOW)).toEqual({ attempts: 2, secondsLeft: 1 })
   })
 
-  test('concurrent records each get their own count', async () => {
-    const counts = await Promise.all(Array.from({ length: 10 }, () => repo().record('owner', WINDOW)))
-    expect(counts.map((c) => c.attempts).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    expect(await rows()).toEqual([{ username: 'owner', attempts: 10 }])
-  })
+  test('concurrent records each get their own count', () => raceRecords(t.db))
 
   test('clear forgets one username only', async () => {
     await repo().record('owner', WINDOW)
@@ -64,4 +70,9 @@ describe('LoginAttemptRepository', () => {
     expect(await repo().deleteExpired(WINDOW)).toBe(1)
     expect(await rows()).toEqual([{ username: 'fresh', attempts: 1 }])
   })
+})
+
+// PGlite runs one statement at a time; only several server connections can interleave the upserts.
+describe.if(serverUrl !== undefined)('LoginAttemptRepository on a PostgreSQL server', () => {
+  test('concurrent records on separate connections each get their own count', () => onServerDatabase(raceRecords))
 })

@@ -2,15 +2,15 @@ import { describe, expect, test } from 'bun:test'
 import type { Insertable } from 'kysely'
 import type { Items } from '../../src/db/types'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { createUnitOfWork } from '../../src/repositories'
 import { KyselySetupRepository } from '../../src/repositories/setup-repository'
-import { useTestDatabase } from '../support/database'
+import { TransactionRequiredError } from '../../src/repositories/transaction'
+import { inTransactionOf, useTestDatabase } from '../support/database'
+import { rejection } from '../support/failures'
 
 describe('KyselySetupRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselySetupRepository(t.db)
-  const inTransaction = <T>(work: (setups: KyselySetupRepository) => Promise<T>) =>
-    createUnitOfWork(t.db)((repos) => work(repos.setups as KyselySetupRepository))
+  const inTransaction = inTransactionOf(() => t.db, (trx) => new KyselySetupRepository(trx))
 
   async function insertItem(values: Partial<Insertable<Items>> & { name: string }): Promise<number> {
     const row = await t.db
@@ -227,6 +227,14 @@ describe('KyselySetupRepository', () => {
       expect(after!.updatedAt.getTime()).toBeGreaterThan(before.getTime())
     })
 
+    test('outside a transaction replaceItems and setClassification refuse to run and change nothing', async () => {
+      const { g, setup } = await loadedSetup()
+      const before = await repo().findDetail(setup.id)
+      expect(await rejection(repo().replaceItems(setup.id, []))).toBeInstanceOf(TransactionRequiredError)
+      expect(await rejection(repo().setClassification(setup.id, g.tent, 'worn'))).toBeInstanceOf(TransactionRequiredError)
+      expect(await repo().findDetail(setup.id)).toEqual(before)
+    })
+
     test('an empty list empties the setup', async () => {
       const { setup } = await loadedSetup()
       await inTransaction((s) => s.replaceItems(setup.id, []))
@@ -289,17 +297,17 @@ describe('KyselySetupRepository', () => {
     test('an item that is not in the setup is NotFoundError', async () => {
       const { setup } = await loadedSetup()
       const other = await insertItem({ name: 'other' })
-      await expect(repo().setClassification(setup.id, other, 'worn')).rejects.toThrow(new NotFoundError(`item ${other} in setup`, setup.id))
+      await expect(inTransaction((s) => s.setClassification(setup.id, other, 'worn'))).rejects.toThrow(new NotFoundError(`item ${other} in setup`, setup.id))
     })
 
     test('a missing setup is NotFoundError', async () => {
       const item = await insertItem({ name: 'thing' })
-      await expect(repo().setClassification(3, item, 'worn')).rejects.toThrow(new NotFoundError('setup', 3))
+      await expect(inTransaction((s) => s.setClassification(3, item, 'worn'))).rejects.toThrow(new NotFoundError('setup', 3))
     })
 
     test('a classification outside base, worn, consumable is refused by the database', async () => {
       const { g, setup } = await loadedSetup()
-      await expect(repo().setClassification(setup.id, g.tent, 'spare' as never)).rejects.toThrow(ValidationError)
+      await expect(inTransaction((s) => s.setClassification(setup.id, g.tent, 'spare' as never))).rejects.toThrow(ValidationError)
     })
   })
 })

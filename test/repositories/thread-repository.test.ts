@@ -1,12 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { type CandidateStatus, KyselyThreadRepository, type NewCandidate, type ThreadStatus } from '../../src/repositories/thread-repository'
-import { useTestDatabase } from '../support/database'
+import type { CandidateStatus, NewCandidate, ThreadStatus } from '../../src/domain/thread'
+import { KyselyThreadRepository } from '../../src/repositories/thread-repository'
+import { TransactionRequiredError } from '../../src/repositories/transaction'
+import { inTransactionOf, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
 
 describe('ThreadRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselyThreadRepository(t.db)
+  const inTransaction = inTransactionOf(() => t.db, (trx) => new KyselyThreadRepository(trx))
 
   async function addCategory(name: string): Promise<number> {
     const row = await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()
@@ -124,10 +127,11 @@ describe('ThreadRepository', () => {
       expect(await rejection(repo().delete(thread.id))).toBeInstanceOf(NotFoundError)
     })
 
-    test('lockById returns the thread, or NotFoundError', async () => {
+    test('lockById returns the thread, or NotFoundError; outside a transaction it refuses to run', async () => {
       const thread = await repo().create({ name: 'Tent', categoryId: 1 })
-      expect(await t.db.transaction().execute((trx) => new KyselyThreadRepository(trx).lockById(thread.id))).toEqual(thread)
-      expect(await rejection(repo().lockById(2))).toBeInstanceOf(NotFoundError)
+      expect(await inTransaction((threads) => threads.lockById(thread.id))).toEqual(thread)
+      expect(await rejection(inTransaction((threads) => threads.lockById(2)))).toBeInstanceOf(NotFoundError)
+      expect(await rejection(repo().lockById(thread.id))).toBeInstanceOf(TransactionRequiredError)
     })
 
     test('setResolution sets status and candidate; a missing thread or candidate and a bad status are errors', async () => {
@@ -159,7 +163,8 @@ describe('ThreadRepository', () => {
       await repo().addCandidate(kept.id, { name: 'c2', categoryId: from })
       await repo().addCandidate(kept.id, { name: 'c3' }) // inherits `keep`
 
-      await repo().reassignCategory(from, 1)
+      expect(await rejection(repo().reassignCategory(from, 1))).toBeInstanceOf(TransactionRequiredError)
+      await inTransaction((threads) => threads.reassignCategory(from, 1))
 
       expect(await t.db.selectFrom('threads').select(['name', 'category_id']).orderBy('id').execute()).toEqual([
         { name: 'moved', category_id: 1 },
@@ -175,7 +180,7 @@ describe('ThreadRepository', () => {
     test('reassignCategory to a missing category is a ConflictError and moves nothing', async () => {
       const from = await addCategory('Old')
       await repo().create({ name: 'x', categoryId: from })
-      const error = await rejection(repo().reassignCategory(from, 77))
+      const error = await rejection(inTransaction((threads) => threads.reassignCategory(from, 77)))
       expect(error).toBeInstanceOf(ConflictError)
       expect((error as ConflictError).constraint).toBe('threads_category_id_fkey')
       expect(await t.db.selectFrom('threads').select('category_id').execute()).toEqual([{ category_id: from }])

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError } from '../../src/errors'
 import { KyselyUserRepository } from '../../src/repositories/user-repository'
+import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
+import { rejection } from '../support/failures'
 
 describe('UserRepository', () => {
   const t = useTestDatabase()
@@ -29,6 +31,10 @@ describe('UserRepository', () => {
     expect(error).toBeInstanceOf(ConflictError)
     expect(error).toMatchObject({ message: 'username is taken', constraint: 'users_username_key' })
     expect(await repo().count()).toBe(1)
+  })
+
+  test('lockForFirstUser refuses to run outside a transaction', async () => {
+    expect(await rejection(repo().lockForFirstUser())).toBeInstanceOf(TransactionRequiredError)
   })
 
   test('count counts users', async () => {

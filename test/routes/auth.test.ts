@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { OWNER, sha256, useTestApp } from '../support/app'
+import { serverUrl, untilLocksWait } from '../support/database'
 
 const THIRTY_DAYS = 30 * 24 * 60 * 60
 
@@ -38,17 +39,6 @@ describe('auth routes', () => {
       expect(res.status).toBe(409)
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('conflict')
       expect(await t.db.selectFrom('users').select('username').execute()).toEqual([{ username: 'owner' }])
-    })
-
-    test('two concurrent setups create exactly one user', async () => {
-      await noUsers()
-      const statuses = await Promise.all([
-        post('/api/auth/setup', { username: 'first', password: 'password one' }),
-        post('/api/auth/setup', { username: 'second', password: 'password two' }),
-        post('/api/auth/setup', { username: 'third', password: 'password three' }),
-      ]).then((all) => all.map((r) => r.status).sort())
-      expect(statuses).toEqual([201, 409, 409])
-      expect(await t.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: 1 })
     })
 
     test.each([
@@ -289,11 +279,47 @@ describe('auth routes', () => {
       // Past the CSRF check, the upload itself is judged (a text file is a 400).
       expect((await upload({})).status).toBe(400)
       expect((await upload({ origin: 'https://evil.example' })).status).toBe(403)
+      // The upload route takes forms only, as the JSON routes take JSON only.
+      expect((await withCookie(cookie, '/api/images', { method: 'POST', headers: json, body: '{}' })).status).toBe(403)
     })
 
     test('API-key requests are not cookie-based and skip the checks', async () => {
       const res = await t.call('POST', '/api/categories', { name: 'Shelter' }, { origin: 'https://evil.example' })
       expect(res.status).toBe(201)
     })
+  })
+})
+
+// PGlite runs one transaction at a time, so only a server shows whether the table lock holds.
+describe.if(serverUrl !== undefined)('auth routes on a PostgreSQL server', () => {
+  const t = useTestApp('postgres')
+
+  const setup = (username: string) =>
+    t.app.request('/api/auth/setup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'long enough' }) })
+  const userNames = async () => (await t.db.selectFrom('users').select('username').orderBy('id').execute()).map((u) => u.username)
+
+  test('concurrent setups create exactly one user', async () => {
+    await t.db.deleteFrom('users').execute()
+    const statuses = (await Promise.all(['first', 'second', 'third'].map(setup))).map((r) => r.status).sort()
+    expect(statuses).toEqual([201, 409, 409])
+    expect(await userNames()).toHaveLength(1)
+  })
+
+  test('setups wait for a transaction that is inserting a user, then refuse', async () => {
+    await t.db.deleteFrom('users').execute()
+    const inserted = Promise.withResolvers<void>()
+    const commit = Promise.withResolvers<void>()
+    const inserting = t.db.transaction().execute(async (trx) => {
+      await trx.insertInto('users').values({ username: 'early', password_hash: 'h' }).execute()
+      inserted.resolve()
+      await commit.promise
+    })
+    await inserted.promise
+    const setups = Promise.all(['first', 'second'].map(setup))
+    await untilLocksWait(t.db, 2, setups)
+    commit.resolve()
+    await inserting
+    expect((await setups).map((r) => r.status)).toEqual([409, 409])
+    expect(await userNames()).toEqual(['early'])
   })
 })

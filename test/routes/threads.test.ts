@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { BAD_IDS, errorPaths, useTestApp } from '../support/app'
+import { serverUrl, untilLocksWait } from '../support/database'
 
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
 
@@ -366,23 +367,6 @@ describe('/api/threads', () => {
       expect((await t.call('GET', '/api/items')).body).toEqual([])
     })
 
-    test('two concurrent resolves create exactly one item', async () => {
-      const id = await newThread()
-      const first = await newCandidate(id, { name: 'first' })
-      const second = await newCandidate(id, { name: 'second' })
-      const results = await Promise.all([
-        t.call('POST', `/api/threads/${id}/resolve`, { candidateId: first }),
-        t.call('POST', `/api/threads/${id}/resolve`, { candidateId: second }),
-        t.call('POST', `/api/threads/${id}/resolve`, { candidateId: first }),
-      ])
-      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409])
-      const winner = results.find((r) => r.status === 200)!
-      const items = (await t.call('GET', '/api/items')).body
-      expect(items).toHaveLength(1)
-      expect(items[0].name).toBe(winner.body.item.name)
-      expect((await t.call('GET', `/api/threads/${id}`)).body.resolvedCandidateId).toBe(winner.body.thread.resolvedCandidateId)
-    })
-
     test('unresolve makes the thread active again and keeps the item; an active thread is a 409', async () => {
       const id = await newThread()
       const candidate = await newCandidate(id, { name: 'Duplex' })
@@ -401,5 +385,42 @@ describe('/api/threads', () => {
       expect((await t.call('POST', `/api/threads/${id}/resolve`, { candidateId: candidate })).status).toBe(200)
       expect((await t.call('GET', '/api/items')).body).toHaveLength(2)
     })
+  })
+})
+
+// PGlite runs one transaction at a time, so only a server shows whether the thread's row lock holds.
+describe.if(serverUrl !== undefined)('/api/threads on a PostgreSQL server', () => {
+  const t = useTestApp('postgres')
+
+  test('concurrent resolves create exactly one item', async () => {
+    const id = (await t.call('POST', '/api/threads', { name: 'Tent', categoryId: 1 })).body.id
+    const candidates = []
+    for (const name of ['first', 'second', 'third']) candidates.push((await t.call('POST', `/api/threads/${id}/candidates`, { name })).body.id)
+    const results = await Promise.all(candidates.map((candidateId) => t.call('POST', `/api/threads/${id}/resolve`, { candidateId })))
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409])
+    const winner = results.find((r) => r.status === 200)!
+    const items = (await t.call('GET', '/api/items')).body
+    expect(items).toHaveLength(1)
+    expect(items[0].name).toBe(winner.body.item.name)
+    expect((await t.call('GET', `/api/threads/${id}`)).body.resolvedCandidateId).toBe(winner.body.thread.resolvedCandidateId)
+  })
+
+  test('resolves wait for a transaction that is resolving the thread, then refuse', async () => {
+    const id = (await t.call('POST', '/api/threads', { name: 'Tent', categoryId: 1 })).body.id
+    const candidateId = (await t.call('POST', `/api/threads/${id}/candidates`, { name: 'first' })).body.id
+    const updated = Promise.withResolvers<void>()
+    const commit = Promise.withResolvers<void>()
+    const resolving = t.db.transaction().execute(async (trx) => {
+      await trx.updateTable('threads').set({ status: 'resolved', resolved_candidate_id: candidateId }).where('id', '=', id).execute()
+      updated.resolve()
+      await commit.promise
+    })
+    await updated.promise
+    const resolves = Promise.all([1, 2].map(() => t.call('POST', `/api/threads/${id}/resolve`, { candidateId })))
+    await untilLocksWait(t.db, 2, resolves)
+    commit.resolve()
+    await resolving
+    expect((await resolves).map((r) => r.status)).toEqual([409, 409])
+    expect((await t.call('GET', '/api/items')).body).toEqual([])
   })
 })

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError } from '../../src/errors'
-import { createUnitOfWork, repositoriesFor, type UnitOfWork } from '../../src/repositories'
+import { createStore, type Store } from '../../src/repositories'
 import { CategoryService } from '../../src/services/category-service'
 import { useTestDatabase } from '../support/database'
-import { unitOfWorkWith } from '../support/failures'
+import { storeWith } from '../support/failures'
 
 describe('CategoryService.delete', () => {
   const t = useTestDatabase()
-  const service = (unitOfWork: UnitOfWork = createUnitOfWork(t.db)) => new CategoryService(repositoriesFor(t.db), unitOfWork)
+  const service = (store: Store = createStore(t.db)) => new CategoryService(store)
 
   /** A category with an item, a thread and a candidate in it, plus a candidate of it in another thread. */
   async function populated() {
@@ -64,7 +64,7 @@ describe('CategoryService.delete', () => {
     const before = await state()
     const moved: string[] = []
     // The real transaction, but the final delete fails once items and threads have moved.
-    const failing = unitOfWorkWith(t.db, 'categories', (repos) => ({
+    const failing = storeWith(t.db, 'categories', (repos) => ({
       async delete() {
         moved.push(...(await repos.items.list({ categoryId: 1 })).map((i) => i.name))
         throw new Error('disk on fire')

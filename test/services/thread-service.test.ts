@@ -1,15 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
-import { createUnitOfWork, type Repositories, repositoriesFor } from '../../src/repositories'
+import { createStore, type Repositories, repositoriesFor } from '../../src/repositories'
 import { ThreadService } from '../../src/services/thread-service'
-import { useTestDatabase } from '../support/database'
-import { unitOfWorkWith } from '../support/failures'
+import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
+import { rejection, storeWith } from '../support/failures'
 
 describe('ThreadService.resolve', () => {
   const t = useTestDatabase()
 
   const serviceWith = <K extends 'items' | 'threads'>(repo: K, overrides: (repos: Repositories) => Partial<Repositories[K]>) =>
-    new ThreadService(repositoriesFor(t.db), unitOfWorkWith(t.db, repo, overrides))
+    new ThreadService(storeWith(t.db, repo, overrides))
 
   async function threadWithCandidate() {
     const repos = repositoriesFor(t.db)
@@ -60,7 +60,7 @@ describe('ThreadService.resolve', () => {
 
   test('resolve then unresolve through the real unit of work', async () => {
     const { threadId, candidateId } = await threadWithCandidate()
-    const service = new ThreadService(repositoriesFor(t.db), createUnitOfWork(t.db))
+    const service = new ThreadService(createStore(t.db))
     const { thread, item } = await service.resolve(threadId, candidateId)
     expect(thread).toMatchObject({ status: 'resolved', resolvedCandidateId: candidateId })
     expect(item).toMatchObject({ name: 'Duplex', weightGrams: 539, priceCents: 61900, categoryId: 1, quantity: 1 })
@@ -73,7 +73,7 @@ describe('ThreadService.resolve', () => {
   test('a missing thread is NotFoundError; a foreign candidate is a ValidationError on candidateId', async () => {
     const { threadId } = await threadWithCandidate()
     const other = await threadWithCandidate()
-    const service = new ThreadService(repositoriesFor(t.db), createUnitOfWork(t.db))
+    const service = new ThreadService(createStore(t.db))
     await expect(service.resolve(99, other.candidateId)).rejects.toBeInstanceOf(NotFoundError)
     await expect(service.unresolve(99)).rejects.toBeInstanceOf(NotFoundError)
     const error = await service.resolve(threadId, other.candidateId).catch((e: unknown) => e)
@@ -81,4 +81,47 @@ describe('ThreadService.resolve', () => {
     expect((error as ValidationError).details).toEqual([{ path: 'candidateId', message: 'is not a candidate of this thread' }])
     await expectUntouched(threadId)
   })
+})
+
+// PGlite runs one transaction at a time, so there the second resolve would wait without any lock.
+describe.if(serverUrl !== undefined)('ThreadService.resolve on a PostgreSQL server', () => {
+  test('of two concurrent resolves the second waits for the first and then finds the thread resolved', () =>
+    onServerDatabase(async (db) => {
+      const repos = repositoriesFor(db)
+      const thread = await repos.threads.create({ name: 'Tent', categoryId: 1 })
+      const first = await repos.threads.addCandidate(thread.id, { name: 'first' })
+      const second = await repos.threads.addCandidate(thread.id, { name: 'second' })
+      // The first resolve stops after it has checked the status, while its transaction is open;
+      // it goes on once the second has asked for the thread's lock (and, without one, read the status).
+      const firstChecked = Promise.withResolvers<void>()
+      const secondLocking = Promise.withResolvers<void>()
+      const releaseFirst = Promise.withResolvers<void>()
+      let locks = 0
+      let checks = 0
+      const service = new ThreadService(
+        storeWith(db, 'threads', (trx) => ({
+          lockById(id) {
+            if (locks++ === 1) secondLocking.resolve()
+            return trx.threads.lockById(id)
+          },
+          async findCandidate(threadId, candidateId) {
+            if (checks++ === 0) {
+              firstChecked.resolve()
+              await releaseFirst.promise
+            }
+            return trx.threads.findCandidate(threadId, candidateId)
+          },
+        })),
+      )
+      const resolvingFirst = service.resolve(thread.id, first.id)
+      await firstChecked.promise
+      const resolvingSecond = rejection(service.resolve(thread.id, second.id))
+      await secondLocking.promise
+      await Bun.sleep(100)
+      releaseFirst.resolve()
+      expect((await resolvingFirst).item.name).toBe('first')
+      expect(await resolvingSecond).toBeInstanceOf(ConflictError)
+      expect(await db.selectFrom('items').select('name').execute()).toEqual([{ name: 'first' }])
+      expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: first.id })
+    }))
 })

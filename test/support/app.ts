@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { createApp } from '../../src/app'
 import { repositoriesFor } from '../../src/repositories'
 import { createServices, type Services } from '../../src/services'
-import { useTestDatabase } from './database'
+import { type backend, useTestDatabase } from './database'
 
 /** A response's JSON body, untyped: tests assert its shape. */
 export const bodyOf = (res: Response): Promise<any> => res.json()
@@ -29,8 +29,8 @@ const ownerPasswordHash = () => (ownerHash ??= Bun.password.hash(OWNER.password,
  * A suite on the whole app over a fresh database per test. Each test starts with the owner
  * account and an API key in `auth` (an Authorization header), so routes can be called at once.
  */
-export function useTestApp() {
-  const t = useTestDatabase()
+export function useTestApp(on?: typeof backend) {
+  const t = useTestDatabase(on)
   let services: Services
   let app: ReturnType<typeof createApp>
   let auth: Record<string, string> = {}

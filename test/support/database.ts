@@ -6,6 +6,7 @@ import type { DatabaseConfig } from '../../src/config'
 import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
+import { inTransaction } from '../../src/repositories/transaction'
 import { tableNames } from './schema'
 
 /**
@@ -189,10 +190,10 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
 export const HOOK_TIMEOUT_MS = 60_000
 
 /** Registers the hooks of a suite on a fresh database per test; read `.db` inside tests. */
-export function useTestDatabase(): { readonly db: Kysely<DB> } {
+export function useTestDatabase(on: typeof backend = backend): { readonly db: Kysely<DB> } {
   let testDb: TestDatabase | undefined
   beforeAll(async () => {
-    testDb = await openTestDatabase()
+    testDb = await openTestDatabase(on)
   }, HOOK_TIMEOUT_MS)
   beforeEach(async () => {
     await testDb!.reset()
@@ -206,6 +207,25 @@ export function useTestDatabase(): { readonly db: Kysely<DB> } {
       return testDb.db
     },
   }
+}
+
+/** Runs `work` on a repository bound to a new transaction over `db()`, as Store.write() would. */
+export function inTransactionOf<R>(db: () => Kysely<DB>, repository: (trx: Kysely<DB>) => R) {
+  return <T>(work: (repo: R) => Promise<T>): Promise<T> => inTransaction(db(), (trx) => work(repository(trx)))
+}
+
+/**
+ * Resolves once `count` lock requests wait on the server, or once `work` settled without that
+ * many ever waiting; a test then ends the transaction they wait for and checks what `work` did.
+ */
+export async function untilLocksWait(db: Kysely<DB>, count: number, work: Promise<unknown>): Promise<void> {
+  let settled = false
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  )
+  const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_locks where not granted`.execute(db)).rows[0]!.n
+  while (!settled && (await waiting()) < count) await Bun.sleep(20)
 }
 
 /** `db` with a counter of the queries it sends: `counted.queries` after using `counted.db`. */

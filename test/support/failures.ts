@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../../src/db/types'
-import { createUnitOfWork, type Repositories, type UnitOfWork } from '../../src/repositories'
+import { createStore, type Repositories, type Store } from '../../src/repositories'
 
 /** What `promise` rejected with; a promise that resolves fails the test. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -13,10 +13,13 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * The real unit of work over `db`, except that `repo` gets `overrides` inside it. The
- * overrides see the transaction's repositories, so they can do the real work and then fail.
+ * The real store over `db`, except that inside `write` the repository `repo` gets `overrides`.
+ * The overrides see the transaction's repositories, so they can do the real work and then fail or wait.
  */
-export function unitOfWorkWith<K extends keyof Repositories>(db: Kysely<DB>, repo: K, overrides: (repos: Repositories) => Partial<Repositories[K]>): UnitOfWork {
-  const real = createUnitOfWork(db)
-  return (work) => real((repos) => work({ ...repos, [repo]: Object.assign(Object.create(repos[repo]), overrides(repos)) }))
+export function storeWith<K extends keyof Repositories>(db: Kysely<DB>, repo: K, overrides: (repos: Repositories) => Partial<Repositories[K]>): Store {
+  const real = createStore(db)
+  return {
+    read: real.read,
+    write: (work) => real.write((repos) => work({ ...repos, [repo]: Object.assign(Object.create(repos[repo]), overrides(repos)) })),
+  }
 }

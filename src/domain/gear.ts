@@ -1,0 +1,35 @@
+import { z } from '@hono/zod-openapi'
+import { MAX_INT4, nameString } from '../schemas/common'
+
+const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
+
+/** An optional free text: notes, pros, cons. */
+export const Text = z.string().max(10_000).nullable()
+
+/**
+ * The description of a piece of gear, which items and thread candidates share: each field with
+ * the rules a write must meet (nullable ones take null for "unknown"). Item and candidate types,
+ * their request and response schemas, their row mappings and the resolve step derive from it.
+ * Each key is a column of `items` and of `thread_candidates` in snake_case.
+ */
+export const gearFields = {
+  name: nameString(200).openapi({ example: 'Tent' }),
+  categoryId: z.int().min(1).max(MAX_INT4),
+  weightGrams: z.number().min(0).nullable().openapi({ example: 1250.5 }),
+  priceCents: z.int().min(0).max(MAX_INT4).nullable().openapi({ example: 34900 }),
+  notes: Text,
+  productUrl: HttpUrl.nullable().openapi({ example: 'https://example.com/tent' }),
+  imageFilename: z.string().min(1).max(255).nullable(),
+  imageSourceUrl: HttpUrl.nullable(),
+}
+
+/** The values a set of field schemas describes: `{ weightGrams: number | null, ... }`. */
+export type FieldValues<Fields extends Record<string, z.ZodType>> = { [K in keyof Fields]: z.output<Fields[K]> }
+
+export type GearFields = FieldValues<typeof gearFields>
+export const GEAR_KEYS = Object.keys(gearFields) as (keyof GearFields)[]
+
+/** Just the gear description of an item or a candidate: what resolving a thread carries over to the new item. */
+export function gearOf(source: GearFields): GearFields {
+  return Object.fromEntries(GEAR_KEYS.map((key) => [key, source[key]])) as GearFields
+}

@@ -1,0 +1,32 @@
+import { z } from '@hono/zod-openapi'
+import { MAX_INT4 } from '../schemas/common'
+import { type FieldValues, gearFields } from './gear'
+
+/** An item's writable fields: the gear description plus what only an owned item has. */
+export const itemFields = {
+  ...gearFields,
+  quantity: z.int().min(1).max(MAX_INT4),
+}
+
+export type ItemFields = FieldValues<typeof itemFields>
+export const ITEM_KEYS = Object.keys(itemFields) as (keyof ItemFields)[]
+
+export interface Item extends ItemFields {
+  id: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ItemWithCategory extends Item {
+  categoryName: string
+}
+
+/** Only `name` and `categoryId` are required; nullable fields default to null, `quantity` to 1. */
+export type NewItem = Pick<ItemFields, 'name' | 'categoryId'> & Partial<ItemFields>
+export type ItemPatch = Partial<ItemFields>
+
+export interface ItemFilter {
+  categoryId?: number
+  /** Matches name or notes, case-insensitive, as a literal substring. */
+  q?: string
+}

@@ -1,0 +1,4 @@
+export interface Setting {
+  key: string
+  value: string
+}

@@ -1,0 +1,54 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { ForbiddenError, PayloadTooLargeError } from '../../errors'
+import type { AppEnv } from '../router'
+
+/** What a router's routes accept as a request body: one media type, at most `maxBytes` bytes. */
+export interface BodyRule {
+  mediaType: 'application/json' | 'multipart/form-data'
+  maxBytes: number
+  /** The 413 message. */
+  tooLarge: string
+}
+
+const MAX_JSON_BODY_BYTES = 1024 * 1024
+
+export const JSON_BODY: BodyRule = {
+  mediaType: 'application/json',
+  maxBytes: MAX_JSON_BODY_BYTES,
+  tooLarge: `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`,
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/**
+ * Enforces `rule`: a larger body is a 413. A signed-in browser's (session's) body must also be
+ * of the rule's media type (`+json` types count as JSON), else 403: a foreign page can post a
+ * form or text without CORS, never JSON, and requireAuth has already checked the Origin.
+ */
+export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize: rule.maxBytes,
+    onError: () => {
+      throw new PayloadTooLargeError(rule.tooLarge)
+    },
+  })
+  return (c, next) => {
+    if (c.get('auth')?.via === 'session' && UNSAFE_METHODS.has(c.req.method) && hasBody(c) && !accepts(rule, c.req.header('content-type'))) {
+      throw new ForbiddenError(`requests with a body must be ${rule.mediaType}`)
+    }
+    return limit(c, next)
+  }
+}
+
+function accepts(rule: BodyRule, contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? ''
+  if (rule.mediaType === 'application/json') return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)
+  return type === rule.mediaType
+}
+
+function hasBody(c: Context<AppEnv>): boolean {
+  const length = c.req.header('content-length')
+  if (length !== undefined) return Number(length) > 0
+  return c.req.raw.body !== null
+}
