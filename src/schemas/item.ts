@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
+import { hasSomeField, idParam, MAX_INT4, MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS, nameString, Timestamp } from './common'
 
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
 
@@ -7,13 +7,13 @@ const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
 const fields = {
   name: nameString(200).openapi({ example: 'Tent' }),
   categoryId: z.int().min(1).max(MAX_INT4),
-  weightGrams: z.number().min(0).nullable().openapi({ example: 1250.5 }),
-  priceCents: z.int().min(0).max(MAX_INT4).nullable().openapi({ example: 34900 }),
+  weightGrams: z.number().min(0).max(MAX_WEIGHT_GRAMS).nullable().openapi({ example: 1250.5 }),
+  priceCents: z.int().min(0).max(MAX_PRICE_CENTS).nullable().openapi({ example: 34900 }),
   notes: z.string().max(10_000).nullable(),
   productUrl: HttpUrl.nullable().openapi({ example: 'https://example.com/tent' }),
   imageFilename: z.string().min(1).max(255).nullable(),
   imageSourceUrl: HttpUrl.nullable(),
-  quantity: z.int().min(1).max(MAX_INT4),
+  quantity: z.int().min(1).max(MAX_QUANTITY),
 }
 
 export const CreateItemBody = z
