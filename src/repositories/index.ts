@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { retryTransaction } from '../db/retry'
 import type { DB } from '../db/types'
 import { type ApiKeyRepository, KyselyApiKeyRepository } from './api-key-repository'
 import { type CategoryRepository, KyselyCategoryRepository } from './category-repository'
@@ -43,9 +44,12 @@ export function repositoriesFor(db: Kysely<DB>): Repositories {
   }
 }
 
-/** Runs `work` in one transaction: it commits when `work` resolves and rolls back when it throws. */
+/**
+ * Runs `work` in one transaction: it commits when `work` resolves and rolls back when it throws.
+ * A deadlock or serialization failure runs `work` again in a new transaction (retryTransaction).
+ */
 export type UnitOfWork = <T>(work: (repos: Repositories) => Promise<T>) => Promise<T>
 
 export function createUnitOfWork(db: Kysely<DB>): UnitOfWork {
-  return (work) => db.transaction().execute((trx) => work(repositoriesFor(trx)))
+  return (work) => retryTransaction(() => db.transaction().execute((trx) => work(repositoriesFor(trx))))
 }
