@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health'
 import { imageRoutes, uploadRoutes } from './routes/images'
 import { itemRoutes } from './routes/items'
 import { requireAuth } from './routes/middleware/auth'
+import { strictJsonBody } from './routes/middleware/json-body'
 import { type AppEnv, createRouter } from './routes/router'
 import { settingRoutes } from './routes/settings'
 import { setupRoutes } from './routes/setups'
@@ -36,6 +37,7 @@ export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   })
   // Image uploads carry their own, larger limit on their route.
   app.use('/api/*', (c, next) => (c.req.path === '/api/images' ? next() : jsonBodyLimit(c, next)))
+  app.use(strictJsonBody)
   app.onError(handleError)
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
