@@ -18,7 +18,8 @@ export const strictJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bytes = new Uint8Array(await c.req.arrayBuffer())
   const problem = checkJsonBody(bytes)
   if (problem) throw new ValidationError('invalid body', [problem])
-  c.req.bodyCache.text = Promise.resolve(new TextDecoder().decode(bytes))
+  // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
+  ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
   return next()
 }
 
@@ -54,6 +55,9 @@ function firstReplacedCharacter(bytes: Uint8Array, text: string): number | undef
   }
   return undefined
 }
+
+// Without the u flag a regex sees UTF-16 code units: a high half not followed by a low one, or a low one alone.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** Walks JSON text already known to be well-formed, tracking the path to each string. */
 class Scanner {
@@ -114,7 +118,7 @@ class Scanner {
     const value = JSON.parse(this.text.slice(start, this.i)) as string
     const at = (message: string) => ({ value, problem: { path: join(path), message } })
     if (this.invalidAt !== undefined && this.invalidAt > start && this.invalidAt < this.i) return at('is not valid UTF-8')
-    if (!value.isWellFormed()) return at('is not valid Unicode (a lone surrogate)')
+    if (LONE_SURROGATE.test(value)) return at('is not valid Unicode (a lone surrogate)')
     if (value.includes('\0')) return at('must not contain NUL characters')
     return { value }
   }
