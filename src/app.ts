@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health'
 import { imageRoutes, uploadRoutes } from './routes/images'
 import { itemRoutes } from './routes/items'
 import { requireAuth } from './routes/middleware/auth'
+import { clientAddress } from './routes/middleware/client-address'
 import { strictJsonBody } from './routes/middleware/json-body'
 import { type AppEnv, createRouter } from './routes/router'
 import { settingRoutes } from './routes/settings'
@@ -20,14 +21,20 @@ import type { Services } from './services'
 
 export interface AppDeps {
   services: Services
+  /** GEARBOX_TRUST_PROXY: take the client address from X-Forwarded-For (see clientAddress). */
+  trustProxy?: boolean
 }
 
 /** JSON bodies are small; image uploads get their own, larger limit on their route. */
 const MAX_JSON_BODY_BYTES = 1024 * 1024
 
-export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
+export function createApp({ services, trustProxy = false }: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter()
   app.use(requestId())
+  app.use((c, next) => {
+    c.set('clientAddress', clientAddress(c, trustProxy))
+    return next()
+  })
   app.use(secureHeaders())
   const jsonBodyLimit = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import type { LoginThrottle } from '../config'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
 import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../repositories/api-key-repository'
@@ -20,9 +21,8 @@ export interface SignIn {
 
 export type CreatedApiKey = ApiKey & { key: string }
 
-/** Sign-in attempts allowed per username within one window; a success starts over. */
-export const MAX_LOGIN_ATTEMPTS = 5
-export const LOGIN_WINDOW_SECONDS = 15 * 60
+/** Sign-in attempts allowed per username and client address within one window (a success there starts over), and the cap on stored counts. */
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = { maxAttempts: 5, windowSeconds: 15 * 60, maxRows: 10_000 }
 
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
 const randomToken = () => randomBytes(32).toString('base64url')
@@ -37,6 +37,7 @@ export class AuthService {
   constructor(
     readonly repos: Repositories,
     readonly unitOfWork: UnitOfWork,
+    readonly throttle: LoginThrottle = DEFAULT_LOGIN_THROTTLE,
   ) {}
 
   /** Creates the first (owner) account. Throws ConflictError once any user exists. */
@@ -54,19 +55,22 @@ export class AuthService {
 
   /**
    * Checks the password and opens a session. Throws UnauthorizedError on bad credentials and
-   * TooManyRequestsError once a username used up its attempts for the window.
+   * TooManyRequestsError (with the seconds until the window ends) once this username used up
+   * its attempts from `clientAddress`: failures from one address never lock out another.
    */
-  async login(username: string, password: string): Promise<SignIn> {
+  async login(username: string, password: string, clientAddress: string): Promise<SignIn> {
+    const { maxAttempts, windowSeconds, maxRows } = this.throttle
     // Counted before checking, so parallel guesses cannot slip past the limit.
-    const { attempts, secondsLeft } = await this.repos.loginAttempts.record(username, LOGIN_WINDOW_SECONDS)
-    if (attempts > MAX_LOGIN_ATTEMPTS) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
+    const { attempts, secondsLeft } = await this.repos.loginAttempts.record(username, clientAddress, windowSeconds)
+    // Every attempt prunes, so a flood of names cannot grow the table past maxRows.
+    await this.repos.loginAttempts.prune(windowSeconds, maxRows)
+    if (attempts > maxAttempts) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
     const credentials = await this.repos.users.findCredentials(username)
     const ok = await Bun.password.verify(password, credentials?.passwordHash ?? (await dummyPasswordHash()))
     if (!credentials || !ok) throw new UnauthorizedError('wrong username or password')
-    await this.repos.loginAttempts.clear(username)
-    // Housekeeping rides on sign-ins (rare, and both deletes use an index or a tiny table).
+    await this.repos.loginAttempts.clear(username, clientAddress)
+    // Housekeeping rides on sign-ins (rare, and the delete uses an index).
     await this.repos.sessions.deleteExpired()
-    await this.repos.loginAttempts.deleteExpired(LOGIN_WINDOW_SECONDS)
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
     await this.repos.sessions.create({ id: sha256Hex(token), userId: user.id, expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) })

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { LoginThrottle } from '../config'
 import type { DB } from '../db/types'
 import { createUnitOfWork, repositoriesFor } from '../repositories'
 import { AuthService } from './auth-service'
@@ -23,6 +24,8 @@ export interface Services {
 
 export interface ServiceOptions {
   uploadDir: string
+  /** Sign-in throttling; DEFAULT_LOGIN_THROTTLE when absent. */
+  loginThrottle?: LoginThrottle
 }
 
 /** Wires every service to repositories over `db`; the server and the tests both start here. */
@@ -30,7 +33,7 @@ export function createServices(db: Kysely<DB>, options: ServiceOptions): Service
   const repos = repositoriesFor(db)
   const unitOfWork = createUnitOfWork(db)
   return {
-    auth: new AuthService(repos, unitOfWork),
+    auth: new AuthService(repos, unitOfWork, options.loginThrottle),
     categories: new CategoryService(repos, unitOfWork),
     items: new ItemService(repos),
     threads: new ThreadService(repos, unitOfWork),
