@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { createApp } from '../../src/app'
+import { listen } from '../../src/http-server'
 import { createServices } from '../../src/services'
 import { DEFAULT_LOGIN_THROTTLE } from '../../src/services/auth-service'
 import { OWNER, sha256, useTestApp } from '../support/app'
@@ -185,12 +186,12 @@ describe('auth routes', () => {
         expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429])
       })
 
-      /** A sign-in from a client at `address`, as Bun.serve hands the request over (its server answers requestIP). */
+      /** A sign-in from a client at `address`, with the bindings the HTTP server (src/http-server.ts) hands over. */
       const loginFrom = (address: string, password = OWNER.password, headers: Record<string, string> = {}, app = t.app) =>
         app.request(
           '/api/auth/login',
           { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...OWNER, password }) },
-          { requestIP: () => ({ address, family: address.includes(':') ? 'IPv6' : 'IPv4', port: 50_000 }) },
+          { incoming: { socket: { remoteAddress: address } } },
         )
 
       test('failures from one address never lock the owner out from another, however long they go on', async () => {
@@ -230,7 +231,7 @@ describe('auth routes', () => {
       })
 
       test('on a real server the socket address is the one counted', async () => {
-        const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: t.app.fetch })
+        const server = await listen(t.app.fetch, 0, '127.0.0.1')
         try {
           const res = await fetch(`http://127.0.0.1:${server.port}/api/auth/login`, {
             method: 'POST',
@@ -239,7 +240,7 @@ describe('auth routes', () => {
           })
           expect(res.status).toBe(401)
         } finally {
-          await server.stop(true)
+          await server.stop()
         }
         expect(await t.db.selectFrom('login_attempts').select(['username', 'client_address']).execute()).toEqual([{ username: 'owner', client_address: '127.0.0.1' }])
       })
@@ -248,9 +249,11 @@ describe('auth routes', () => {
         const capped = createApp({ services: createServices(t.db, { uploadDir: '/nonexistent', loginThrottle: { ...DEFAULT_LOGIN_THROTTLE, maxRows: 20 } }) })
         for (let i = 0; i < 6; i++) await loginFrom('203.0.113.66', 'wrong password', {}, capped)
         const spray = (name: string) =>
-          capped.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: 'x' }) }, {
-            requestIP: () => ({ address: '203.0.113.66', family: 'IPv4', port: 1 }),
-          })
+          capped.request(
+            '/api/auth/login',
+            { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: 'x' }) },
+            { incoming: { socket: { remoteAddress: '203.0.113.66' } } },
+          )
         for (let i = 0; i < 60; i++) expect((await spray(`sprayed${i}`)).status).toBe(401)
         const { count } = await t.db.selectFrom('login_attempts').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
         expect(count).toBe(20)
