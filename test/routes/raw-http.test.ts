@@ -7,8 +7,8 @@ import { useTestApp } from '../support/app'
 function exchange(port: number, request: string): Promise<{ status: number; headers: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(request))
-    const chunks: Buffer[] = []
-    socket.on('data', (chunk) => chunks.push(chunk))
+    const chunks: Uint8Array[] = []
+    socket.on('data', (chunk: Uint8Array) => chunks.push(chunk))
     socket.on('error', reject)
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('utf8')
