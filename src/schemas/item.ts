@@ -3,17 +3,19 @@ import { hasSomeField, idParam, MAX_INT4, MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEI
 
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
 
+const BOUND = 'The maximum keeps every total (weight or price x quantity, summed over a million rows) exact below 2^53'
+
 /** Writable item fields; nullable ones accept null for "unknown". */
 const fields = {
   name: nameString(200).openapi({ example: 'Tent' }),
   categoryId: z.int().min(1).max(MAX_INT4),
-  weightGrams: z.number().min(0).max(MAX_WEIGHT_GRAMS).nullable().openapi({ example: 1250.5 }),
-  priceCents: z.int().min(0).max(MAX_PRICE_CENTS).nullable().openapi({ example: 34900 }),
+  weightGrams: z.number().min(0).max(MAX_WEIGHT_GRAMS).nullable().openapi({ example: 1250.5, description: BOUND }),
+  priceCents: z.int().min(0).max(MAX_PRICE_CENTS).nullable().openapi({ example: 34900, description: BOUND }),
   notes: z.string().max(10_000).nullable(),
   productUrl: HttpUrl.nullable().openapi({ example: 'https://example.com/tent' }),
   imageFilename: z.string().min(1).max(255).nullable(),
   imageSourceUrl: HttpUrl.nullable(),
-  quantity: z.int().min(1).max(MAX_QUANTITY),
+  quantity: z.int().min(1).max(MAX_QUANTITY).openapi({ description: BOUND }),
 }
 
 export const CreateItemBody = z
