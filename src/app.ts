@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health'
 import { imageRoutes, uploadRoutes } from './routes/images'
 import { itemRoutes } from './routes/items'
 import { requireAuth } from './routes/middleware/auth'
+import { clientAddress } from './routes/middleware/client-address'
 import { type AppEnv, createRouter } from './routes/router'
 import { settingRoutes } from './routes/settings'
 import { setupRoutes } from './routes/setups'
@@ -17,11 +18,17 @@ import type { Services } from './services'
 
 export interface AppDeps {
   services: Services
+  /** GEARBOX_TRUST_PROXY: take the client address from X-Forwarded-For (see clientAddress). */
+  trustProxy?: boolean
 }
 
-export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
+export function createApp({ services, trustProxy = false }: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter(null)
   app.use(requestId())
+  app.use((c, next) => {
+    c.set('clientAddress', clientAddress(c, trustProxy))
+    return next()
+  })
   app.use(secureHeaders())
   app.onError(handleError)
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))

@@ -24,6 +24,10 @@ const envSchema = z.object({
   GEARBOX_UPLOAD_DIR: z.string().min(1).optional(),
   PORT: integer().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').default(3000),
   MIGRATE_ON_START: flag(true),
+  GEARBOX_TRUST_PROXY: flag(false),
+  GEARBOX_LOGIN_MAX_ATTEMPTS: positiveInt(5),
+  GEARBOX_LOGIN_WINDOW_S: positiveInt(15 * 60),
+  GEARBOX_LOGIN_THROTTLE_MAX_ROWS: positiveInt(10_000),
 })
 
 export type DatabaseConfig =
@@ -37,11 +41,21 @@ export type DatabaseConfig =
     }
   | { kind: 'pglite'; dataDir: string }
 
+/** Failed sign-ins allowed per username and client address within a window, and the cap on stored counts. */
+export interface LoginThrottle {
+  maxAttempts: number
+  windowSeconds: number
+  maxRows: number
+}
+
 export interface Config {
   database: DatabaseConfig
   uploadDir: string
   port: number
   migrateOnStart: boolean
+  /** Behind a reverse proxy: the client address is the last X-Forwarded-For entry, which that proxy appended. */
+  trustProxy: boolean
+  loginThrottle: LoginThrottle
 }
 
 export class ConfigError extends Error {}
@@ -68,5 +82,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadDir: e.GEARBOX_UPLOAD_DIR ?? `${e.GEARBOX_DATA_DIR}/uploads`,
     port: e.PORT,
     migrateOnStart: e.MIGRATE_ON_START,
+    trustProxy: e.GEARBOX_TRUST_PROXY,
+    loginThrottle: {
+      maxAttempts: e.GEARBOX_LOGIN_MAX_ATTEMPTS,
+      windowSeconds: e.GEARBOX_LOGIN_WINDOW_S,
+      maxRows: e.GEARBOX_LOGIN_THROTTLE_MAX_ROWS,
+    },
   }
 }

@@ -2,6 +2,7 @@ import { createApp } from './app'
 import { loadConfig } from './config'
 import { createDatabase } from './db/database'
 import { migrateToLatest } from './db/migrator'
+import { listen } from './http-server'
 import { createServices } from './services'
 
 function fail(text: string): never {
@@ -28,8 +29,8 @@ if (config.migrateOnStart) {
   }
 }
 
-const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir }) })
-const server = Bun.serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: 8 * 1024 * 1024 })
+const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle }), trustProxy: config.trustProxy })
+const server = await listen(app.fetch, config.port)
 console.log(`GearBox listening on http://localhost:${server.port} (database: ${where})`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       uploadDir: './data/uploads',
       port: 3000,
       migrateOnStart: true,
+      trustProxy: false,
+      loginThrottle: { maxAttempts: 5, windowSeconds: 900, maxRows: 10_000 },
     })
   })
 
@@ -30,6 +32,8 @@ describe('loadConfig', () => {
       uploadDir: '/var/lib/gearbox/uploads',
       port: 3000,
       migrateOnStart: true,
+      trustProxy: false,
+      loginThrottle: { maxAttempts: 5, windowSeconds: 900, maxRows: 10_000 },
     })
   })
 
@@ -56,6 +60,10 @@ describe('loadConfig', () => {
         GEARBOX_UPLOAD_DIR: '/srv/uploads',
         PORT: '8080',
         MIGRATE_ON_START: '0',
+        GEARBOX_TRUST_PROXY: 'true',
+        GEARBOX_LOGIN_MAX_ATTEMPTS: '10',
+        GEARBOX_LOGIN_WINDOW_S: '60',
+        GEARBOX_LOGIN_THROTTLE_MAX_ROWS: '500',
       }),
     ).toEqual({
       database: {
@@ -69,6 +77,8 @@ describe('loadConfig', () => {
       uploadDir: '/srv/uploads',
       port: 8080,
       migrateOnStart: false,
+      trustProxy: true,
+      loginThrottle: { maxAttempts: 10, windowSeconds: 60, maxRows: 500 },
     })
   })
 
@@ -90,6 +100,10 @@ describe('loadConfig', () => {
     ['DATABASE_PREPARED_STATEMENTS', 'no'],
     ['MIGRATE_ON_START', 'yes'],
     ['GEARBOX_DATA_DIR', ''],
+    ['GEARBOX_TRUST_PROXY', 'yes'],
+    ['GEARBOX_LOGIN_MAX_ATTEMPTS', '0'],
+    ['GEARBOX_LOGIN_WINDOW_S', '1.5'],
+    ['GEARBOX_LOGIN_THROTTLE_MAX_ROWS', '-1'],
   ])('%s=%p is rejected with one line naming the variable', (name, value) => {
     const message = configError({ [name]: value })
     expect(message).toStartWith(`Invalid configuration: ${name} `)

@@ -42,7 +42,29 @@ export function translateDbError(error: unknown): unknown {
       return new ValidationError('text must not contain NUL characters', [])
   }
   if (e.code && CONNECTION_FAILURES.has(e.code)) return new UnavailableError('database unavailable', { cause: error })
+  const busy = e.code ? BUSY[e.code] : undefined
+  if (busy) return new UnavailableError(`database busy: ${busy}`, { cause: error })
   return error
+}
+
+/**
+ * The database is there but did not finish in time, or gave up on this transaction so that
+ * another could go on: the request may succeed if tried again (PostgreSQL appendix A).
+ */
+const BUSY: Record<string, string> = {
+  '57014': 'statement timed out',
+  '55P03': 'lock wait timed out',
+  '40P01': 'deadlock detected',
+  '40001': 'could not serialize with a concurrent transaction',
+}
+
+/** Codes whose whole transaction may simply be run again: PostgreSQL rolled it back to let another finish. */
+const RETRYABLE = new Set(['40P01', '40001'])
+
+/** True for a (translated) deadlock or serialization failure: running the transaction again may succeed. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const code = error instanceof UnavailableError ? (error.cause as PgError | undefined)?.code : (error as PgError | undefined)?.code
+  return typeof code === 'string' && RETRYABLE.has(code)
 }
 
 /** Wraps a dialect so every query error passes through translateDbError, wherever it was run. */

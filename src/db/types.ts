@@ -57,6 +57,7 @@ export interface Items {
 
 export interface LoginAttempts {
   attempts: number;
+  client_address: string;
   username: string;
   window_started_at: Generated<Timestamp>;
 }

@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi'
-import { MAX_INT4, nameString } from '../schemas/common'
+import { MAX_INT4, MAX_PRICE_CENTS, MAX_WEIGHT_GRAMS, nameString } from '../schemas/common'
 
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
+
+export const BOUND = 'The maximum keeps every total (weight or price x quantity, summed over a million rows) exact below 2^53'
 
 /** An optional free text: notes, pros, cons. */
 export const Text = z.string().max(10_000).nullable()
@@ -15,8 +17,8 @@ export const Text = z.string().max(10_000).nullable()
 export const gearFields = {
   name: nameString(200).openapi({ example: 'Tent' }),
   categoryId: z.int().min(1).max(MAX_INT4),
-  weightGrams: z.number().min(0).nullable().openapi({ example: 1250.5 }),
-  priceCents: z.int().min(0).max(MAX_INT4).nullable().openapi({ example: 34900 }),
+  weightGrams: z.number().min(0).max(MAX_WEIGHT_GRAMS).nullable().openapi({ example: 1250.5, description: BOUND }),
+  priceCents: z.int().min(0).max(MAX_PRICE_CENTS).nullable().openapi({ example: 34900, description: BOUND }),
   notes: Text,
   productUrl: HttpUrl.nullable().openapi({ example: 'https://example.com/tent' }),
   imageFilename: z.string().min(1).max(255).nullable(),

@@ -1,11 +1,11 @@
 import { z } from '@hono/zod-openapi'
-import { MAX_INT4 } from '../schemas/common'
-import { type FieldValues, gearFields } from './gear'
+import { MAX_QUANTITY } from '../schemas/common'
+import { BOUND, type FieldValues, gearFields } from './gear'
 
 /** An item's writable fields: the gear description plus what only an owned item has. */
 export const itemFields = {
   ...gearFields,
-  quantity: z.int().min(1).max(MAX_INT4),
+  quantity: z.int().min(1).max(MAX_QUANTITY).openapi({ description: BOUND }),
 }
 
 export type ItemFields = FieldValues<typeof itemFields>

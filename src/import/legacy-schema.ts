@@ -3,9 +3,11 @@
  * and about the PostgreSQL constraints each column must satisfy (migrations/*). Column names
  * are the same on both sides.
  */
+import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../schemas/common'
+
 export type ColumnKind =
-  | { type: 'int'; min?: number }
-  | { type: 'real'; min?: number }
+  | { type: 'int'; min?: number; max?: number }
+  | { type: 'real'; min?: number; max?: number }
   | { type: 'text' }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'time' }
@@ -29,7 +31,7 @@ export interface TableSpec {
   unique: string[][]
 }
 
-const int = (name: string, min?: number): ColumnSpec => ({ name, kind: { type: 'int', min }, nullable: false })
+const int = (name: string, min?: number, max?: number): ColumnSpec => ({ name, kind: { type: 'int', min, max }, nullable: false })
 // Every reference is to an integer id, except oauth_*.client_id -> oauth_clients.client_id (text).
 const ref = (name: string, table: string, column = 'id', nullable = false): ColumnSpec => ({
   name,
@@ -41,9 +43,9 @@ const text = (name: string, nullable = false): ColumnSpec => ({ name, kind: { ty
 const time = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'time' }, nullable })
 const enumOf = (name: string, values: string[]): ColumnSpec => ({ name, kind: { type: 'enum', values }, nullable: false })
 const bool = (name: string): ColumnSpec => ({ name, kind: { type: 'bool' }, nullable: false })
-// items_weight_grams_check / *_price_cents_check: weights and prices are never negative.
-const weight: ColumnSpec = { name: 'weight_grams', kind: { type: 'real', min: 0 }, nullable: true }
-const price: ColumnSpec = { name: 'price_cents', kind: { type: 'int', min: 0 }, nullable: true }
+// *_weight_grams_check / *_price_cents_check: never negative; the *_max_check constraints: the upper bounds.
+const weight: ColumnSpec = { name: 'weight_grams', kind: { type: 'real', min: 0, max: MAX_WEIGHT_GRAMS }, nullable: true }
+const price: ColumnSpec = { name: 'price_cents', kind: { type: 'int', min: 0, max: MAX_PRICE_CENTS }, nullable: true }
 const id = int('id')
 
 const gear = [text('notes', true), text('product_url', true), text('image_filename', true), text('image_source_url', true)]
@@ -61,7 +63,7 @@ export const legacyTables: TableSpec[] = [
       price,
       ref('category_id', 'categories'),
       ...gear,
-      int('quantity', 1),
+      int('quantity', 1, MAX_QUANTITY),
       time('created_at'),
       time('updated_at'),
     ],

@@ -34,6 +34,7 @@ export function checkValue(column: ColumnSpec, raw: unknown): unknown {
       if (raw < INT4_MIN || raw > INT4_MAX) return fail('out_of_range', 'outside the 32-bit integer range')
       const n = Number(raw)
       if (kind.min !== undefined && n < kind.min) return fail('check_violation', `must be at least ${kind.min}`)
+      if (kind.max !== undefined && n > kind.max) return fail('check_violation', `must be at most ${kind.max}`)
       return pass(n)
     }
     case 'real': {
@@ -43,6 +44,7 @@ export function checkValue(column: ColumnSpec, raw: unknown): unknown {
       else return fail('wrong_type', `expected a number, found ${storageClass(raw)}`)
       if (!Number.isFinite(n)) return fail('check_violation', 'must be a finite number')
       if (kind.min !== undefined && n < kind.min) return fail('check_violation', `must be at least ${kind.min}`)
+      if (kind.max !== undefined && n > kind.max) return fail('check_violation', `must be at most ${kind.max}`)
       return pass(n)
     }
     case 'time': {

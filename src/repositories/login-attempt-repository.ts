@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/types'
 
 export interface LoginAttemptCount {
-  /** Attempts for this username in the current window, this one included. */
+  /** Attempts for this username from this address in the current window, this one included. */
   attempts: number
   /** Whole seconds until the window ends (at least 1). */
   secondsLeft: number
@@ -10,25 +10,30 @@ export interface LoginAttemptCount {
 
 export interface LoginAttemptRepository {
   /**
-   * Counts one attempt in a single atomic upsert, so concurrent attempts (on any app instance)
-   * each get their own number. A window older than `windowSeconds` starts over at 1.
+   * Counts one attempt for `username` from `clientAddress` in a single atomic upsert, so
+   * concurrent attempts (on any app instance) each get their own number. A window older than
+   * `windowSeconds` starts over at 1; attempts inside a window never move its end.
    */
-  record(username: string, windowSeconds: number): Promise<LoginAttemptCount>
-  /** Forgets the attempts of `username` (after a successful sign-in). */
-  clear(username: string): Promise<void>
-  /** Removes the rows whose window ended; returns how many went. */
-  deleteExpired(windowSeconds: number): Promise<number>
+  record(username: string, clientAddress: string, windowSeconds: number): Promise<LoginAttemptCount>
+  /** Forgets the attempts of `username` from `clientAddress` (after a successful sign-in there). */
+  clear(username: string, clientAddress: string): Promise<void>
+  /**
+   * Keeps the table bounded: removes the rows whose window ended and, beyond `maxRows`, the
+   * rows least worth keeping (fewest attempts, then oldest window), so that rows which hold
+   * a lock outlive a flood of one-off names. Returns how many rows went.
+   */
+  prune(windowSeconds: number, maxRows: number): Promise<number>
 }
 
 export class KyselyLoginAttemptRepository implements LoginAttemptRepository {
   constructor(readonly db: Kysely<DB>) {}
 
-  async record(username: string, windowSeconds: number): Promise<LoginAttemptCount> {
+  async record(username: string, clientAddress: string, windowSeconds: number): Promise<LoginAttemptCount> {
     const window = sql`make_interval(secs => ${windowSeconds}::int)`
     const expired = sql<boolean>`login_attempts.window_started_at <= now() - ${window}`
     const row = await this.db
       .insertInto('login_attempts')
-      .values({ username, attempts: 1 })
+      .values({ username, client_address: clientAddress, attempts: 1 })
       .onConflict((oc) =>
         oc.constraint('login_attempts_pkey').doUpdateSet({
           attempts: sql<number>`case when ${expired} then 1 else login_attempts.attempts + 1 end`,
@@ -43,14 +48,30 @@ export class KyselyLoginAttemptRepository implements LoginAttemptRepository {
     return { attempts: row.attempts, secondsLeft: row.seconds_left }
   }
 
-  async clear(username: string): Promise<void> {
-    await this.db.deleteFrom('login_attempts').where('username', '=', username).execute()
+  async clear(username: string, clientAddress: string): Promise<void> {
+    await this.db.deleteFrom('login_attempts').where('username', '=', username).where('client_address', '=', clientAddress).execute()
   }
 
-  async deleteExpired(windowSeconds: number): Promise<number> {
+  async prune(windowSeconds: number, maxRows: number): Promise<number> {
+    const ended = sql<boolean>`window_started_at <= now() - make_interval(secs => ${windowSeconds}::int)`
     const result = await this.db
       .deleteFrom('login_attempts')
-      .where(sql<boolean>`window_started_at <= now() - make_interval(secs => ${windowSeconds}::int)`)
+      .where((eb) =>
+        eb.or([
+          ended,
+          eb(
+            eb.refTuple('username', 'client_address'),
+            'in',
+            eb
+              .selectFrom('login_attempts as kept')
+              .select(['kept.username', 'kept.client_address'])
+              .orderBy('kept.attempts', 'desc')
+              .orderBy('kept.window_started_at', 'desc')
+              .offset(maxRows)
+              .$asTuple('username', 'client_address'),
+          ),
+        ]),
+      )
       .executeTakeFirst()
     return Number(result.numDeletedRows)
   }

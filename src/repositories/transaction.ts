@@ -1,12 +1,13 @@
 import type { Kysely, Transaction } from 'kysely'
+import { retryTransaction } from '../db/retry'
 import type { DB } from '../db/types'
 
 /**
  * The one place a transaction starts: commits when `work` resolves, rolls back and rethrows
- * when it throws. Wrap here (e.g. to retry serialization failures), nowhere else.
+ * when it throws; a deadlock or serialization failure runs `work` again (retryTransaction).
  */
 export function inTransaction<T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(work)
+  return retryTransaction(() => db.transaction().execute(work))
 }
 
 /** A repository method that needs a transaction was called on repositories outside one: a bug, not bad input. */

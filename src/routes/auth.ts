@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { forbiddenResponse, LoginBody, SetupBody, tooManyRequestsResponse, UserResponse } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
-import { LOGIN_WINDOW_SECONDS, MAX_LOGIN_ATTEMPTS, SESSION_TTL_SECONDS } from '../services/auth-service'
+import { SESSION_TTL_SECONDS } from '../services/auth-service'
 import { rejectForeignOrigin, requireAuth, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
 import { createRouter } from './router'
 
@@ -25,7 +25,8 @@ const login = createRoute({
   path: '/login',
   tags,
   summary: 'Sign in: sets the gearbox_session cookie (HttpOnly, SameSite=Lax, Secure on https)',
-  description: `Wrong credentials are a 401. After ${MAX_LOGIN_ATTEMPTS} attempts for one username within ${LOGIN_WINDOW_SECONDS / 60} minutes, 429 (with Retry-After) until the window ends.`,
+  description:
+    'Wrong credentials are a 401. After GEARBOX_LOGIN_MAX_ATTEMPTS attempts (default 5) for one username from one client address within GEARBOX_LOGIN_WINDOW_S (default 15 minutes), 429 with Retry-After until that window ends; other addresses are not affected. The client address is the socket peer, or with GEARBOX_TRUST_PROXY the last X-Forwarded-For entry.',
   middleware: rejectForeignOrigin,
   request: { body: jsonBody(LoginBody) },
   responses: { 200: jsonResponse(UserResponse, 'Signed in'), 403: forbiddenResponse, 429: tooManyRequestsResponse, ...errorResponses },
@@ -61,7 +62,7 @@ export function authRoutes(services: Services) {
     })
     .openapi(login, async (c) => {
       const { username, password } = c.req.valid('json')
-      const { user, token } = await auth.login(username, password)
+      const { user, token } = await auth.login(username, password, c.get('clientAddress'))
       setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })
       return c.json({ user }, 200)
     })

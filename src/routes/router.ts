@@ -10,7 +10,8 @@ export interface AuthContext {
 }
 
 export interface AppEnv {
-  Variables: { requestId: string; auth: AuthContext }
+  /** clientAddress: see middleware/client-address.ts ('' when unknown). */
+  Variables: { requestId: string; auth: AuthContext; clientAddress: string }
 }
 
 /**

@@ -3,6 +3,16 @@ import { z } from '@hono/zod-openapi'
 /** The largest PostgreSQL integer; ids, cents and quantities must fit in it. */
 export const MAX_INT4 = 2_147_483_647
 
+/**
+ * Upper bounds on what one item or candidate may hold, far above any real piece of gear, so
+ * that every total stays an exact integer below 2^53 (JSON numbers are doubles): even
+ * 1,000,000 rows at the maxima total 9e15 cents (9,000,000 x 1,000 each) and 1e15 grams.
+ * The migration 20261201000100_add_gear_bounds enforces the same numbers in the schema.
+ */
+export const MAX_WEIGHT_GRAMS = 1_000_000
+export const MAX_PRICE_CENTS = 9_000_000
+export const MAX_QUANTITY = 1_000
+
 /** A name as given (not trimmed), 1..max characters, and not only whitespace. */
 export const nameString = (max: number) =>
   z

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import type { LoginThrottle } from '../config'
 import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
 import type { User } from '../domain/user'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
@@ -20,9 +21,8 @@ export interface SignIn {
 
 export type CreatedApiKey = ApiKey & { key: string }
 
-/** Sign-in attempts allowed per username within one window; a success starts over. */
-export const MAX_LOGIN_ATTEMPTS = 5
-export const LOGIN_WINDOW_SECONDS = 15 * 60
+/** Sign-in attempts allowed per username and client address within one window (a success there starts over), and the cap on stored counts. */
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = { maxAttempts: 5, windowSeconds: 15 * 60, maxRows: 10_000 }
 
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
 const randomToken = () => randomBytes(32).toString('base64url')
@@ -34,7 +34,10 @@ let dummyHash: Promise<string> | undefined
 const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomToken()))
 
 export class AuthService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    readonly throttle: LoginThrottle = DEFAULT_LOGIN_THROTTLE,
+  ) {}
 
   /** Creates the first (owner) account. Throws ConflictError once any user exists. */
   async setup(username: string, password: string): Promise<User> {
@@ -51,22 +54,28 @@ export class AuthService {
 
   /**
    * Checks the password and opens a session. Throws UnauthorizedError on bad credentials and
-   * TooManyRequestsError once a username used up its attempts for the window.
+   * TooManyRequestsError (with the seconds until the window ends) once this username used up
+   * its attempts from `clientAddress`: failures from one address never lock out another.
    */
-  async login(username: string, password: string): Promise<SignIn> {
+  async login(username: string, password: string, clientAddress: string): Promise<SignIn> {
+    const { maxAttempts, windowSeconds, maxRows } = this.throttle
     // Counted before checking, so parallel guesses cannot slip past the limit.
-    const { attempts, secondsLeft } = await this.store.write((repos) => repos.loginAttempts.record(username, LOGIN_WINDOW_SECONDS))
-    if (attempts > MAX_LOGIN_ATTEMPTS) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
+    const { attempts, secondsLeft } = await this.store.write(async (repos) => {
+      const counted = await repos.loginAttempts.record(username, clientAddress, windowSeconds)
+      // Every attempt prunes, so a flood of names cannot grow the table past maxRows.
+      await repos.loginAttempts.prune(windowSeconds, maxRows)
+      return counted
+    })
+    if (attempts > maxAttempts) throw new TooManyRequestsError('too many sign-in attempts; try again later', secondsLeft)
     const credentials = await this.store.read((repos) => repos.users.findCredentials(username))
     const ok = await Bun.password.verify(password, credentials?.passwordHash ?? (await dummyPasswordHash()))
     if (!credentials || !ok) throw new UnauthorizedError('wrong username or password')
     const { passwordHash: _, ...user } = credentials
     const token = randomToken()
     await this.store.write(async (repos) => {
-      await repos.loginAttempts.clear(username)
-      // Housekeeping rides on sign-ins (rare, and both deletes use an index or a tiny table).
+      await repos.loginAttempts.clear(username, clientAddress)
+      // Housekeeping rides on sign-ins (rare, and the delete uses an index).
       await repos.sessions.deleteExpired()
-      await repos.loginAttempts.deleteExpired(LOGIN_WINDOW_SECONDS)
       await repos.sessions.create({ id: sha256Hex(token), userId: user.id, expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) })
     })
     return { user, token }

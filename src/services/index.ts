@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { LoginThrottle } from '../config'
 import type { DB } from '../db/types'
 import { createStore } from '../repositories'
 import { AuthService } from './auth-service'
@@ -23,13 +24,15 @@ export interface Services {
 
 export interface ServiceOptions {
   uploadDir: string
+  /** Sign-in throttling; DEFAULT_LOGIN_THROTTLE when absent. */
+  loginThrottle?: LoginThrottle
 }
 
 /** Wires every service to repositories over `db`; the server and the tests both start here. */
 export function createServices(db: Kysely<DB>, options: ServiceOptions): Services {
   const store = createStore(db)
   return {
-    auth: new AuthService(store),
+    auth: new AuthService(store, options.loginThrottle),
     categories: new CategoryService(store),
     items: new ItemService(store),
     threads: new ThreadService(store),

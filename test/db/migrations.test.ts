@@ -53,3 +53,41 @@ describe('migrations round trip: latest -> zero -> latest', () => {
     expect(await db.selectFrom('categories').select(['id', 'name']).execute()).toEqual([{ id: 1, name: 'Uncategorized' }])
   }, 60_000)
 })
+
+describe('20261201000100_add_gear_bounds', () => {
+  let db: Kysely<DB>
+  let close: () => Promise<void>
+  beforeAll(async () => {
+    ;({ db, close } = await openEmptyDatabase())
+  })
+  afterAll(() => close?.())
+
+  test('refuses while rows exceed the bounds, names them, and changes nothing; then applies', async () => {
+    const { error } = await createMigrator(db).migrateTo('20261122051100_create_login_attempts')
+    expect(error).toBeUndefined()
+    const items = [
+      { name: 'ok', category_id: 1, weight_grams: 1_000_000, price_cents: 9_000_000, quantity: 1000 },
+      { name: 'heavy', category_id: 1, weight_grams: 1e308, price_cents: null, quantity: 1 },
+      { name: 'dear', category_id: 1, weight_grams: null, price_cents: 2_147_483_647, quantity: 2_147_483_647 },
+    ]
+    await db.insertInto('items').values(items).execute()
+    const thread = await db.insertInto('threads').values({ name: 't', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    await db.insertInto('thread_candidates').values({ thread_id: thread.id, name: 'c', category_id: 1, price_cents: 9_000_001 }).execute()
+    const rows = () => db.selectFrom('items').select(['id', 'weight_grams', 'price_cents', 'quantity']).orderBy('id').execute()
+    const before = await rows()
+
+    const refused = await migrateToLatest(db).catch((e: Error) => e)
+    expect(refused).toBeInstanceOf(Error)
+    expect((refused as Error).message).toContain('20261201000100_add_gear_bounds')
+    expect((refused as Error).message).toContain(
+      'items 2 (weight_grams above 1000000); items 3 (price_cents above 9000000); items 3 (quantity above 1000); thread_candidates 1 (price_cents above 9000000)',
+    )
+    expect(await rows()).toEqual(before)
+    expect(await pendingMigrations(db)).toContain('20261201000100_add_gear_bounds')
+
+    await db.updateTable('items').set({ weight_grams: 1_000_000, price_cents: 9_000_000, quantity: 1000 }).where('id', '>', 1).execute()
+    await db.updateTable('thread_candidates').set({ price_cents: 9_000_000 }).execute()
+    await migrateToLatest(db)
+    expect(await pendingMigrations(db)).toEqual([])
+  }, 60_000)
+})

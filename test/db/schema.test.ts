@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely'
 import path from 'node:path'
 import type { DB } from '../../src/db/types'
 import { ConflictError, ValidationError } from '../../src/errors'
+import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { useTestDatabase } from '../support/database'
 
 interface LegacyColumn {
@@ -183,6 +184,12 @@ describe('constraints', () => {
     ['thread_candidates.weight_grams NaN', 'thread_candidates_weight_grams_check', (p) => candidate(p, { weight_grams: sql`'NaN'::float8` })],
     ['thread_candidates.price_cents < 0', 'thread_candidates_price_cents_check', (p) => candidate(p, { price_cents: -100 })],
     ['thread_candidates.sort_order Infinity', 'thread_candidates_sort_order_check', (p) => candidate(p, { sort_order: sql`'-Infinity'::float8` })],
+    ['items.weight_grams 1e308', 'items_weight_grams_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: 1e308 })],
+    ['items.weight_grams above the bound', 'items_weight_grams_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: MAX_WEIGHT_GRAMS + 0.5 })],
+    ['items.price_cents above the bound', 'items_price_cents_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, price_cents: MAX_PRICE_CENTS + 1 })],
+    ['items.quantity above the bound', 'items_quantity_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, quantity: MAX_QUANTITY + 1 })],
+    ['thread_candidates.weight_grams above the bound', 'thread_candidates_weight_grams_max_check', (p) => candidate(p, { weight_grams: 1e308 })],
+    ['thread_candidates.price_cents above the bound', 'thread_candidates_price_cents_max_check', (p) => candidate(p, { price_cents: 2_147_483_647 })],
     ['oauth_clients.redirect_uris not an array', 'oauth_clients_redirect_uris_check', () =>
       t.db.insertInto('oauth_clients').values({ client_id: 'c2', redirect_uris: sql`'{"uri":"https://a.example"}'::jsonb` })],
   ]
@@ -197,6 +204,8 @@ describe('constraints', () => {
   test('the edges of the ranges are allowed', async () => {
     const p = await parents()
     await t.db.insertInto('items').values({ name: 'free', category_id: 1, weight_grams: 0, price_cents: 0, quantity: 1 }).execute()
+    await t.db.insertInto('items').values({ name: 'most', category_id: 1, weight_grams: MAX_WEIGHT_GRAMS, price_cents: MAX_PRICE_CENTS, quantity: MAX_QUANTITY }).execute()
+    await candidate(p, { weight_grams: MAX_WEIGHT_GRAMS, price_cents: MAX_PRICE_CENTS }).execute()
     await candidate(p, { weight_grams: 0.25, price_cents: 0, sort_order: -1.5, status: 'arrived' }).execute()
     await t.db.insertInto('setup_items').values({ setup_id: p.setupId, item_id: p.itemId, classification: 'consumable' }).execute()
     expect(await t.db.selectFrom('items').select(['name', 'weight_grams', 'price_cents', 'quantity']).where('name', '=', 'free').execute()).toEqual([

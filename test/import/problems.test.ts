@@ -35,6 +35,7 @@ function fileWithEveryProblem(): void {
     item(16, { weight_grams: -1, quantity: 0, price_cents: -5 }),
     item(17, { weight_grams: Infinity, price_cents: 2_147_483_648 }),
     item(18, { name: null }),
+    item(20, { weight_grams: 1e308, price_cents: 9_000_001, quantity: 1001 }),
     item(19, { image_filename: new Uint8Array([1, 2, 3]) }),
     item(3_000_000_000, {}),
   )
@@ -71,6 +72,9 @@ const expected: [Problem['kind'], string, number | string, string][] = [
   ['out_of_range', 'items', 17, 'price_cents'],
   ['not_null', 'items', 18, 'name'],
   ['wrong_type', 'items', 19, 'image_filename'],
+  ['check_violation', 'items', 20, 'weight_grams'],
+  ['check_violation', 'items', 20, 'price_cents'],
+  ['check_violation', 'items', 20, 'quantity'],
   ['out_of_range', 'items', 3_000_000_000, 'id'],
   ['invalid_text', 'items', 1, 'notes'],
   ['dangling_reference', 'threads', 4, 'resolved_candidate_id'],

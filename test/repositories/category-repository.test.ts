@@ -32,8 +32,8 @@ describe('CategoryRepository', () => {
   })
 
   test('price totals beyond the integer range stay exact', async () => {
-    await addItem(1, 'Gold', null, 2_000_000_000, 3)
-    expect((await repo().list())[0]?.totalPriceCents).toBe(6_000_000_000)
+    await addItem(1, 'Gold', null, 9_000_000, 1000)
+    expect((await repo().list())[0]?.totalPriceCents).toBe(9_000_000_000)
   })
 
   test('list reads in one query', async () => {

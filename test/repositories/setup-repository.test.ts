@@ -104,11 +104,11 @@ describe('KyselySetupRepository', () => {
     })
 
     test('price x quantity beyond the integer range still adds up', async () => {
-      const pricey = await insertItem({ name: 'pricey', price_cents: 2_000_000_000, quantity: 3 })
+      const pricey = await insertItem({ name: 'pricey', price_cents: 9_000_000, quantity: 1000 })
       const setup = await repo().create({ name: 'Expensive' })
       await inTransaction((s) => s.replaceItems(setup.id, [{ itemId: pricey, classification: 'base' }]))
-      expect((await repo().list())[0]?.totalPriceCents).toBe(6_000_000_000)
-      expect((await repo().findDetail(setup.id))?.totals.totalPriceCents).toBe(6_000_000_000)
+      expect((await repo().list())[0]?.totalPriceCents).toBe(9_000_000_000)
+      expect((await repo().findDetail(setup.id))?.totals.totalPriceCents).toBe(9_000_000_000)
     })
   })
 

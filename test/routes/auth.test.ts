@@ -1,4 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { createApp } from '../../src/app'
+import { listen } from '../../src/http-server'
+import { createServices } from '../../src/services'
+import { DEFAULT_LOGIN_THROTTLE } from '../../src/services/auth-service'
 import { OWNER, sha256, useTestApp } from '../support/app'
 import { serverUrl, untilLocksWait } from '../support/database'
 
@@ -170,6 +174,80 @@ describe('auth routes', () => {
       test('parallel guesses cannot exceed the limit', async () => {
         const statuses = (await Promise.all(Array.from({ length: 8 }, fail))).map((r) => r.status).sort()
         expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429])
+      })
+
+      /** A sign-in from a client at `address`, with the bindings the HTTP server (src/http-server.ts) hands over. */
+      const loginFrom = (address: string, password = OWNER.password, headers: Record<string, string> = {}, app = t.app) =>
+        app.request(
+          '/api/auth/login',
+          { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...OWNER, password }) },
+          { incoming: { socket: { remoteAddress: address } } },
+        )
+
+      test('failures from one address never lock the owner out from another, however long they go on', async () => {
+        for (let i = 0; i < 6; i++) await loginFrom('203.0.113.66', 'wrong password')
+        const locked = await loginFrom('203.0.113.66')
+        expect(locked.status).toBe(429)
+        expect((await loginFrom('198.51.100.5')).status).toBe(200)
+        // The attacker's window is not renewed by further attempts: Retry-After only counts down.
+        await t.db.updateTable('login_attempts').set({ window_started_at: new Date(Date.now() - 600_000) }).execute()
+        for (let i = 0; i < 5; i++) {
+          const again = await loginFrom('203.0.113.66', 'wrong password')
+          expect(again.status).toBe(429)
+          expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(300)
+        }
+        expect((await loginFrom('2001:db8::1')).status).toBe(200)
+        expect(await t.db.selectFrom('login_attempts').select(['username', 'client_address', 'attempts']).execute()).toEqual([
+          { username: 'owner', client_address: '203.0.113.66', attempts: 12 },
+        ])
+      })
+
+      test('X-Forwarded-For counts only with GEARBOX_TRUST_PROXY, and then only the entry the proxy appended', async () => {
+        // Without a trusted proxy, a client that rotates X-Forwarded-For is still one socket address.
+        for (let i = 0; i < 6; i++) await loginFrom('203.0.113.66', 'wrong password', { 'x-forwarded-for': `10.0.0.${i}` })
+        expect((await loginFrom('203.0.113.66', OWNER.password, { 'x-forwarded-for': '10.0.0.99' })).status).toBe(429)
+
+        const proxied = createApp({ services: t.services, trustProxy: true })
+        const viaProxy = (written: string, password?: string) =>
+          loginFrom('127.0.0.1', password, { 'x-forwarded-for': `${written}, 198.51.100.20` }, proxied)
+        // Entries the client wrote itself come first; the proxy appended the real address last.
+        for (let i = 0; i < 6; i++) await viaProxy(`10.1.1.${i}`, 'wrong password')
+        expect((await viaProxy('10.9.9.9')).status).toBe(429)
+        expect((await loginFrom('127.0.0.1', OWNER.password, { 'x-forwarded-for': '198.51.100.21' }, proxied)).status).toBe(200)
+        expect((await t.db.selectFrom('login_attempts').select('client_address').orderBy('client_address').execute()).map((r) => r.client_address)).toEqual([
+          '198.51.100.20',
+          '203.0.113.66',
+        ])
+      })
+
+      test('on a real server the socket address is the one counted', async () => {
+        const server = await listen(t.app.fetch, 0, '127.0.0.1')
+        try {
+          const res = await fetch(`http://127.0.0.1:${server.port}/api/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.1' },
+            body: JSON.stringify({ username: OWNER.username, password: 'wrong password' }),
+          })
+          expect(res.status).toBe(401)
+        } finally {
+          await server.stop()
+        }
+        expect(await t.db.selectFrom('login_attempts').select(['username', 'client_address']).execute()).toEqual([{ username: 'owner', client_address: '127.0.0.1' }])
+      })
+
+      test('a flood of names keeps the table at its cap, and the rows that hold a lock stay', async () => {
+        const capped = createApp({ services: createServices(t.db, { uploadDir: '/nonexistent', loginThrottle: { ...DEFAULT_LOGIN_THROTTLE, maxRows: 20 } }) })
+        for (let i = 0; i < 6; i++) await loginFrom('203.0.113.66', 'wrong password', {}, capped)
+        const spray = (name: string) =>
+          capped.request(
+            '/api/auth/login',
+            { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: 'x' }) },
+            { incoming: { socket: { remoteAddress: '203.0.113.66' } } },
+          )
+        for (let i = 0; i < 60; i++) expect((await spray(`sprayed${i}`)).status).toBe(401)
+        const { count } = await t.db.selectFrom('login_attempts').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
+        expect(count).toBe(20)
+        expect((await loginFrom('203.0.113.66', OWNER.password, {}, capped)).status).toBe(429)
       })
     })
   })

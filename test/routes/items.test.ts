@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { BAD_IDS, errorPaths, ISO, useTestApp } from '../support/app'
 
 describe('/api/items', () => {
@@ -57,14 +58,15 @@ describe('/api/items', () => {
       name: 'x'.repeat(200),
       categoryId: 1,
       weightGrams: 0,
-      priceCents: 2_147_483_647,
-      quantity: 2_147_483_647,
+      priceCents: MAX_PRICE_CENTS,
+      quantity: MAX_QUANTITY,
       notes: null,
       productUrl: null,
       imageFilename: null,
       imageSourceUrl: null,
     })
-    expect(item).toMatchObject({ weightGrams: 0, priceCents: 2_147_483_647, quantity: 2_147_483_647, notes: null })
+    expect(item).toMatchObject({ weightGrams: 0, priceCents: MAX_PRICE_CENTS, quantity: MAX_QUANTITY, notes: null })
+    expect((await createItem({ name: 'Heavy', categoryId: 1, weightGrams: MAX_WEIGHT_GRAMS })).weightGrams).toBe(MAX_WEIGHT_GRAMS)
     expect((await createItem({ name: ' padded ', categoryId: 1, weightGrams: null, priceCents: null })).name).toBe(' padded ')
   })
 
@@ -84,11 +86,15 @@ describe('/api/items', () => {
       [{ ...ok, weightGrams: '100' }, ['weightGrams']],
       [{ ...ok, priceCents: 1.5 }, ['priceCents']],
       [{ ...ok, priceCents: -1 }, ['priceCents']],
-      [{ ...ok, priceCents: 2_147_483_648 }, ['priceCents']],
+      [{ ...ok, weightGrams: 1e308 }, ['weightGrams']],
+      [{ ...ok, weightGrams: MAX_WEIGHT_GRAMS + 0.001 }, ['weightGrams']],
+      [{ ...ok, priceCents: MAX_PRICE_CENTS + 1 }, ['priceCents']],
+      [{ ...ok, priceCents: 2_147_483_647 }, ['priceCents']],
       [{ ...ok, quantity: 0 }, ['quantity']],
       [{ ...ok, quantity: 1.5 }, ['quantity']],
       [{ ...ok, quantity: null }, ['quantity']],
-      [{ ...ok, quantity: 2_147_483_648 }, ['quantity']],
+      [{ ...ok, quantity: MAX_QUANTITY + 1 }, ['quantity']],
+      [{ ...ok, quantity: 2_147_483_647 }, ['quantity']],
       [{ ...ok, productUrl: 'ftp://example.com/x' }, ['productUrl']],
       [{ ...ok, productUrl: 'not a url' }, ['productUrl']],
       [{ ...ok, imageSourceUrl: 'javascript:alert(1)' }, ['imageSourceUrl']],
@@ -208,7 +214,10 @@ describe('/api/items', () => {
       [{ name: '  ' }, ['name']],
       [{ categoryId: null }, ['categoryId']],
       [{ quantity: -3 }, ['quantity']],
+      [{ quantity: MAX_QUANTITY + 1 }, ['quantity']],
       [{ priceCents: 0.1 }, ['priceCents']],
+      [{ priceCents: 2_147_483_647 }, ['priceCents']],
+      [{ weightGrams: 1e308 }, ['weightGrams']],
       [{ productUrl: 'mailto:me@example.com' }, ['productUrl']],
       [{ name: 'Tent', colour: 'green' }, ['colour']],
       [{ categoryId: 77 }, ['categoryId']],

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { MAX_PRICE_CENTS, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { BAD_IDS, errorPaths, useTestApp } from '../support/app'
 import { serverUrl, untilLocksWait } from '../support/database'
 
@@ -213,6 +214,8 @@ describe('/api/threads', () => {
       expectValidation(await post({}), ['name'])
       expectValidation(await post({ name: 'x', weightGrams: -1 }), ['weightGrams'])
       expectValidation(await post({ name: 'x', priceCents: 1.5 }), ['priceCents'])
+      expectValidation(await post({ name: 'x', weightGrams: 1e308 }), ['weightGrams'])
+      expectValidation(await post({ name: 'x', priceCents: MAX_PRICE_CENTS + 1 }), ['priceCents'])
       expectValidation(await post({ name: 'x', productUrl: 'ftp://example.com' }), ['productUrl'])
       expectValidation(await post({ name: 'x', status: 'lost' }), ['status'])
       expectValidation(await post({ name: 'x', sortOrder: 'first' }), ['sortOrder'])
@@ -244,6 +247,7 @@ describe('/api/threads', () => {
       expectValidation(await t.call('PATCH', `/api/threads/${id}/candidates/${candidate}`, {}), ['body'])
       expectValidation(await t.call('PATCH', `/api/threads/${id}/candidates/${candidate}`, { name: 'x', quantity: 1 }), ['quantity'])
       expectValidation(await t.call('PATCH', `/api/threads/${id}/candidates/${candidate}`, { priceCents: -1 }), ['priceCents'])
+      expectValidation(await t.call('PATCH', `/api/threads/${id}/candidates/${candidate}`, { weightGrams: MAX_WEIGHT_GRAMS + 1 }), ['weightGrams'])
       expectValidation(await t.call('PATCH', `/api/threads/${id}/candidates/${candidate}`, { categoryId: 50 }), ['categoryId'])
       expect((await t.call('GET', `/api/threads/${id}`)).body.candidates[0]).toMatchObject({ name: 'Renamed', priceCents: null })
     })

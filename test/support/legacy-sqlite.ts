@@ -61,7 +61,7 @@ export function realisticRows(): LegacyRows {
       { id: 1, name: 'Tent', weight_grams: 0.30000000000000004, price_cents: 45000, category_id: 2, notes: 'tab\there\nnew line\r\nCRLF', product_url: 'https://example.com/tent?a=1&b=2', image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T + 60 },
       { id: 2, name: 'Stove 🔥', weight_grams: 12345.678901234567, price_cents: null, category_id: 7, notes: '', product_url: null, image_filename: 'stove.png', image_source_url: 'https://img.example/s.png', quantity: 2, created_at: T + 5, updated_at: T + 5 },
       { id: 5, name: 'Dust', weight_grams: 1e-300, price_cents: 0, category_id: 1, notes: 'back\\slash \\N \\t literal', product_url: null, image_filename: null, image_source_url: null, quantity: 3, created_at: 0, updated_at: 4_102_444_800 },
-      { id: 9, name: ' Tiny ', weight_grams: 5e-324, price_cents: 2147483647, category_id: 1, notes: null, product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
+      { id: 9, name: ' Tiny ', weight_grams: 5e-324, price_cents: 9_000_000, category_id: 1, notes: null, product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
       { id: 10, name: 'Unknown weight', weight_grams: null, price_cents: 1, category_id: 2, notes: 'ünïcödé — “quotes” 日本語', product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
     ],
     threads: [

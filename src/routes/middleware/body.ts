@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ForbiddenError, PayloadTooLargeError } from '../../errors'
 import type { AppEnv } from '../router'
+import { strictJsonBody } from './json-body'
 
 /** What a router's routes accept as a request body: one media type, at most `maxBytes` bytes. */
 export interface BodyRule {
@@ -22,7 +23,7 @@ export const JSON_BODY: BodyRule = {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Enforces `rule`: a larger body is a 413. A signed-in browser's (session's) body must also be
+ * Enforces `rule`: a larger body is a 413, and a JSON body must pass strictJsonBody. A signed-in browser's (session's) body must also be
  * of the rule's media type (`+json` types count as JSON), else 403: a foreign page can post a
  * form or text without CORS, never JSON, and requireAuth has already checked the Origin.
  */
@@ -37,7 +38,7 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
     if (c.get('auth')?.via === 'session' && UNSAFE_METHODS.has(c.req.method) && hasBody(c) && !accepts(rule, c.req.header('content-type'))) {
       throw new ForbiddenError(`requests with a body must be ${rule.mediaType}`)
     }
-    return limit(c, next)
+    return limit(c, rule.mediaType === 'application/json' ? async () => void (await strictJsonBody(c, next)) : next)
   }
 }
 

@@ -1,0 +1,85 @@
+import { getRequestListener } from '@hono/node-server'
+import { createServer, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { errorBody } from './routes/error-handler'
+
+export interface HttpServer {
+  /** The port it listens on (the one chosen when 0 was asked for). */
+  port: number
+  /** Stops accepting connections; resolves once the open ones are closed. */
+  stop(): Promise<void>
+}
+
+/** The most header bytes one request may carry (node:http's default). */
+export const MAX_HEADER_BYTES = 16 * 1024
+/** The largest body the server takes on any route; routes set smaller limits of their own. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024
+
+/**
+ * Serves `fetch` (Hono's `app.fetch`) over HTTP/1.1 on node:http, which Bun implements,
+ * rather than Bun.serve: Bun.serve answers oversized headers and malformed requests itself
+ * with empty bodies, where node:http's `clientError` lets every answer take the contract's
+ * JSON shape. The handler's second argument is `{ incoming, outgoing }` (the socket address is
+ * `incoming.socket.remoteAddress`). A request without a Host header (HTTP/1.0 allows that)
+ * is read as addressed to `localhost`, so its path is routed as sent.
+ */
+export function listen(fetch: (request: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>, port: number, hostname?: string): Promise<HttpServer> {
+  const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
+    hostname: 'localhost',
+    // Bun's own Request and Response stay in place.
+    overrideGlobalObjects: false,
+    // Reached only for a request the adapter cannot turn into a Request (a bad Host header).
+    errorHandler: () => Response.json(errorBody('validation_failed', 'malformed HTTP request'), { status: 400 }),
+  })
+  // node:http's own answer to a missing Host is an empty 400: refuse() answers it instead.
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (incoming, outgoing) => {
+    const refusal = refuse(incoming)
+    if (!refusal) return void listener(incoming, outgoing)
+    const [status, body] = refusal
+    outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body))
+  })
+  server.on('clientError', answerClientError)
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, hostname, () => {
+      const address = server.address()
+      resolve({
+        port: typeof address === 'object' && address ? address.port : port,
+        stop: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeIdleConnections()
+          }),
+      })
+    })
+  })
+}
+
+/** A request refused before the app sees it: an HTTP/1.1 one without Host (RFC 9112 section 3.2), a body over MAX_BODY_BYTES. */
+function refuse(incoming: IncomingMessage): [number, ReturnType<typeof errorBody>] | undefined {
+  if (incoming.httpVersion !== '1.0' && incoming.headers.host === undefined) {
+    return [400, errorBody('validation_failed', 'an HTTP/1.1 request needs a Host header')]
+  }
+  if (Number(incoming.headers['content-length']) > MAX_BODY_BYTES) {
+    return [413, errorBody('payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`)]
+  }
+  return undefined
+}
+
+/** A request node:http could not parse (RFC 9112 section 2.2; RFC 6585 section 5 for 431): answered in JSON, then closed. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  if (!socket.writable || !(tooLarge || error.code?.startsWith('HPE_'))) {
+    socket.destroy()
+    return
+  }
+  const body = JSON.stringify(
+    tooLarge
+      ? errorBody('payload_too_large', `request headers are larger than ${MAX_HEADER_BYTES} bytes`)
+      : errorBody('validation_failed', 'malformed HTTP request'),
+  )
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}

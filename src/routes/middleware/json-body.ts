@@ -1,0 +1,132 @@
+import type { MiddlewareHandler } from 'hono'
+import { type FieldProblem, ValidationError } from '../../errors'
+import type { AppEnv } from '../router'
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
+
+/**
+ * Every JSON request body passes here before a route reads it: it must be valid UTF-8
+ * (RFC 8259 section 8.1), hold no duplicate keys (section 4 leaves them undefined; we refuse
+ * them), and no string may carry a lone surrogate or a NUL (PostgreSQL text stores neither).
+ * Anything else is a 400 naming the field. The checked text is left in Hono's body cache, so
+ * `c.req.json()` and the routes' validators read exactly this text. Syntax errors are left to
+ * the validators, which answer them as before.
+ */
+export const strictJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? ''
+  if (!JSON_TYPE.test(type) || c.req.raw.body === null) return next()
+  const bytes = new Uint8Array(await c.req.arrayBuffer())
+  const problem = checkJsonBody(bytes)
+  if (problem) throw new ValidationError('invalid body', [problem])
+  // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
+  ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
+  return next()
+}
+
+/** The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON at all). */
+export function checkJsonBody(bytes: Uint8Array): FieldProblem | undefined {
+  let text: string
+  let invalidAt: number | undefined
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    text = new TextDecoder().decode(bytes)
+    invalidAt = firstReplacedCharacter(bytes, text)
+  }
+  try {
+    JSON.parse(text)
+  } catch {
+    return invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' }
+  }
+  return new Scanner(text, invalidAt).value([]) ?? (invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' })
+}
+
+/**
+ * `text` is `bytes` decoded with replacement: the index of the first U+FFFD that stands for
+ * invalid bytes rather than an encoded U+FFFD (EF BF BD) in the input.
+ */
+function firstReplacedCharacter(bytes: Uint8Array, text: string): number | undefined {
+  let offset = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0xfffd && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return i
+    // UTF-8 length of this UTF-16 unit: a surrogate pair is 4 bytes, counted at its first half.
+    offset += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 4 : c >= 0xdc00 && c <= 0xdfff ? 0 : 3
+  }
+  return undefined
+}
+
+// Without the u flag a regex sees UTF-16 code units: a high half not followed by a low one, or a low one alone.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Walks JSON text already known to be well-formed, tracking the path to each string. */
+class Scanner {
+  private i = 0
+
+  constructor(
+    private readonly text: string,
+    private readonly invalidAt: number | undefined,
+  ) {}
+
+  value(path: string[]): FieldProblem | undefined {
+    this.skipSpace()
+    const c = this.text[this.i]
+    if (c === '{') return this.object(path)
+    if (c === '[') return this.array(path)
+    if (c === '"') return this.string(path).problem
+    while (this.i < this.text.length && !',]} \t\n\r'.includes(this.text[this.i]!)) this.i++
+    return undefined
+  }
+
+  private object(path: string[]): FieldProblem | undefined {
+    this.i++
+    const keys = new Set<string>()
+    for (;;) {
+      this.skipSpace()
+      if (this.text[this.i] === '}') return void this.i++
+      const key = this.string(path)
+      const keyPath = [...path, key.value]
+      if (key.problem) return { ...key.problem, path: join(keyPath) }
+      if (keys.has(key.value)) return { path: join(keyPath), message: 'duplicate key' }
+      keys.add(key.value)
+      this.skipSpace()
+      this.i++ // ':'
+      const problem = this.value(keyPath)
+      if (problem) return problem
+      this.skipSpace()
+      if (this.text[this.i] === ',') this.i++
+    }
+  }
+
+  private array(path: string[]): FieldProblem | undefined {
+    this.i++
+    for (let index = 0; ; index++) {
+      this.skipSpace()
+      if (this.text[this.i] === ']') return void this.i++
+      const problem = this.value([...path, String(index)])
+      if (problem) return problem
+      this.skipSpace()
+      if (this.text[this.i] === ',') this.i++
+    }
+  }
+
+  private string(path: string[]): { value: string; problem?: FieldProblem } {
+    const start = this.i
+    this.i++
+    while (this.text[this.i] !== '"') this.i += this.text[this.i] === '\\' ? 2 : 1
+    this.i++
+    const value = JSON.parse(this.text.slice(start, this.i)) as string
+    const at = (message: string) => ({ value, problem: { path: join(path), message } })
+    if (this.invalidAt !== undefined && this.invalidAt > start && this.invalidAt < this.i) return at('is not valid UTF-8')
+    if (LONE_SURROGATE.test(value)) return at('is not valid Unicode (a lone surrogate)')
+    if (value.includes('\0')) return at('must not contain NUL characters')
+    return { value }
+  }
+
+  private skipSpace() {
+    while (' \t\n\r'.includes(this.text[this.i] ?? '-')) this.i++
+  }
+}
+
+/** Body fields go by their own path (`items.2.itemId`), like the validators' errors; the whole body is `body`. */
+const join = (path: string[]) => path.join('.') || 'body'

@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'bun:test'
+import { bodyOf, useTestApp } from '../support/app'
+
+/** A body of text parts and raw byte runs, so a test can send bytes that are not UTF-8. */
+const bytes = (...parts: (string | number[])[]) => new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...new TextEncoder().encode(p)] : p)))
+
+describe('JSON bodies are taken as sent or refused', () => {
+  const t = useTestApp()
+  const send = (method: string, path: string, body: Uint8Array | string) =>
+    t.app.request(path, { method, headers: { ...t.auth, 'content-type': 'application/json' }, body })
+  const expectRefused = async (res: Response, path: string, message: string) => {
+    expect(res.status).toBe(400)
+    expect(await bodyOf(res)).toEqual({ error: { code: 'validation_failed', message: 'invalid body', details: [{ path, message }] } })
+  }
+
+  test('invalid UTF-8, a lone surrogate, NUL and duplicate keys are 400s naming the field; nothing is stored', async () => {
+    const cases: [Uint8Array | string, string, string][] = [
+      [bytes('{"name":"Caf', [0xe9], '","categoryId":1}'), 'name', 'is not valid UTF-8'],
+      [bytes('{"name":"Tent","categoryId":1,"notes":"', [0xed, 0xa0, 0x80], '"}'), 'notes', 'is not valid UTF-8'],
+      [bytes('{"name":"Tent","categoryId":1,"notes":"ok ', [0xf0, 0x9f], '"}'), 'notes', 'is not valid UTF-8'],
+      ['{"name":"x\\ud800y","categoryId":1}', 'name', 'is not valid Unicode (a lone surrogate)'],
+      ['{"name":"Tent","categoryId":1,"notes":"\\udc00"}', 'notes', 'is not valid Unicode (a lone surrogate)'],
+      ['{"name":"a\\u0000b","categoryId":1}', 'name', 'must not contain NUL characters'],
+      ['{"name":"Tent","categoryId":1,"name":"Tarp"}', 'name', 'duplicate key'],
+      ['{"name":"Tent","categoryId":1,"categoryId":1}', 'categoryId', 'duplicate key'],
+    ]
+    for (const [body, path, message] of cases) await expectRefused(await send('POST', '/api/items', body), path, message)
+    expect((await t.call('GET', '/api/items')).body).toEqual([])
+  })
+
+  test('every route: PATCH, nested arrays and other resources are checked the same way', async () => {
+    const item = (await t.call('POST', '/api/items', { name: 'Tent', categoryId: 1 })).body
+    const setup = (await t.call('POST', '/api/setups', { name: 'Trip' })).body
+    await expectRefused(await send('PATCH', `/api/items/${item.id}`, bytes('{"notes":"', [0xff], '"}')), 'notes', 'is not valid UTF-8')
+    await expectRefused(
+      await send('PUT', `/api/setups/${setup.id}/items`, `{"items":[{"itemId":${item.id},"classification":"base"},{"itemId":1,"itemId":2,"classification":"base"}]}`),
+      'items.1.itemId',
+      'duplicate key',
+    )
+    await expectRefused(await send('POST', '/api/categories', '{"name":"\\ud83d"}'), 'name', 'is not valid Unicode (a lone surrogate)')
+    await expectRefused(await send('PUT', '/api/settings/currency', '{"value":"EUR\\u0000"}'), 'value', 'must not contain NUL characters')
+    await expectRefused(await send('POST', '/api/auth/login', '{"username":"owner","username":"x","password":"p"}'), 'username', 'duplicate key')
+    expect((await t.call('GET', `/api/items/${item.id}`)).body.notes).toBeNull()
+    expect((await t.call('GET', '/api/categories')).body).toHaveLength(1)
+  })
+
+  test('valid text arrives unchanged: escapes, surrogate pairs and an encoded U+FFFD', async () => {
+    const name = 'Café 😀 \u{fffd} "q" \\ tab\t'
+    const res = await send('POST', '/api/items', bytes(`{"name":${JSON.stringify(name)},"categoryId":1,"notes":"\\ud83d\\ude00 \\u00e9"}`))
+    expect(res.status).toBe(201)
+    expect(await bodyOf(res)).toMatchObject({ name, notes: '😀 é' })
+  })
+
+  test('malformed JSON is still the validators\' 400, also when its bytes are not UTF-8', async () => {
+    for (const body of ['{"name"', bytes('{"name":', [0xff])]) {
+      const res = await send('POST', '/api/items', body)
+      expect(res.status).toBe(400)
+      expect((await bodyOf(res)).error.code).toBe('validation_failed')
+    }
+  })
+})

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import net from 'node:net'
+import { type HttpServer, listen, MAX_BODY_BYTES, MAX_HEADER_BYTES } from '../../src/http-server'
+import { useTestApp } from '../support/app'
+
+/** Sends `request` as raw bytes and reads until the server closes: status line, headers and body. */
+function exchange(port: number, request: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request))
+    const chunks: Uint8Array[] = []
+    socket.on('data', (chunk: Uint8Array) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      const [head = '', ...rest] = text.split('\r\n\r\n')
+      resolve({ status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body: rest.join('\r\n\r\n') })
+    })
+    setTimeout(() => socket.destroy(new Error(`no answer to ${JSON.stringify(request.slice(0, 60))}`)), 10_000)
+  })
+}
+
+/** The JSON of a body sent whole or chunked (a server without a length must chunk). */
+function json(res: { headers: string; body: string }): any {
+  if (!res.headers.includes('transfer-encoding: chunked')) return JSON.parse(res.body)
+  let body = ''
+  let rest = res.body
+  for (;;) {
+    const [size = '0', ...tail] = rest.split('\r\n')
+    const length = Number.parseInt(size, 16)
+    if (!length) return JSON.parse(body)
+    const data = tail.join('\r\n')
+    body += data.slice(0, length)
+    rest = data.slice(length + 2)
+  }
+}
+
+describe('a started server answers every request in the contract\'s JSON shape', () => {
+  const t = useTestApp()
+  let server: HttpServer
+  beforeAll(async () => {
+    server = await listen(t.app.fetch, 0, '127.0.0.1')
+  })
+  afterAll(() => server?.stop())
+  const send = (request: string) => exchange(server.port, request)
+
+  test('HTTP/1.0 without a Host header is routed by its path', async () => {
+    const res = await send('GET /health/live HTTP/1.0\r\n\r\n')
+    expect(res.status).toBe(200)
+    expect(json(res)).toEqual({ status: 'ok' })
+    expect((await send('GET /api/categories HTTP/1.0\r\n\r\n')).status).toBe(401)
+  })
+
+  test('HTTP/1.1 without a Host header is a JSON 400', async () => {
+    const res = await send('GET /health/live HTTP/1.1\r\n\r\n')
+    expect(res.status).toBe(400)
+    expect(json(res)).toEqual({ error: { code: 'validation_failed', message: 'an HTTP/1.1 request needs a Host header' } })
+  })
+
+  test('a body over the server limit is a JSON 413, without waiting for the body', async () => {
+    const res = await send(`POST /api/items HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${MAX_BODY_BYTES + 1}\r\n\r\n{`)
+    expect(res.status).toBe(413)
+    expect(json(res)).toEqual({ error: { code: 'payload_too_large', message: `request body is larger than ${MAX_BODY_BYTES} bytes` } })
+  })
+
+  test('a chunked body over a route limit is a JSON 413', async () => {
+    const chunk = 'x'.repeat(64 * 1024)
+    const chunks = Array.from({ length: 20 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('')
+    const res = await send(
+      `POST /api/items HTTP/1.1\r\nHost: localhost\r\nauthorization: ${t.auth.authorization}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunks}0\r\n\r\n`,
+    )
+    expect(res.status).toBe(413)
+    expect(json(res).error.code).toBe('payload_too_large')
+  })
+
+  test('oversized headers are a JSON 431', async () => {
+    const res = await send(`GET /health/live HTTP/1.1\r\nHost: localhost\r\nx-filler: ${'x'.repeat(MAX_HEADER_BYTES + 1)}\r\n\r\n`)
+    expect(res.status).toBe(431)
+    expect(json(res)).toEqual({ error: { code: 'payload_too_large', message: `request headers are larger than ${MAX_HEADER_BYTES} bytes` } })
+  })
+
+  test('malformed request lines and headers are JSON 400s', async () => {
+    for (const request of [
+      'GARBAGE\r\n\r\n',
+      'GET /health/live HTTP/9.9\r\nHost: localhost\r\n\r\n',
+      'GET\r\n\r\n',
+      'GET /health/live HTTP/1.1\r\nHost: localhost\r\nbad header line\r\n\r\n',
+      'GET /health/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'GET /health/live HTTP/1.1\r\nHost: a b\r\n\r\n',
+    ]) {
+      const res = await send(request)
+      expect(res.status).toBe(400)
+      expect(json(res)).toEqual({ error: { code: 'validation_failed', message: 'malformed HTTP request' } })
+    }
+  })
+
+  test('the server still answers normally afterwards', async () => {
+    const res = await send('GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    expect(res.status).toBe(200)
+    expect(json(res)).toEqual({ status: 'ok' })
+  })
+})
