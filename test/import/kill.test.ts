@@ -6,7 +6,8 @@ import { PGlite } from '@electric-sql/pglite'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { serverUrl } from '../support/database'
-import { openImportTarget, targetState, writeLargeLegacyFile } from '../support/legacy-sqlite'
+import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
+import { openImportTarget, targetState } from '../support/legacy-sqlite'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
 let dir: string
