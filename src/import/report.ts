@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
-import type { TableVerification } from './load'
 import type { PlannedTable } from './plan'
 import { jsonSafe, type Problem, type ProblemKind, problemTitles } from './problems'
+import type { TableVerification } from './verify'
 
 export interface Output {
   write(text: string): unknown
@@ -66,7 +66,11 @@ export function formatSummary(summary: TableSummary[]): string {
 
 export function formatVerification(results: TableVerification[]): string {
   return results
-    .map((r) => `  ${r.ok ? 'ok  ' : 'DIFF'} ${r.table}: ${r.source.rows} rows, md5 ${r.source.md5}${r.ok ? '' : ` (target: ${r.target.rows} rows, md5 ${r.target.md5})`}`)
+    .map((r) => {
+      const next = r.nextId ? `, next id ${r.nextId.expected}` : ''
+      const target = r.ok ? '' : ` (target: ${r.target.rows} rows, md5 ${r.target.md5}${r.nextId ? `, next id ${r.nextId.actual}` : ''})`
+      return `  ${r.ok ? 'ok  ' : 'DIFF'} ${r.table}: ${r.source.rows} rows, md5 ${r.source.md5}${next}${target}`
+    })
     .join('\n')
 }
 

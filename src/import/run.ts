@@ -1,9 +1,11 @@
-import { type TableVerification, TargetNotEmptyError, VerificationError, loadPlan } from './load'
+import { TargetNotEmptyError } from './load'
 import { planImport } from './plan'
 import type { Problem } from './problems'
 import { type Output, Progress, type TableSummary, formatProblems, formatSummary, formatVerification, writeJson, writeRejects } from './report'
 import { LegacyFileError, openLegacyFile, scanLegacyFile } from './scan'
 import type { Target } from './target'
+import { loadAndVerify } from './transfer'
+import { type TableVerification, VerificationError } from './verify'
 
 export interface ImportOptions {
   file: string
@@ -87,7 +89,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   try {
     out.write(`importing ${options.file} into ${target.name}\n`)
     await target.migrate()
-    const verification = await target.transaction((session) => loadPlan(session, plan, { replace: options.replace ?? false }, progress))
+    const verification = await target.transaction((session) => loadAndVerify(session, plan, { replace: options.replace ?? false }, progress))
     const steps = [`scan ${seconds(scanMs)}`, ...[...progress.steps].map(([label, ms]) => `${label} ${seconds(ms)}`), `total ${seconds(performance.now() - started)}`]
     out.write(`\n${formatSummary(tables(progress.times))}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`)
     return outcome('imported', 0, `imported and verified${rejectNote}`, { problems: leftOut, tables: tables(progress.times), verification })

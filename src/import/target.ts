@@ -7,7 +7,7 @@ import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { createPGliteDatabase, createPostgresClient } from '../db/database'
 import { migrateToLatest } from '../db/migrator'
-import { quote } from './scan'
+import { quote } from './sql'
 
 /** What the loader needs inside the one import transaction, on either engine. */
 export interface TargetSession {

@@ -3,10 +3,11 @@ import { sql } from 'kysely'
 import { sourceChecksum } from '../../src/import/checksum'
 import { copyChunks } from '../../src/import/copy-binary'
 import { type ColumnSpec, tableSpec } from '../../src/import/legacy-schema'
-import { loadPlan, VerificationError, verify } from '../../src/import/load'
 import { type PlannedTable, planImport } from '../../src/import/plan'
 import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
 import type { Target } from '../../src/import/target'
+import { loadAndVerify } from '../../src/import/transfer'
+import { VerificationError, verify } from '../../src/import/verify'
 import { realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
@@ -70,7 +71,7 @@ describe('verification', () => {
           }),
         ),
     }
-    const error = await faulty.transaction((s) => loadPlan(s, plan(), { replace: false }, noProgress)).catch((e) => e)
+    const error = await faulty.transaction((s) => loadAndVerify(s, plan(), { replace: false }, noProgress)).catch((e) => e)
     expect(error).toBeInstanceOf(VerificationError)
     expect(error.message).toBe('verification failed: items differs from the source; nothing was written')
     expect(error.results.filter((r: { ok: boolean }) => !r.ok).map((r: { table: string }) => r.table)).toEqual(['items'])
