@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
 import { sql } from 'kysely'
-import { realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import { deletedRows, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
@@ -124,6 +124,23 @@ describe('a realistic legacy file', () => {
     // An empty table starts at 1.
     const user = await db.insertInto('users').values({ username: 'second', password_hash: 'x' }).returning('id').executeTakeFirstOrThrow()
     expect(user.id).toBe(2)
+  })
+
+  test('never hands out an id SQLite issued before, deleted rows and empty tables included', async () => {
+    writeLegacyFile(fx.file, realisticRows(), deletedRows)
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('imported')
+    const next = Object.fromEntries(result.verification.filter((v) => v.nextId).map((v) => [v.table, v.nextId!.expected]))
+    expect(next).toMatchObject({ items: 11, threads: 5, thread_candidates: 9, categories: 8, users: 2 })
+    expect(result.output).toContain('ok   items: 3 rows, md5 ')
+    expect(result.output).toContain(', next id 11')
+    const { db } = fx.target
+    const item = await db.insertInto('items').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(item.id).toBe(11)
+    const thread = await db.insertInto('threads').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(thread.id).toBe(5)
+    const candidate = await db.insertInto('thread_candidates').values({ thread_id: 5, name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(candidate.id).toBe(9)
   })
 
   test('keeps the foreign keys and indexes of the schema', async () => {

@@ -38,6 +38,8 @@ describe('verification', () => {
       ['oauth_clients', sql`update oauth_clients set redirect_uris = '["https://claude.ai/cb", "http://localhost:8080/cb?x=y"]' where id = 1`],
       ['oauth_codes', sql`update oauth_codes set used = false`],
       ['settings', sql`delete from settings where key = 'currency'`],
+      // A sequence behind the highest id: the next item would get id 10, which SQLite issued.
+      ['items', sql`select setval(pg_get_serial_sequence('items', 'id'), 9)`],
     ] as const
     for (const [table, change] of changes) {
       await change.execute(fx.target.db)

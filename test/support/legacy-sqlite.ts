@@ -110,6 +110,13 @@ export function realisticRows(): LegacyRows {
   }
 }
 
+/**
+ * SQL for writeLegacyFile: deletions the old app made, so ids were issued that no row holds.
+ * Items 9 and 10 go (sqlite_sequence says 10, the largest id left is 5); every thread and
+ * candidate goes (threads: sqlite_sequence 4, no rows).
+ */
+export const deletedRows = 'delete from items where id > 5; delete from thread_candidates; delete from threads;'
+
 /** A target database for import tests, on the backend the suite runs on (TEST_BACKEND). */
 export interface ImportTarget {
   /** For reading what arrived; stays open across imports. */
