@@ -85,9 +85,18 @@ export function scanLegacyFile(db: Database): ScanResult {
 
 type ScanTable = Omit<SourceTable, 'problems'> & { problems: Map<number, Problem[]> }
 
+const isText = (c: ColumnSpec) => c.kind.type === 'text' || c.kind.type === 'enum' || c.kind.type === 'json-strings'
+
 function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequence: number): ScanTable {
-  const columns = spec.columns.map((c) => quote(c.name)).join(', ')
-  const rows = db.query<unknown[], []>(`select ${columns} from ${quote(spec.name)} order by ${quote(spec.key)}`).values() as unknown[][]
+  // SQLite decodes UTF-16 leniently (a lone surrogate takes whatever follows as its pair), so
+  // a UTF-16 file's text is read as the bytes stored, after the columns, and decoded strictly here.
+  const decoder = encoding === 'UTF-8' ? undefined : new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true })
+  const texts = decoder ? spec.columns.flatMap((c, i) => (isText(c) ? [i] : [])) : []
+  const select = [
+    ...spec.columns.map((c) => quote(c.name)),
+    ...texts.map((i) => `case when typeof(${quote(spec.columns[i]!.name)}) = 'text' then cast(${quote(spec.columns[i]!.name)} as blob) end`),
+  ]
+  const rows = db.query<unknown[], []>(`select ${select.join(', ')} from ${quote(spec.name)} order by ${quote(spec.key)}`).values() as unknown[][]
   const table: ScanTable = { spec, rows, problems: new Map() }
   const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
   if (spec.columns[keyIndex]!.kind.type === 'int') {
@@ -95,9 +104,23 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
     const max = db.query<{ id: bigint | null }, []>(`select max(${key}) as id from ${quote(spec.name)} where typeof(${key}) = 'integer'`).get()!.id
     table.highWater = Math.max(sequence, Number(max ?? 0))
   }
+  const columns = spec.columns.length
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
-    for (let c = 0; c < spec.columns.length; c++) {
+    const undecodable = new Set<number>()
+    texts.forEach((c, t) => {
+      const bytes = row[columns + t] as Uint8Array | null
+      if (bytes === null) return
+      try {
+        row[c] = decoder!.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
+      } catch {
+        undecodable.add(c)
+        addProblem(table, r, { kind: 'invalid_text', column: spec.columns[c]!.name, value: bytes, message: `not valid ${encoding}; it would not arrive unchanged` })
+      }
+    })
+    row.length = columns
+    for (let c = 0; c < columns; c++) {
+      if (undecodable.has(c)) continue
       const column = spec.columns[c]!
       const raw = row[c]
       const checked = checkValue(column, raw)
@@ -106,32 +129,22 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
         continue
       }
       row[c] = checked
-      if (typeof checked === 'string' && checked.includes('\uFFFD')) {
+      // In a UTF-8 file a U+FFFD is either really there or stands for bytes that are not UTF-8: the stored bytes tell.
+      if (!decoder && typeof checked === 'string' && checked.includes('\uFFFD')) {
         const bytes = storedBytes(db, spec, column, row[keyIndex])
-        if (!Buffer.from(encode(checked, encoding)).equals(bytes)) {
-          // The bytes as stored, in hex: the decoded text would show only replacement characters.
-          addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: `not valid ${encoding}; it would not arrive unchanged` })
-        }
+        // The bytes as stored, in hex: the decoded text would show only replacement characters.
+        if (!Buffer.from(checked, 'utf8').equals(bytes)) addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: 'not valid UTF-8; it would not arrive unchanged' })
       }
     }
   }
   return table
 }
 
-// A U+FFFD in the decoded string is either really there or stands for bytes that are not
-// valid in the file's encoding: the stored bytes tell (SQLite casts text to a blob as stored).
 function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown): Buffer {
   const row = db
     .query<{ bytes: Uint8Array }, [never]>(`select cast(${quote(column.name)} as blob) as bytes from ${quote(spec.name)} where ${quote(spec.key)} = ?`)
     .get(key as never)
   return Buffer.from(row!.bytes)
-}
-
-/** `text` in one of SQLite's encodings. */
-function encode(text: string, encoding: TextEncoding): Buffer {
-  if (encoding === 'UTF-8') return Buffer.from(text, 'utf8')
-  const bytes = Buffer.from(text, 'utf16le')
-  return encoding === 'UTF-16le' ? bytes : bytes.swap16()
 }
 
 function rowKey(table: Pick<SourceTable, 'spec' | 'rows'>, r: number): number | string {

@@ -110,6 +110,9 @@ export function realisticRows(): LegacyRows {
   }
 }
 
+/** The legacy DDL for a file in another of SQLite's text encodings (`PRAGMA encoding` must come first). */
+export const ddlIn = (encoding: 'UTF-16le' | 'UTF-16be') => `pragma encoding = '${encoding}';\n${legacyDdl}`
+
 /**
  * SQL for writeLegacyFile: deletions the old app made, so ids were issued that no row holds.
  * Items 9 and 10 go (sqlite_sequence says 10, the largest id left is 5); every thread and
