@@ -4,8 +4,8 @@ import { openPGlite } from '../db/database'
 import { type ImportOptions, importLegacyFile } from './run'
 import { type Target, pgliteTarget, serverTarget } from './target'
 
-export const usage = `Usage: bun scripts/migrate-sqlite-to-postgres.ts [options] <gearbox.db>
-       bun run db:import-sqlite [options] <gearbox.db>
+export const usage = `Usage: npm run db:import-sqlite -- [options] <gearbox.db>
+       npx bun scripts/migrate-sqlite-to-postgres.ts [options] <gearbox.db>
 
 Moves a legacy GearBox SQLite file into PostgreSQL, once: every table, row and value,
 ids kept, all in one transaction, verified before it commits.
@@ -37,27 +37,58 @@ Exit status: 0 imported and verified (or dry run without problems), 1 refused (p
 target not empty, verification failed), 2 not a GearBox SQLite file or bad usage.
 `
 
+const importOptions = {
+  help: { type: 'boolean', short: 'h' },
+  'dry-run': { type: 'boolean' },
+  replace: { type: 'boolean' },
+  'skip-invalid': { type: 'boolean' },
+  rejects: { type: 'string' },
+  report: { type: 'string' },
+} as const
+
+/**
+ * The options npm took for itself. `npm run <script> --dry-run` passes the script only what
+ * follows `--`; options before it become npm_config_* variables (npm even reads `--replace`
+ * as `--replace-registry-host`), so the script would run without them. Returns the options
+ * found there and not on the command line.
+ */
+export function optionsTakenByNpm(names: string[], argv: string[], env: Record<string, string | undefined> = process.env): string[] {
+  if (!env.npm_lifecycle_event) return []
+  return names.filter((name) => {
+    const key = `npm_config_${name.replaceAll('-', '_')}`
+    const taken = env[key] !== undefined || (name === 'replace' && env.npm_config_replace_registry_host !== undefined)
+    return taken && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  })
+}
+
+/**
+ * What to do about options npm took: `--help` and `--dry-run` are honoured (neither writes),
+ * anything else refuses the run (exit 2) with the `--` form. Returns an exit status to stop
+ * with, or the flags to honour.
+ */
+function npmTrap(script: string, names: string[], argv: string[]): number | { help: boolean; dryRun: boolean } {
+  const taken = optionsTakenByNpm(names, argv)
+  const help = taken.includes('help')
+  const refused = taken.filter((n) => n !== 'help' && n !== 'dry-run')
+  if (!help && refused.length > 0) {
+    const flags = refused.map((n) => `--${n}`).join(' ')
+    return usageError(`npm kept ${flags} for itself, so it never reached the script; nothing was written. Put the options after --: npm run ${script} -- ${flags} ...`)
+  }
+  return { help, dryRun: taken.includes('dry-run') }
+}
+
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let args
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        'dry-run': { type: 'boolean' },
-        replace: { type: 'boolean' },
-        'skip-invalid': { type: 'boolean' },
-        rejects: { type: 'string' },
-        report: { type: 'string' },
-      },
-    })
+    args = parseArgs({ args: argv, allowPositionals: true, options: importOptions })
   } catch (error) {
     return usageError((error as Error).message)
   }
   const { values, positionals } = args
-  if (values.help) {
+  const npm = npmTrap('db:import-sqlite', Object.keys(importOptions), argv)
+  if (typeof npm === 'number') return npm
+  if (values.help || npm.help) {
     process.stdout.write(usage)
     return 0
   }
@@ -69,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     openTarget,
     skipInvalid: values['skip-invalid'],
     rejectsPath: values.rejects,
-    dryRun: values['dry-run'],
+    dryRun: values['dry-run'] || npm.dryRun,
     replace: values.replace,
     reportPath: values.report,
     out: process.stdout,

@@ -77,6 +77,29 @@ describe('the command line', () => {
     expect(existsSync(dataDir)).toBe(false)
   })
 
+  test('through npm, an option npm keeps for itself never lets the import write', () => {
+    const file = path.join(dir, 'npm.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'npm-never-created')
+    const npm = (args: string[]) => {
+      const r = Bun.spawnSync(['npm', 'run', '--silent', 'db:import-sqlite', ...args], {
+        cwd: path.join(import.meta.dir, '../..'),
+        env: { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir },
+      })
+      return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+    }
+    // npm turns --dry-run into npm_config_dry_run and passes only the file: honoured.
+    const dry = npm(['--dry-run', file])
+    expect(dry.stdout).toContain('dry run: nothing was written')
+    expect(dry.code).toBe(0)
+    // npm reads --replace as its own --replace-registry-host: refused, with the -- form.
+    const replace = npm(['--replace', file])
+    expect(replace.code).toBe(2)
+    expect(replace.stderr).toContain('npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:import-sqlite -- --replace')
+    expect(npm(['--', '--dry-run', file]).stdout).toContain('dry run: nothing was written')
+    expect(existsSync(dataDir)).toBe(false)
+  }, 60_000)
+
   test('a refused file exits 1 and writes the JSON report', () => {
     const file = path.join(dir, 'bad.db')
     const rows = realisticRows()

@@ -185,7 +185,7 @@ describe('every SQLite text encoding', () => {
       expect(result.problems).toEqual([])
       expect(result.status).toBe('imported')
       const items = await fx.target.db.selectFrom('items').select(['name', 'notes']).orderBy('id').execute()
-      expect(items.map((i) => [i.name, i.notes])).toEqual(rows.items!.map((i) => [i.name, i.notes]))
+      expect(items.map((i): unknown[] => [i.name, i.notes])).toEqual(rows.items!.map((i) => [i.name, i.notes]))
       const clients = await fx.target.db.selectFrom('oauth_clients').select('redirect_uris').orderBy('id').execute()
       expect(clients[0]!.redirect_uris).toEqual(['https://claude.ai/cb', 'http://localhost:8080/cb?x="y"'])
     })
