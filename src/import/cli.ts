@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config'
+import { statSync } from 'node:fs'
+import { type Config, loadConfig } from '../config'
 import { openPGlite } from '../db/database'
 import { type ImportOptions, importLegacyFile } from './run'
 import { type Target, pgliteTarget, serverTarget } from './target'
@@ -20,14 +21,23 @@ its allowed set, a NUL character, invalid JSON, a duplicate, anything the target
 constraints would reject) stops the import: every problem is listed, grouped by kind, and
 nothing is written.
 
+Images: items and thread candidates name files in the old app's uploads folder. Give that
+folder with --uploads: every image a row names is copied into GEARBOX_UPLOAD_DIR (default
+<GEARBOX_DATA_DIR>/uploads) under the same name, checked by SHA-256, and put in place only
+when the transaction commits. A named image that is missing is a problem like any other.
+Files in the folder that no row names are counted and left alone.
+
 Options:
   --dry-run            scan and show what would be copied; touch no database
   --replace            replace data the target already holds (in the same transaction);
                        without it a target with anything beyond a fresh install is refused
   --skip-invalid       leave out rows with problems (and rows that belong to them) instead
-                       of refusing; requires --rejects
+                       of refusing; a row whose image is missing is kept and listed in
+                       the rejects file; requires --rejects
   --rejects <file>     write every left-out row, whole, as JSON lines to <file>
   --report <file>      write the outcome (problems, tables, checksums) as JSON to <file>
+  --uploads <dir>      the old uploads folder; needed when rows name images
+  --no-images          move the data without the images (the summary says so)
   -h, --help           show this help
 
 After the copy, every table's row count and a checksum over all its values (in id order)
@@ -44,6 +54,8 @@ const importOptions = {
   'skip-invalid': { type: 'boolean' },
   rejects: { type: 'string' },
   report: { type: 'string' },
+  uploads: { type: 'string' },
+  'no-images': { type: 'boolean' },
 } as const
 
 /**
@@ -56,7 +68,8 @@ export function optionsTakenByNpm(names: string[], argv: string[], env: Record<s
   if (!env.npm_lifecycle_event) return []
   return names.filter((name) => {
     const key = `npm_config_${name.replaceAll('-', '_')}`
-    const taken = env[key] !== undefined || (name === 'replace' && env.npm_config_replace_registry_host !== undefined)
+    const negated = name.startsWith('no-') && env[`npm_config_${name.slice(3).replaceAll('-', '_')}`] === ''
+    const taken = env[key] !== undefined || negated || (name === 'replace' && env.npm_config_replace_registry_host !== undefined)
     return taken && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
   })
 }
@@ -94,15 +107,26 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) return usageError('give exactly one SQLite file')
   if (values['skip-invalid'] && !values.rejects) return usageError('--skip-invalid needs --rejects <file>: left-out rows are never dropped silently')
+  if (values.uploads && values['no-images']) return usageError('give --uploads <dir> or --no-images, not both')
+  if (values.uploads && !statSync(values.uploads, { throwIfNoEntry: false })?.isDirectory()) return usageError(`--uploads ${values.uploads}: no such folder`)
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    return usageError((error as Error).message)
+  }
 
   const options: ImportOptions = {
     file: positionals[0]!,
-    openTarget,
+    openTarget: () => openTarget(config),
     skipInvalid: values['skip-invalid'],
     rejectsPath: values.rejects,
     dryRun: values['dry-run'] || npm.dryRun,
     replace: values.replace,
     reportPath: values.report,
+    uploads: values.uploads,
+    uploadDir: config.uploadDir,
+    noImages: values['no-images'],
     out: process.stdout,
     err: process.stderr,
     progress: process.stderr,
@@ -115,8 +139,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function openTarget(): Target {
-  const { database } = loadConfig()
+function openTarget({ database }: Config): Target {
   if (database.kind === 'postgres') return serverTarget(database)
   return pgliteTarget(openPGlite(database.dataDir), `the embedded database in ${database.dataDir}`)
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { type Kysely, sql } from 'kysely'
@@ -17,15 +17,29 @@ export { legacyDdl }
 export type LegacyRow = Record<string, unknown>
 export type LegacyRows = Partial<Record<string, LegacyRow[]>>
 
+/** The bytes of a test image: a PNG signature, then the name, so every image differs. */
+export const imageBytes = (name: string) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(name)])
+
+/** The old app's uploads folder next to a legacy file, as writeLegacyFile fills it. */
+export const uploadsBeside = (file: string) => path.join(path.dirname(file), 'uploads')
+
 /**
  * Writes a legacy GearBox SQLite file with exactly these rows (foreign keys off, as the old
- * app ran). Values are bound as given, so a test can store text in a number column; `sql`
- * runs afterwards for what binding cannot express (e.g. bytes that are not UTF-8); `ddl`
- * replaces the legacy DDL for files the old app could not have written (say, without a
- * NOT NULL), which the importer must still catch.
+ * app ran), and every image a row names into uploadsBeside(file). Values are bound as given,
+ * so a test can store text in a number column; `sql` runs afterwards for what binding
+ * cannot express (e.g. bytes that are not UTF-8); `ddl` replaces the legacy DDL for files
+ * the old app could not have written (say, without a NOT NULL), which the importer must
+ * still catch.
  */
 export function writeLegacyFile(file: string, rows: LegacyRows, sql = '', ddl = legacyDdl): void {
   rmSync(file, { force: true })
+  const uploads = uploadsBeside(file)
+  for (const row of [...(rows.items ?? []), ...(rows.thread_candidates ?? [])]) {
+    const name = row.image_filename
+    if (typeof name !== 'string' || path.basename(name) !== name) continue
+    mkdirSync(uploads, { recursive: true })
+    writeFileSync(path.join(uploads, name), imageBytes(name))
+  }
   const db = new Database(file, { create: true })
   db.exec(ddl)
   db.transaction(() => {
@@ -170,10 +184,16 @@ function captureOutput(): Output & { text: string } {
   return out
 }
 
-/** Runs the importer in-process against `target` and returns the outcome and everything it printed. */
+/**
+ * Runs the importer in-process against `target` and returns the outcome and everything it
+ * printed. When uploadsBeside(file) exists it is the uploads folder, and the images go to
+ * `target-uploads` beside the file.
+ */
 export async function runImport(file: string, target: ImportTarget, options: Partial<ImportOptions> = {}) {
   const out = captureOutput()
-  const outcome = await importLegacyFile({ file, openTarget: () => target.target(), out, progress: out, ...options })
+  const uploads = uploadsBeside(file)
+  const images = existsSync(uploads) ? { uploads, uploadDir: path.join(path.dirname(file), 'target-uploads') } : {}
+  const outcome = await importLegacyFile({ file, openTarget: () => target.target(), out, progress: out, ...images, ...options })
   return { ...outcome, output: out.text }
 }
 
