@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { statSync } from 'node:fs'
 import { type Config, loadConfig } from '../config'
 import { openPGlite } from '../db/database'
+import { exportLegacyFile } from './export'
 import { type ImportOptions, importLegacyFile } from './run'
 import { type Target, pgliteTarget, serverTarget } from './target'
 
@@ -147,4 +148,60 @@ function openTarget({ database }: Config): Target {
 function usageError(message: string): number {
   process.stderr.write(`error: ${message}\nRun with --help for usage.\n`)
   return 2
+}
+
+export const exportUsage = `Usage: npm run db:export-sqlite -- [--force] <out.db>
+       npx bun scripts/export-postgres-to-sqlite.ts [--force] <out.db>
+
+Writes the GearBox data in PostgreSQL as a legacy GearBox SQLite file, to go back to the
+SQLite version of GearBox: the old app's schema, times in seconds, booleans as 0/1, JSON as
+text, and sqlite_sequence at the highest id each table ever handed out. Importing that file
+gives back the same data.
+
+Source: the server in DATABASE_URL, or the embedded database (GEARBOX_DATA_DIR) when
+DATABASE_URL is unset; it is only read. Images stay in GEARBOX_UPLOAD_DIR: copy them back
+into the old app's uploads folder. The file has no __drizzle_migrations rows; the old app
+needs those of the file you imported (see the README).
+
+Options:
+  --force      replace <out.db> if it exists
+  -h, --help   show this help
+
+Exit status: 0 exported, 1 refused (the file exists) or failed, 2 bad usage.
+`
+
+const exportOptions = {
+  help: { type: 'boolean', short: 'h' },
+  force: { type: 'boolean' },
+} as const
+
+/** Runs the export's command line; returns the exit status. */
+export async function exportMain(argv: string[]): Promise<number> {
+  let args
+  try {
+    args = parseArgs({ args: argv, allowPositionals: true, options: exportOptions })
+  } catch (error) {
+    return usageError((error as Error).message)
+  }
+  const { values, positionals } = args
+  const npm = npmTrap('db:export-sqlite', Object.keys(exportOptions), argv)
+  if (typeof npm === 'number') return npm
+  if (values.help || npm.help) {
+    process.stdout.write(exportUsage)
+    return 0
+  }
+  if (positionals.length !== 1) return usageError('give exactly one output file')
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    return usageError((error as Error).message)
+  }
+  try {
+    const result = await exportLegacyFile({ file: positionals[0]!, force: values.force, openTarget: () => openTarget(config), out: process.stdout })
+    return result.exitCode
+  } catch (error) {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nno file was written\n`)
+    return 1
+  }
 }

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { imageBytes, legacyDdl, realisticRows, uploadsBeside, writeLegacyFile } from '../support/legacy-sqlite'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
+const exportScript = path.join(import.meta.dir, '../../scripts/export-postgres-to-sqlite.ts')
 let dir: string
 
 beforeAll(() => {
@@ -152,6 +153,33 @@ describe('the command line', () => {
     expect(second.code).toBe(1)
     expect(second.stderr).toContain('refused: the target already holds data')
     expect(run(['--replace', '--uploads', uploadsBeside(file), file], dataDir).code).toBe(0)
+  }, 120_000)
+
+  test('db:export-sqlite writes the embedded database back as a legacy file; npm cannot swallow --force', () => {
+    const file = path.join(dir, 'back.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'export-data')
+    expect(run(['--no-images', file], dataDir).code).toBe(0)
+    const env = { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir }
+    const out = path.join(dir, 'exported.db')
+    const exported = Bun.spawnSync([process.execPath, exportScript, out], { env })
+    expect(exported.exitCode).toBe(0)
+    expect(exported.stdout.toString()).toContain(`exported to ${out}`)
+    const db = new Database(out, { readonly: true })
+    expect(db.query('select id, name from items order by id').all()).toEqual(realisticRows().items!.map((i) => ({ id: i.id, name: i.name })))
+    db.close()
+
+    const again = Bun.spawnSync([process.execPath, exportScript, out], { env })
+    expect(again.exitCode).toBe(1)
+    expect(again.stdout.toString()).toContain('already exists; pass --force to replace it')
+    // npm keeps --force for itself: refused, the file untouched.
+    const before = readFileSync(out)
+    const npm = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
+    expect(npm.exitCode).toBe(2)
+    expect(npm.stderr.toString()).toContain('npm kept --force for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:export-sqlite -- --force')
+    expect(readFileSync(out).equals(before)).toBe(true)
+    const forced = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
+    expect(forced.exitCode).toBe(0)
   }, 120_000)
 
   test('refuses an embedded database another running process holds, and writes nothing', () => {
