@@ -109,7 +109,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
 
   const plan = planImport(scan, options.skipInvalid ?? false)
   // A row whose image is missing is kept (with --skip-invalid) and listed with the rejects.
-  const kept = new Set(plan.flatMap((t) => t.rows))
+  const kept = new Set(images?.missing.length ? plan.flatMap((t) => t.rows) : [])
   const keptWithoutImage = (images?.missing ?? [])
     .map((m, i) => ({ spec: m.table.spec, row: m.table.rows[m.r]!, reasons: [images!.problems[i]!] }))
     .filter((m) => kept.has(m.row))
