@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createServerDatabase } from '../test/support/database'
-import { writeLargeLegacyFile } from '../test/support/legacy-sqlite'
+import postgres from 'postgres'
+import { writeLargeLegacyFile } from './large-legacy-file'
 
 const rows = Number(process.argv[2] ?? 546_000)
 const runs = Number(process.argv[3] ?? 3)
@@ -22,7 +22,12 @@ const pgloader = Bun.which('pgloader')
 
 /** Runs `command` against a fresh database; returns wall-clock seconds. */
 async function timeInFreshDatabase(command: (url: string) => string[], env: (url: string) => Record<string, string> = () => ({})) {
-  const { url, drop } = await createServerDatabase(adminUrl)
+  const name = `gearbox_bench_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
+  const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  const target = new URL(adminUrl!)
+  target.pathname = `/${name}`
+  const url = target.toString()
   try {
     const started = performance.now()
     const result = Bun.spawnSync(command(url), { env: { ...process.env, ...env(url) } })
@@ -30,7 +35,8 @@ async function timeInFreshDatabase(command: (url: string) => string[], env: (url
     if (result.exitCode !== 0) throw new Error(`${command(url)[0]} failed:\n${result.stderr.toString()}${result.stdout.toString()}`)
     return seconds
   } finally {
-    await drop()
+    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    await admin.end()
   }
 }
 

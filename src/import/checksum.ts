@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ColumnSpec, TableSpec } from './legacy-schema'
-import { quote } from './scan'
+import { quote } from './sql'
 
 /*
  * Both sides write every row as the same canonical text and hash all rows in key order.
@@ -21,7 +21,8 @@ const float = new DataView(new ArrayBuffer(8))
 
 function sourceField(column: ColumnSpec, value: unknown): string {
   if (value === null) return 'N'
-  switch (column.kind.type) {
+  const kind = column.kind
+  switch (kind.type) {
     case 'int':
       return String(value)
     case 'real':
@@ -35,8 +36,11 @@ function sourceField(column: ColumnSpec, value: unknown): string {
       const elements = JSON.parse(value as string) as string[]
       return `[${elements.length}]${elements.map(sizedText).join(',')}`
     }
-    default:
+    case 'text':
+    case 'enum':
       return sizedText(value as string)
+    default:
+      return kind satisfies never
   }
 }
 
@@ -65,8 +69,9 @@ export function sourceChecksum(spec: TableSpec, rows: unknown[][]): Checksum {
 
 function targetField(column: ColumnSpec): string {
   const c = quote(column.name)
+  const kind = column.kind
   const expr = (() => {
-    switch (column.kind.type) {
+    switch (kind.type) {
       case 'int':
       case 'bool':
         return `${c}::text`
@@ -78,8 +83,11 @@ function targetField(column: ColumnSpec): string {
       case 'json-strings':
         return `'[' || jsonb_array_length(${c}) || ']' || coalesce((select string_agg(octet_length(e) || ':' || e, ',' order by o)
           from jsonb_array_elements_text(${c}) with ordinality as x(e, o)), '')`
-      default:
+      case 'text':
+      case 'enum':
         return `octet_length(${c}) || ':' || ${c}`
+      default:
+        return kind satisfies never
     }
   })()
   return `coalesce(${expr}, 'N')`

@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config'
+import { statSync } from 'node:fs'
+import { type Config, loadConfig } from '../config'
 import { openPGlite } from '../db/database'
+import { exportLegacyFile } from './export'
 import { type ImportOptions, importLegacyFile } from './run'
 import { type Target, pgliteTarget, serverTarget } from './target'
 
-export const usage = `Usage: bun scripts/migrate-sqlite-to-postgres.ts [options] <gearbox.db>
-       bun run db:import-sqlite [options] <gearbox.db>
+export const usage = `Usage: npm run db:import-sqlite -- [options] <gearbox.db>
+       npx bun scripts/migrate-sqlite-to-postgres.ts [options] <gearbox.db>
 
 Moves a legacy GearBox SQLite file into PostgreSQL, once: every table, row and value,
 ids kept, all in one transaction, verified before it commits.
@@ -20,14 +22,23 @@ its allowed set, a NUL character, invalid JSON, a duplicate, anything the target
 constraints would reject) stops the import: every problem is listed, grouped by kind, and
 nothing is written.
 
+Images: items and thread candidates name files in the old app's uploads folder. Give that
+folder with --uploads: every image a row names is copied into GEARBOX_UPLOAD_DIR (default
+<GEARBOX_DATA_DIR>/uploads) under the same name, checked by SHA-256, and put in place only
+when the transaction commits. A named image that is missing is a problem like any other.
+Files in the folder that no row names are counted and left alone.
+
 Options:
   --dry-run            scan and show what would be copied; touch no database
   --replace            replace data the target already holds (in the same transaction);
                        without it a target with anything beyond a fresh install is refused
   --skip-invalid       leave out rows with problems (and rows that belong to them) instead
-                       of refusing; requires --rejects
+                       of refusing; a row whose image is missing is kept and listed in
+                       the rejects file; requires --rejects
   --rejects <file>     write every left-out row, whole, as JSON lines to <file>
   --report <file>      write the outcome (problems, tables, checksums) as JSON to <file>
+  --uploads <dir>      the old uploads folder; needed when rows name images
+  --no-images          move the data without the images (the summary says so)
   -h, --help           show this help
 
 After the copy, every table's row count and a checksum over all its values (in id order)
@@ -37,41 +48,86 @@ Exit status: 0 imported and verified (or dry run without problems), 1 refused (p
 target not empty, verification failed), 2 not a GearBox SQLite file or bad usage.
 `
 
+const importOptions = {
+  help: { type: 'boolean', short: 'h' },
+  'dry-run': { type: 'boolean' },
+  replace: { type: 'boolean' },
+  'skip-invalid': { type: 'boolean' },
+  rejects: { type: 'string' },
+  report: { type: 'string' },
+  uploads: { type: 'string' },
+  'no-images': { type: 'boolean' },
+} as const
+
+/**
+ * The options npm took for itself. `npm run <script> --dry-run` passes the script only what
+ * follows `--`; options before it become npm_config_* variables (npm even reads `--replace`
+ * as `--replace-registry-host`), so the script would run without them. Returns the options
+ * found there and not on the command line.
+ */
+export function optionsTakenByNpm(names: string[], argv: string[], env: Record<string, string | undefined> = process.env): string[] {
+  if (!env.npm_lifecycle_event) return []
+  return names.filter((name) => {
+    const key = `npm_config_${name.replaceAll('-', '_')}`
+    const negated = name.startsWith('no-') && env[`npm_config_${name.slice(3).replaceAll('-', '_')}`] === ''
+    const taken = env[key] !== undefined || negated || (name === 'replace' && env.npm_config_replace_registry_host !== undefined)
+    return taken && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  })
+}
+
+/**
+ * What to do about options npm took: `--help` and `--dry-run` are honoured (neither writes),
+ * anything else refuses the run (exit 2) with the `--` form. Returns an exit status to stop
+ * with, or the flags to honour.
+ */
+function npmTrap(script: string, names: string[], argv: string[]): number | { help: boolean; dryRun: boolean } {
+  const taken = optionsTakenByNpm(names, argv)
+  const help = taken.includes('help')
+  const refused = taken.filter((n) => n !== 'help' && n !== 'dry-run')
+  if (!help && refused.length > 0) {
+    const flags = refused.map((n) => `--${n}`).join(' ')
+    return usageError(`npm kept ${flags} for itself, so it never reached the script; nothing was written. Put the options after --: npm run ${script} -- ${flags} ...`)
+  }
+  return { help, dryRun: taken.includes('dry-run') }
+}
+
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let args
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        'dry-run': { type: 'boolean' },
-        replace: { type: 'boolean' },
-        'skip-invalid': { type: 'boolean' },
-        rejects: { type: 'string' },
-        report: { type: 'string' },
-      },
-    })
+    args = parseArgs({ args: argv, allowPositionals: true, options: importOptions })
   } catch (error) {
     return usageError((error as Error).message)
   }
   const { values, positionals } = args
-  if (values.help) {
+  const npm = npmTrap('db:import-sqlite', Object.keys(importOptions), argv)
+  if (typeof npm === 'number') return npm
+  if (values.help || npm.help) {
     process.stdout.write(usage)
     return 0
   }
   if (positionals.length !== 1) return usageError('give exactly one SQLite file')
   if (values['skip-invalid'] && !values.rejects) return usageError('--skip-invalid needs --rejects <file>: left-out rows are never dropped silently')
+  if (values.uploads && values['no-images']) return usageError('give --uploads <dir> or --no-images, not both')
+  if (values.uploads && !statSync(values.uploads, { throwIfNoEntry: false })?.isDirectory()) return usageError(`--uploads ${values.uploads}: no such folder`)
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    return usageError((error as Error).message)
+  }
 
   const options: ImportOptions = {
     file: positionals[0]!,
-    openTarget,
+    openTarget: () => openTarget(config),
     skipInvalid: values['skip-invalid'],
     rejectsPath: values.rejects,
-    dryRun: values['dry-run'],
+    dryRun: values['dry-run'] || npm.dryRun,
     replace: values.replace,
     reportPath: values.report,
+    uploads: values.uploads,
+    uploadDir: config.uploadDir,
+    noImages: values['no-images'],
     out: process.stdout,
     err: process.stderr,
     progress: process.stderr,
@@ -84,8 +140,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function openTarget(): Target {
-  const { database } = loadConfig()
+function openTarget({ database }: Config): Target {
   if (database.kind === 'postgres') return serverTarget(database)
   return pgliteTarget(openPGlite(database.dataDir), `the embedded database in ${database.dataDir}`)
 }
@@ -93,4 +148,60 @@ function openTarget(): Target {
 function usageError(message: string): number {
   process.stderr.write(`error: ${message}\nRun with --help for usage.\n`)
   return 2
+}
+
+export const exportUsage = `Usage: npm run db:export-sqlite -- [--force] <out.db>
+       npx bun scripts/export-postgres-to-sqlite.ts [--force] <out.db>
+
+Writes the GearBox data in PostgreSQL as a legacy GearBox SQLite file, to go back to the
+SQLite version of GearBox: the old app's schema, times in seconds, booleans as 0/1, JSON as
+text, and sqlite_sequence at the highest id each table ever handed out. Importing that file
+gives back the same data.
+
+Source: the server in DATABASE_URL, or the embedded database (GEARBOX_DATA_DIR) when
+DATABASE_URL is unset; it is only read. Images stay in GEARBOX_UPLOAD_DIR: copy them back
+into the old app's uploads folder. The file has no __drizzle_migrations rows; the old app
+needs those of the file you imported (see the README).
+
+Options:
+  --force      replace <out.db> if it exists
+  -h, --help   show this help
+
+Exit status: 0 exported, 1 refused (the file exists) or failed, 2 bad usage.
+`
+
+const exportOptions = {
+  help: { type: 'boolean', short: 'h' },
+  force: { type: 'boolean' },
+} as const
+
+/** Runs the export's command line; returns the exit status. */
+export async function exportMain(argv: string[]): Promise<number> {
+  let args
+  try {
+    args = parseArgs({ args: argv, allowPositionals: true, options: exportOptions })
+  } catch (error) {
+    return usageError((error as Error).message)
+  }
+  const { values, positionals } = args
+  const npm = npmTrap('db:export-sqlite', Object.keys(exportOptions), argv)
+  if (typeof npm === 'number') return npm
+  if (values.help || npm.help) {
+    process.stdout.write(exportUsage)
+    return 0
+  }
+  if (positionals.length !== 1) return usageError('give exactly one output file')
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    return usageError((error as Error).message)
+  }
+  try {
+    const result = await exportLegacyFile({ file: positionals[0]!, force: values.force, openTarget: () => openTarget(config), out: process.stdout })
+    return result.exitCode
+  } catch (error) {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nno file was written\n`)
+    return 1
+  }
 }

@@ -38,7 +38,8 @@ function writeField(w: Writer, column: ColumnSpec, value: unknown): void {
     w.pos = w.buf.writeInt32BE(-1, w.pos)
     return
   }
-  switch (column.kind.type) {
+  const kind = column.kind
+  switch (kind.type) {
     case 'int':
       return w.field(4, (b, at) => b.writeInt32BE(value as number, at))
     case 'real':
@@ -56,10 +57,13 @@ function writeField(w: Writer, column: ColumnSpec, value: unknown): void {
       const text = value as string
       return w.field(1 + text.length * 3, (b, at) => b.writeUInt8(1, at) + b.write(text, at + 1, 'utf8'))
     }
-    default: {
+    case 'text':
+    case 'enum': {
       const text = value as string
       return w.field(text.length * 3, (b, at) => at + b.write(text, at, 'utf8'))
     }
+    default:
+      return kind satisfies never
   }
 }
 

@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+
+/** The old app's DDL (legacy-schema.sql): what the export writes and test files are built from. */
+export const legacyDdl = readFileSync(path.join(import.meta.dir, 'legacy-schema.sql'), 'utf8')
+
 /**
- * What the importer knows about the legacy SQLite schema (../shared/legacy/gearbox-sqlite-schema.sql)
+ * What the importer knows about the legacy SQLite schema (legacy-schema.sql)
  * and about the PostgreSQL constraints each column must satisfy (migrations/*). Column names
  * are the same on both sides.
  */

@@ -1,7 +1,6 @@
-import { sourceChecksum, targetChecksumSql, type Checksum } from './checksum'
 import { copyChunks } from './copy-binary'
-import type { PlannedTable } from './plan'
-import { quote } from './scan'
+import { keepsSeedCategory, type PlannedTable } from './plan'
+import { quote } from './sql'
 import type { TargetSession } from './target'
 
 /** The target holds user data and --replace was not given. */
@@ -13,21 +12,6 @@ export class TargetNotEmptyError extends Error {
         .join(', ')}); run with --replace to replace it`,
     )
   }
-}
-
-/** A table's checksums differ; the transaction is rolled back. */
-export class VerificationError extends Error {
-  constructor(readonly results: TableVerification[]) {
-    const bad = results.filter((r) => !r.ok).map((r) => r.table)
-    super(`verification failed: ${bad.join(', ')} differ${bad.length === 1 ? 's' : ''} from the source; nothing was written`)
-  }
-}
-
-export interface TableVerification {
-  table: string
-  ok: boolean
-  source: Checksum
-  target: Checksum
 }
 
 export interface LoadCallbacks {
@@ -60,16 +44,11 @@ export async function userData(session: TargetSession): Promise<Record<string, n
 }
 
 /**
- * Inside the caller's transaction: empties the target (refusing user data unless
- * `replace`), copies every planned table, restores the ids' sequences and verifies.
- * Throws TargetNotEmptyError or VerificationError; the caller's rollback undoes everything.
+ * Inside the caller's transaction: locks and empties every application table (throws
+ * TargetNotEmptyError when it holds user data and `replace` is not set) and drops the keys
+ * and indexes. Returns the statements that restore them.
  */
-export async function loadPlan(
-  session: TargetSession,
-  plan: PlannedTable[],
-  options: { replace: boolean },
-  progress: LoadCallbacks,
-): Promise<TableVerification[]> {
+export async function emptyTarget(session: TargetSession, replace: boolean): Promise<string[]> {
   await session.query('set local statement_timeout = 0')
   // Memory for rebuilding the indexes, and for the checksums, which sort whole rows.
   await session.query(`set local maintenance_work_mem = '256MB'`)
@@ -77,44 +56,40 @@ export async function loadPlan(
   const tables = await applicationTables(session)
   await session.query(`lock table ${tables.map(quote).join(', ')} in access exclusive mode`)
   const counts = await userData(session)
-  if (Object.keys(counts).length > 0 && !options.replace) throw new TargetNotEmptyError(counts)
+  if (Object.keys(counts).length > 0 && !replace) throw new TargetNotEmptyError(counts)
   await session.query(`truncate ${tables.map(quote).join(', ')}`)
-  const restore = await dropKeysAndIndexes(session)
+  return dropKeysAndIndexes(session)
+}
 
+/** Streams every planned table into the emptied target with binary COPY. */
+export async function copyTables(session: TargetSession, plan: PlannedTable[], progress: LoadCallbacks): Promise<void> {
   for (const table of plan) {
     const columns = table.spec.columns
-    const rows = table.rows
-    progress.start(table.spec.name, rows.length)
+    progress.start(table.spec.name, table.rows.length)
     await session.copyIn(
       table.spec.name,
       columns.map((c) => c.name),
-      copyChunks(columns, rows),
+      copyChunks(columns, table.rows),
       (n) => progress.advance(table.spec.name, n),
     )
     progress.finish(table.spec.name)
   }
-  const started = performance.now()
-  // No value changes after the COPY, so the server can checksum the tables and then rebuild
-  // keys and indexes while this process computes the source checksums: all queued at once
-  // (they run in order on the one connection), awaited together.
-  const targetSums = targetChecksums(session, plan)
-  const restoring = Promise.all(restore.map((statement) => session.query(statement)))
-  // A driver may send queued queries on a later turn of the event loop (postgres.js does):
-  // let them go out before this process is busy hashing, or the server would wait for it.
-  await new Promise((resolve) => setImmediate(resolve))
-  const sources = plan.map((t) => sourceChecksum(t.spec, t.rows))
-  const [targets] = await Promise.all([targetSums, restoring])
+}
+
+/**
+ * After the copy: puts back the seed category when the file has no category 1, and moves
+ * every id sequence past the highest id the legacy file ever issued (deleted rows' ids
+ * included, as SQLite's AUTOINCREMENT never reuses them).
+ */
+export async function finishTarget(session: TargetSession, plan: PlannedTable[]): Promise<void> {
   // The application needs category 1 as the fallback for deleted categories.
   if (keepsSeedCategory(plan)) await session.query(`insert into categories (id, name) values (1, 'Uncategorized')`)
   for (const table of plan) {
-    if (table.spec.key !== 'id' || table.spec.columns[0]!.kind.type !== 'int') continue
+    if (table.highWater === undefined) continue
     const t = quote(table.spec.name)
-    await session.query(`select setval(pg_get_serial_sequence('${t}', 'id'), coalesce(max(id), 0) + 1, false) from ${t}`)
+    // The seed category (id 1) counts too when it was kept.
+    await session.query(`select setval(pg_get_serial_sequence('${t}', '${table.spec.key}'), greatest(max(${quote(table.spec.key)}), ${table.highWater}) + 1, false) from ${t}`)
   }
-  progress.step('checksums, keys and indexes', performance.now() - started)
-  const results = compare(plan, sources, targets)
-  if (results.some((r) => !r.ok)) throw new VerificationError(results)
-  return results
 }
 
 /**
@@ -140,31 +115,4 @@ async function dropKeysAndIndexes(session: TargetSession): Promise<string[]> {
   for (const i of indexes) await session.query(`drop index ${i.name}`)
   // Foreign keys were listed (and dropped) first, so they come back last, after the keys they need.
   return [...indexes.map((i) => i.def), ...keys.toReversed().map((k) => `alter table ${k.tbl} add constraint ${quote(k.name)} ${k.def}`)]
-}
-
-/** Compares row counts and checksums of every planned table with the target. */
-export async function verify(session: TargetSession, plan: PlannedTable[]): Promise<TableVerification[]> {
-  return compare(
-    plan,
-    plan.map((t) => sourceChecksum(t.spec, t.rows)),
-    await targetChecksums(session, plan),
-  )
-}
-
-/** A file without category 1 gets the built-in one kept, which is then no part of the copy. */
-const keepsSeedCategory = (plan: PlannedTable[]) => !plan.find((t) => t.spec.name === 'categories')!.rows.some((r) => r[0] === 1)
-
-/** The target's checksum of every planned table, all queried at once (they run in order on the one connection). */
-function targetChecksums(session: TargetSession, plan: PlannedTable[]): Promise<Checksum[]> {
-  const skipSeed = keepsSeedCategory(plan)
-  return Promise.all(
-    plan.map(async (t) => (await session.query<Checksum>(targetChecksumSql(t.spec, skipSeed && t.spec.name === 'categories' ? 'id <> 1' : undefined)))[0]!),
-  )
-}
-
-function compare(plan: PlannedTable[], sources: Checksum[], targets: Checksum[]): TableVerification[] {
-  return plan.map((t, i) => {
-    const [source, target] = [sources[i]!, targets[i]!]
-    return { table: t.spec.name, ok: source.rows === target.rows && source.md5 === target.md5, source, target }
-  })
 }

@@ -12,6 +12,7 @@ export type ProblemKind =
   | 'check_violation'
   | 'out_of_range'
   | 'duplicate'
+  | 'missing_image'
   /** Only with --skip-invalid: the row's parent was left out, so the row must go too. */
   | 'parent_left_out'
 
@@ -32,12 +33,13 @@ export const problemTitles: Record<ProblemKind, string> = {
   invalid_timestamp: 'Timestamps before 1970',
   not_in_set: 'Values outside the allowed set',
   nul_character: 'Text with NUL characters (PostgreSQL cannot store them)',
-  invalid_text: 'Text that is not valid UTF-8',
+  invalid_text: "Text that is not valid in the file's encoding",
   invalid_json: 'Invalid JSON (or not a JSON array of strings)',
   not_null: 'Missing values in required columns',
   check_violation: 'Values the target constraints reject',
   out_of_range: 'Numbers out of range for their column',
   duplicate: 'Duplicates of a value that must be unique',
+  missing_image: 'Images missing from the uploads folder',
   parent_left_out: 'Rows left out because a row they belong to was left out',
 }
 

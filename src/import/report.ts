@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
-import type { TableVerification } from './load'
+import type { TableSpec } from './legacy-schema'
 import type { PlannedTable } from './plan'
 import { jsonSafe, type Problem, type ProblemKind, problemTitles } from './problems'
+import type { TableVerification } from './verify'
 
 export interface Output {
   write(text: string): unknown
@@ -23,15 +24,19 @@ export function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** One JSON line per left-out row: the whole row as read from the file, and why. */
-export function writeRejects(path: string, plan: PlannedTable[]): void {
-  const lines: string[] = []
-  for (const table of plan) {
-    for (const { row, reasons } of table.rejected) {
-      const values = Object.fromEntries(table.spec.columns.map((c, i) => [c.name, jsonSafe(row[i])]))
-      lines.push(JSON.stringify({ table: table.spec.name, id: reasons[0]!.id, row: values, reasons }))
-    }
+/**
+ * One JSON line per left-out row: the whole row as read from the file, and why; then one per
+ * row that was kept but not whole (its image is missing), marked `kept: true`.
+ */
+export function writeRejects(path: string, plan: PlannedTable[], keptRows: { spec: TableSpec; row: unknown[]; reasons: Problem[] }[] = []): void {
+  const line = (spec: TableSpec, row: unknown[], reasons: Problem[], kept?: true) => {
+    const values = Object.fromEntries(spec.columns.map((c, i) => [c.name, jsonSafe(row[i])]))
+    return JSON.stringify({ table: spec.name, id: reasons[0]!.id, row: values, reasons, ...(kept && { kept }) })
   }
+  const lines = [
+    ...plan.flatMap((table) => table.rejected.map(({ row, reasons }) => line(table.spec, row, reasons))),
+    ...keptRows.map(({ spec, row, reasons }) => line(spec, row, reasons, true)),
+  ]
   writeFileSync(path, lines.map((l) => `${l}\n`).join(''))
 }
 
@@ -66,7 +71,11 @@ export function formatSummary(summary: TableSummary[]): string {
 
 export function formatVerification(results: TableVerification[]): string {
   return results
-    .map((r) => `  ${r.ok ? 'ok  ' : 'DIFF'} ${r.table}: ${r.source.rows} rows, md5 ${r.source.md5}${r.ok ? '' : ` (target: ${r.target.rows} rows, md5 ${r.target.md5})`}`)
+    .map((r) => {
+      const next = r.nextId ? `, next id ${r.nextId.expected}` : ''
+      const target = r.ok ? '' : ` (target: ${r.target.rows} rows, md5 ${r.target.md5}${r.nextId ? `, next id ${r.nextId.actual}` : ''})`
+      return `  ${r.ok ? 'ok  ' : 'DIFF'} ${r.table}: ${r.source.rows} rows, md5 ${r.source.md5}${next}${target}`
+    })
     .join('\n')
 }
 

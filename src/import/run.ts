@@ -1,9 +1,12 @@
-import { type TableVerification, TargetNotEmptyError, VerificationError, loadPlan } from './load'
+import { type ImageCheck, ImageError, imageReferences, checkImages, placeImages, removeImages, stageImages } from './images'
+import { TargetNotEmptyError } from './load'
 import { planImport } from './plan'
 import type { Problem } from './problems'
 import { type Output, Progress, type TableSummary, formatProblems, formatSummary, formatVerification, writeJson, writeRejects } from './report'
-import { LegacyFileError, openLegacyFile, scanLegacyFile } from './scan'
+import { LegacyFileError, openLegacyFile, type ScanResult, scanLegacyFile } from './scan'
 import type { Target } from './target'
+import { loadAndVerify } from './transfer'
+import { type TableVerification, VerificationError } from './verify'
 
 export interface ImportOptions {
   file: string
@@ -14,6 +17,12 @@ export interface ImportOptions {
   dryRun?: boolean
   replace?: boolean
   reportPath?: string
+  /** The old app's uploads folder: every image a row names is copied from here. */
+  uploads?: string
+  /** Where the images go (GEARBOX_UPLOAD_DIR); needed with `uploads`. */
+  uploadDir?: string
+  /** Move the data without the images the rows name. */
+  noImages?: boolean
   out: Output
   /** The final message of a failed run goes here (default: out). */
   err?: Output
@@ -23,6 +32,18 @@ export interface ImportOptions {
 
 export type ImportStatus = 'imported' | 'dry-run' | 'not-gearbox' | 'refused' | 'target-not-empty' | 'verification-failed'
 
+/** What happened to the images the rows name. */
+export interface ImageSummary {
+  /** Distinct names rows refer to. */
+  referenced: number
+  /** Found in the uploads folder (and, unless a dry run, copied or already in place and verified). */
+  copied: number
+  missing: number
+  /** Files in the uploads folder no row names, left alone. */
+  unreferenced: number
+  skipped: boolean
+}
+
 export interface ImportOutcome {
   status: ImportStatus
   exitCode: number
@@ -30,14 +51,17 @@ export interface ImportOutcome {
   problems: Problem[]
   tables: TableSummary[]
   verification: TableVerification[]
+  images?: ImageSummary
 }
 
-/**
- * The whole import: scan the legacy file, refuse it (or leave out the offending rows with
- * skipInvalid), then copy everything in one transaction and verify it before committing.
- */
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
+/**
+ * The whole import: scan the legacy file and the images its rows name, refuse it (or leave
+ * out the offending rows with skipInvalid), then copy everything in one transaction, verify
+ * it, put the images in place and commit. Throws only for failures outside the file (the
+ * target cannot be reached, say); everything else is an outcome.
+ */
 export async function importLegacyFile(options: ImportOptions): Promise<ImportOutcome> {
   const { out } = options
   const outcome = (status: ImportStatus, exitCode: number, message: string, rest: Partial<ImportOutcome> = {}): ImportOutcome => {
@@ -48,7 +72,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   }
 
   const started = performance.now()
-  let scan
+  let scan: ScanResult
   try {
     const db = openLegacyFile(options.file)
     try {
@@ -60,7 +84,21 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
     if (error instanceof LegacyFileError) return outcome('not-gearbox', 2, `error: ${error.message}`)
     throw error
   }
-  const { problems } = scan
+  const references = imageReferences(scan.tables)
+  const names = new Set(references.map((r) => r.name))
+  if (names.size > 0 && !options.uploads && !options.noImages) {
+    const message = `refused: ${references.length} row(s) name ${names.size} image(s) in the old uploads folder; pass that folder with --uploads <dir>, or run with --no-images to move the data without them; nothing was written`
+    return outcome('refused', 1, message)
+  }
+  const images: ImageCheck | undefined = options.uploads && !options.noImages ? checkImages(references, options.uploads) : undefined
+  const imageSummary: ImageSummary = {
+    referenced: names.size,
+    copied: images?.files.size ?? 0,
+    missing: images ? new Set(images.missing.map((m) => m.name)).size : 0,
+    unreferenced: images?.unreferenced ?? 0,
+    skipped: !images,
+  }
+  const problems = [...scan.problems, ...(images?.problems ?? [])]
   const scanMs = performance.now() - started
   if (problems.length > 0) {
     out.write(`${formatProblems(problems)}\n`)
@@ -70,33 +108,62 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   }
 
   const plan = planImport(scan, options.skipInvalid ?? false)
+  // A row whose image is missing is kept (with --skip-invalid) and listed with the rejects.
+  const kept = new Set(images?.missing.length ? plan.flatMap((t) => t.rows) : [])
+  const keptWithoutImage = (images?.missing ?? [])
+    .map((m, i) => ({ spec: m.table.spec, row: m.table.rows[m.r]!, reasons: [images!.problems[i]!] }))
+    .filter((m) => kept.has(m.row))
   const rejectedCount = plan.reduce((n, t) => n + t.rejected.length, 0)
-  if (rejectedCount > 0 && options.rejectsPath) writeRejects(options.rejectsPath, plan)
-  const leftOut = plan.flatMap((t) => t.rejected.flatMap((r) => r.reasons))
+  if ((rejectedCount > 0 || keptWithoutImage.length > 0) && options.rejectsPath) writeRejects(options.rejectsPath, plan, keptWithoutImage)
+  const leftOut = [...plan.flatMap((t) => t.rejected.flatMap((r) => r.reasons)), ...keptWithoutImage.flatMap((m) => m.reasons)]
   const tables = (times?: Map<string, number>): TableSummary[] =>
     plan.map((t) => ({ table: t.spec.name, rows: t.rows.length, rejected: t.rejected.length, ms: times?.get(t.spec.name) ?? 0 }))
-  const rejectNote = rejectedCount > 0 ? `; ${rejectedCount} row(s) left out${options.rejectsPath ? `, written to ${options.rejectsPath}` : ''}` : ''
+  const rejectNote =
+    (rejectedCount > 0 ? `; ${rejectedCount} row(s) left out` : '') +
+    (keptWithoutImage.length > 0 ? `; ${keptWithoutImage.length} row(s) kept without their image` : '') +
+    (rejectedCount + keptWithoutImage.length > 0 && options.rejectsPath ? `, written to ${options.rejectsPath}` : '')
+  const imagesLine = (copied: string) =>
+    imageSummary.skipped
+      ? names.size > 0
+        ? `images: not copied (--no-images); ${names.size} image(s) named by the rows are not moved\n`
+        : ''
+      : `images: ${imageSummary.copied} of ${names.size} ${copied}; ${imageSummary.missing} missing; ${imageSummary.unreferenced} file(s) in ${options.uploads} that no row names, left alone\n`
 
   if (options.dryRun) {
-    out.write(formatSummary(tables()))
-    return outcome('dry-run', 0, `dry run: nothing was written${rejectNote}`, { problems: leftOut, tables: tables() })
+    out.write(formatSummary(tables()) + imagesLine('would be copied'))
+    return outcome('dry-run', 0, `dry run: nothing was written${rejectNote}`, { problems: leftOut, tables: tables(), images: imageSummary })
   }
 
+  const uploadDir = options.uploadDir
+  if (images && images.files.size > 0 && !uploadDir) throw new Error('importLegacyFile: uploads given without uploadDir')
+  let staged: string[] = []
+  const placed: string[] = []
+  try {
+    if (images) staged = stageImages(images.files, options.uploads!, uploadDir!)
+  } catch (error) {
+    removeImages([], uploadDir!)
+    if (error instanceof ImageError) return outcome('refused', 1, `refused: ${error.message}; nothing was written`)
+    throw error
+  }
   const target = options.openTarget()
   const progress = new Progress(options.progress, options.progress.isTTY ?? false)
   try {
     out.write(`importing ${options.file} into ${target.name}\n`)
     await target.migrate()
-    const verification = await target.transaction((session) => loadPlan(session, plan, { replace: options.replace ?? false }, progress))
+    const verification = await target.transaction((session) =>
+      loadAndVerify(session, plan, { replace: options.replace ?? false, beforeCommit: images && (async () => placeImages(staged, images.files, uploadDir!, placed)) }, progress),
+    )
     const steps = [`scan ${seconds(scanMs)}`, ...[...progress.steps].map(([label, ms]) => `${label} ${seconds(ms)}`), `total ${seconds(performance.now() - started)}`]
-    out.write(`\n${formatSummary(tables(progress.times))}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`)
-    return outcome('imported', 0, `imported and verified${rejectNote}`, { problems: leftOut, tables: tables(progress.times), verification })
+    out.write(`\n${formatSummary(tables(progress.times))}${imagesLine(`copied to ${uploadDir} and verified (SHA-256)`)}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`)
+    return outcome('imported', 0, `imported and verified${rejectNote}`, { problems: leftOut, tables: tables(progress.times), verification, images: imageSummary })
   } catch (error) {
+    if (uploadDir) removeImages(placed, uploadDir)
     if (error instanceof TargetNotEmptyError) return outcome('target-not-empty', 1, `refused: ${error.message}; nothing was written`)
     if (error instanceof VerificationError) {
       out.write(`${formatVerification(error.results)}\n`)
       return outcome('verification-failed', 1, error.message, { verification: error.results })
     }
+    if (error instanceof ImageError) return outcome('verification-failed', 1, `verification failed: ${error.message}; nothing was written`)
     throw error
   } finally {
     await target.close()

@@ -2,6 +2,7 @@ import { Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
 import { type ColumnSpec, legacyTables, type TableSpec } from './legacy-schema'
 import { jsonSafe, type Problem } from './problems'
+import { quote } from './sql'
 import { checkValue, Invalid } from './validate'
 
 /** The input is not a GearBox SQLite file; the message is meant for the user as is. */
@@ -12,12 +13,21 @@ export interface SourceTable {
   /** Every row in key order; a column's value is normalized when it passed its check, raw otherwise. */
   rows: unknown[][]
   /** Problems per row index. */
-  problems: Map<number, Problem[]>
+  problems: ReadonlyMap<number, readonly Problem[]>
+  /**
+   * Tables with an integer id: the highest id SQLite ever issued, max(max(id), sqlite_sequence.seq)
+   * (AUTOINCREMENT never hands out an id again, not even a deleted row's); 0 for none.
+   */
+  highWater?: number
 }
+
+/** SQLite's text encodings (`PRAGMA encoding`). */
+export type TextEncoding = 'UTF-8' | 'UTF-16le' | 'UTF-16be'
 
 export interface ScanResult {
   tables: SourceTable[]
   problems: Problem[]
+  encoding: TextEncoding
 }
 
 // Tables of the legacy file that hold no user data and are not copied.
@@ -57,7 +67,12 @@ export function openLegacyFile(path: string): Database {
 
 /** Reads every row of every table and collects every problem, without stopping at the first. */
 export function scanLegacyFile(db: Database): ScanResult {
-  const tables = legacyTables.map((spec) => readTable(db, spec))
+  const encoding = db.query<{ encoding: TextEncoding }, []>('pragma encoding').get()!.encoding
+  const hasSequences = db.query(`select 1 from sqlite_master where type = 'table' and name = 'sqlite_sequence'`).get() !== null
+  const sequences = new Map(
+    (hasSequences ? db.query<{ name: string; seq: bigint }, []>('select name, seq from sqlite_sequence').all() : []).map((s) => [s.name, Number(s.seq)]),
+  )
+  const tables = legacyTables.map((spec) => readTable(db, spec, encoding, sequences.get(spec.name) ?? 0))
   const byName = new Map(tables.map((t) => [t.spec.name, t]))
   for (const table of tables) {
     checkReferences(table, byName)
@@ -65,17 +80,47 @@ export function scanLegacyFile(db: Database): ScanResult {
   }
   checkSeedCategory(byName.get('categories')!)
   const problems = tables.flatMap((t) => [...t.problems.values()].flat())
-  return { tables, problems }
+  return { tables, problems, encoding }
 }
 
-function readTable(db: Database, spec: TableSpec): SourceTable {
-  const columns = spec.columns.map((c) => quote(c.name)).join(', ')
-  const rows = db.query<unknown[], []>(`select ${columns} from ${quote(spec.name)} order by ${quote(spec.key)}`).values() as unknown[][]
-  const table: SourceTable = { spec, rows, problems: new Map() }
+type ScanTable = Omit<SourceTable, 'problems'> & { problems: Map<number, Problem[]> }
+
+const isText = (c: ColumnSpec) => c.kind.type === 'text' || c.kind.type === 'enum' || c.kind.type === 'json-strings'
+
+function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequence: number): ScanTable {
+  // SQLite decodes UTF-16 leniently (a lone surrogate takes whatever follows as its pair), so
+  // a UTF-16 file's text is read as the bytes stored, after the columns, and decoded strictly here.
+  const decoder = encoding === 'UTF-8' ? undefined : new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true })
+  const texts = decoder ? spec.columns.flatMap((c, i) => (isText(c) ? [i] : [])) : []
+  const select = [
+    ...spec.columns.map((c) => quote(c.name)),
+    ...texts.map((i) => `case when typeof(${quote(spec.columns[i]!.name)}) = 'text' then cast(${quote(spec.columns[i]!.name)} as blob) end`),
+  ]
+  const rows = db.query<unknown[], []>(`select ${select.join(', ')} from ${quote(spec.name)} order by ${quote(spec.key)}`).values() as unknown[][]
+  const table: ScanTable = { spec, rows, problems: new Map() }
   const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
+  if (spec.columns[keyIndex]!.kind.type === 'int') {
+    const key = quote(spec.key)
+    const max = db.query<{ id: bigint | null }, []>(`select max(${key}) as id from ${quote(spec.name)} where typeof(${key}) = 'integer'`).get()!.id
+    table.highWater = Math.max(sequence, Number(max ?? 0))
+  }
+  const columns = spec.columns.length
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
-    for (let c = 0; c < spec.columns.length; c++) {
+    const undecodable = new Set<number>()
+    texts.forEach((c, t) => {
+      const bytes = row[columns + t] as Uint8Array | null
+      if (bytes === null) return
+      try {
+        row[c] = decoder!.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
+      } catch {
+        undecodable.add(c)
+        addProblem(table, r, { kind: 'invalid_text', column: spec.columns[c]!.name, value: bytes, message: `not valid ${encoding}; it would not arrive unchanged` })
+      }
+    })
+    row.length = columns
+    for (let c = 0; c < columns; c++) {
+      if (undecodable.has(c)) continue
       const column = spec.columns[c]!
       const raw = row[c]
       const checked = checkValue(column, raw)
@@ -84,29 +129,36 @@ function readTable(db: Database, spec: TableSpec): SourceTable {
         continue
       }
       row[c] = checked
-      if (typeof checked === 'string' && checked.includes('\uFFFD') && !sameBytes(db, spec, column, row[keyIndex], checked)) {
-        addProblem(table, r, { kind: 'invalid_text', column: column.name, value: raw, message: 'not valid UTF-8; it would not arrive byte for byte' })
+      // In a UTF-8 file a U+FFFD is either really there or stands for bytes that are not UTF-8: the stored bytes tell.
+      if (!decoder && typeof checked === 'string' && checked.includes('\uFFFD')) {
+        const bytes = storedBytes(db, spec, column, row[keyIndex])
+        // The bytes as stored, in hex: the decoded text would show only replacement characters.
+        if (!Buffer.from(checked, 'utf8').equals(bytes)) addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: 'not valid UTF-8; it would not arrive unchanged' })
       }
     }
   }
   return table
 }
 
-// A U+FFFD in the decoded string is either really there or stands for bytes that are not UTF-8.
-function sameBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown, decoded: string): boolean {
+function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown): Buffer {
   const row = db
     .query<{ bytes: Uint8Array }, [never]>(`select cast(${quote(column.name)} as blob) as bytes from ${quote(spec.name)} where ${quote(spec.key)} = ?`)
     .get(key as never)
-  return row !== null && Buffer.from(decoded, 'utf8').equals(Buffer.from(row.bytes))
+  return Buffer.from(row!.bytes)
 }
 
-function rowKey(table: SourceTable, r: number): number | string {
+function rowKey(table: Pick<SourceTable, 'spec' | 'rows'>, r: number): number | string {
   const value = table.rows[r]![table.spec.columns.findIndex((c) => c.name === table.spec.key)]
   return jsonSafe(value) as number | string
 }
 
-export function addProblem(table: SourceTable, r: number, p: Omit<Problem, 'table' | 'id'>): void {
-  const problem: Problem = { kind: p.kind, table: table.spec.name, id: rowKey(table, r), column: p.column, value: jsonSafe(p.value), message: p.message }
+/** A problem with row `r` of `table`, keyed by the row's id (or sessions.id / settings.key). */
+export function rowProblem(table: Pick<SourceTable, 'spec' | 'rows'>, r: number, p: Omit<Problem, 'table' | 'id'>): Problem {
+  return { kind: p.kind, table: table.spec.name, id: rowKey(table, r), column: p.column, value: jsonSafe(p.value), message: p.message }
+}
+
+function addProblem(table: ScanTable, r: number, p: Omit<Problem, 'table' | 'id'>): void {
+  const problem = rowProblem(table, r, p)
   const list = table.problems.get(r)
   if (list) list.push(problem)
   else table.problems.set(r, [problem])
@@ -122,7 +174,7 @@ function columnValues(table: SourceTable, column: string): Map<unknown, number> 
   return index
 }
 
-function checkReferences(table: SourceTable, byName: Map<string, SourceTable>): void {
+function checkReferences(table: ScanTable, byName: Map<string, ScanTable>): void {
   table.spec.columns.forEach((column, c) => {
     if (!column.ref) return
     const parents = columnValues(byName.get(column.ref.table)!, column.ref.column)
@@ -141,7 +193,7 @@ function checkReferences(table: SourceTable, byName: Map<string, SourceTable>): 
   })
 }
 
-function checkUnique(table: SourceTable): void {
+function checkUnique(table: ScanTable): void {
   for (const set of table.spec.unique) {
     const indexes = set.map((name) => table.spec.columns.findIndex((c) => c.name === name))
     const seen = new Map<string, number>()
@@ -166,7 +218,7 @@ function checkUnique(table: SourceTable): void {
  * GearBox needs category 1 "Uncategorized" (the fallback for deleted categories). A file
  * without category 1 gets the seed row kept, which collides with another category of that name.
  */
-function checkSeedCategory(categories: SourceTable): void {
+function checkSeedCategory(categories: ScanTable): void {
   const [id, name] = [0, 1]
   if (categories.rows.some((row) => row[id] === 1)) return
   categories.rows.forEach((row, r) => {
@@ -179,5 +231,3 @@ function checkSeedCategory(categories: SourceTable): void {
     })
   })
 }
-
-export const quote = (name: string) => `"${name.replaceAll('"', '""')}"`

@@ -7,7 +7,7 @@ import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { createPGliteDatabase, createPostgresClient } from '../db/database'
 import { migrateToLatest } from '../db/migrator'
-import { quote } from './scan'
+import { quote } from './sql'
 
 /** What the loader needs inside the one import transaction, on either engine. */
 export interface TargetSession {
@@ -34,7 +34,11 @@ export function serverTarget(config: Extract<DatabaseConfig, { kind: 'postgres' 
     name: `PostgreSQL at ${new URL(config.url).host}${new URL(config.url).pathname}`,
     migrate: () => migrateToLatest(db),
     transaction: (work) => sql.begin((tx) => work(serverSession(tx))) as Promise<never>,
-    close: () => db.destroy(),
+    // Kysely ends the client only when it used it (migrate); the export never does.
+    close: async () => {
+      await db.destroy()
+      await sql.end()
+    },
   }
 }
 
@@ -60,7 +64,11 @@ export function pgliteTarget(pglite: PGlite, name = 'the embedded database'): Ta
     name,
     migrate: () => migrateToLatest(db),
     transaction: (work) => pglite.transaction((tx) => work(pgliteSession(tx))),
-    close: () => db.destroy(),
+    // Kysely closes PGlite only when it used it (migrate); the export never does.
+    close: async () => {
+      await db.destroy()
+      if (!pglite.closed) await pglite.close()
+    },
   }
 }
 

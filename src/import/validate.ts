@@ -67,6 +67,8 @@ export function checkValue(column: ColumnSpec, raw: unknown): unknown {
       if (kind.type === 'json-strings') return checkJsonStrings(raw)
       return pass(raw)
     }
+    default:
+      return kind satisfies never
   }
 }
 

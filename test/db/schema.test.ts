@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { type Kysely, sql } from 'kysely'
-import path from 'node:path'
 import type { DB } from '../../src/db/types'
 import { ConflictError, ValidationError } from '../../src/errors'
 import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
+import { legacyDdl as legacySql } from '../../src/import/legacy-schema'
 import { useTestDatabase } from '../support/database'
 
 interface LegacyColumn {
@@ -15,7 +15,6 @@ interface LegacyColumn {
 }
 
 // The legacy file is the spec for table and column names: parse its CREATE TABLE lists.
-const legacySql = await Bun.file(path.join(import.meta.dir, '../../../shared/legacy/gearbox-sqlite-schema.sql')).text()
 const legacy = new Map<string, LegacyColumn[]>()
 for (const [, table, body] of legacySql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?[`"](\w+)[`"] \(([\s\S]*?)\n\);/g)) {
   if (table === '__drizzle_migrations') continue // the old migration bookkeeping, not a table of ours

@@ -3,9 +3,10 @@ import { Database } from 'bun:sqlite'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { legacyDdl, realisticRows, writeLegacyFile } from '../support/legacy-sqlite'
+import { imageBytes, legacyDdl, realisticRows, uploadsBeside, writeLegacyFile } from '../support/legacy-sqlite'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
+const exportScript = path.join(import.meta.dir, '../../scripts/export-postgres-to-sqlite.ts')
 let dir: string
 
 beforeAll(() => {
@@ -70,12 +71,54 @@ describe('the command line', () => {
     const file = path.join(dir, 'dry.db')
     writeLegacyFile(file, realisticRows())
     const dataDir = path.join(dir, 'never-created')
-    const r = run(['--dry-run', file], dataDir)
+    const r = run(['--dry-run', '--uploads', uploadsBeside(file), file], dataDir)
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/items\s+5\s+0/)
+    expect(r.stdout).toContain(`images: 1 of 1 would be copied; 0 missing`)
     expect(r.stdout).toContain('dry run: nothing was written')
     expect(existsSync(dataDir)).toBe(false)
   })
+
+  test('through npm, an option npm keeps for itself never lets the import write', () => {
+    const file = path.join(dir, 'npm.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'npm-never-created')
+    const npm = (args: string[]) => {
+      const r = Bun.spawnSync(['npm', 'run', '--silent', 'db:import-sqlite', ...args], {
+        cwd: path.join(import.meta.dir, '../..'),
+        env: { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir },
+      })
+      return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+    }
+    // npm turns --dry-run into npm_config_dry_run and passes only the file: honoured.
+    const dry = npm(['--dry-run', '--', '--uploads', uploadsBeside(file), file])
+    expect(dry.stdout).toContain('dry run: nothing was written')
+    expect(dry.code).toBe(0)
+    // npm reads --replace as its own --replace-registry-host: refused, with the -- form.
+    const replace = npm(['--replace', file])
+    expect(replace.code).toBe(2)
+    expect(replace.stderr).toContain('npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:import-sqlite -- --replace')
+    expect(npm(['--', '--dry-run', '--no-images', file]).stdout).toContain('dry run: nothing was written')
+    expect(existsSync(dataDir)).toBe(false)
+  }, 60_000)
+
+  test('a file whose rows name images needs the uploads folder, or --no-images', () => {
+    const file = path.join(dir, 'images.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'images-data')
+    const refused = run([file], dataDir)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr.trim()).toBe(
+      'refused: 1 row(s) name 1 image(s) in the old uploads folder; pass that folder with --uploads <dir>, or run with --no-images to move the data without them; nothing was written',
+    )
+    expect(existsSync(dataDir)).toBe(false)
+    expect(run(['--uploads', path.join(dir, 'nowhere'), file], dataDir).stderr).toContain('--uploads ' + path.join(dir, 'nowhere') + ': no such folder')
+
+    const without = run(['--no-images', file], dataDir)
+    expect(without.code).toBe(0)
+    expect(without.stdout).toContain('images: not copied (--no-images); 1 image(s) named by the rows are not moved')
+    expect(existsSync(path.join(dataDir, 'uploads'))).toBe(false)
+  }, 60_000)
 
   test('a refused file exits 1 and writes the JSON report', () => {
     const file = path.join(dir, 'bad.db')
@@ -83,7 +126,7 @@ describe('the command line', () => {
     rows.items![0]!.category_id = 42
     writeLegacyFile(file, rows)
     const report = path.join(dir, 'report.json')
-    const r = run(['--report', report, file])
+    const r = run(['--report', report, '--uploads', uploadsBeside(file), file])
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('items 1 category_id = 42: categories.id = 42 does not exist')
     expect(r.stderr).toContain('refused: 1 problem(s)')
@@ -96,18 +139,47 @@ describe('the command line', () => {
     const file = path.join(dir, 'gearbox.db')
     writeLegacyFile(file, realisticRows())
     const dataDir = path.join(dir, 'embedded')
-    const first = run([file], dataDir)
+    const first = run(['--uploads', uploadsBeside(file), file], dataDir)
     expect(first.code).toBe(0)
+    expect(readFileSync(path.join(dataDir, 'uploads', 'stove.png')).equals(imageBytes('stove.png'))).toBe(true)
+    expect(first.stdout).toContain(`images: 1 of 1 copied to ${dataDir}/uploads and verified (SHA-256); 0 missing; 0 file(s)`)
     expect(first.stderr).toContain('items: 5 rows copied in')
     expect(first.stdout).toMatch(/table\s+rows\s+rejected\s+time\s+rows\/s/)
     expect(first.stdout).toMatch(/total\s+31\s+0/)
     expect(first.stdout).toContain('ok   items: 5 rows, md5 ')
     expect(first.stdout).toContain('imported and verified')
 
-    const second = run([file], dataDir)
+    const second = run(['--no-images', file], dataDir)
     expect(second.code).toBe(1)
     expect(second.stderr).toContain('refused: the target already holds data')
-    expect(run(['--replace', file], dataDir).code).toBe(0)
+    expect(run(['--replace', '--uploads', uploadsBeside(file), file], dataDir).code).toBe(0)
+  }, 120_000)
+
+  test('db:export-sqlite writes the embedded database back as a legacy file; npm cannot swallow --force', () => {
+    const file = path.join(dir, 'back.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'export-data')
+    expect(run(['--no-images', file], dataDir).code).toBe(0)
+    const env = { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir }
+    const out = path.join(dir, 'exported.db')
+    const exported = Bun.spawnSync([process.execPath, exportScript, out], { env })
+    expect(exported.exitCode).toBe(0)
+    expect(exported.stdout.toString()).toContain(`exported to ${out}`)
+    const db = new Database(out, { readonly: true })
+    expect(db.query('select id, name from items order by id').all()).toEqual(realisticRows().items!.map((i) => ({ id: i.id, name: i.name })))
+    db.close()
+
+    const again = Bun.spawnSync([process.execPath, exportScript, out], { env })
+    expect(again.exitCode).toBe(1)
+    expect(again.stdout.toString()).toContain('already exists; pass --force to replace it')
+    // npm keeps --force for itself: refused, the file untouched.
+    const before = readFileSync(out)
+    const npm = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
+    expect(npm.exitCode).toBe(2)
+    expect(npm.stderr.toString()).toContain('npm kept --force for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:export-sqlite -- --force')
+    expect(readFileSync(out).equals(before)).toBe(true)
+    const forced = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
+    expect(forced.exitCode).toBe(0)
   }, 120_000)
 
   test('refuses an embedded database another running process holds, and writes nothing', () => {
@@ -117,7 +189,7 @@ describe('the command line', () => {
     // This test process plays the server that holds the database (GEARBOX_DATA_DIR/db).
     mkdirSync(dataDir)
     writeFileSync(path.join(dataDir, 'db.lock'), String(process.pid))
-    const r = run([file], dataDir)
+    const r = run(['--no-images', file], dataDir)
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`error: the embedded database ${dataDir}/db is in use by process ${process.pid}; stop it first, or set DATABASE_URL`)
     expect(r.stderr).toContain('nothing was written')

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
 import { sql } from 'kysely'
-import { realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import { ddlIn, deletedRows, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
@@ -126,6 +126,23 @@ describe('a realistic legacy file', () => {
     expect(user.id).toBe(2)
   })
 
+  test('never hands out an id SQLite issued before, deleted rows and empty tables included', async () => {
+    writeLegacyFile(fx.file, realisticRows(), deletedRows)
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('imported')
+    const next = Object.fromEntries(result.verification.filter((v) => v.nextId).map((v) => [v.table, v.nextId!.expected]))
+    expect(next).toMatchObject({ items: 11, threads: 5, thread_candidates: 9, categories: 8, users: 2 })
+    expect(result.output).toContain('ok   items: 3 rows, md5 ')
+    expect(result.output).toContain(', next id 11')
+    const { db } = fx.target
+    const item = await db.insertInto('items').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(item.id).toBe(11)
+    const thread = await db.insertInto('threads').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(thread.id).toBe(5)
+    const candidate = await db.insertInto('thread_candidates').values({ thread_id: 5, name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+    expect(candidate.id).toBe(9)
+  })
+
   test('keeps the foreign keys and indexes of the schema', async () => {
     const before = await targetState(fx.target.db)
     writeLegacyFile(fx.file, realisticRows())
@@ -156,6 +173,23 @@ describe('a realistic legacy file', () => {
     expect(result.status).toBe('refused')
     expect(result.problems.map((p) => [p.kind, p.table, p.id, p.column])).toEqual([['duplicate', 'categories', 3, 'name']])
   })
+})
+
+describe('every SQLite text encoding', () => {
+  for (const encoding of ['UTF-16le', 'UTF-16be'] as const) {
+    test(`a ${encoding} file arrives with every text unchanged, a real U+FFFD included`, async () => {
+      const rows = realisticRows()
+      rows.items![0]!.notes = 'a real \uFFFD replacement character, \uFEFF a BOM and 🔥'
+      writeLegacyFile(fx.file, rows, '', ddlIn(encoding))
+      const result = await runImport(fx.file, fx.target)
+      expect(result.problems).toEqual([])
+      expect(result.status).toBe('imported')
+      const items = await fx.target.db.selectFrom('items').select(['name', 'notes']).orderBy('id').execute()
+      expect(items.map((i): unknown[] => [i.name, i.notes])).toEqual(rows.items!.map((i) => [i.name, i.notes]))
+      const clients = await fx.target.db.selectFrom('oauth_clients').select('redirect_uris').orderBy('id').execute()
+      expect(clients[0]!.redirect_uris).toEqual(['https://claude.ai/cb', 'http://localhost:8080/cb?x="y"'])
+    })
+  }
 })
 
 describe('a target that already holds data', () => {

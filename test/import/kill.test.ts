@@ -1,21 +1,33 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { Database } from 'bun:sqlite'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { serverUrl } from '../support/database'
-import { openImportTarget, targetState, writeLargeLegacyFile } from '../support/legacy-sqlite'
+import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
+import { STAGING_DIR } from '../../src/import/images'
+import { imageBytes, openImportTarget, targetState } from '../support/legacy-sqlite'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
 let dir: string
 let file: string
+let uploads: string
+// The first 200 items name an image each.
+const images = Array.from({ length: 200 }, (_, i) => `${String(i + 1).padStart(32, '0')}.png`)
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'gearbox-import-kill-'))
   file = path.join(dir, 'large.db')
   writeLargeLegacyFile(file, 300_000)
+  const db = new Database(file)
+  db.exec(`update items set image_filename = printf('%032d.png', id) where id <= ${images.length}`)
+  db.close()
+  uploads = path.join(dir, 'uploads')
+  mkdirSync(uploads)
+  for (const name of images) writeFileSync(path.join(uploads, name), imageBytes(name))
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -24,7 +36,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
  * first table copied, that is while the big tables are streaming in.
  */
 async function importAndKill(env: Record<string, string>): Promise<string> {
-  const child = Bun.spawn([process.execPath, script, file], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const child = Bun.spawn([process.execPath, script, '--uploads', uploads, file], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
   let seen = ''
   const decoder = new TextDecoder()
   for await (const chunk of child.stderr) {
@@ -35,6 +47,12 @@ async function importAndKill(env: Record<string, string>): Promise<string> {
   await child.exited
   expect(child.signalCode).toBe('SIGKILL')
   return seen
+}
+
+/** No image under its real name (not even part of one); the killed run's copies wait in the staging folder. */
+function expectNoImagePlaced(uploadDir: string) {
+  expect(readdirSync(uploadDir)).toEqual([STAGING_DIR])
+  expect(readdirSync(path.join(uploadDir, STAGING_DIR)).length).toBeGreaterThan(0)
 }
 
 describe('a killed import', () => {
@@ -51,6 +69,7 @@ describe('a killed import', () => {
 
     const seen = await importAndKill({ DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir })
     expect(seen).not.toContain('items: ')
+    expectNoImagePlaced(path.join(dataDir, 'uploads'))
 
     const db = createPGliteDatabase(new PGlite(`${dataDir}/db`, pgliteOptions))
     expect(await targetState(db)).toEqual(before)
@@ -61,12 +80,17 @@ describe('a killed import', () => {
     const target = await openImportTarget('postgres')
     try {
       const before = await targetState(target.db)
-      const seen = await importAndKill({ DATABASE_URL: target.url! })
+      const uploadDir = path.join(dir, 'server-uploads')
+      const seen = await importAndKill({ DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploadDir })
       expect(seen).not.toContain('items: ')
       expect(await targetState(target.db)).toEqual(before)
+      expectNoImagePlaced(uploadDir)
 
-      const again = Bun.spawnSync([process.execPath, script, file], { env: { ...process.env, DATABASE_URL: target.url! } })
+      const again = Bun.spawnSync([process.execPath, script, '--uploads', uploads, file], { env: { ...process.env, DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploadDir } })
       expect(again.exitCode).toBe(0)
+      // The next run cleared what the killed one staged and put every image in place.
+      expect(readdirSync(uploadDir).sort()).toEqual(images)
+      for (const name of images) expect(readFileSync(path.join(uploadDir, name)).equals(imageBytes(name))).toBe(true)
       const count = await target.db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
       expect(count.n).toBe(111_000)
     } finally {

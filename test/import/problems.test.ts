@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Problem } from '../../src/import/problems'
-import { legacyDdl, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import { ddlIn, legacyDdl, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
@@ -130,6 +130,8 @@ describe('a file with problems', () => {
       message: 'same name as id 2',
     })
     expect(report.problems).toContainEqual(expect.objectContaining({ table: 'items', id: 19, value: "x'010203'" }))
+    // Bytes that are not UTF-8 show as hex, not as replacement characters.
+    expect(report.problems).toContainEqual({ kind: 'invalid_text', table: 'items', id: 1, column: 'notes', value: "x'ff41'", message: 'not valid UTF-8; it would not arrive unchanged' })
   })
 })
 
@@ -187,4 +189,19 @@ describe('--skip-invalid', () => {
     expect(threads.map((t) => t.id)).toEqual([4])
     expect(await fx.target.db.selectFrom('oauth_tokens').select('id').execute()).toEqual([])
   })
+})
+
+describe('UTF-16 files', () => {
+  // In UTF-16le, 00 d8 41 00 is a lone high surrogate (U+D800) before "A"; SQLite would read it as U+10041.
+  for (const [encoding, bytes] of [['UTF-16le', '00d84100'], ['UTF-16be', 'd8000041']] as const) {
+    test(`${encoding}: text that is not valid ${encoding} is refused, its bytes shown in hex`, async () => {
+      writeLegacyFile(fx.file, realisticRows(), `update items set notes = cast(x'${bytes}' as text) where id = 1;`, ddlIn(encoding))
+      const result = await runImport(fx.file, fx.target)
+      expect(result.status).toBe('refused')
+      expect(result.problems).toEqual([
+        { kind: 'invalid_text', table: 'items', id: 1, column: 'notes', value: `x'${bytes}'`, message: `not valid ${encoding}; it would not arrive unchanged` },
+      ])
+      expect(result.output).toContain(`items 1 notes = "x'${bytes}'": not valid ${encoding}`)
+    })
+  }
 })

@@ -3,10 +3,11 @@ import { sql } from 'kysely'
 import { sourceChecksum } from '../../src/import/checksum'
 import { copyChunks } from '../../src/import/copy-binary'
 import { type ColumnSpec, tableSpec } from '../../src/import/legacy-schema'
-import { loadPlan, VerificationError, verify } from '../../src/import/load'
 import { type PlannedTable, planImport } from '../../src/import/plan'
 import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
 import type { Target } from '../../src/import/target'
+import { loadAndVerify } from '../../src/import/transfer'
+import { VerificationError, verify } from '../../src/import/verify'
 import { realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
@@ -37,6 +38,8 @@ describe('verification', () => {
       ['oauth_clients', sql`update oauth_clients set redirect_uris = '["https://claude.ai/cb", "http://localhost:8080/cb?x=y"]' where id = 1`],
       ['oauth_codes', sql`update oauth_codes set used = false`],
       ['settings', sql`delete from settings where key = 'currency'`],
+      // A sequence behind the highest id: the next item would get id 10, which SQLite issued.
+      ['items', sql`select setval(pg_get_serial_sequence('items', 'id'), 9)`],
     ] as const
     for (const [table, change] of changes) {
       await change.execute(fx.target.db)
@@ -70,7 +73,7 @@ describe('verification', () => {
           }),
         ),
     }
-    const error = await faulty.transaction((s) => loadPlan(s, plan(), { replace: false }, noProgress)).catch((e) => e)
+    const error = await faulty.transaction((s) => loadAndVerify(s, plan(), { replace: false }, noProgress)).catch((e) => e)
     expect(error).toBeInstanceOf(VerificationError)
     expect(error.message).toBe('verification failed: items differs from the source; nothing was written')
     expect(error.results.filter((r: { ok: boolean }) => !r.ok).map((r: { table: string }) => r.table)).toEqual(['items'])

@@ -1,31 +1,45 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../src/db/types'
+import { legacyDdl } from '../../src/import/legacy-schema'
 import type { Output } from '../../src/import/report'
 import { type ImportOptions, importLegacyFile } from '../../src/import/run'
 import { pgliteTarget, serverTarget, type Target } from '../../src/import/target'
 import { backend, HOOK_TIMEOUT_MS, openTestDatabase, type TestDatabase } from './database'
 import { tableNames } from './schema'
 
-/** The legacy DDL, read at test time: files are built from it, nothing binary is committed. */
-export const legacyDdl = readFileSync(path.join(import.meta.dir, '../../../shared/legacy/gearbox-sqlite-schema.sql'), 'utf8')
+export { legacyDdl }
 
 export type LegacyRow = Record<string, unknown>
 export type LegacyRows = Partial<Record<string, LegacyRow[]>>
 
+/** The bytes of a test image: a PNG signature, then the name, so every image differs. */
+export const imageBytes = (name: string) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(name)])
+
+/** The old app's uploads folder next to a legacy file, as writeLegacyFile fills it. */
+export const uploadsBeside = (file: string) => path.join(path.dirname(file), 'uploads')
+
 /**
  * Writes a legacy GearBox SQLite file with exactly these rows (foreign keys off, as the old
- * app ran). Values are bound as given, so a test can store text in a number column; `sql`
- * runs afterwards for what binding cannot express (e.g. bytes that are not UTF-8); `ddl`
- * replaces the legacy DDL for files the old app could not have written (say, without a
- * NOT NULL), which the importer must still catch.
+ * app ran), and every image a row names into uploadsBeside(file). Values are bound as given,
+ * so a test can store text in a number column; `sql` runs afterwards for what binding
+ * cannot express (e.g. bytes that are not UTF-8); `ddl` replaces the legacy DDL for files
+ * the old app could not have written (say, without a NOT NULL), which the importer must
+ * still catch.
  */
 export function writeLegacyFile(file: string, rows: LegacyRows, sql = '', ddl = legacyDdl): void {
   rmSync(file, { force: true })
+  const uploads = uploadsBeside(file)
+  for (const row of [...(rows.items ?? []), ...(rows.thread_candidates ?? [])]) {
+    const name = row.image_filename
+    if (typeof name !== 'string' || path.basename(name) !== name) continue
+    mkdirSync(uploads, { recursive: true })
+    writeFileSync(path.join(uploads, name), imageBytes(name))
+  }
   const db = new Database(file, { create: true })
   db.exec(ddl)
   db.transaction(() => {
@@ -110,45 +124,15 @@ export function realisticRows(): LegacyRows {
   }
 }
 
+/** The legacy DDL for a file in another of SQLite's text encodings (`PRAGMA encoding` must come first). */
+export const ddlIn = (encoding: 'UTF-16le' | 'UTF-16be') => `pragma encoding = '${encoding}';\n${legacyDdl}`
+
 /**
- * A large file of about `total` rows, mostly items, setup_items and thread_candidates,
- * with varied values (fractions, NULLs, escapes) so the bulk path is exercised for real.
+ * SQL for writeLegacyFile: deletions the old app made, so ids were issued that no row holds.
+ * Items 9 and 10 go (sqlite_sequence says 10, the largest id left is 5); every thread and
+ * candidate goes (threads: sqlite_sequence 4, no rows).
  */
-export function writeLargeLegacyFile(file: string, total: number): void {
-  rmSync(file, { force: true })
-  const db = new Database(file, { create: true })
-  db.exec(legacyDdl)
-  const items = Math.round(total * 0.37)
-  const setupItems = Math.round(total * 0.37)
-  const threads = Math.max(1, Math.round(total * 0.01))
-  const candidates = total - items - setupItems - threads - 40
-  const setups = 20
-  db.transaction(() => {
-    const cat = db.prepare('insert into categories (id, name, icon, created_at) values (?, ?, ?, ?)')
-    for (let i = 1; i <= 20; i++) cat.run(i, i === 1 ? 'Uncategorized' : `Category ${i}`, 'package', T)
-    const item = db.prepare(`insert into items (id, name, weight_grams, price_cents, category_id, notes, product_url, quantity, created_at, updated_at)
-      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    for (let i = 1; i <= items; i++) {
-      item.run(i, `Item ${i}`, i % 7 === 0 ? null : i * 1.1 + 0.01, i % 5 === 0 ? null : i * 3, (i % 20) + 1, i % 3 === 0 ? `note\t${i}\nline 2 \\ ✓` : null, i % 4 === 0 ? `https://example.com/items/${i}` : null, (i % 3) + 1, T + i, T + 2 * i)
-    }
-    const setup = db.prepare('insert into setups (id, name, created_at, updated_at) values (?, ?, ?, ?)')
-    for (let i = 1; i <= setups; i++) setup.run(i, `Setup ${i}`, T, T)
-    const si = db.prepare('insert into setup_items (id, setup_id, item_id, classification) values (?, ?, ?, ?)')
-    const classes = ['base', 'worn', 'consumable']
-    // Distinct (setup, item) pairs: each setup takes a consecutive run of items.
-    for (let i = 1; i <= setupItems; i++) si.run(i, ((i - 1) % setups) + 1, (Math.floor((i - 1) / setups) % items) + 1, classes[i % 3]!)
-    const thread = db.prepare('insert into threads (id, name, status, resolved_candidate_id, category_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)')
-    for (let i = 1; i <= threads; i++) thread.run(i, `Thread ${i}`, i % 2 === 0 ? 'resolved' : 'active', i % 2 === 0 ? i : null, (i % 20) + 1, T, T)
-    const cand = db.prepare(`insert into thread_candidates (id, thread_id, name, weight_grams, price_cents, category_id, status, pros, sort_order, created_at, updated_at)
-      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    const statuses = ['researching', 'ordered', 'arrived']
-    // Candidate i belongs to thread ((i-1) % threads) + 1, so candidate i <= threads belongs to thread i.
-    for (let i = 1; i <= candidates; i++) cand.run(i, ((i - 1) % threads) + 1, `Candidate ${i}`, i / 3, i % 9 === 0 ? null : i, (i % 20) + 1, statuses[i % 3]!, i % 2 ? 'light' : null, i / 7, T, T)
-    const user = db.prepare('insert into users (id, username, password_hash, created_at) values (?, ?, ?, ?)')
-    for (let i = 1; i <= 19; i++) user.run(i, `user${i}`, '$argon2id$v=19$x', T)
-  })()
-  db.close()
-}
+export const deletedRows = 'delete from items where id > 5; delete from thread_candidates; delete from threads;'
 
 /** A target database for import tests, on the backend the suite runs on (TEST_BACKEND). */
 export interface ImportTarget {
@@ -200,10 +184,16 @@ function captureOutput(): Output & { text: string } {
   return out
 }
 
-/** Runs the importer in-process against `target` and returns the outcome and everything it printed. */
+/**
+ * Runs the importer in-process against `target` and returns the outcome and everything it
+ * printed. When uploadsBeside(file) exists it is the uploads folder, and the images go to
+ * `target-uploads` beside the file.
+ */
 export async function runImport(file: string, target: ImportTarget, options: Partial<ImportOptions> = {}) {
   const out = captureOutput()
-  const outcome = await importLegacyFile({ file, openTarget: () => target.target(), out, progress: out, ...options })
+  const uploads = uploadsBeside(file)
+  const images = existsSync(uploads) ? { uploads, uploadDir: path.join(path.dirname(file), 'target-uploads') } : {}
+  const outcome = await importLegacyFile({ file, openTarget: () => target.target(), out, progress: out, ...images, ...options })
   return { ...outcome, output: out.text }
 }
 

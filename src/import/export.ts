@@ -1,0 +1,144 @@
+import { Database } from 'bun:sqlite'
+import { existsSync, renameSync, rmSync } from 'node:fs'
+import { type ColumnSpec, legacyDdl, legacyTables } from './legacy-schema'
+import type { Output } from './report'
+import { quote } from './sql'
+import type { Target, TargetSession } from './target'
+
+export interface ExportOptions {
+  /** The legacy file to write. */
+  file: string
+  /** Replace `file` when it exists. */
+  force?: boolean
+  openTarget: () => Target
+  out: Output
+}
+
+export interface ExportOutcome {
+  status: 'exported' | 'refused'
+  exitCode: number
+  message: string
+  tables: { table: string; rows: number }[]
+  /** Timestamps with a fraction of a second, which the legacy format cannot hold: written rounded down. */
+  roundedTimestamps: number
+}
+
+/** One column as the target stores it, selected so that its legacy value comes back exactly. */
+function selectColumn(column: ColumnSpec): string {
+  const c = quote(column.name)
+  const kind = column.kind
+  switch (kind.type) {
+    case 'int':
+    case 'text':
+    case 'enum':
+      return c
+    case 'real':
+      // The 8 IEEE bytes: no text round trip, so every bit arrives.
+      return `encode(float8send(${c}), 'hex')`
+    case 'time':
+      return `date_part('epoch', ${c})::text`
+    case 'bool':
+      return `${c}::int`
+    case 'json-strings':
+      return `${c}::text`
+    default:
+      return kind satisfies never
+  }
+}
+
+/** Turns a selected value into what the legacy file stores; counts timestamps rounded down. */
+function legacyValue(column: ColumnSpec, value: unknown, rounded: { n: number }): unknown {
+  if (value === null) return null
+  const kind = column.kind
+  switch (kind.type) {
+    case 'int':
+    case 'bool':
+    case 'text':
+    case 'enum':
+      return value
+    case 'real':
+      return Buffer.from(value as string, 'hex').readDoubleBE(0)
+    case 'time': {
+      const seconds = Number(value)
+      if (!Number.isInteger(seconds)) rounded.n++
+      return Math.floor(seconds)
+    }
+    case 'json-strings':
+      // The old app wrote JSON.stringify's compact form; jsonb prints `", "` between elements.
+      return JSON.stringify(JSON.parse(value as string))
+    default:
+      return kind satisfies never
+  }
+}
+
+/** Every legacy table's rows in key order, and each id sequence's high-water mark (the last id handed out, 0 for none). */
+async function readTarget(session: TargetSession) {
+  // One snapshot for every table, and nothing written.
+  await session.query('set transaction isolation level repeatable read, read only')
+  const tables: { rows: unknown[][]; highWater?: number }[] = []
+  for (const spec of legacyTables) {
+    const select = spec.columns.map((c, i) => `${selectColumn(c)} as c${i}`).join(', ')
+    const result = await session.query<Record<string, unknown>>(`select ${select} from ${quote(spec.name)} order by ${quote(spec.key)}`)
+    const rows = result.map((r) => spec.columns.map((_, i) => r[`c${i}`]))
+    let highWater: number | undefined
+    if (spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int') {
+      const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quote(spec.name)}', '${spec.key}') as name`)) as [{ name: string }]
+      const [seq] = await session.query<{ last: string }>(`select (case when is_called then last_value else last_value - 1 end)::text as last from ${name}`)
+      highWater = Number(seq!.last)
+    }
+    tables.push({ rows, highWater })
+  }
+  return tables
+}
+
+/**
+ * Writes the target's data as a legacy GearBox SQLite file (the old app's DDL, seconds, 0/1,
+ * JSON text, sqlite_sequence at each table's high-water mark), so an install can go back to
+ * the SQLite version. The file appears whole or not at all (written beside it, then
+ * renamed). Refuses an existing file unless `force`. Throws when the target cannot be read.
+ */
+export async function exportLegacyFile(options: ExportOptions): Promise<ExportOutcome> {
+  const { file, out } = options
+  if (existsSync(file) && !options.force) {
+    const message = `refused: ${file} already exists; pass --force to replace it`
+    out.write(`${message}\n`)
+    return { status: 'refused', exitCode: 1, message, tables: [], roundedTimestamps: 0 }
+  }
+  const target = options.openTarget()
+  let tables: Awaited<ReturnType<typeof readTarget>>
+  try {
+    tables = await target.transaction(readTarget)
+  } finally {
+    await target.close()
+  }
+
+  const partial = `${file}.partial-${process.pid}`
+  rmSync(partial, { force: true })
+  const rounded = { n: 0 }
+  const db = new Database(partial, { create: true, strict: true })
+  try {
+    db.exec(legacyDdl)
+    db.transaction(() => {
+      legacyTables.forEach((spec, t) => {
+        const insert = db.prepare(`insert into ${quote(spec.name)} (${spec.columns.map((c) => quote(c.name)).join(', ')}) values (${spec.columns.map(() => '?').join(', ')})`)
+        for (const row of tables[t]!.rows) insert.run(...(spec.columns.map((c, i) => legacyValue(c, row[i], rounded)) as never[]))
+        const highWater = tables[t]!.highWater
+        // AUTOINCREMENT keeps the largest id ever issued here; a table that never had one has no row.
+        db.prepare('delete from sqlite_sequence where name = ?').run(spec.name)
+        if (highWater) db.prepare('insert into sqlite_sequence (name, seq) values (?, ?)').run(spec.name, highWater)
+      })
+    })()
+    db.close()
+    renameSync(partial, file)
+  } catch (error) {
+    db.close()
+    rmSync(partial, { force: true })
+    throw error
+  }
+  const summary = legacyTables.map((spec, t) => ({ table: spec.name, rows: tables[t]!.rows.length }))
+  for (const s of summary) out.write(`${s.table.padEnd(18)} ${String(s.rows).padStart(8)} rows\n`)
+  if (rounded.n > 0) out.write(`${rounded.n} timestamp(s) had a fraction of a second, which the legacy format cannot hold: written rounded down to the second\n`)
+  const message = `exported to ${file}`
+  out.write(`${message}\n`)
+  return { status: 'exported', exitCode: 0, message, tables: summary, roundedTimestamps: rounded.n }
+}

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs'
+import path from 'node:path'
+import type { Problem } from './problems'
+import { rowProblem, type SourceTable } from './scan'
+
+/** The column of each table that names a file in the old app's uploads folder. */
+const IMAGE_COLUMNS: Record<string, string> = { items: 'image_filename', thread_candidates: 'image_filename' }
+
+/**
+ * Where the copies wait until the transaction commits, inside GEARBOX_UPLOAD_DIR (the same
+ * file system, so putting one in place is a rename). Every run first removes what a killed
+ * run left here.
+ */
+export const STAGING_DIR = '.gearbox-import-staging'
+
+/** A row of a legacy table that names an image. */
+export interface ImageReference {
+  table: SourceTable
+  /** Index of the row in table.rows. */
+  r: number
+  name: string
+}
+
+export interface ImageCheck {
+  /** Every referenced file found in the uploads folder: name -> SHA-256 (hex). */
+  files: Map<string, string>
+  /** One missing_image problem per row whose image is not in the uploads folder. */
+  problems: Problem[]
+  /** The rows those problems belong to, in the same order. */
+  missing: ImageReference[]
+  /** Files in the uploads folder that no row names (left where they are). */
+  unreferenced: number
+}
+
+/** An image cannot be put in place; nothing was written. */
+export class ImageError extends Error {}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
+const isFile = (file: string) => statSync(file, { throwIfNoEntry: false })?.isFile() ?? false
+
+/** Every row that names an image (a text value in an image column). */
+export function imageReferences(tables: SourceTable[]): ImageReference[] {
+  return tables.flatMap((table) => {
+    const c = table.spec.columns.findIndex((col) => col.name === IMAGE_COLUMNS[table.spec.name])
+    if (c < 0) return []
+    return table.rows.flatMap((row, r) => (typeof row[c] === 'string' ? [{ table, r, name: row[c] as string }] : []))
+  })
+}
+
+/** Looks up every referenced image in the old uploads folder `from` and hashes it. */
+export function checkImages(references: ImageReference[], from: string): ImageCheck {
+  const files = new Map<string, string>()
+  const missing: ImageReference[] = []
+  const problems: Problem[] = []
+  for (const ref of references) {
+    if (files.has(ref.name)) continue
+    // Only a plain name inside the folder: never a path that leads out of it.
+    const plain = ref.name !== '' && path.basename(ref.name) === ref.name && !ref.name.startsWith('.')
+    const file = path.join(from, ref.name)
+    if (plain && isFile(file)) {
+      files.set(ref.name, sha256(file))
+      continue
+    }
+    missing.push(ref)
+    const message = plain ? `no such file in ${from}` : 'not a plain file name, so not a file in the uploads folder'
+    problems.push(rowProblem(ref.table, ref.r, { kind: 'missing_image', column: IMAGE_COLUMNS[ref.table.spec.name]!, value: ref.name, message }))
+  }
+  const unreferenced = readdirSync(from).filter((name) => !files.has(name) && isFile(path.join(from, name))).length
+  return { files, problems, missing, unreferenced }
+}
+
+/**
+ * Removes whatever an earlier run staged, then copies every file from `from` into the staging
+ * folder of `uploadDir` and checks each copy's SHA-256. A file already in `uploadDir` with
+ * the same content is left as it is. Returns the names staged; throws ImageError when a file
+ * of that name but other content is there.
+ */
+export function stageImages(files: Map<string, string>, from: string, uploadDir: string): string[] {
+  const staging = path.join(uploadDir, STAGING_DIR)
+  rmSync(staging, { recursive: true, force: true })
+  const staged: string[] = []
+  for (const [name, hash] of files) {
+    const existing = path.join(uploadDir, name)
+    if (isFile(existing)) {
+      if (sha256(existing) === hash) continue
+      throw new ImageError(`${existing} already exists with other content; move it away first`)
+    }
+    mkdirSync(staging, { recursive: true })
+    copyFileSync(path.join(from, name), path.join(staging, name))
+    if (sha256(path.join(staging, name)) !== hash) throw new ImageError(`the copy of ${name} differs from the original (SHA-256)`)
+    staged.push(name)
+  }
+  return staged
+}
+
+/**
+ * Puts the staged files under their names (a rename: a file appears whole or not at all) and
+ * checks their SHA-256 once more. Called right before the commit; `placed` collects the
+ * names put in place, for removeImages when the commit fails. Throws ImageError.
+ */
+export function placeImages(names: string[], files: Map<string, string>, uploadDir: string, placed: string[]): void {
+  for (const name of names) {
+    const file = path.join(uploadDir, name)
+    renameSync(path.join(uploadDir, STAGING_DIR, name), file)
+    placed.push(name)
+    if (sha256(file) !== files.get(name)) throw new ImageError(`${file} differs from the original (SHA-256)`)
+  }
+  rmSync(path.join(uploadDir, STAGING_DIR), { recursive: true, force: true })
+}
+
+/** Undoes a run: removes the files it placed and whatever it staged. */
+export function removeImages(placed: string[], uploadDir: string): void {
+  for (const name of placed) unlinkSync(path.join(uploadDir, name))
+  rmSync(path.join(uploadDir, STAGING_DIR), { recursive: true, force: true })
+}

@@ -1,0 +1,2 @@
+/** An identifier double-quoted for SQL; PostgreSQL and SQLite read it the same way. */
+export const quote = (name: string) => `"${name.replaceAll('"', '""')}"`

@@ -1,0 +1,121 @@
+import { describe, expect, test } from 'bun:test'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { STAGING_DIR } from '../../src/import/images'
+import { imageBytes, realisticRows, runImport, targetState, uploadsBeside, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+
+const fx = useImportFixture()
+const uploadDir = () => path.join(fx.dir, 'target-uploads')
+
+/** Realistic rows whose item 2 and candidate 6 name images, plus a file in the folder that nothing names. */
+function fileWithImages() {
+  const rows = realisticRows()
+  rows.thread_candidates![1]!.image_filename = 'duplex.webp'
+  writeLegacyFile(fx.file, rows)
+  writeFileSync(path.join(uploadsBeside(fx.file), 'orphan.jpg'), 'nobody names me')
+  return rows
+}
+
+describe('images', () => {
+  test('every image a row names is copied under its name and verified; other files are counted and left alone', async () => {
+    fileWithImages()
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('imported')
+    expect(result.images).toEqual({ referenced: 2, copied: 2, missing: 0, unreferenced: 1, skipped: false })
+    expect(readdirSync(uploadDir()).sort()).toEqual(['duplex.webp', 'stove.png'])
+    expect(readFileSync(path.join(uploadDir(), 'stove.png')).equals(imageBytes('stove.png'))).toBe(true)
+    expect(readFileSync(path.join(uploadDir(), 'duplex.webp')).equals(imageBytes('duplex.webp'))).toBe(true)
+    expect(result.output).toContain('images: 2 of 2 copied to')
+    expect(result.output).toContain('1 file(s) in')
+  })
+
+  test('a missing image is a problem: refused, listed with table, id and name, nothing written', async () => {
+    fileWithImages()
+    rmSync(path.join(uploadsBeside(fx.file), 'duplex.webp'))
+    const before = await targetState(fx.target.db)
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('refused')
+    expect(result.problems).toEqual([
+      {
+        kind: 'missing_image',
+        table: 'thread_candidates',
+        id: 6,
+        column: 'image_filename',
+        value: 'duplex.webp',
+        message: `no such file in ${uploadsBeside(fx.file)}`,
+      },
+    ])
+    expect(result.output).toContain('Images missing from the uploads folder [missing_image]: 1')
+    expect(await targetState(fx.target.db)).toEqual(before)
+    expect(existsSync(uploadDir())).toBe(false)
+  })
+
+  test('a name that is a path out of the folder is never followed', async () => {
+    const rows = realisticRows()
+    rows.items![1]!.image_filename = '../gearbox.db'
+    writeLegacyFile(fx.file, rows)
+    mkdirSync(uploadsBeside(fx.file))
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('refused')
+    expect(result.problems.map((p) => [p.kind, p.table, p.id, p.value, p.message])).toEqual([
+      ['missing_image', 'items', 2, '../gearbox.db', 'not a plain file name, so not a file in the uploads folder'],
+    ])
+  })
+
+  test('--skip-invalid keeps a row whose image is missing and writes it to the rejects file', async () => {
+    fileWithImages()
+    rmSync(path.join(uploadsBeside(fx.file), 'stove.png'))
+    const rejectsPath = path.join(fx.dir, 'rejects.jsonl')
+    const result = await runImport(fx.file, fx.target, { skipInvalid: true, rejectsPath })
+    expect(result.status).toBe('imported')
+    expect(result.images).toMatchObject({ referenced: 2, copied: 1, missing: 1 })
+    const item = await fx.target.db.selectFrom('items').select('image_filename').where('id', '=', 2).executeTakeFirstOrThrow()
+    expect(item.image_filename).toBe('stove.png')
+    const lines = readFileSync(rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines).toEqual([
+      expect.objectContaining({ table: 'items', id: 2, kept: true, reasons: [expect.objectContaining({ kind: 'missing_image', value: 'stove.png' })] }),
+    ])
+    expect(result.output).toContain('1 row(s) kept without their image, written to')
+    expect(readdirSync(uploadDir())).toEqual(['duplex.webp'])
+  })
+
+  test('all or nothing with the database: a refused target gets no image, and nothing stays staged', async () => {
+    fileWithImages()
+    await fx.target.db.insertInto('categories').values({ name: 'Mine' }).execute()
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('target-not-empty')
+    expect(readdirSync(uploadDir())).toEqual([])
+  })
+
+  test('a file already there with other content is refused; with the same content it is kept', async () => {
+    fileWithImages()
+    mkdirSync(uploadDir())
+    writeFileSync(path.join(uploadDir(), 'stove.png'), 'another image')
+    const refused = await runImport(fx.file, fx.target)
+    expect(refused.status).toBe('refused')
+    expect(refused.output).toContain(`${path.join(uploadDir(), 'stove.png')} already exists with other content`)
+    expect(readFileSync(path.join(uploadDir(), 'stove.png'), 'utf8')).toBe('another image')
+    expect(await fx.target.db.selectFrom('items').select('id').execute()).toEqual([])
+
+    writeFileSync(path.join(uploadDir(), 'stove.png'), imageBytes('stove.png'))
+    expect((await runImport(fx.file, fx.target)).status).toBe('imported')
+    expect(readdirSync(uploadDir()).sort()).toEqual(['duplex.webp', 'stove.png'])
+  })
+
+  test('a run removes what an earlier, killed run staged', async () => {
+    fileWithImages()
+    mkdirSync(path.join(uploadDir(), STAGING_DIR), { recursive: true })
+    writeFileSync(path.join(uploadDir(), STAGING_DIR, 'half.png'), 'half a')
+    expect((await runImport(fx.file, fx.target)).status).toBe('imported')
+    expect(readdirSync(uploadDir()).sort()).toEqual(['duplex.webp', 'stove.png'])
+  })
+
+  test('--no-images moves the data alone and says so', async () => {
+    fileWithImages()
+    const result = await runImport(fx.file, fx.target, { uploads: undefined, noImages: true })
+    expect(result.status).toBe('imported')
+    expect(result.images).toMatchObject({ referenced: 2, skipped: true })
+    expect(result.output).toContain('images: not copied (--no-images); 2 image(s) named by the rows are not moved')
+    expect(existsSync(uploadDir())).toBe(false)
+  })
+})
