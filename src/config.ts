@@ -24,6 +24,16 @@ const envSchema = z.object({
   GEARBOX_UPLOAD_DIR: z.string().min(1).optional(),
   PORT: integer().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').default(3000),
   MIGRATE_ON_START: flag(true),
+  // The OAuth issuer must be exactly an origin (RFC 8414 section 2 forbids query and fragment).
+  GEARBOX_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((u) => {
+      if (!URL.canParse(u)) return true // reported by the URL check already
+      const url = new URL(u)
+      return url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !u.endsWith('?') && !u.endsWith('#')
+    }, 'must be an origin such as https://gear.example.com (no path, query or fragment)')
+    .transform((u) => new URL(u).origin)
+    .optional(),
 })
 
 export type DatabaseConfig =
@@ -42,6 +52,8 @@ export interface Config {
   uploadDir: string
   port: number
   migrateOnStart: boolean
+  /** Public base URL (an origin, no trailing slash): the OAuth issuer; the MCP resource is `<gearboxUrl>/mcp`. */
+  gearboxUrl: string
 }
 
 export class ConfigError extends Error {}
@@ -68,5 +80,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadDir: e.GEARBOX_UPLOAD_DIR ?? `${e.GEARBOX_DATA_DIR}/uploads`,
     port: e.PORT,
     migrateOnStart: e.MIGRATE_ON_START,
+    gearboxUrl: e.GEARBOX_URL ?? `http://localhost:${e.PORT}`,
   }
 }

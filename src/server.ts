@@ -28,7 +28,7 @@ if (config.migrateOnStart) {
   }
 }
 
-const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir }) })
+const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir, gearboxUrl: config.gearboxUrl }) })
 const server = Bun.serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: 8 * 1024 * 1024 })
 console.log(`GearBox listening on http://localhost:${server.port} (database: ${where})`)
 

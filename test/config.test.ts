@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       uploadDir: './data/uploads',
       port: 3000,
       migrateOnStart: true,
+      gearboxUrl: 'http://localhost:3000',
     })
   })
 
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       uploadDir: '/var/lib/gearbox/uploads',
       port: 3000,
       migrateOnStart: true,
+      gearboxUrl: 'http://localhost:3000',
     })
   })
 
@@ -56,6 +58,7 @@ describe('loadConfig', () => {
         GEARBOX_UPLOAD_DIR: '/srv/uploads',
         PORT: '8080',
         MIGRATE_ON_START: '0',
+        GEARBOX_URL: 'https://Gear.Example.com:8443/',
       }),
     ).toEqual({
       database: {
@@ -69,7 +72,12 @@ describe('loadConfig', () => {
       uploadDir: '/srv/uploads',
       port: 8080,
       migrateOnStart: false,
+      gearboxUrl: 'https://gear.example.com:8443',
     })
+  })
+
+  test('GEARBOX_URL defaults to localhost on PORT', () => {
+    expect(loadConfig({ PORT: '8080' }).gearboxUrl).toBe('http://localhost:8080')
   })
 
   test('flags accept true/false/1/0', () => {
@@ -90,6 +98,12 @@ describe('loadConfig', () => {
     ['DATABASE_PREPARED_STATEMENTS', 'no'],
     ['MIGRATE_ON_START', 'yes'],
     ['GEARBOX_DATA_DIR', ''],
+    ['GEARBOX_URL', 'gear.example.com'],
+    ['GEARBOX_URL', 'ftp://gear.example.com'],
+    ['GEARBOX_URL', 'https://gear.example.com/gearbox'],
+    ['GEARBOX_URL', 'https://gear.example.com/?x=1'],
+    ['GEARBOX_URL', 'https://gear.example.com/#top'],
+    ['GEARBOX_URL', 'https://user:pw@gear.example.com'],
   ])('%s=%p is rejected with one line naming the variable', (name, value) => {
     const message = configError({ [name]: value })
     expect(message).toStartWith(`Invalid configuration: ${name} `)

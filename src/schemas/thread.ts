@@ -6,7 +6,7 @@ import { CreateItemBody, ItemSchema } from './item'
 // A candidate is a would-be item, so its item fields follow the item rules exactly.
 const item = CreateItemBody.shape
 
-const dbId = z.int().min(1).max(MAX_INT4)
+export const dbId = z.int().min(1).max(MAX_INT4)
 
 export const ThreadListQuery = z.object({
   status: z

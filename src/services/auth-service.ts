@@ -25,8 +25,8 @@ export const MAX_LOGIN_ATTEMPTS = 5
 export const LOGIN_WINDOW_SECONDS = 15 * 60
 
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
-const randomToken = () => randomBytes(32).toString('base64url')
-const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
+export const randomToken = () => randomBytes(32).toString('base64url')
+export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
 const hashPassword = (password: string) => Bun.password.hash(password, 'argon2id')
 
 // Unknown usernames still cost one argon2 verify, so timing does not tell which names exist.

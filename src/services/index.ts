@@ -6,6 +6,7 @@ import { CategoryService } from './category-service'
 import { HealthService } from './health-service'
 import { ImageService } from './image-service'
 import { ItemService } from './item-service'
+import { OAuthService } from './oauth-service'
 import { SettingService } from './setting-service'
 import { SetupService } from './setup-service'
 import { ThreadService } from './thread-service'
@@ -19,10 +20,13 @@ export interface Services {
   settings: SettingService
   health: HealthService
   images: ImageService
+  oauth: OAuthService
 }
 
 export interface ServiceOptions {
   uploadDir: string
+  /** GEARBOX_URL: the OAuth issuer; the MCP resource is `<gearboxUrl>/mcp`. */
+  gearboxUrl?: string
 }
 
 /** Wires every service to repositories over `db`; the server and the tests both start here. */
@@ -38,5 +42,6 @@ export function createServices(db: Kysely<DB>, options: ServiceOptions): Service
     settings: new SettingService(repos),
     health: new HealthService(repos.health),
     images: new ImageService(options.uploadDir),
+    oauth: new OAuthService(repos, unitOfWork, options.gearboxUrl ?? 'http://localhost:3000'),
   }
 }
