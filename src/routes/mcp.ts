@@ -48,7 +48,30 @@ function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
  * stream to GET and nothing to DELETE (405, as the transport spec allows).
  */
 export function mcpRoutes(services: Services) {
-  return createRouter()
+  const router = createRouter()
+  router.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/',
+    tags: ['mcp'],
+    summary: 'Model Context Protocol (Streamable HTTP, stateless): JSON-RPC 2.0 messages, answered as JSON',
+    description:
+      'Tools: list_categories, create_category, list_items, get_item, create_item, update_item, delete_item, list_setups, get_setup, ' +
+      'create_setup, set_setup_items, list_threads, get_thread, create_thread, add_candidate, resolve_thread, get_settings (see tools/list ' +
+      'for their input schemas: the HTTP bodies). Needs `Authorization: Bearer` with an OAuth access token (tag oauth) or an API key; ' +
+      'otherwise 401 with `WWW-Authenticate: Bearer resource_metadata=...`. A foreign Origin is a 403.',
+    security: [{ apiKey: [] }],
+    request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } } },
+    responses: {
+      200: { description: 'The JSON-RPC response', content: { 'application/json': { schema: { type: 'object' } } } },
+      202: { description: 'Accepted (notifications and responses)' },
+      401: { description: 'No valid token; WWW-Authenticate names the protected-resource metadata' },
+      403: { description: 'Foreign Origin' },
+    },
+  })
+  for (const method of ['get', 'delete'] as const) {
+    router.openAPIRegistry.registerPath({ method, path: '/', tags: ['mcp'], summary: 'Not offered: the server is stateless (405)', responses: { 405: { description: 'Use POST' } } })
+  }
+  return router
     .use(rejectForeignOrigin(services.oauth.issuer))
     .use(requireBearer(services))
     .post('/', async (c) => {

@@ -27,14 +27,20 @@ const TOOL_NAMES = [
 describe('/mcp tools: the SDK client with an API key, each answer equal to its HTTP twin', () => {
   const t = useTestApp()
 
-  /** Calls one tool through the SDK client (Streamable HTTP into the app). */
-  async function tool(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+  /** The SDK client over Streamable HTTP into the app, with the owner's API key. */
+  async function connect(): Promise<Client> {
     const client = new Client({ name: 'test', version: '1.0.0' })
     const transport = new StreamableHTTPClientTransport(new URL('http://localhost:3000/mcp'), {
       requestInit: { headers: t.auth },
-      fetch: (url, init) => t.app.request(String(url), init),
+      fetch: async (url, init) => t.app.request(String(url), init),
     })
     await client.connect(transport)
+    return client
+  }
+
+  /** Calls one tool through the SDK client. */
+  async function tool(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+    const client = await connect()
     try {
       return (await client.callTool({ name, arguments: args })) as CallToolResult
     } finally {
@@ -62,10 +68,7 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
   const http = async (method: string, path: string, body?: unknown) => (await t.call(method, path, body)).body
 
   test('tools/list: the contract names, annotations, and input schemas from the HTTP schemas', async () => {
-    const client = new Client({ name: 'test', version: '1.0.0' })
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL('http://localhost:3000/mcp'), { requestInit: { headers: t.auth }, fetch: (url, init) => t.app.request(String(url), init) }),
-    )
+    const client = await connect()
     const { tools } = await client.listTools()
     await client.close()
     expect(tools.map((x) => x.name).sort()).toEqual([...TOOL_NAMES].sort())
