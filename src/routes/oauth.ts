@@ -175,6 +175,8 @@ export function oauthRoutes(services: Services) {
     },
   })
 
+  // The pages carry the request (and, after sign-in, a session); no cache should keep them.
+  router.use('/oauth/authorize', noStore)
   router.get('/oauth/authorize', (c) => {
     const fields = { params: c.req.query(), resources: c.req.queries('resource') ?? [] }
     return authorizePage(c, fields, async (client) => ((await signedIn(c)) ? c.html(consentPage(fields, client)) : c.html(signInPage(fields, client))))

@@ -203,4 +203,12 @@ describe('OAuthRepository: families, rotation and clean-up', () => {
 
 describe.if(serverUrl !== undefined)('OAuthRepository on a PostgreSQL server', () => {
   test('concurrent redeems on separate connections: exactly one succeeds', () => onServerDatabase(raceRedeems))
+
+  test('concurrent claims of one refresh token on separate connections: exactly one succeeds', () =>
+    onServerDatabase(async (db) => {
+      const { repo, token } = await fixtures(db)
+      await token()
+      const results = await Promise.all(Array.from({ length: 8 }, () => repo.claimRefreshToken('refresh-hash', 'claude')))
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1)
+    }))
 })

@@ -120,7 +120,10 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
 
   test('discovery: protected-resource metadata (both paths) and authorization-server metadata', async () => {
     for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
-      expect(await (await fetch(`${t.url}${path}`)).json()).toEqual({
+      const res = await fetch(`${t.url}${path}`, { headers: { origin: 'http://localhost:6274' } })
+      // Browser-based MCP clients (the MCP Inspector) read the metadata cross-origin.
+      expect(res.headers.get('access-control-allow-origin')).toBe('*')
+      expect(await bodyOf(res)).toEqual({
         resource: `${t.url}/mcp`,
         authorization_servers: [t.url],
         bearer_methods_supported: ['header'],
@@ -248,7 +251,10 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     const { body: client } = await register({ client_name: 'Claude <b>', redirect_uris: [REDIRECT_URI] })
     const { cookie } = await t.signIn()
     const url = authorizeUrl(client.client_id, pkce().challenge)
-    const html = await (await fetch(url, { headers: { cookie } })).text()
+    const res = await fetch(url, { headers: { cookie } })
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    const html = await res.text()
     expect(html).toContain('Claude &lt;b&gt;')
     expect(html).toContain('127.0.0.1:53682')
     const page = await readForm(html)
