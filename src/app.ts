@@ -8,8 +8,10 @@ import { errorBody, handleError } from './routes/error-handler'
 import { healthRoutes } from './routes/health'
 import { imageRoutes, uploadRoutes } from './routes/images'
 import { itemRoutes } from './routes/items'
+import { mcpRoutes } from './routes/mcp'
 import { requireAuth } from './routes/middleware/auth'
 import { clientAddress } from './routes/middleware/client-address'
+import { oauthRoutes } from './routes/oauth'
 import { type AppEnv, createRouter } from './routes/router'
 import { settingRoutes } from './routes/settings'
 import { setupRoutes } from './routes/setups'
@@ -44,10 +46,19 @@ export function createApp({ services, trustProxy = false }: AppDeps): OpenAPIHon
   app.route('/api/settings', settingRoutes(services))
   app.route('/api/images', imageRoutes(services))
   app.route('/uploads', uploadRoutes(services))
+  app.route('/', oauthRoutes(services))
+  app.route('/mcp', mcpRoutes(services))
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'GearBox API', version: '1.0.0', description: 'Self-hosted gear inventory.' },
+    info: {
+      title: 'GearBox API',
+      version: '1.0.0',
+      description:
+        'Self-hosted gear inventory. AI clients use the Model Context Protocol (Streamable HTTP, stateless, JSON-RPC) at `POST /mcp` with ' +
+        '`Authorization: Bearer <OAuth access token or API key>`; without one it answers 401 with `WWW-Authenticate: Bearer resource_metadata=...`. ' +
+        'The OAuth endpoints below (tag oauth) issue those tokens; the tools are listed by the MCP method tools/list.',
+    },
   })
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'gearbox_session' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' })

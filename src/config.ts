@@ -28,6 +28,16 @@ const envSchema = z.object({
   GEARBOX_LOGIN_MAX_ATTEMPTS: positiveInt(5),
   GEARBOX_LOGIN_WINDOW_S: positiveInt(15 * 60),
   GEARBOX_LOGIN_THROTTLE_MAX_ROWS: positiveInt(10_000),
+  // The OAuth issuer must be exactly an origin (RFC 8414 section 2 forbids query and fragment).
+  GEARBOX_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((u) => {
+      if (!URL.canParse(u)) return true // reported by the URL check already
+      const url = new URL(u)
+      return url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !u.endsWith('?') && !u.endsWith('#')
+    }, 'must be an origin such as https://gear.example.com (no path, query or fragment)')
+    .transform((u) => new URL(u).origin)
+    .optional(),
 })
 
 export type DatabaseConfig =
@@ -56,6 +66,8 @@ export interface Config {
   /** Behind a reverse proxy: the client address is the last X-Forwarded-For entry, which that proxy appended. */
   trustProxy: boolean
   loginThrottle: LoginThrottle
+  /** Public base URL (an origin, no trailing slash): the OAuth issuer; the MCP resource is `<gearboxUrl>/mcp`. */
+  gearboxUrl: string
 }
 
 export class ConfigError extends Error {}
@@ -88,5 +100,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowSeconds: e.GEARBOX_LOGIN_WINDOW_S,
       maxRows: e.GEARBOX_LOGIN_THROTTLE_MAX_ROWS,
     },
+    gearboxUrl: e.GEARBOX_URL ?? `http://localhost:${e.PORT}`,
   }
 }

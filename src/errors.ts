@@ -56,3 +56,26 @@ export class UnavailableError extends DomainError {
 }
 
 export class PayloadTooLargeError extends DomainError {}
+
+/** OAuth's own error codes (RFC 6749 section 5.2, RFC 7591 section 3.2.2, RFC 8707, RFC 7009). */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'unsupported_token_type'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  | 'access_denied'
+
+/** An OAuth protocol error: answered as `{"error": code, "error_description": message}`, not the API's shape. */
+export class OAuthError extends DomainError {
+  constructor(
+    readonly code: OAuthErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}

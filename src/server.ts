@@ -29,7 +29,7 @@ if (config.migrateOnStart) {
   }
 }
 
-const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle }), trustProxy: config.trustProxy })
+const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle, gearboxUrl: config.gearboxUrl }), trustProxy: config.trustProxy })
 const server = await listen(app.fetch, config.port)
 console.log(`GearBox listening on http://localhost:${server.port} (database: ${where})`)
 

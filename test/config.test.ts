@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       migrateOnStart: true,
       trustProxy: false,
       loginThrottle: { maxAttempts: 5, windowSeconds: 900, maxRows: 10_000 },
+      gearboxUrl: 'http://localhost:3000',
     })
   })
 
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
       migrateOnStart: true,
       trustProxy: false,
       loginThrottle: { maxAttempts: 5, windowSeconds: 900, maxRows: 10_000 },
+      gearboxUrl: 'http://localhost:3000',
     })
   })
 
@@ -64,6 +66,7 @@ describe('loadConfig', () => {
         GEARBOX_LOGIN_MAX_ATTEMPTS: '10',
         GEARBOX_LOGIN_WINDOW_S: '60',
         GEARBOX_LOGIN_THROTTLE_MAX_ROWS: '500',
+        GEARBOX_URL: 'https://Gear.Example.com:8443/',
       }),
     ).toEqual({
       database: {
@@ -79,7 +82,12 @@ describe('loadConfig', () => {
       migrateOnStart: false,
       trustProxy: true,
       loginThrottle: { maxAttempts: 10, windowSeconds: 60, maxRows: 500 },
+      gearboxUrl: 'https://gear.example.com:8443',
     })
+  })
+
+  test('GEARBOX_URL defaults to localhost on PORT', () => {
+    expect(loadConfig({ PORT: '8080' }).gearboxUrl).toBe('http://localhost:8080')
   })
 
   test('flags accept true/false/1/0', () => {
@@ -104,6 +112,12 @@ describe('loadConfig', () => {
     ['GEARBOX_LOGIN_MAX_ATTEMPTS', '0'],
     ['GEARBOX_LOGIN_WINDOW_S', '1.5'],
     ['GEARBOX_LOGIN_THROTTLE_MAX_ROWS', '-1'],
+    ['GEARBOX_URL', 'gear.example.com'],
+    ['GEARBOX_URL', 'ftp://gear.example.com'],
+    ['GEARBOX_URL', 'https://gear.example.com/gearbox'],
+    ['GEARBOX_URL', 'https://gear.example.com/?x=1'],
+    ['GEARBOX_URL', 'https://gear.example.com/#top'],
+    ['GEARBOX_URL', 'https://user:pw@gear.example.com'],
   ])('%s=%p is rejected with one line naming the variable', (name, value) => {
     const message = configError({ [name]: value })
     expect(message).toStartWith(`Invalid configuration: ${name} `)

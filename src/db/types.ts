@@ -77,8 +77,10 @@ export interface OauthCodes {
   code_hash: string;
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
+  family_id: Generated<string>;
   id: Generated<number>;
   redirect_uri: string;
+  resource: string | null;
   scope: string | null;
   used: Generated<boolean>;
   user_id: number;
@@ -89,6 +91,7 @@ export interface OauthTokens {
   client_id: string;
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
+  family_id: Generated<string>;
   id: Generated<number>;
   refresh_expires_at: Timestamp | null;
   refresh_token_hash: string | null;

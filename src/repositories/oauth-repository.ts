@@ -21,6 +21,10 @@ export interface OAuthCode {
   codeChallenge: string
   codeChallengeMethod: string
   scope: string | null
+  /** The RFC 8707 resource the code was requested for, if any. */
+  resource: string | null
+  /** Shared by the code and every token issued from it, so a replay revokes them all. */
+  familyId: string
   expiresAt: Date
   used: boolean
   createdAt: Date
@@ -33,14 +37,20 @@ export interface OAuthToken {
   clientId: string
   userId: number
   scope: string | null
+  /** The family of the code this token descends from (through refresh rotation). */
+  familyId: string
   expiresAt: Date
   refreshExpiresAt: Date | null
   revoked: boolean
   createdAt: Date
 }
 
-export type NewOAuthCode = Omit<OAuthCode, 'id' | 'used' | 'createdAt' | 'codeChallengeMethod'> & { codeChallengeMethod?: string }
-export type NewOAuthToken = Omit<OAuthToken, 'id' | 'revoked' | 'createdAt'>
+export type NewOAuthCode = Omit<OAuthCode, 'id' | 'used' | 'createdAt' | 'codeChallengeMethod' | 'resource' | 'familyId'> & {
+  codeChallengeMethod?: string
+  resource?: string | null
+}
+/** Without `familyId` the token starts a family of its own. */
+export type NewOAuthToken = Omit<OAuthToken, 'id' | 'revoked' | 'createdAt' | 'familyId'> & { familyId?: string }
 
 export interface OAuthRepository {
   /** Throws ConflictError (oauth_clients_client_id_key) when the client id is taken. */
@@ -62,6 +72,20 @@ export interface OAuthRepository {
   findTokenByAccessHash(accessTokenHash: string): Promise<OAuthToken | undefined>
   /** Revokes the token; returns false when no such token exists. */
   revokeToken(accessTokenHash: string): Promise<boolean>
+  /** The code with this hash in any state (used, expired), for replay detection. */
+  findCode(codeHash: string): Promise<OAuthCode | undefined>
+  /** The token whose access or refresh hash this is, in any state (revoked, expired). */
+  findTokenByHash(tokenHash: string): Promise<OAuthToken | undefined>
+  /**
+   * Revokes a live refresh token of `clientId` and returns it (revoked), so it can be replaced;
+   * undefined when it is unknown, revoked, expired or another client's. One statement, so of
+   * two concurrent rotations exactly one gets the token.
+   */
+  claimRefreshToken(refreshTokenHash: string, clientId: string): Promise<OAuthToken | undefined>
+  /** Revokes every token of the family (a grant and all its rotations). */
+  revokeFamily(familyId: string): Promise<void>
+  /** Deletes expired codes and tokens whose refresh (or, without one, access) lifetime is over. */
+  deleteExpired(): Promise<void>
 }
 
 const toClient = (row: Selectable<OauthClients>): OAuthClient => ({
@@ -81,6 +105,8 @@ const toCode = (row: Selectable<OauthCodes>): OAuthCode => ({
   codeChallenge: row.code_challenge,
   codeChallengeMethod: row.code_challenge_method,
   scope: row.scope,
+  resource: row.resource,
+  familyId: row.family_id,
   expiresAt: row.expires_at,
   used: row.used,
   createdAt: row.created_at,
@@ -93,6 +119,7 @@ const toToken = (row: Selectable<OauthTokens>): OAuthToken => ({
   clientId: row.client_id,
   userId: row.user_id,
   scope: row.scope,
+  familyId: row.family_id,
   expiresAt: row.expires_at,
   refreshExpiresAt: row.refresh_expires_at,
   revoked: row.revoked,
@@ -136,6 +163,7 @@ export class KyselyOAuthRepository implements OAuthRepository {
         code_challenge: input.codeChallenge,
         code_challenge_method: input.codeChallengeMethod,
         scope: input.scope,
+        resource: input.resource ?? null,
         expires_at: input.expiresAt,
       })
       .returningAll()
@@ -167,6 +195,7 @@ export class KyselyOAuthRepository implements OAuthRepository {
         scope: input.scope,
         expires_at: input.expiresAt,
         refresh_expires_at: input.refreshExpiresAt,
+        ...(input.familyId ? { family_id: input.familyId } : {}),
       })
       .returningAll()
       .executeTakeFirstOrThrow()
@@ -188,5 +217,41 @@ export class KyselyOAuthRepository implements OAuthRepository {
   async revokeToken(accessTokenHash: string): Promise<boolean> {
     const result = await this.db.updateTable('oauth_tokens').set({ revoked: true }).where('access_token_hash', '=', accessTokenHash).executeTakeFirst()
     return result.numUpdatedRows > 0n
+  }
+
+  async findCode(codeHash: string): Promise<OAuthCode | undefined> {
+    const row = await this.db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst()
+    return row && toCode(row)
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<OAuthToken | undefined> {
+    const row = await this.db
+      .selectFrom('oauth_tokens')
+      .selectAll()
+      .where((eb) => eb.or([eb('access_token_hash', '=', tokenHash), eb('refresh_token_hash', '=', tokenHash)]))
+      .executeTakeFirst()
+    return row && toToken(row)
+  }
+
+  async claimRefreshToken(refreshTokenHash: string, clientId: string): Promise<OAuthToken | undefined> {
+    const row = await this.db
+      .updateTable('oauth_tokens')
+      .set({ revoked: true })
+      .where('refresh_token_hash', '=', refreshTokenHash)
+      .where('client_id', '=', clientId)
+      .where('revoked', '=', false)
+      .where('refresh_expires_at', '>', sql<Date>`now()`)
+      .returningAll()
+      .executeTakeFirst()
+    return row && toToken(row)
+  }
+
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.db.updateTable('oauth_tokens').set({ revoked: true }).where('family_id', '=', familyId).where('revoked', '=', false).execute()
+  }
+
+  async deleteExpired(): Promise<void> {
+    await this.db.deleteFrom('oauth_codes').where('expires_at', '<=', sql<Date>`now()`).execute()
+    await this.db.deleteFrom('oauth_tokens').where(sql<Date>`coalesce(refresh_expires_at, expires_at)`, '<=', sql<Date>`now()`).execute()
   }
 }

@@ -8,6 +8,7 @@ import {
   type FieldProblem,
   ForbiddenError,
   NotFoundError,
+  OAuthError,
   PayloadTooLargeError,
   TooManyRequestsError,
   UnauthorizedError,
@@ -34,15 +35,22 @@ export function errorBody(code: Code, message: string, details?: FieldProblem[])
   return { error: { code, message, ...(details ? { details } : {}) } }
 }
 
+/** The status and API error body of a domain error; undefined for anything else. MCP tool errors use it too. */
+export function domainErrorReply(error: Error): { status: ContentfulStatusCode; body: ReturnType<typeof errorBody> } | undefined {
+  const match = error instanceof DomainError ? domainStatus.find(([type]) => error instanceof type) : undefined
+  if (!match || !(error instanceof DomainError)) return undefined
+  const [, status, code] = match
+  return { status, body: errorBody(code, error.message, error.details.length ? error.details : undefined) }
+}
+
 /** The one place that answers errors. Unexpected ones are logged with the request id, never shown. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
-  if (error instanceof DomainError) {
-    const match = domainStatus.find(([type]) => error instanceof type)
-    if (match) {
-      const [, status, code] = match
-      if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
-      return c.json(errorBody(code, error.message, error.details.length ? error.details : undefined), status)
-    }
+  // RFC 6749 section 5.2: OAuth endpoints answer in OAuth's own error shape.
+  if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, 400)
+  const reply = domainErrorReply(error)
+  if (reply) {
+    if (error instanceof DomainError && error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
+    return c.json(reply.body, reply.status)
   }
   // Hono's own 400s: malformed JSON, a body that is not JSON.
   if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('validation_failed', error.message || 'invalid request'), 400)

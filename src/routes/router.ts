@@ -19,7 +19,7 @@ export interface AppEnv {
  * fields go by their own path (`name`, `items.2.itemId`), as in errors the services raise;
  * the body as a whole is `body`; query and path parameters keep their prefix (`query.q`).
  */
-function validationErrorFrom(error: ZodError, target: string): ValidationError {
+export function validationErrorFrom(error: ZodError, target: string): ValidationError {
   const pathOf = (segments: PropertyKey[]) =>
     (target === 'json' ? segments : [target, ...segments]).map(String).join('.') || 'body'
   return new ValidationError(

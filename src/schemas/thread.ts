@@ -4,7 +4,7 @@ import { candidateFields, THREAD_STATUSES } from '../domain/thread'
 import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
 import { ItemSchema } from './item'
 
-const dbId = z.int().min(1).max(MAX_INT4)
+export const dbId = z.int().min(1).max(MAX_INT4)
 
 export const ThreadListQuery = z.object({
   status: z

@@ -25,8 +25,8 @@ export type CreatedApiKey = ApiKey & { key: string }
 export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = { maxAttempts: 5, windowSeconds: 15 * 60, maxRows: 10_000 }
 
 /** 32 random bytes, base64url: the secret part of session tokens and API keys. */
-const randomToken = () => randomBytes(32).toString('base64url')
-const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
+export const randomToken = () => randomBytes(32).toString('base64url')
+export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
 const hashPassword = (password: string) => Bun.password.hash(password, 'argon2id')
 
 // Unknown usernames still cost one argon2 verify, so timing does not tell which names exist.

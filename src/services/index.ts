@@ -7,6 +7,7 @@ import { CategoryService } from './category-service'
 import { HealthService } from './health-service'
 import { ImageService } from './image-service'
 import { ItemService } from './item-service'
+import { OAuthService } from './oauth-service'
 import { SettingService } from './setting-service'
 import { SetupService } from './setup-service'
 import { ThreadService } from './thread-service'
@@ -20,12 +21,15 @@ export interface Services {
   settings: SettingService
   health: HealthService
   images: ImageService
+  oauth: OAuthService
 }
 
 export interface ServiceOptions {
   uploadDir: string
   /** Sign-in throttling; DEFAULT_LOGIN_THROTTLE when absent. */
   loginThrottle?: LoginThrottle
+  /** GEARBOX_URL: the OAuth issuer; the MCP resource is `<gearboxUrl>/mcp`. */
+  gearboxUrl?: string
 }
 
 /** Wires every service to repositories over `db`; the server and the tests both start here. */
@@ -40,5 +44,6 @@ export function createServices(db: Kysely<DB>, options: ServiceOptions): Service
     settings: new SettingService(store),
     health: new HealthService(store),
     images: new ImageService(options.uploadDir),
+    oauth: new OAuthService(store, options.gearboxUrl ?? 'http://localhost:3000'),
   }
 }

@@ -22,8 +22,11 @@ describe('docker-compose.yml', () => {
 
   test('its environment is a valid GearBox configuration and the published port is PORT', async () => {
     const { services } = await compose('docker-compose.yml')
-    const env = { ...services.gearbox.environment, DATABASE_URL: 'postgres://gearbox:gearbox@postgres:5432/gearbox' }
+    // Compose fills `${VAR:-default}` from the shell; the defaults are what a plain `up` gets.
+    const defaults = Object.entries<string>(services.gearbox.environment).map(([k, v]) => [k, v.replace(/\$\{\w+:-([^}]*)\}/g, '$1')])
+    const env = { ...Object.fromEntries(defaults), DATABASE_URL: 'postgres://gearbox:gearbox@postgres:5432/gearbox' }
     const config = loadConfig(env)
+    expect(config.gearboxUrl).toBe(`http://localhost:${config.port}`)
     expect(config.database.kind).toBe('postgres')
     expect(services.gearbox.ports).toEqual([`${config.port}:${config.port}`])
     expect(config.uploadDir.startsWith(services.gearbox.volumes[0].split(':')[1])).toBe(true)

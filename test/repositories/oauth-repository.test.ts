@@ -8,6 +8,7 @@ import { onServerDatabase, serverUrl, useTestDatabase } from '../support/databas
 
 const MINUTE = 60_000
 const later = (ms: number) => new Date(Date.now() + ms)
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** A user, a client, and helpers to make codes and tokens for them, on `db`. */
 async function fixtures(db: Kysely<DB>) {
@@ -85,6 +86,8 @@ describe('OAuthRepository', () => {
       codeChallenge: 'challenge',
       codeChallengeMethod: 'S256',
       scope: 'gear',
+      resource: null,
+      familyId: expect.stringMatching(UUID),
       expiresAt: expect.any(Date),
       used: false,
       createdAt: expect.any(Date),
@@ -128,6 +131,7 @@ describe('OAuthRepository', () => {
       clientId: 'claude',
       userId: user.id,
       scope: 'gear',
+      familyId: expect.stringMatching(UUID),
       expiresAt: expect.any(Date),
       refreshExpiresAt: expect.any(Date),
       revoked: false,
@@ -151,6 +155,60 @@ describe('OAuthRepository', () => {
 })
 
 // PGlite runs one statement at a time; the race is only real with several server connections.
+describe('OAuthRepository: families, rotation and clean-up', () => {
+  const t = useTestDatabase()
+
+  test('a code keeps its resource; its tokens join its family and revokeFamily revokes them all', async () => {
+    const { repo, code, token } = await fixtures(t.db)
+    const issued = await code({ resource: 'https://gear.example/mcp' })
+    expect(issued.resource).toBe('https://gear.example/mcp')
+    expect(await repo.findCode('code-hash')).toEqual(issued)
+    const first = await token({ familyId: issued.familyId })
+    const second = await token({ familyId: issued.familyId, accessTokenHash: 'a2', refreshTokenHash: 'r2' })
+    const stranger = await token({ accessTokenHash: 'a3', refreshTokenHash: 'r3' })
+    expect(stranger.familyId).not.toBe(issued.familyId)
+    await repo.revokeFamily(issued.familyId)
+    expect(await repo.findTokenByHash(first.accessTokenHash)).toMatchObject({ id: first.id, revoked: true })
+    expect(await repo.findTokenByHash('r2')).toMatchObject({ id: second.id, revoked: true })
+    expect(await repo.findTokenByHash('a3')).toMatchObject({ id: stranger.id, revoked: false })
+    expect(await repo.findTokenByHash('unknown')).toBeUndefined()
+  })
+
+  test("claimRefreshToken works once, and never for another client's, a revoked or an expired token", async () => {
+    const { repo, token } = await fixtures(t.db)
+    await repo.createClient({ clientId: 'other', clientName: null, redirectUris: ['https://other.example/cb'] })
+    await token()
+    expect(await repo.claimRefreshToken('refresh-hash', 'other')).toBeUndefined()
+    expect(await repo.claimRefreshToken('refresh-hash', 'claude')).toMatchObject({ refreshTokenHash: 'refresh-hash', revoked: true })
+    expect(await repo.claimRefreshToken('refresh-hash', 'claude')).toBeUndefined()
+    await token({ accessTokenHash: 'a2', refreshTokenHash: 'old', refreshExpiresAt: later(-1000) })
+    expect(await repo.claimRefreshToken('old', 'claude')).toBeUndefined()
+  })
+
+  test('deleteExpired removes expired codes and dead tokens, and keeps the rest', async () => {
+    const { repo, code, token } = await fixtures(t.db)
+    await code({ codeHash: 'live' })
+    await code({ codeHash: 'expired', expiresAt: later(-1000) })
+    await token({ accessTokenHash: 'live-refresh', refreshTokenHash: 'r1', expiresAt: later(-1000) })
+    await token({ accessTokenHash: 'dead-refresh', refreshTokenHash: 'r2', expiresAt: later(-1000), refreshExpiresAt: later(-1000) })
+    await token({ accessTokenHash: 'live-access', refreshTokenHash: null, refreshExpiresAt: null })
+    await token({ accessTokenHash: 'dead-access', refreshTokenHash: null, refreshExpiresAt: null, expiresAt: later(-1000) })
+    await repo.deleteExpired()
+    const codes = await t.db.selectFrom('oauth_codes').select('code_hash').orderBy('code_hash').execute()
+    expect(codes.map((c) => c.code_hash)).toEqual(['live'])
+    const tokens = await t.db.selectFrom('oauth_tokens').select('access_token_hash').orderBy('access_token_hash').execute()
+    expect(tokens.map((r) => r.access_token_hash)).toEqual(['live-access', 'live-refresh'])
+  })
+})
+
 describe.if(serverUrl !== undefined)('OAuthRepository on a PostgreSQL server', () => {
   test('concurrent redeems on separate connections: exactly one succeeds', () => onServerDatabase(raceRedeems))
+
+  test('concurrent claims of one refresh token on separate connections: exactly one succeeds', () =>
+    onServerDatabase(async (db) => {
+      const { repo, token } = await fixtures(db)
+      await token()
+      const results = await Promise.all(Array.from({ length: 8 }, () => repo.claimRefreshToken('refresh-hash', 'claude')))
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1)
+    }))
 })

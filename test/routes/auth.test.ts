@@ -370,7 +370,7 @@ describe('auth routes', () => {
 
 // PGlite runs one transaction at a time, so only a server shows whether the table lock holds.
 describe.if(serverUrl !== undefined)('auth routes on a PostgreSQL server', () => {
-  const t = useTestApp('postgres')
+  const t = useTestApp({ on: 'postgres' })
 
   const setup = (username: string) =>
     t.app.request('/api/auth/setup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'long enough' }) })

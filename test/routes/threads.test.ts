@@ -394,7 +394,7 @@ describe('/api/threads', () => {
 
 // PGlite runs one transaction at a time, so only a server shows whether the thread's row lock holds.
 describe.if(serverUrl !== undefined)('/api/threads on a PostgreSQL server', () => {
-  const t = useTestApp('postgres')
+  const t = useTestApp({ on: 'postgres' })
 
   test('concurrent resolves create exactly one item', async () => {
     const id = (await t.call('POST', '/api/threads', { name: 'Tent', categoryId: 1 })).body.id

@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach } from 'bun:test'
+import { afterAll, beforeAll, beforeEach } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { createApp } from '../../src/app'
 import { repositoriesFor } from '../../src/repositories'
@@ -28,17 +28,25 @@ const ownerPasswordHash = () => (ownerHash ??= Bun.password.hash(OWNER.password,
 /**
  * A suite on the whole app over a fresh database per test. Each test starts with the owner
  * account and an API key in `auth` (an Authorization header), so routes can be called at once.
+ * With `serve`, the app also listens on a free port (Bun.serve), and `url` (its GEARBOX_URL) says where.
  */
-export function useTestApp(on?: typeof backend) {
-  const t = useTestDatabase(on)
+export function useTestApp(options: { serve?: boolean; on?: typeof backend } = {}) {
+  const t = useTestDatabase(options.on)
   let services: Services
   let app: ReturnType<typeof createApp>
   let auth: Record<string, string> = {}
   let ownerId = 0
+  let server: ReturnType<typeof Bun.serve> | undefined
+  let url = 'http://localhost:3000'
   beforeAll(() => {
-    services = createServices(t.db, { uploadDir: `${process.env.TMPDIR ?? '/tmp'}/gearbox-test-uploads-${process.pid}` })
+    if (options.serve) {
+      server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => app.fetch(request) })
+      url = `http://127.0.0.1:${server.port}`
+    }
+    services = createServices(t.db, { uploadDir: `${process.env.TMPDIR ?? '/tmp'}/gearbox-test-uploads-${process.pid}`, gearboxUrl: url })
     app = createApp({ services })
   })
+  afterAll(() => server?.stop(true))
   beforeEach(async () => {
     const user = await repositoriesFor(t.db).users.create({ username: OWNER.username, passwordHash: await ownerPasswordHash() })
     ownerId = user.id
@@ -81,6 +89,10 @@ export function useTestApp(on?: typeof backend) {
     },
     get ownerId() {
       return ownerId
+    },
+    /** GEARBOX_URL: where the app listens with `serve`, else the default. */
+    get url() {
+      return url
     },
     call,
     signIn,

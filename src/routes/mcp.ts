@@ -1,0 +1,95 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import type { MiddlewareHandler } from 'hono'
+import { ForbiddenError } from '../errors'
+import type { Services } from '../services'
+import { errorBody } from './error-handler'
+import { createMcpServer } from './mcp-tools'
+import { type AppEnv, createRouter } from './router'
+
+/** JSON-RPC bodies are small; the SDK answers a larger one with 413 before parsing it. */
+const MAX_MCP_BODY_BYTES = 1024 * 1024
+
+/**
+ * Browsers send Origin; a page that reached GearBox through DNS rebinding has a foreign one,
+ * while its Host header looks local, so only GEARBOX_URL's origin counts here (MCP
+ * transports, "Security Warning"). Clients that are not browsers send no Origin.
+ */
+function rejectForeignOrigin(issuer: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const origin = c.req.header('origin')
+    if (origin !== undefined && origin !== issuer) throw new ForbiddenError(`cross-origin request refused: only ${issuer} may call /mcp from a browser`)
+    return next()
+  }
+}
+
+/**
+ * `Authorization: Bearer` with an OAuth access token for this resource or an API key; anything
+ * else is a 401 whose WWW-Authenticate names the protected-resource metadata (RFC 9728 section
+ * 5.1, RFC 6750 section 3), which is how MCP clients find the authorization server.
+ */
+function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
+  const metadataUrl = `${services.oauth.issuer}/.well-known/oauth-protected-resource/mcp`
+  return async (c, next) => {
+    const [scheme, token] = c.req.header('authorization')?.split(' ', 2) ?? []
+    const bearer = scheme?.toLowerCase() === 'bearer' && token ? token : undefined
+    const who = bearer && ((await services.auth.authenticateApiKey(bearer)) ?? (await services.oauth.authenticateAccessToken(bearer)))
+    if (!who) {
+      const challenge = `Bearer resource_metadata="${metadataUrl}"${bearer ? ', error="invalid_token"' : ''}`
+      c.header('WWW-Authenticate', challenge)
+      return c.json(errorBody('unauthorized', bearer ? 'invalid or expired access token' : 'an access token or API key is required'), 401)
+    }
+    return next()
+  }
+}
+
+/**
+ * The MCP endpoint (Streamable HTTP, stateless): every POST gets a fresh server and transport,
+ * so no session state lives in the process. Without sessions there is no server-initiated
+ * stream to GET and nothing to DELETE (405, as the transport spec allows).
+ */
+export function mcpRoutes(services: Services) {
+  const router = createRouter()
+  router.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/',
+    tags: ['mcp'],
+    summary: 'Model Context Protocol (Streamable HTTP, stateless): JSON-RPC 2.0 messages, answered as JSON',
+    description:
+      'Tools: list_categories, create_category, list_items, get_item, create_item, update_item, delete_item, list_setups, get_setup, ' +
+      'create_setup, set_setup_items, list_threads, get_thread, create_thread, add_candidate, resolve_thread, get_settings (see tools/list ' +
+      'for their input schemas: the HTTP bodies). Needs `Authorization: Bearer` with an OAuth access token (tag oauth) or an API key; ' +
+      'otherwise 401 with `WWW-Authenticate: Bearer resource_metadata=...`. A foreign Origin is a 403.',
+    security: [{ apiKey: [] }],
+    request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } } },
+    responses: {
+      200: { description: 'The JSON-RPC response', content: { 'application/json': { schema: { type: 'object' } } } },
+      202: { description: 'Accepted (notifications and responses)' },
+      401: { description: 'No valid token; WWW-Authenticate names the protected-resource metadata' },
+      403: { description: 'Foreign Origin' },
+    },
+  })
+  for (const method of ['get', 'delete'] as const) {
+    router.openAPIRegistry.registerPath({ method, path: '/', tags: ['mcp'], summary: 'Not offered: the server is stateless (405)', responses: { 405: { description: 'Use POST' } } })
+  }
+  return router
+    .use(rejectForeignOrigin(services.oauth.issuer))
+    .use(requireBearer(services))
+    .post('/', async (c) => {
+      const server = createMcpServer(services)
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+        maxRequestBodySize: MAX_MCP_BODY_BYTES,
+      })
+      await server.connect(transport)
+      try {
+        return await transport.handleRequest(c.req.raw)
+      } finally {
+        await server.close()
+      }
+    })
+    .on(['GET', 'DELETE'], '/', (c) => {
+      c.header('Allow', 'POST')
+      return c.json(errorBody('validation_failed', 'this MCP server is stateless: send JSON-RPC with POST'), 405)
+    })
+}

@@ -1,0 +1,214 @@
+import { describe, expect, test } from 'bun:test'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { bodyOf, useTestApp } from '../support/app'
+
+const TOOL_NAMES = [
+  'list_categories',
+  'create_category',
+  'list_items',
+  'get_item',
+  'create_item',
+  'update_item',
+  'delete_item',
+  'list_setups',
+  'get_setup',
+  'create_setup',
+  'set_setup_items',
+  'list_threads',
+  'get_thread',
+  'create_thread',
+  'add_candidate',
+  'resolve_thread',
+  'get_settings',
+]
+
+describe('/mcp tools: the SDK client with an API key, each answer equal to its HTTP twin', () => {
+  const t = useTestApp()
+
+  /** The SDK client over Streamable HTTP into the app, with the owner's API key. */
+  async function connect(): Promise<Client> {
+    const client = new Client({ name: 'test', version: '1.0.0' })
+    const transport = new StreamableHTTPClientTransport(new URL('http://localhost:3000/mcp'), {
+      requestInit: { headers: t.auth },
+      fetch: async (url, init) => t.app.request(String(url), init),
+    })
+    await client.connect(transport)
+    return client
+  }
+
+  /** Calls one tool through the SDK client. */
+  async function tool(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+    const client = await connect()
+    try {
+      return (await client.callTool({ name, arguments: args })) as CallToolResult
+    } finally {
+      await client.close()
+    }
+  }
+
+  /** A successful tool's structured answer; its text block holds the same JSON. */
+  async function ok(name: string, args: Record<string, unknown> = {}) {
+    const result = await tool(name, args)
+    expect(result.isError).toBeFalsy()
+    expect(JSON.parse((result.content[0] as { text: string }).text)).toEqual(result.structuredContent)
+    return result.structuredContent as any
+  }
+
+  /** A failed tool: isError, the API's error body as structuredContent and its message in the text. */
+  async function failed(name: string, args: Record<string, unknown>) {
+    const result = await tool(name, args)
+    expect(result.isError).toBe(true)
+    const body = result.structuredContent as any
+    expect((result.content[0] as { text: string }).text).toStartWith(body.error.message)
+    return body
+  }
+
+  const http = async (method: string, path: string, body?: unknown) => (await t.call(method, path, body)).body
+
+  test('tools/list: the contract names, annotations, and input schemas from the HTTP schemas', async () => {
+    const client = await connect()
+    const { tools } = await client.listTools()
+    await client.close()
+    expect(tools.map((x) => x.name).sort()).toEqual([...TOOL_NAMES].sort())
+    const byName = Object.fromEntries(tools.map((x) => [x.name, x]))
+    for (const name of ['list_categories', 'list_items', 'get_item', 'list_setups', 'get_setup', 'list_threads', 'get_thread', 'get_settings']) {
+      expect(byName[name]!.annotations?.readOnlyHint).toBe(true)
+    }
+    expect(byName.delete_item!.annotations).toEqual({ readOnlyHint: false, destructiveHint: true })
+    expect(byName.create_item!.annotations?.readOnlyHint).toBe(false)
+    expect(byName.create_item!.inputSchema).toMatchObject({ type: 'object', required: ['name', 'categoryId'], additionalProperties: false })
+    expect(byName.update_item!.inputSchema).toMatchObject({ required: ['id'], properties: { id: { type: 'integer' }, weightGrams: {} } })
+    expect(byName.add_candidate!.inputSchema).toMatchObject({ required: ['threadId', 'name'] })
+  })
+
+  test('categories: list_categories and create_category', async () => {
+    const created = await ok('create_category', { name: 'Shelter', icon: 'tent' })
+    const list = await http('GET', '/api/categories')
+    const { itemCount: _, totalWeightGrams: __, totalPriceCents: ___, ...listed } = list.find((c: { id: number }) => c.id === created.id)
+    expect(created).toEqual(listed)
+    expect(await ok('list_categories')).toEqual({ items: list })
+  })
+
+  test('items: create, get, list with filters, update, delete', async () => {
+    const shelter = (await http('POST', '/api/categories', { name: 'Shelter' })).id
+    const created = await ok('create_item', { name: 'Tent', categoryId: shelter, weightGrams: 1250.5, priceCents: 34900, quantity: 2, notes: 'two doors' })
+    expect(created).toEqual(await http('GET', `/api/items/${created.id}`))
+    await http('POST', '/api/items', { name: 'Stove', categoryId: 1 })
+    expect(await ok('get_item', { id: created.id })).toEqual(await http('GET', `/api/items/${created.id}`))
+    expect(await ok('list_items')).toEqual({ items: await http('GET', '/api/items') })
+    expect(await ok('list_items', { categoryId: shelter, q: 'DOORS' })).toEqual({ items: await http('GET', `/api/items?categoryId=${shelter}&q=DOORS`) })
+    expect((await ok('list_items', { q: 'stove' })).items.map((i: { name: string }) => i.name)).toEqual(['Stove'])
+    const updated = await ok('update_item', { id: created.id, weightGrams: null, name: 'Tent 2P' })
+    expect(updated).toEqual(await http('GET', `/api/items/${created.id}`))
+    expect(updated).toMatchObject({ weightGrams: null, name: 'Tent 2P' })
+    const deleted = await tool('delete_item', { id: created.id })
+    expect(deleted.isError).toBeFalsy()
+    expect((await t.call('GET', `/api/items/${created.id}`)).status).toBe(404)
+  })
+
+  test('setups: create, set items, get, list', async () => {
+    const tent = (await http('POST', '/api/items', { name: 'Tent', categoryId: 1, weightGrams: 1000, quantity: 1 })).id
+    const fuel = (await http('POST', '/api/items', { name: 'Fuel', categoryId: 1, weightGrams: 230, priceCents: 500, quantity: 2 })).id
+    const setup = await ok('create_setup', { name: 'Weekend' })
+    expect(setup).toEqual(await http('GET', `/api/setups/${setup.id}`))
+    const filled = await ok('set_setup_items', {
+      id: setup.id,
+      items: [
+        { itemId: tent, classification: 'base' },
+        { itemId: fuel, classification: 'consumable' },
+      ],
+    })
+    expect(filled).toEqual(await http('GET', `/api/setups/${setup.id}`))
+    expect(filled.totals).toMatchObject({ baseWeightGrams: 1000, consumableWeightGrams: 460, totalWeightGrams: 1460, totalPriceCents: 1000 })
+    expect(await ok('get_setup', { id: setup.id })).toEqual(filled)
+    expect(await ok('list_setups')).toEqual({ items: await http('GET', '/api/setups') })
+  })
+
+  test('threads: create, add a candidate, get, list by status, resolve', async () => {
+    const thread = await ok('create_thread', { name: 'New tent', categoryId: 1 })
+    expect(thread).toEqual(await http('GET', `/api/threads/${thread.id}`))
+    const candidate = await ok('add_candidate', { threadId: thread.id, name: 'Duplex', weightGrams: 540, priceCents: 61900, pros: 'light' })
+    const fetched = await http('GET', `/api/threads/${thread.id}`)
+    expect(fetched.candidates).toEqual([candidate])
+    expect(await ok('get_thread', { id: thread.id })).toEqual(fetched)
+    expect(await ok('list_threads', { status: 'active' })).toEqual({ items: await http('GET', '/api/threads?status=active') })
+    const resolution = await ok('resolve_thread', { id: thread.id, candidateId: candidate.id })
+    expect(resolution).toEqual({ thread: await http('GET', `/api/threads/${thread.id}`), item: await http('GET', `/api/items/${resolution.item.id}`) })
+    expect(await ok('list_threads', { status: 'resolved' })).toEqual({ items: await http('GET', '/api/threads?status=resolved') })
+    expect(await ok('list_threads')).toEqual({ items: await http('GET', '/api/threads') })
+  })
+
+  test('settings: get_settings', async () => {
+    await http('PUT', '/api/settings/weightUnit', { value: 'oz' })
+    expect(await ok('get_settings')).toEqual(await http('GET', '/api/settings'))
+    expect(await ok('get_settings')).toEqual({ weightUnit: 'oz' })
+  })
+
+  test('bad input: isError with the same error body as the HTTP route', async () => {
+    const cases: [string, Record<string, unknown>, string, string, unknown][] = [
+      ['create_item', { name: '', categoryId: 0, weightGrams: -1 }, 'POST', '/api/items', { name: '', categoryId: 0, weightGrams: -1 }],
+      ['create_item', { name: 'Tent', categoryId: 1, wieght: 5 }, 'POST', '/api/items', { name: 'Tent', categoryId: 1, wieght: 5 }],
+      ['create_item', { name: 'Tent', categoryId: 999 }, 'POST', '/api/items', { name: 'Tent', categoryId: 999 }],
+      ['create_category', { name: ' ' }, 'POST', '/api/categories', { name: ' ' }],
+      ['create_setup', {}, 'POST', '/api/setups', {}],
+      ['create_thread', { name: 'x', categoryId: 'one' }, 'POST', '/api/threads', { name: 'x', categoryId: 'one' }],
+    ]
+    for (const [name, args, method, path, body] of cases) {
+      const expected = await t.call(method, path, body)
+      expect(expected.status).toBe(400)
+      expect(await failed(name, args)).toEqual(expected.body)
+    }
+    await http('POST', '/api/categories', { name: 'Shelter' })
+    const duplicate = await t.call('POST', '/api/categories', { name: 'Shelter' })
+    expect(duplicate.status).toBe(409)
+    expect(await failed('create_category', { name: 'Shelter' })).toEqual(duplicate.body)
+  })
+
+  test('update_item with no field, or a bad id, is a validation error naming the field', async () => {
+    const item = (await http('POST', '/api/items', { name: 'Tent', categoryId: 1 })).id
+    const empty = await t.call('PATCH', `/api/items/${item}`, {})
+    expect(await failed('update_item', { id: item })).toEqual(empty.body)
+    for (const id of [0, -1, 1.5, 'abc', 99_999_999_999, undefined]) {
+      const body = await failed('get_item', id === undefined ? {} : { id })
+      expect(body.error.code).toBe('validation_failed')
+      expect(body.error.details.map((d: { path: string }) => d.path)).toEqual(['id'])
+    }
+  })
+
+  test('unknown ids: isError with the HTTP route not_found message', async () => {
+    const cases: [string, Record<string, unknown>, string, string, unknown?][] = [
+      ['get_item', { id: 999 }, 'GET', '/api/items/999'],
+      ['update_item', { id: 999, name: 'x' }, 'PATCH', '/api/items/999', { name: 'x' }],
+      ['delete_item', { id: 999 }, 'DELETE', '/api/items/999'],
+      ['get_setup', { id: 999 }, 'GET', '/api/setups/999'],
+      ['set_setup_items', { id: 999, items: [] }, 'PUT', '/api/setups/999/items', { items: [] }],
+      ['get_thread', { id: 999 }, 'GET', '/api/threads/999'],
+      ['add_candidate', { threadId: 999, name: 'x' }, 'POST', '/api/threads/999/candidates', { name: 'x' }],
+      ['resolve_thread', { id: 999, candidateId: 1 }, 'POST', '/api/threads/999/resolve', { candidateId: 1 }],
+    ]
+    for (const [name, args, method, path, body] of cases) {
+      const expected = await t.call(method, path, body)
+      expect(expected.status).toBe(404)
+      expect(await failed(name, args)).toEqual(expected.body)
+    }
+    const setup = (await http('POST', '/api/setups', { name: 'Weekend' })).id
+    const unknownItem = await t.call('PUT', `/api/setups/${setup}/items`, { items: [{ itemId: 42, classification: 'base' }] })
+    expect(unknownItem.status).toBe(400)
+    expect(await failed('set_setup_items', { id: setup, items: [{ itemId: 42, classification: 'base' }] })).toEqual(unknownItem.body)
+  })
+
+  test('an unknown tool is a protocol error; a tool call without a token is a 401', async () => {
+    await expect(tool('drop_database')).rejects.toThrow('unknown tool drop_database')
+    await expect(tool('constructor')).rejects.toThrow('unknown tool constructor')
+    const res = await t.app.request('/mcp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_items', arguments: {} } }),
+    })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe('Bearer resource_metadata="http://localhost:3000/.well-known/oauth-protected-resource/mcp"')
+    expect((await bodyOf(res)).error.code).toBe('unauthorized')
+  })
+})
