@@ -5,6 +5,7 @@ import { Kysely, PGliteDialect } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
+import { withAcquireTimeout } from './acquire-timeout'
 import { withErrorTranslation } from './errors'
 import type { DB } from './types'
 
@@ -17,7 +18,8 @@ const INT8_OID = 20
  */
 export function createDatabase(config: DatabaseConfig): Kysely<DB> {
   if (config.kind === 'pglite') return createPGliteDatabase(openPGlite(config.dataDir))
-  return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: createPostgresClient(config) })) })
+  const dialect = withAcquireTimeout(new PostgresJSDialect({ postgres: createPostgresClient(config) }), config.acquireTimeoutMs ?? 3_000)
+  return new Kysely<DB>({ dialect: withErrorTranslation(dialect) })
 }
 
 /** The embedded database in `dataDir`, created if missing, locked against other processes. */
@@ -38,6 +40,9 @@ export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'po
   return postgres(config.url, {
     max: config.maxConnections,
     connect_timeout: config.connectTimeoutSeconds,
+    // postgres.js waits 3^n/100 s (up to 20 s) before reconnect attempt n, and queued
+    // queries wait with it: capped at 1 s, the app is back within a second of the server.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
     prepare: config.preparedStatements,
     connection: { statement_timeout: config.statementTimeoutMs, application_name: 'gearbox' },
     types: {
