@@ -3,6 +3,7 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
 import type { DB, Setups } from '../db/types'
 import { NotFoundError, ValidationError } from '../errors'
 import { type ItemWithCategory, itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
+import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 
 export const CLASSIFICATIONS = ['base', 'worn', 'consumable'] as const
 export type Classification = (typeof CLASSIFICATIONS)[number]
@@ -56,6 +57,8 @@ export interface SetupItemEntry {
 export interface SetupRepository {
   /** Every setup with its totals, by name (case-insensitive), then id. */
   list(): Promise<SetupSummary[]>
+  /** One page of `list` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<SetupSummary>>
   /** The setup with its items and totals, or undefined when there is no such setup. */
   findDetail(id: number): Promise<SetupDetail | undefined>
   create(input: { name: string }): Promise<Setup>
@@ -80,7 +83,23 @@ export class KyselySetupRepository implements SetupRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async list(): Promise<SetupSummary[]> {
-    const rows = await this.db
+    const rows = await this.listQuery().execute()
+    return rows.map(toSummary)
+  }
+
+  async listPage(page: PageRequest): Promise<Page<SetupSummary>> {
+    let query = this.listQuery()
+    if (page.cursor) {
+      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      query = query.where(sql<boolean>`(lower(s.name), s.name, s.id) > (lower(${name}), ${name}, ${id})`)
+    }
+    const rows = await query.limit(page.limit + 1).execute()
+    return toPage(rows, page.limit, toSummary, (row) => [row.name, row.id])
+  }
+
+  /** Setups with their totals in list order: name (case-insensitive), name, id. */
+  private listQuery() {
+    return this.db
       .selectFrom('setups as s')
       .leftJoin('setup_items as si', 'si.setup_id', 's.id')
       .leftJoin('items as i', 'i.id', 'si.item_id')
@@ -94,13 +113,6 @@ export class KyselySetupRepository implements SetupRepository {
       .orderBy((eb) => eb.fn('lower', ['s.name']))
       .orderBy('s.name')
       .orderBy('s.id')
-      .execute()
-    return rows.map((r) => ({
-      ...toSetup(r),
-      itemCount: r.item_count,
-      totalWeightGrams: r.total_weight_grams,
-      totalPriceCents: r.total_price_cents,
-    }))
   }
 
   async findDetail(id: number): Promise<SetupDetail | undefined> {
@@ -232,4 +244,8 @@ export class KyselySetupRepository implements SetupRepository {
 
 function toSetup(row: Selectable<Setups>): Setup {
   return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at }
+}
+
+function toSummary(row: Selectable<Setups> & { item_count: number; total_weight_grams: number; total_price_cents: number }): SetupSummary {
+  return { ...toSetup(row), itemCount: row.item_count, totalWeightGrams: row.total_weight_grams, totalPriceCents: row.total_price_cents }
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
+import { hasSomeField, idParam, MAX_INT4, nameString, pageQuery, Timestamp } from './common'
 
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
 
@@ -44,6 +44,7 @@ export const ItemListQuery = z.object({
     .max(200)
     .optional()
     .openapi({ param: { name: 'q', in: 'query' }, description: 'Matches name or notes, case-insensitive' }),
+  ...pageQuery,
 })
 
 export const ItemSchema = z

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CANDIDATE_STATUSES, THREAD_STATUSES } from '../repositories/thread-repository'
-import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
+import { hasSomeField, idParam, MAX_INT4, nameString, pageQuery, Timestamp } from './common'
 import { CreateItemBody, ItemSchema } from './item'
 
 // A candidate is a would-be item, so its item fields follow the item rules exactly.
@@ -13,6 +13,7 @@ export const ThreadListQuery = z.object({
     .enum(THREAD_STATUSES)
     .optional()
     .openapi({ param: { name: 'status', in: 'query' }, description: 'Only threads with this status' }),
+  ...pageQuery,
 })
 
 export const CreateThreadBody = z

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
 import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../repositories/api-key-repository'
+import type { Page, PageRequest } from '../repositories/paging'
 import type { User } from '../repositories/user-repository'
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
@@ -108,6 +109,11 @@ export class AuthService {
 
   listApiKeys(userId: number): Promise<ApiKey[]> {
     return this.repos.apiKeys.listByUser(userId)
+  }
+
+  /** One page of the user's keys, oldest first. Throws ValidationError for a bad cursor. */
+  listApiKeysPage(userId: number, page: PageRequest): Promise<Page<ApiKey>> {
+    return this.repos.apiKeys.listPageByUser(userId, page)
   }
 
   /** The plaintext key is returned here once; only its hash and a display prefix are stored. */

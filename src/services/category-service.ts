@@ -1,6 +1,7 @@
 import { ConflictError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
 import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../repositories/category-repository'
+import type { Page, PageRequest } from '../repositories/paging'
 
 /** The seeded category that deleted categories hand their items, threads and candidates to. */
 export const UNCATEGORIZED_ID = 1
@@ -13,6 +14,11 @@ export class CategoryService {
 
   list(): Promise<CategorySummary[]> {
     return this.repos.categories.list()
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<CategorySummary>> {
+    return this.repos.categories.listPage(page)
   }
 
   /** Throws ConflictError when the name is taken. */

@@ -1,12 +1,18 @@
 import { NotFoundError } from '../errors'
 import type { Repositories } from '../repositories'
 import type { ItemFilter, ItemPatch, ItemWithCategory, NewItem } from '../repositories/item-repository'
+import type { Page, PageRequest } from '../repositories/paging'
 
 export class ItemService {
   constructor(private readonly repos: Repositories) {}
 
   list(filter: ItemFilter): Promise<ItemWithCategory[]> {
     return this.repos.items.list(filter)
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>> {
+    return this.repos.items.listPage(filter, page)
   }
 
   /** Throws NotFoundError. */

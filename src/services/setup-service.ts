@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
+import type { Page, PageRequest } from '../repositories/paging'
 import type { Classification, SetupDetail, SetupItemEntry, SetupSummary } from '../repositories/setup-repository'
 
 export class SetupService {
@@ -10,6 +11,11 @@ export class SetupService {
 
   list(): Promise<SetupSummary[]> {
     return this.repos.setups.list()
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<SetupSummary>> {
+    return this.repos.setups.listPage(page)
   }
 
   /** Throws NotFoundError when the setup does not exist. */

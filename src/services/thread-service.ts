@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors'
 import type { Repositories, UnitOfWork } from '../repositories'
 import type { ItemWithCategory } from '../repositories/item-repository'
+import type { Page, PageRequest } from '../repositories/paging'
 import type {
   Candidate,
   CandidatePatch,
@@ -26,6 +27,11 @@ export class ThreadService {
 
   list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
     return this.repos.threads.list(filter)
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(filter: { status?: ThreadStatus }, page: PageRequest): Promise<Page<ThreadSummary>> {
+    return this.repos.threads.listPage(filter, page)
   }
 
   /** Throws NotFoundError. */
