@@ -60,6 +60,8 @@ export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'po
  */
 function lockDataDir(dataDir: string): void {
   const lockFile = `${dataDir}.lock`
+  // This process may open its own directory again (flock would refuse a second descriptor).
+  if (heldLocks.has(lockFile)) return
   for (;;) {
     const fd = openSync(lockFile, 'a+')
     if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
@@ -76,11 +78,13 @@ function lockDataDir(dataDir: string): void {
     ftruncateSync(fd)
     writeSync(fd, String(process.pid), 0)
     // The descriptor stays open (and locked) until the process exits.
+    heldLocks.add(lockFile)
     process.once('exit', () => rmSync(lockFile, { force: true }))
     return
   }
 }
 
+const heldLocks = new Set<string>()
 const LOCK_EX = 2
 const LOCK_NB = 4
 
