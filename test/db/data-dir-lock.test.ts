@@ -53,8 +53,9 @@ describe('the embedded data directory is opened by one process at a time', () =>
       const pid = Number(/pid (\d+)/.exec(await waitForLine(parent.stdout, /listening on/))?.[1])
       expect(readFileSync(`${dataDir}/db.lock`, 'utf8')).toBe(String(pid))
       process.kill(pid, 'SIGKILL')
-      await Bun.sleep(200)
-      expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z')
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]
+      for (let waited = 0; state() !== 'Z' && waited < 10_000; waited += 50) await Bun.sleep(50)
+      expect(state()).toBe('Z')
       const list = run(['--bun', 'kysely', 'migrate:list'], env)
       const [stdout, stderr] = [await new Response(list.stdout).text(), await new Response(list.stderr).text()]
       expect({ code: await list.exited, stderr }).toEqual({ code: 0, stderr: '' })
