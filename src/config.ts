@@ -19,6 +19,7 @@ const envSchema = z.object({
   DATABASE_MAX_CONNECTIONS: positiveInt(10),
   DATABASE_CONNECT_TIMEOUT_S: positiveInt(10),
   DATABASE_STATEMENT_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(30_000),
+  DATABASE_ACQUIRE_TIMEOUT_MS: positiveInt(3_000),
   DATABASE_PREPARED_STATEMENTS: flag(true),
   GEARBOX_DATA_DIR: z.string().min(1).default('./data'),
   GEARBOX_UPLOAD_DIR: z.string().min(1).optional(),
@@ -48,6 +49,8 @@ export type DatabaseConfig =
       connectTimeoutSeconds: number
       statementTimeoutMs: number
       preparedStatements: boolean
+      /** How long a query waits for a pooled connection before it is a 503; default 3000 ms. */
+      acquireTimeoutMs?: number
     }
   | { kind: 'pglite'; dataDir: string }
 
@@ -89,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_S,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
           preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
         }
       : { kind: 'pglite', dataDir: `${e.GEARBOX_DATA_DIR}/db` },
     uploadDir: e.GEARBOX_UPLOAD_DIR ?? `${e.GEARBOX_DATA_DIR}/uploads`,

@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       connectTimeoutSeconds: 10,
       statementTimeoutMs: 30_000,
       preparedStatements: true,
+      acquireTimeoutMs: 3_000,
     })
   })
 
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
         DATABASE_CONNECT_TIMEOUT_S: '3',
         DATABASE_STATEMENT_TIMEOUT_MS: '0',
         DATABASE_PREPARED_STATEMENTS: 'false',
+        DATABASE_ACQUIRE_TIMEOUT_MS: '1500',
         GEARBOX_DATA_DIR: '/srv/data',
         GEARBOX_UPLOAD_DIR: '/srv/uploads',
         PORT: '8080',
@@ -76,6 +78,7 @@ describe('loadConfig', () => {
         connectTimeoutSeconds: 3,
         statementTimeoutMs: 0,
         preparedStatements: false,
+        acquireTimeoutMs: 1_500,
       },
       uploadDir: '/srv/uploads',
       port: 8080,

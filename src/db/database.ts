@@ -1,9 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dlopen, FFIType, type Library } from 'bun:ffi'
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
+import { withAcquireTimeout } from './acquire-timeout'
 import { withErrorTranslation } from './errors'
 import type { DB } from './types'
 
@@ -16,7 +18,8 @@ const INT8_OID = 20
  */
 export function createDatabase(config: DatabaseConfig): Kysely<DB> {
   if (config.kind === 'pglite') return createPGliteDatabase(openPGlite(config.dataDir))
-  return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: createPostgresClient(config) })) })
+  const dialect = withAcquireTimeout(new PostgresJSDialect({ postgres: createPostgresClient(config) }), config.acquireTimeoutMs ?? 3_000)
+  return new Kysely<DB>({ dialect: withErrorTranslation(dialect) })
 }
 
 /** The embedded database in `dataDir`, created if missing, locked against other processes. */
@@ -37,6 +40,9 @@ export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'po
   return postgres(config.url, {
     max: config.maxConnections,
     connect_timeout: config.connectTimeoutSeconds,
+    // postgres.js waits 3^n/100 s (up to 20 s) before reconnect attempt n, and queued
+    // queries wait with it: capped at 1 s, the app is back within a second of the server.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
     prepare: config.preparedStatements,
     connection: { statement_timeout: config.statementTimeoutMs, application_name: 'gearbox' },
     types: {
@@ -48,29 +54,43 @@ export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'po
 
 /**
  * PGlite has no locking between processes: a server and a migrate command opening one data
- * directory at once would corrupt it. The lock file holds the owner's pid; a stale one
- * (its process is gone) is taken over.
+ * directory at once would corrupt it. The holder keeps an exclusive flock(2) on the lock file
+ * for its whole life; the kernel drops it when the process dies, so a zombie, or a pid that
+ * has since gone to another process, never counts as the holder. The file says whose it is.
  */
 function lockDataDir(dataDir: string): void {
   const lockFile = `${dataDir}.lock`
-  try {
-    writeFileSync(lockFile, String(process.pid), { flag: 'wx' })
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    const owner = Number(readFileSync(lockFile, 'utf8'))
-    if (owner && owner !== process.pid && isRunning(owner)) {
+  // This process may open its own directory again (flock would refuse a second descriptor).
+  if (heldLocks.has(lockFile)) return
+  for (;;) {
+    const fd = openSync(lockFile, 'a+')
+    if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+      closeSync(fd)
+      const owner = readFileSync(lockFile, 'utf8').trim() || 'unknown'
       throw new Error(`the embedded database ${dataDir} is in use by process ${owner}; stop it first, or set DATABASE_URL`)
     }
-    writeFileSync(lockFile, String(process.pid))
+    // The previous holder may have removed the file between our open and our flock: then
+    // we locked an unlinked file, and must lock the one now at the path.
+    if (statSync(lockFile, { throwIfNoEntry: false })?.ino !== fstatSync(fd).ino) {
+      closeSync(fd)
+      continue
+    }
+    ftruncateSync(fd)
+    writeSync(fd, String(process.pid), 0)
+    // The descriptor stays open (and locked) until the process exits.
+    heldLocks.add(lockFile)
+    process.once('exit', () => rmSync(lockFile, { force: true }))
+    return
   }
-  process.once('exit', () => rmSync(lockFile, { force: true }))
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+const heldLocks = new Set<string>()
+const LOCK_EX = 2
+const LOCK_NB = 4
+
+/** flock(2) from the C library: 0 when the lock is taken, -1 when another holds it (or on error). */
+function flock(fd: number, operation: number): number {
+  libc ??= dlopen(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6', { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } })
+  return libc.symbols.flock(fd, operation)
 }
+let libc: Library<{ flock: { args: [FFIType.i32, FFIType.i32]; returns: FFIType.i32 } }> | undefined

@@ -3,12 +3,15 @@ import { onConstraint } from '../db/errors'
 import type { ApiKeys, DB } from '../db/types'
 import { type ApiKey, type ApiKeyOwner, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
 import { NotFoundError } from '../errors'
+import { decodeCursor, epochMicros, fromEpochMicros, type Page, type PageRequest, toPage } from './paging'
 
 export interface ApiKeyRepository {
   /** Throws NotFoundError when the user does not exist. */
   create(input: { userId: number; name: string; keyHash: string; keyPrefix: string }): Promise<ApiKey>
   /** The user's keys, oldest first. */
   listByUser(userId: number): Promise<ApiKey[]>
+  /** One page of `listByUser` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
+  listPageByUser(userId: number, page: PageRequest): Promise<Page<ApiKey>>
   findByHash(keyHash: string): Promise<ApiKeyOwner | undefined>
   /** Sets last_used_at to now() unless it was set within TOUCH_INTERVAL_SECONDS (saves a write per request). */
   touch(id: number): Promise<void>
@@ -42,8 +45,23 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
   }
 
   async listByUser(userId: number): Promise<ApiKey[]> {
-    const rows = await this.db.selectFrom('api_keys').select(publicColumns).where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute()
+    const rows = await this.listQuery(userId).execute()
     return rows.map(toApiKey)
+  }
+
+  async listPageByUser(userId: number, page: PageRequest): Promise<Page<ApiKey>> {
+    let query = this.listQuery(userId)
+    if (page.cursor) {
+      const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'integer'])
+      query = query.where(sql<boolean>`(created_at, id) > (${fromEpochMicros(createdAt)}, ${id})`)
+    }
+    const rows = await query.select(epochMicros('created_at').as('created_us')).limit(page.limit + 1).execute()
+    return toPage(rows, page.limit, toApiKey, (row) => [row.created_us, row.id])
+  }
+
+  /** The user's keys in list order: oldest first (created_at, then id). */
+  private listQuery(userId: number) {
+    return this.db.selectFrom('api_keys').select(publicColumns).where('user_id', '=', userId).orderBy('created_at').orderBy('id')
   }
 
   async findByHash(keyHash: string): Promise<ApiKeyOwner | undefined> {

@@ -1,14 +1,17 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
 import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
 import { ConflictError, NotFoundError } from '../errors'
 import { totalPrice, totalWeight } from './item-repository'
+import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 
 export interface CategoryRepository {
   /** Every category with its item totals, ordered by name (case-insensitive), then id. */
   list(): Promise<CategorySummary[]>
+  /** One page of `list` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<CategorySummary>>
   /** Returns undefined when there is no such category. */
   findById(id: number): Promise<Category | undefined>
   /** Throws ConflictError (`categories_name_key`) when the name is taken. */
@@ -23,7 +26,23 @@ export class KyselyCategoryRepository implements CategoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async list(): Promise<CategorySummary[]> {
-    const rows = await this.db
+    const rows = await this.listQuery().execute()
+    return rows.map(toSummary)
+  }
+
+  async listPage(page: PageRequest): Promise<Page<CategorySummary>> {
+    let query = this.listQuery()
+    if (page.cursor) {
+      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      query = query.where(sql<boolean>`(lower(categories.name), categories.name, categories.id) > (lower(${name}), ${name}, ${id})`)
+    }
+    const rows = await query.limit(page.limit + 1).execute()
+    return toPage(rows, page.limit, toSummary, (row) => [row.name, row.id])
+  }
+
+  /** Categories with their item totals in list order: name (case-insensitive), name, id. */
+  private listQuery() {
+    return this.db
       .selectFrom('categories')
       .leftJoin('items as i', 'i.category_id', 'categories.id')
       .selectAll('categories')
@@ -32,13 +51,6 @@ export class KyselyCategoryRepository implements CategoryRepository {
       .orderBy((eb) => eb.fn('lower', ['categories.name']))
       .orderBy('categories.name')
       .orderBy('categories.id')
-      .execute()
-    return rows.map((row) => ({
-      ...toCategory(row),
-      itemCount: row.item_count,
-      totalWeightGrams: row.total_weight_grams,
-      totalPriceCents: row.total_price_cents,
-    }))
   }
 
   async findById(id: number): Promise<Category | undefined> {
@@ -82,6 +94,15 @@ export class KyselyCategoryRepository implements CategoryRepository {
 const duplicateNameMessage = onConstraint({
   categories_name_key: () => new ConflictError('a category with this name already exists', 'categories_name_key'),
 })
+
+function toSummary(row: CategoryRow & { item_count: number; total_weight_grams: number; total_price_cents: number }): CategorySummary {
+  return {
+    ...toCategory(row),
+    itemCount: row.item_count,
+    totalWeightGrams: row.total_weight_grams,
+    totalPriceCents: row.total_price_cents,
+  }
+}
 
 function toCategory(row: CategoryRow): Category {
   return { id: row.id, name: row.name, icon: row.icon, createdAt: row.created_at }

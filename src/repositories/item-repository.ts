@@ -6,10 +6,13 @@ import { ITEM_KEYS, type Item, type ItemFilter, type ItemPatch, type ItemWithCat
 import { NotFoundError, ValidationError } from '../errors'
 import { fromColumns, toColumns } from './columns'
 import { assertTransaction } from './transaction'
+import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 
 export interface ItemRepository {
   /** Items with their category name, ordered by name (case-insensitive), then id. */
   list(filter?: ItemFilter): Promise<ItemWithCategory[]>
+  /** One page of `list` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
+  listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>>
   /** Returns undefined when there is no such item. */
   findById(id: number): Promise<ItemWithCategory | undefined>
   /** Throws ValidationError (path `categoryId`) for an unknown category, ValidationError for a check violation. */
@@ -38,18 +41,32 @@ export class KyselyItemRepository implements ItemRepository {
   }
 
   async list(filter: ItemFilter = {}): Promise<ItemWithCategory[]> {
+    const rows = await this.listQuery(filter).execute()
+    return rows.map(toItemWithCategory)
+  }
+
+  async listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>> {
+    let query = this.listQuery(filter)
+    if (page.cursor) {
+      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      query = query.where(sql<boolean>`(lower(item.name), item.name, item.id) > (lower(${name}), ${name}, ${id})`)
+    }
+    const rows = await query.limit(page.limit + 1).execute()
+    return toPage(rows, page.limit, toItemWithCategory, (row) => [row.name, row.id])
+  }
+
+  /** The filtered items in list order: name (case-insensitive), name, id. */
+  private listQuery(filter: ItemFilter) {
     let query = this.withCategoryName()
     if (filter.categoryId !== undefined) query = query.where('item.category_id', '=', filter.categoryId)
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`
       query = query.where((eb) => eb.or([eb('item.name', 'ilike', pattern), eb('item.notes', 'ilike', pattern)]))
     }
-    const rows = await query
+    return query
       .orderBy((eb) => eb.fn('lower', ['item.name']))
       .orderBy('item.name')
       .orderBy('item.id')
-      .execute()
-    return rows.map(toItemWithCategory)
   }
 
   async findById(id: number): Promise<ItemWithCategory | undefined> {

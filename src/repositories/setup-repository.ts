@@ -6,10 +6,13 @@ import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary }
 import { NotFoundError, ValidationError } from '../errors'
 import { itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
 import { assertTransaction } from './transaction'
+import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 
 export interface SetupRepository {
   /** Every setup with its totals, by name (case-insensitive), then id. */
   list(): Promise<SetupSummary[]>
+  /** One page of `list` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<SetupSummary>>
   /** The setup with its items and totals, or undefined when there is no such setup. */
   findDetail(id: number): Promise<SetupDetail | undefined>
   create(input: { name: string }): Promise<Setup>
@@ -34,7 +37,23 @@ export class KyselySetupRepository implements SetupRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async list(): Promise<SetupSummary[]> {
-    const rows = await this.db
+    const rows = await this.listQuery().execute()
+    return rows.map(toSummary)
+  }
+
+  async listPage(page: PageRequest): Promise<Page<SetupSummary>> {
+    let query = this.listQuery()
+    if (page.cursor) {
+      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      query = query.where(sql<boolean>`(lower(s.name), s.name, s.id) > (lower(${name}), ${name}, ${id})`)
+    }
+    const rows = await query.limit(page.limit + 1).execute()
+    return toPage(rows, page.limit, toSummary, (row) => [row.name, row.id])
+  }
+
+  /** Setups with their totals in list order: name (case-insensitive), name, id. */
+  private listQuery() {
+    return this.db
       .selectFrom('setups as s')
       .leftJoin('setup_items as si', 'si.setup_id', 's.id')
       .leftJoin('items as i', 'i.id', 'si.item_id')
@@ -48,13 +67,6 @@ export class KyselySetupRepository implements SetupRepository {
       .orderBy((eb) => eb.fn('lower', ['s.name']))
       .orderBy('s.name')
       .orderBy('s.id')
-      .execute()
-    return rows.map((r) => ({
-      ...toSetup(r),
-      itemCount: r.item_count,
-      totalWeightGrams: r.total_weight_grams,
-      totalPriceCents: r.total_price_cents,
-    }))
   }
 
   async findDetail(id: number): Promise<SetupDetail | undefined> {
@@ -187,4 +199,8 @@ export class KyselySetupRepository implements SetupRepository {
 
 function toSetup(row: Selectable<Setups>): Setup {
   return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at }
+}
+
+function toSummary(row: Selectable<Setups> & { item_count: number; total_weight_grams: number; total_price_cents: number }): SetupSummary {
+  return { ...toSetup(row), itemCount: row.item_count, totalWeightGrams: row.total_weight_grams, totalPriceCents: row.total_price_cents }
 }

@@ -19,10 +19,13 @@ import { NotFoundError, ValidationError } from '../errors'
 import { fromColumns, toColumns } from './columns'
 import { unknownCategory } from './item-repository'
 import { assertTransaction } from './transaction'
+import { decodeCursor, epochMicros, fromEpochMicros, type Page, type PageRequest, toPage } from './paging'
 
 export interface ThreadRepository {
   /** Threads newest first, with their candidate counts. */
   list(filter?: { status?: ThreadStatus }): Promise<ThreadSummary[]>
+  /** One page of `list` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
+  listPage(filter: { status?: ThreadStatus }, page: PageRequest): Promise<Page<ThreadSummary>>
   /** The thread with its candidates by sortOrder, then id; undefined if it does not exist. */
   findById(id: number): Promise<ThreadWithCandidates | undefined>
   /**
@@ -79,6 +82,10 @@ function toThread(row: ThreadRow): Thread {
   }
 }
 
+function toSummary(row: ThreadRow & { candidate_count: number | null }): ThreadSummary {
+  return { ...toThread(row), candidateCount: Number(row.candidate_count ?? 0) }
+}
+
 function toCandidate(row: CandidateRow): Candidate {
   return {
     id: row.id,
@@ -96,6 +103,22 @@ export class KyselyThreadRepository implements ThreadRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
+    const rows = await this.listQuery(filter).execute()
+    return rows.map(toSummary)
+  }
+
+  async listPage(filter: { status?: ThreadStatus }, page: PageRequest): Promise<Page<ThreadSummary>> {
+    let query = this.listQuery(filter)
+    if (page.cursor) {
+      const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'integer'])
+      query = query.where(sql<boolean>`(t.created_at, t.id) < (${fromEpochMicros(createdAt)}, ${id})`)
+    }
+    const rows = await query.select(epochMicros('t.created_at').as('created_us')).limit(page.limit + 1).execute()
+    return toPage(rows, page.limit, toSummary, (row) => [row.created_us, row.id])
+  }
+
+  /** Threads with their candidate counts in list order: newest first (created_at, then id, descending). */
+  private listQuery(filter: { status?: ThreadStatus }) {
     let query = this.db
       .selectFrom('threads as t')
       .selectAll('t')
@@ -109,8 +132,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .orderBy('t.created_at', 'desc')
       .orderBy('t.id', 'desc')
     if (filter.status) query = query.where('t.status', '=', filter.status)
-    const rows = await query.execute()
-    return rows.map((row) => ({ ...toThread(row), candidateCount: Number(row.candidate_count ?? 0) }))
+    return query
   }
 
   async findById(id: number): Promise<ThreadWithCandidates | undefined> {

@@ -1,8 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, forbiddenResponse } from '../schemas/auth'
-import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
 import type { Services } from '../services'
 import { requireSession } from './middleware/auth'
+import { listReply } from './lists'
 import { createRouter } from './router'
 
 const tags = ['api-keys']
@@ -17,7 +18,8 @@ const list = createRoute({
   security,
   middleware,
   summary: 'Your API keys, oldest first (never the keys themselves)',
-  responses: { 200: jsonResponse(z.array(ApiKeySchema), 'API keys'), 403: forbiddenResponse, ...errorResponses },
+  request: { query: PageQuery },
+  responses: { 200: listResponse(ApiKeySchema, 'API keys'), 403: forbiddenResponse, ...errorResponses },
 })
 
 const create = createRoute({
@@ -45,7 +47,7 @@ const remove = createRoute({
 export function apiKeyRoutes(services: Services) {
   const auth = services.auth
   return createRouter()
-    .openapi(list, async (c) => c.json(await auth.listApiKeys(c.get('auth').userId), 200))
+    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => auth.listApiKeysPage(c.get('auth').userId, page)))
     .openapi(create, async (c) => c.json(await auth.createApiKey(c.get('auth').userId, c.req.valid('json').name), 201))
     .openapi(remove, async (c) => {
       await auth.deleteApiKey(c.get('auth').userId, c.req.valid('param').id)

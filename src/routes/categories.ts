@@ -1,7 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { CategorySchema, CategorySummarySchema, CreateCategoryBody, UpdateCategoryBody } from '../schemas/category'
-import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
 import type { Services } from '../services'
+import { listReply } from './lists'
 import { createRouter } from './router'
 
 const tags = ['categories']
@@ -11,7 +12,8 @@ const list = createRoute({
   path: '/',
   tags,
   summary: 'Categories with item count and totals (weight and price x quantity), by name',
-  responses: { 200: jsonResponse(z.array(CategorySummarySchema), 'Categories'), ...errorResponses },
+  request: { query: PageQuery },
+  responses: { 200: listResponse(CategorySummarySchema, 'Categories'), ...errorResponses },
 })
 
 const create = createRoute({
@@ -43,7 +45,7 @@ const remove = createRoute({
 
 export function categoryRoutes(services: Services) {
   return createRouter()
-    .openapi(list, async (c) => c.json(await services.categories.list(), 200))
+    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => services.categories.listPage(page)))
     .openapi(create, async (c) => c.json(await services.categories.create(c.req.valid('json')), 201))
     .openapi(update, async (c) => c.json(await services.categories.update(c.req.valid('param').id, c.req.valid('json')), 200))
     .openapi(remove, async (c) => {

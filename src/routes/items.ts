@@ -1,7 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import { createRoute } from '@hono/zod-openapi'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse } from '../schemas/common'
 import { CreateItemBody, ItemListQuery, ItemSchema, UpdateItemBody } from '../schemas/item'
 import type { Services } from '../services'
+import { listReply } from './lists'
 import { createRouter } from './router'
 
 const tags = ['items']
@@ -12,7 +13,7 @@ const list = createRoute({
   tags,
   summary: 'Items with their category name, by name; filter by category and search name and notes',
   request: { query: ItemListQuery },
-  responses: { 200: jsonResponse(z.array(ItemSchema), 'Items'), ...errorResponses },
+  responses: { 200: listResponse(ItemSchema, 'Items'), ...errorResponses },
 })
 
 const get = createRoute({
@@ -53,7 +54,10 @@ const remove = createRoute({
 
 export function itemRoutes(services: Services) {
   return createRouter()
-    .openapi(list, async (c) => c.json(await services.items.list(c.req.valid('query')), 200))
+    .openapi(list, (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query')
+      return listReply(c, { limit, cursor }, (page) => services.items.listPage(filter, page))
+    })
     .openapi(get, async (c) => c.json(await services.items.get(c.req.valid('param').id), 200))
     .openapi(create, async (c) => c.json(await services.items.create(c.req.valid('json')), 201))
     .openapi(update, async (c) => c.json(await services.items.update(c.req.valid('param').id, c.req.valid('json')), 200))

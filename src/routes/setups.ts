@@ -1,5 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import { createRoute } from '@hono/zod-openapi'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
 import {
   ClassifySetupItemBody,
   CreateSetupBody,
@@ -10,6 +10,7 @@ import {
   UpdateSetupBody,
 } from '../schemas/setup'
 import type { Services } from '../services'
+import { listReply } from './lists'
 import { createRouter } from './router'
 
 const tags = ['setups']
@@ -19,7 +20,8 @@ const list = createRoute({
   path: '/',
   tags,
   summary: 'Setups with item count and totals, by name',
-  responses: { 200: jsonResponse(z.array(SetupSummarySchema), 'Setups'), ...errorResponses },
+  request: { query: PageQuery },
+  responses: { 200: listResponse(SetupSummarySchema, 'Setups'), ...errorResponses },
 })
 
 const get = createRoute({
@@ -78,7 +80,7 @@ const classifyItem = createRoute({
 
 export function setupRoutes(services: Services) {
   return createRouter()
-    .openapi(list, async (c) => c.json(await services.setups.list(), 200))
+    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => services.setups.listPage(page)))
     .openapi(get, async (c) => c.json(await services.setups.get(c.req.valid('param').id), 200))
     .openapi(create, async (c) => c.json(await services.setups.create(c.req.valid('json')), 201))
     .openapi(update, async (c) => c.json(await services.setups.rename(c.req.valid('param').id, c.req.valid('json').name), 200))

@@ -1,5 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { errorResponses, IdParams, jsonBody, jsonResponse } from '../schemas/common'
+import { createRoute } from '@hono/zod-openapi'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse } from '../schemas/common'
 import {
   CandidateParams,
   CandidateSchema,
@@ -15,6 +15,7 @@ import {
   UpdateThreadBody,
 } from '../schemas/thread'
 import type { Services } from '../services'
+import { listReply } from './lists'
 import { createRouter } from './router'
 
 const tags = ['threads']
@@ -25,7 +26,7 @@ const list = createRoute({
   tags,
   summary: 'Purchase research threads, newest first, with their candidate counts',
   request: { query: ThreadListQuery },
-  responses: { 200: jsonResponse(z.array(ThreadSummarySchema), 'Threads'), ...errorResponses },
+  responses: { 200: listResponse(ThreadSummarySchema, 'Threads'), ...errorResponses },
 })
 
 const get = createRoute({
@@ -124,7 +125,10 @@ const unresolve = createRoute({
 export function threadRoutes(services: Services) {
   const threads = services.threads
   return createRouter()
-    .openapi(list, async (c) => c.json(await threads.list(c.req.valid('query')), 200))
+    .openapi(list, (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query')
+      return listReply(c, { limit, cursor }, (page) => threads.listPage(filter, page))
+    })
     .openapi(get, async (c) => c.json(await threads.get(c.req.valid('param').id), 200))
     .openapi(create, async (c) => c.json(await threads.create(c.req.valid('json')), 201))
     .openapi(update, async (c) => c.json(await threads.update(c.req.valid('param').id, c.req.valid('json')), 200))

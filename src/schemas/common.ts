@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { MAX_PAGE_LIMIT } from '../repositories/paging'
 
 /** The largest PostgreSQL integer; ids, cents and quantities must fit in it. */
 export const MAX_INT4 = 2_147_483_647
@@ -81,3 +82,37 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 /** Timestamps leave the API as ISO-8601 strings in UTC. */
 export const Timestamp = z.string().datetime().openapi({ example: '2026-01-01T00:00:00.000Z' })
+
+/**
+ * `limit` and `cursor`, which every list endpoint takes (api.md's Conventions): with `limit`
+ * (1-1000) one page and, while more remain, a `Link: <url>; rel="next"` header (RFC 8288);
+ * without it the whole list. Spread into a list's query schema.
+ */
+export const pageQuery = {
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, `must be a whole number from 1 to ${MAX_PAGE_LIMIT}`)
+    .transform(Number)
+    .pipe(z.number().max(MAX_PAGE_LIMIT, `must be a whole number from 1 to ${MAX_PAGE_LIMIT}`))
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' }, type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, example: 100, description: `At most this many entries (1-${MAX_PAGE_LIMIT})` }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'Where the page starts: the opaque value from the previous page’s `Link: rel="next"`' }),
+}
+
+export const PageQuery = z.object(pageQuery)
+
+/** A list's 200 response: a JSON array, with the next page's `Link` header when paging. */
+export const listResponse = <T extends z.ZodType>(entry: T, description: string) => ({
+  ...jsonResponse(z.array(entry), description),
+  headers: z.object({
+    Link: z
+      .string()
+      .optional()
+      .openapi({ description: 'With `limit`, while more entries remain: `<url>; rel="next"` (RFC 8288), the next page' }),
+  }),
+})

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { itemFields } from '../domain/item'
-import { hasSomeField, idParam, Timestamp } from './common'
+import { hasSomeField, idParam, pageQuery, Timestamp } from './common'
 
 export const CreateItemBody = z
   .object(itemFields)
@@ -23,6 +23,7 @@ export const ItemListQuery = z.object({
     .max(200)
     .optional()
     .openapi({ param: { name: 'q', in: 'query' }, description: 'Matches name or notes, case-insensitive' }),
+  ...pageQuery,
 })
 
 export const ItemSchema = z

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { gearFields } from '../domain/gear'
 import { candidateFields, THREAD_STATUSES } from '../domain/thread'
-import { hasSomeField, idParam, MAX_INT4, nameString, Timestamp } from './common'
+import { hasSomeField, idParam, MAX_INT4, nameString, pageQuery, Timestamp } from './common'
 import { ItemSchema } from './item'
 
 export const dbId = z.int().min(1).max(MAX_INT4)
@@ -11,6 +11,7 @@ export const ThreadListQuery = z.object({
     .enum(THREAD_STATUSES)
     .optional()
     .openapi({ param: { name: 'status', in: 'query' }, description: 'Only threads with this status' }),
+  ...pageQuery,
 })
 
 export const CreateThreadBody = z

@@ -4,6 +4,7 @@ import { type ApiKey, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
 import type { User } from '../domain/user'
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { Store } from '../repositories'
+import type { Page, PageRequest } from '../repositories/paging'
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
 const API_KEY_PREFIX = 'gbx_'
@@ -116,6 +117,11 @@ export class AuthService {
 
   listApiKeys(userId: number): Promise<ApiKey[]> {
     return this.store.read((repos) => repos.apiKeys.listByUser(userId))
+  }
+
+  /** One page of the user's keys, oldest first. Throws ValidationError for a bad cursor. */
+  listApiKeysPage(userId: number, page: PageRequest): Promise<Page<ApiKey>> {
+    return this.store.read((repos) => repos.apiKeys.listPageByUser(userId, page))
   }
 
   /** The plaintext key is returned here once; only its hash and a display prefix are stored. */

@@ -1,6 +1,7 @@
 import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
 import { ConflictError } from '../errors'
 import type { Store } from '../repositories'
+import type { Page, PageRequest } from '../repositories/paging'
 
 /** The seeded category that deleted categories hand their items, threads and candidates to. */
 export const UNCATEGORIZED_ID = 1
@@ -10,6 +11,11 @@ export class CategoryService {
 
   list(): Promise<CategorySummary[]> {
     return this.store.read((repos) => repos.categories.list())
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<CategorySummary>> {
+    return this.store.read((repos) => repos.categories.listPage(page))
   }
 
   create(input: NewCategory): Promise<Category> {

@@ -1,12 +1,18 @@
 import type { ItemFilter, ItemPatch, ItemWithCategory, NewItem } from '../domain/item'
 import { NotFoundError } from '../errors'
 import type { Store } from '../repositories'
+import type { Page, PageRequest } from '../repositories/paging'
 
 export class ItemService {
   constructor(private readonly store: Store) {}
 
   list(filter: ItemFilter): Promise<ItemWithCategory[]> {
     return this.store.read((repos) => repos.items.list(filter))
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>> {
+    return this.store.read((repos) => repos.items.listPage(filter, page))
   }
 
   async get(id: number): Promise<ItemWithCategory> {

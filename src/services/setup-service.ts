@@ -1,12 +1,18 @@
 import type { Classification, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
 import type { Repositories, Store } from '../repositories'
+import type { Page, PageRequest } from '../repositories/paging'
 
 export class SetupService {
   constructor(private readonly store: Store) {}
 
   list(): Promise<SetupSummary[]> {
     return this.store.read((repos) => repos.setups.list())
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(page: PageRequest): Promise<Page<SetupSummary>> {
+    return this.store.read((repos) => repos.setups.listPage(page))
   }
 
   get(id: number): Promise<SetupDetail> {

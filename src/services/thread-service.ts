@@ -1,5 +1,6 @@
 import { gearOf } from '../domain/gear'
 import type { ItemWithCategory } from '../domain/item'
+import type { Page, PageRequest } from '../repositories/paging'
 import type {
   Candidate,
   CandidatePatch,
@@ -24,6 +25,11 @@ export class ThreadService {
 
   list(filter: { status?: ThreadStatus } = {}): Promise<ThreadSummary[]> {
     return this.store.read((repos) => repos.threads.list(filter))
+  }
+
+  /** One page of the list. Throws ValidationError for a bad cursor. */
+  listPage(filter: { status?: ThreadStatus }, page: PageRequest): Promise<Page<ThreadSummary>> {
+    return this.store.read((repos) => repos.threads.listPage(filter, page))
   }
 
   async get(id: number): Promise<ThreadWithCandidates> {

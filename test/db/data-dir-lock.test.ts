@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { waitForLine } from '../support/process'
@@ -36,5 +36,49 @@ describe('the embedded data directory is opened by one process at a time', () =>
     const stdout = await new Response(list.stdout).text()
     expect(await list.exited).toBe(0)
     expect(stdout).toContain('create_catalog')
+  })
+
+  test('a holder killed with SIGKILL and left a zombie (not yet reaped) does not hold the lock', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-lock-'))
+    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(20000 + ((process.pid + 1) % 20000)), DATABASE_URL: '' }
+    // sh starts the server, then becomes `sleep`, which never reaps it: after SIGKILL the
+    // server stays a zombie with its pid, as one does until its parent waits for it.
+    const parent = Bun.spawn(['sh', '-c', 'bun src/server.ts & echo "pid $!"; exec sleep 60'], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'production', ...env },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      const pid = Number(/pid (\d+)/.exec(await waitForLine(parent.stdout, /listening on/))?.[1])
+      expect(readFileSync(`${dataDir}/db.lock`, 'utf8')).toBe(String(pid))
+      process.kill(pid, 'SIGKILL')
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]
+      for (let waited = 0; state() !== 'Z' && waited < 10_000; waited += 50) await Bun.sleep(50)
+      expect(state()).toBe('Z')
+      const list = run(['--bun', 'kysely', 'migrate:list'], env)
+      const [stdout, stderr] = [await new Response(list.stdout).text(), await new Response(list.stderr).text()]
+      expect({ code: await list.exited, stderr }).toEqual({ code: 0, stderr: '' })
+      expect(stdout).toContain('create_catalog')
+    } finally {
+      parent.kill('SIGKILL')
+      await parent.exited
+    }
+  })
+
+  test('a lock naming a pid that now belongs to another, live process is taken over', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-lock-'))
+    // The old holder died and its pid went to an unrelated process (this sleep).
+    const stranger = Bun.spawn(['sleep', '60'])
+    try {
+      writeFileSync(`${dataDir}/db.lock`, String(stranger.pid))
+      const list = run(['--bun', 'kysely', 'migrate:list'], { GEARBOX_DATA_DIR: dataDir, DATABASE_URL: '' })
+      const [stdout, stderr] = [await new Response(list.stdout).text(), await new Response(list.stderr).text()]
+      expect({ code: await list.exited, stderr }).toEqual({ code: 0, stderr: '' })
+      expect(stdout).toContain('create_catalog')
+    } finally {
+      stranger.kill()
+      await stranger.exited
+    }
   })
 })

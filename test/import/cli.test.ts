@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { imageBytes, legacyDdl, realisticRows, uploadsBeside, writeLegacyFile } from '../support/legacy-sqlite'
+import { waitForLine } from '../support/process'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
 const exportScript = path.join(import.meta.dir, '../../scripts/export-postgres-to-sqlite.ts')
@@ -182,17 +183,26 @@ describe('the command line', () => {
     expect(forced.exitCode).toBe(0)
   }, 120_000)
 
-  test('refuses an embedded database another running process holds, and writes nothing', () => {
+  test('refuses an embedded database another running process holds, and writes nothing', async () => {
     const file = path.join(dir, 'locked.db')
     writeLegacyFile(file, realisticRows())
     const dataDir = path.join(dir, 'in-use')
-    // This test process plays the server that holds the database (GEARBOX_DATA_DIR/db).
+    const lockFile = path.join(dataDir, 'db.lock')
     mkdirSync(dataDir)
-    writeFileSync(path.join(dataDir, 'db.lock'), String(process.pid))
-    const r = run(['--no-images', file], dataDir)
-    expect(r.code).toBe(1)
-    expect(r.stderr).toContain(`error: the embedded database ${dataDir}/db is in use by process ${process.pid}; stop it first, or set DATABASE_URL`)
-    expect(r.stderr).toContain('nothing was written')
-    expect(existsSync(path.join(dataDir, 'db', 'PG_VERSION'))).toBe(false)
+    // flock(1) plays the server that holds the database (GEARBOX_DATA_DIR/db): it holds the
+    // lock file's flock, as the server does, and the file names it.
+    const holder = Bun.spawn(['flock', '--exclusive', lockFile, 'sh', '-c', 'echo locked; exec sleep 60'], { stdout: 'pipe' })
+    try {
+      await waitForLine(holder.stdout, /locked/)
+      writeFileSync(lockFile, String(holder.pid))
+      const r = run(['--no-images', file], dataDir)
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(`error: the embedded database ${dataDir}/db is in use by process ${holder.pid}; stop it first, or set DATABASE_URL`)
+      expect(r.stderr).toContain('nothing was written')
+      expect(existsSync(path.join(dataDir, 'db', 'PG_VERSION'))).toBe(false)
+    } finally {
+      holder.kill('SIGKILL')
+      await holder.exited
+    }
   })
 })

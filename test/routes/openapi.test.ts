@@ -71,7 +71,18 @@ describe('GET /openapi.json', () => {
 
   test('query parameters are documented', async () => {
     const doc = await bodyOf(await t.app.request('/openapi.json'))
-    expect(doc.paths['/api/items'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['query:categoryId', 'query:q'])
+    expect(doc.paths['/api/items'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['query:categoryId', 'query:q', 'query:limit', 'query:cursor'])
+  })
+
+  test('every list endpoint documents limit, cursor and the Link header of the next page', async () => {
+    const doc = await bodyOf(await t.app.request('/openapi.json'))
+    for (const path of ['/api/categories', '/api/items', '/api/threads', '/api/setups', '/api/api-keys']) {
+      const list = doc.paths[path].get
+      const limit = list.parameters.find((p: { name: string }) => p.name === 'limit')
+      expect({ path, in: limit?.in, max: limit?.schema.maximum }).toEqual({ path, in: 'query', max: 1000 })
+      expect({ path, cursor: list.parameters.some((p: { name: string; in: string }) => p.name === 'cursor' && p.in === 'query') }).toEqual({ path, cursor: true })
+      expect({ path, link: list.responses['200'].headers?.Link?.description }).toEqual({ path, link: expect.stringContaining('rel="next"') })
+    }
   })
 
   test('write bodies are strict: the document forbids unknown keys', async () => {

@@ -1,0 +1,131 @@
+import { describe, expect, test } from 'bun:test'
+import { sql } from 'kysely'
+import { errorPaths, useTestApp } from '../support/app'
+
+// api.md's Conventions: every list takes `limit` (1-1000) and `cursor`; with `limit` at most
+// that many entries and, while more remain, `Link: <url>; rel="next"`; pages never skip or
+// repeat an entry even when rows are added meanwhile; without `limit`, the whole list.
+describe('paging of every list', () => {
+  const t = useTestApp()
+
+  /** Follows Link: rel="next" from `first` to the end; every page's entries and its Link. */
+  async function allPages(first: string, credentials = t.auth, between: (page: number) => Promise<void> = async () => {}) {
+    const pages: { entries: any[]; link: string | null }[] = []
+    let url: string | undefined = first
+    while (url) {
+      const res = await t.call('GET', url, undefined, {}, credentials)
+      expect(res.status).toBe(200)
+      const link = res.headers.get('link')
+      pages.push({ entries: res.body, link })
+      url = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined
+      if (link) expect(url).toBeDefined()
+      await between(pages.length)
+    }
+    return pages
+  }
+
+  const ids = (entries: { id: number }[]) => entries.map((e) => e.id)
+
+  test('each list pages in its own order: pages of `limit`, a Link while more remain, together the whole list', async () => {
+    for (let i = 0; i < 7; i++) {
+      // Names that sort differently by case and duplicates, so the (lower(name), name, id) key matters.
+      const name = ['b', 'A', 'a', 'C', 'b', 'B', 'a'][i]!
+      expect((await t.call('POST', '/api/items', { name, categoryId: 1 })).status).toBe(201)
+      expect((await t.call('POST', '/api/categories', { name: `${name}${i}` })).status).toBe(201)
+      expect((await t.call('POST', '/api/setups', { name })).status).toBe(201)
+      expect((await t.call('POST', '/api/threads', { name, categoryId: 1 })).status).toBe(201)
+    }
+    const { cookie } = await t.signIn()
+    for (let i = 0; i < 6; i++) {
+      expect((await t.call('POST', '/api/api-keys', { name: `k${i}` }, {}, { cookie, origin: 'http://localhost' })).status).toBe(201)
+    }
+    const lists = [
+      { path: '/api/items', credentials: t.auth },
+      { path: '/api/categories', credentials: t.auth },
+      { path: '/api/setups', credentials: t.auth },
+      { path: '/api/threads', credentials: t.auth },
+      { path: '/api/api-keys', credentials: { cookie } },
+    ]
+    for (const { path, credentials } of lists) {
+      const whole = await t.call('GET', path, undefined, {}, credentials)
+      expect(whole.headers.get('link')).toBeNull()
+      expect(whole.body.length).toBeGreaterThanOrEqual(7)
+      const pages = await allPages(`${path}?limit=3`, credentials)
+      const sizes = pages.map((p) => p.entries.length)
+      expect({ path, sizes }).toEqual({ path, sizes: [...Array(Math.floor(whole.body.length / 3)).fill(3), whole.body.length % 3].filter((n) => n > 0) })
+      expect({ path, ids: pages.flatMap((p) => ids(p.entries)) }).toEqual({ path, ids: ids(whole.body) })
+      expect(pages.at(-1)!.link).toBeNull()
+      // A page is the same JSON as the whole list's entries.
+      expect(pages[0]!.entries).toEqual(whole.body.slice(0, 3))
+    }
+  })
+
+  test('the Link keeps the other query parameters and the cursor continues after the last entry', async () => {
+    for (const name of ['tent a', 'tent b', 'stove', 'tent c']) await t.call('POST', '/api/items', { name, categoryId: 1 })
+    const first = await t.call('GET', '/api/items?q=tent&limit=2')
+    expect(first.body.map((i: { name: string }) => i.name)).toEqual(['tent a', 'tent b'])
+    const next = /^<(\/api\/items\?[^>]+)>; rel="next"$/.exec(first.headers.get('link') ?? '')?.[1]
+    expect(new URL(next!, 'http://x').searchParams.get('q')).toBe('tent')
+    expect(new URL(next!, 'http://x').searchParams.get('limit')).toBe('2')
+    const second = await t.call('GET', next!)
+    expect(second.body.map((i: { name: string }) => i.name)).toEqual(['tent c'])
+    expect(second.headers.get('link')).toBeNull()
+    // A cursor without a limit: the rest of the list, whole.
+    const rest = await t.call('GET', `/api/items?q=tent&cursor=${new URL(next!, 'http://x').searchParams.get('cursor')}`)
+    expect(rest.body.map((i: { name: string }) => i.name)).toEqual(['tent c'])
+  })
+
+  test('items added between page fetches, before and after the cursor, make no page skip or repeat an entry', async () => {
+    for (let i = 0; i < 10; i++) await t.call('POST', '/api/items', { name: `item ${String(i * 10).padStart(3, '0')}`, categoryId: 1 })
+    const before = ids((await t.call('GET', '/api/items')).body)
+    let added = 0
+    const pages = await allPages('/api/items?limit=3', t.auth, async () => {
+      // One that sorts first, one with the same name as an existing item, one at the end.
+      for (const name of ['item 000', `item ${String(added * 10 + 5).padStart(3, '0')}`, 'item 999']) {
+        expect((await t.call('POST', '/api/items', { name, categoryId: 1 })).status).toBe(201)
+      }
+      added++
+    })
+    const seen = pages.flatMap((p) => ids(p.entries))
+    expect(new Set(seen).size).toBe(seen.length)
+    expect(before.filter((id) => !seen.includes(id))).toEqual([])
+    // What was seen is in list order.
+    const all = (await t.call('GET', '/api/items')).body as { id: number; name: string }[]
+    expect(seen).toEqual(ids(all).filter((id) => seen.includes(id)))
+  })
+
+  test('threads created within the same millisecond page exactly once, newest first, with rows added meanwhile', async () => {
+    for (let i = 0; i < 6; i++) await t.call('POST', '/api/threads', { name: `t${i}`, categoryId: 1 })
+    // Microseconds apart: a cursor that kept only milliseconds would skip or repeat them.
+    await sql`update threads set created_at = timestamptz '2026-01-01 00:00:00.123000+00' + (id % 3) * interval '1 microsecond'`.execute(t.db)
+    const before = ids((await t.call('GET', '/api/threads')).body)
+    const pages = await allPages('/api/threads?limit=2', t.auth, async () => {
+      expect((await t.call('POST', '/api/threads', { name: 'newer', categoryId: 1 })).status).toBe(201)
+    })
+    const seen = pages.flatMap((p) => ids(p.entries))
+    expect(seen).toEqual(before)
+  })
+
+  test('a bad limit or cursor is a 400 naming the parameter', async () => {
+    for (const limit of ['0', '1001', 'abc', '1.5', '-1', '']) {
+      const res = await t.call('GET', `/api/items?limit=${limit}`)
+      expect({ limit, status: res.status, paths: res.status === 400 ? errorPaths(res) : [] }).toEqual({ limit, status: 400, paths: ['query.limit'] })
+    }
+    const foreign = Buffer.from(JSON.stringify(['x'])).toString('base64url')
+    for (const cursor of ['garbage', foreign, 'W10']) {
+      for (const path of ['/api/items', '/api/categories', '/api/setups', '/api/threads']) {
+        const res = await t.call('GET', `${path}?limit=5&cursor=${cursor}`)
+        expect({ path, cursor, status: res.status, paths: res.status === 400 ? errorPaths(res) : [] }).toEqual({ path, cursor, status: 400, paths: ['query.cursor'] })
+      }
+    }
+    expect((await t.call('GET', '/api/items?limit=1000')).status).toBe(200)
+  })
+
+  test('without a limit, a list longer than one chunk streams as one JSON array', async () => {
+    await sql`insert into items (name, category_id) select 'bulk ' || lpad(g::text, 5, '0'), 1 from generate_series(1, 1234) g`.execute(t.db)
+    const res = await t.app.request('/api/items', { headers: t.auth })
+    expect(res.headers.get('content-type')).toStartWith('application/json')
+    const items = (await res.json()) as { name: string }[]
+    expect(items.map((i) => i.name)).toEqual(Array.from({ length: 1234 }, (_, i) => `bulk ${String(i + 1).padStart(5, '0')}`))
+  })
+})
