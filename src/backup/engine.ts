@@ -65,7 +65,12 @@ function serverSession(tx: postgres.TransactionSql): Session {
     query: async <T>(text: string, params: unknown[] = []) => (await tx.unsafe(text, params as never[])) as unknown as T[],
     async copyOut(select) {
       const chunks: Buffer[] = []
-      for await (const chunk of await tx.unsafe(`copy (${select}) to stdout`).readable()) chunks.push(chunk as Buffer)
+      const stream = await tx.unsafe(`copy (${select}) to stdout`).readable()
+      // Flowing mode, never paused: postgres.js pauses its socket when a COPY chunk fills the
+      // stream's buffer, and if the copy ends right then the socket stays paused and the
+      // next query hangs (seen with for-await over a 185,000-row table).
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      await finished(stream)
       return Buffer.concat(chunks)
     },
     async copyIn(table, columns, data) {
