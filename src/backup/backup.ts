@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Output } from '../import/report'
 import { Progress } from '../import/report'
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type ImageEntry, type Manifest, sha256, type TableEntry, writeArchive } from './archive'
-import { applicationTables, orderedRows, pinSettings, sequencePositions, tableChecksum } from './catalog'
+import { applicationTables, pinSettings, sequencePositions, tableChecksum } from './catalog'
 import { appliedMigrations } from '../db/migration-status'
 import { type Engine, kyselyInSession, type Session } from './engine'
 
@@ -66,7 +66,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
 async function copyTable(session: Session, shape: Awaited<ReturnType<typeof applicationTables>>[number], into: Map<string, Uint8Array>, progress: Progress): Promise<TableEntry> {
   const checksum = await tableChecksum(session, shape)
   progress.start(shape.name, checksum.rows)
-  const data = await session.copyOut(orderedRows(shape))
+  const data = await session.copyOut(shape)
   progress.advance(shape.name, checksum.rows)
   progress.finish(shape.name)
   into.set(shape.name, data)

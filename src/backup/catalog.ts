@@ -27,9 +27,6 @@ export async function applicationTables(session: Session): Promise<TableShape[]>
   })
 }
 
-/** The rows of `table` in key order, for COPY out and for the checksum. */
-export const orderedRows = (t: TableShape) => `select ${t.columns.map(quoteIdent).join(', ')} from ${quoteIdent(t.name)} order by ${t.orderBy.join(', ')}`
-
 export interface TableChecksum {
   rows: number
   md5: string

@@ -15,12 +15,13 @@ import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { connectionProblem, DatabaseUnavailableError, describeDatabase } from '../db/connection'
 import { createPostgresClient, openPGlite } from '../db/database'
+import type { TableShape } from './catalog'
 
 /** What backup and restore need inside their one transaction, on either engine. */
 export interface Session {
   query<T>(text: string, params?: unknown[]): Promise<T[]>
-  /** The text-format COPY output of `select` (a query), as bytes. */
-  copyOut(select: string): Promise<Uint8Array>
+  /** The table's rows in key order, in COPY text format, as bytes. */
+  copyOut(table: TableShape): Promise<Uint8Array>
   /** Loads text-format COPY data into `table`'s `columns`. */
   copyIn(table: string, columns: string[], data: Uint8Array): Promise<void>
 }
@@ -63,15 +64,12 @@ function serverEngine(config: Extract<DatabaseConfig, { kind: 'postgres' }>): En
 function serverSession(tx: postgres.TransactionSql): Session {
   return {
     query: async <T>(text: string, params: unknown[] = []) => (await tx.unsafe(text, params as never[])) as unknown as T[],
-    async copyOut(select) {
-      const chunks: Buffer[] = []
-      const stream = await tx.unsafe(`copy (${select}) to stdout`).readable()
-      // Flowing mode, never paused: postgres.js pauses its socket when a COPY chunk fills the
-      // stream's buffer, and if the copy ends right then the socket stays paused and the
-      // next query hangs (seen with for-await over a 185,000-row table).
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-      await finished(stream)
-      return Buffer.concat(chunks)
+    async copyOut(table) {
+      // The COPY text built by a query, read with a cursor: a COPY TO STDOUT stream in
+      // postgres.js 3.4 can leave the socket paused when it ends, so the next query hangs.
+      const lines: string[] = []
+      for await (const rows of tx.unsafe(copyTextQuery(table)).cursor(5000)) for (const row of rows) lines.push(`${row.line}\n`)
+      return Buffer.from(lines.join(''))
     },
     async copyIn(table, columns, data) {
       const stream = await tx.unsafe(copyFrom(table, columns, 'stdin')).writable()
@@ -97,8 +95,8 @@ export function pgliteEngine(pglite: PGlite, name: string): Engine {
 function pgliteSession(tx: Transaction): Session {
   return {
     query: async <T>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows,
-    async copyOut(select) {
-      const result = await tx.query(`copy (${select}) to '/dev/blob'`)
+    async copyOut(table) {
+      const result = await tx.query(`copy (${orderedRows(table)}) to '/dev/blob'`)
       // PGlite hands over no blob at all when nothing was written (an empty table).
       return result.blob ? new Uint8Array(await result.blob.arrayBuffer()) : new Uint8Array()
     },
@@ -106,6 +104,24 @@ function pgliteSession(tx: Transaction): Session {
       await tx.query(copyFrom(table, columns, `'/dev/blob'`), [], { blob: new Blob([data]) })
     },
   }
+}
+
+/** The rows of `table` in key order. */
+export const orderedRows = (t: TableShape) => `select ${t.columns.map(quoteIdent).join(', ')} from ${quoteIdent(t.name)} order by ${t.orderBy.join(', ')}`
+
+/**
+ * One COPY text line per row, as COPY TO writes it: each value's output-function text
+ * (concat() uses it: booleans are t/f), backslash and the control characters COPY escapes
+ * written as \\, \b, \f, \n, \r, \t, \v, NULL as \N, tab-separated.
+ */
+function copyTextQuery(t: TableShape): string {
+  const escapes: [number, string][] = [[8, 'b'], [12, 'f'], [10, 'n'], [13, 'r'], [9, 't'], [11, 'v']]
+  const field = (column: string) => {
+    const c = quoteIdent(column)
+    const escaped = escapes.reduce((text, [code, letter]) => `replace(${text}, chr(${code}), '\\${letter}')`, `replace(concat(${c}), '\\', '\\\\')`)
+    return `case when ${c} is null then '\\N' else ${escaped} end`
+  }
+  return `select ${t.columns.map(field).join(` || chr(9) || `)} as line from ${quoteIdent(t.name)} order by ${t.orderBy.join(', ')}`
 }
 
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`

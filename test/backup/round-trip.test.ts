@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /**
  * The realistic legacy file imported, then values the import cannot produce: a timestamp
- * with microseconds, a double that is not a short decimal, an id sequence ahead of the
+ * with microseconds, a double that is not a short decimal, control characters, an id sequence ahead of the
  * largest id (a deleted newest item), an OAuth client with a JSON array; and three images.
  */
 async function seed(db: BackupDatabase, uploadDir: string): Promise<void> {
@@ -24,6 +24,8 @@ async function seed(db: BackupDatabase, uploadDir: string): Promise<void> {
   writeLegacyFile(file, realisticRows())
   await db.importLegacy(file)
   await sql`update items set updated_at = '2024-02-29 23:59:59.123456+00', weight_grams = 0.1 + 0.2 where id = 1`.execute(db.db)
+  // Every control character COPY escapes, and one it does not (BEL).
+  await sql`update items set notes = 'bs' || chr(8) || ' ff' || chr(12) || ' vt' || chr(11) || ' bel' || chr(7) || ' \N \\' where id = 2`.execute(db.db)
   const { id } = await db.db.insertInto('items').values({ name: 'deleted later', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
   await db.db.deleteFrom('items').where('id', '=', id).execute()
   writeImages(uploadDir, 3)
