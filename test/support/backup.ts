@@ -26,6 +26,8 @@ export function captureOutput(): { text: string; write(s: string): void } {
 export interface BackupDatabase {
   db: Kysely<DB>
   engine(): Promise<Engine>
+  /** DATABASE_URL for a child process (server only). */
+  url?: string
   /** Imports a legacy SQLite file (the realistic data sets come this way). */
   importLegacy(file: string): Promise<void>
   close(): Promise<void>
@@ -40,7 +42,7 @@ export async function openBackupDatabase(engine: 'pglite' | 'postgres', migrated
   if (!migrated) {
     if (engine === 'postgres') {
       const server = await createServerDatabase()
-      return { db: server.db, engine: () => openEngine(server.config), importLegacy: unsupported, close: server.drop }
+      return { db: server.db, url: server.url, engine: () => openEngine(server.config), importLegacy: unsupported, close: server.drop }
     }
     const pglite = new PGlite(pgliteOptions)
     const db = createPGliteDatabase(pglite)
@@ -51,6 +53,7 @@ export async function openBackupDatabase(engine: 'pglite' | 'postgres', migrated
   const target = (): Target => ('server' in e ? serverTarget(e.server) : { ...pgliteTarget(e.pglite), close: async () => {} })
   return {
     db: t.db,
+    url: 'server' in e ? e.server.url : undefined,
     engine: async () => ('server' in e ? openEngine(e.server) : sharedPGlite(e.pglite)),
     async importLegacy(file) {
       const out = captureOutput()
