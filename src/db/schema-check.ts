@@ -6,7 +6,7 @@ import { createMigrator } from './migrator'
 
 /**
  * Everything that defines our schema, as comparable rows: columns (type, nullability,
- * default, identity), constraints with their definitions, and indexes with theirs.
+ * default, identity), constraints with their definitions, and other indexes with theirs.
  * PostgreSQL 18 also lists NOT NULL as constraints; those are left out (the columns say
  * it), so the same migrations give the same fingerprint on PostgreSQL 15 to 18.
  */
@@ -21,9 +21,12 @@ export async function schemaFingerprint(db: Kysely<any>) {
     from pg_constraint
     where connamespace = current_schema()::regnamespace and contype <> 'n' and conrelid::regclass::text not like 'kysely_migration%'
     order by 1, 2`.execute(db)
+  // Indexes of their own: those behind a key or unique constraint are the constraint's.
   const { rows: indexes } = await sql<Record<string, unknown>>`
-    select tablename, indexname, indexdef from pg_indexes
-    where schemaname = current_schema() and tablename not like 'kysely_migration%'
+    select t.relname as tablename, i.indexrelid::regclass::text as indexname, pg_get_indexdef(i.indexrelid) as indexdef
+    from pg_index i join pg_class t on t.oid = i.indrelid
+    where t.relnamespace = current_schema()::regnamespace and t.relname not like 'kysely_migration%'
+      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid and c.contype in ('p', 'u', 'x'))
     order by 1, 2`.execute(db)
   return { columns, constraints, indexes }
 }
@@ -58,7 +61,20 @@ export async function checkSchema(db: Kysely<any>): Promise<SchemaReport> {
   return { comparedAt, differences, pending: status.pending.filter((p) => !gaps.includes(p)) }
 }
 
-async function referenceFingerprint(version: string | undefined): Promise<Fingerprint> {
+const references = new Map<string | undefined, Promise<Fingerprint>>()
+
+/** What the migrations up to `version` produce; built once per version and process. */
+function referenceFingerprint(version: string | undefined): Promise<Fingerprint> {
+  let reference = references.get(version)
+  if (!reference) {
+    reference = buildReference(version)
+    references.set(version, reference)
+    reference.catch(() => references.delete(version))
+  }
+  return reference
+}
+
+async function buildReference(version: string | undefined): Promise<Fingerprint> {
   const db = createPGliteDatabase(new PGlite(pgliteOptions))
   try {
     if (version) {
