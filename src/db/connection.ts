@@ -37,8 +37,10 @@ const causes: Record<string, string> = {
 
 /** One line saying which variable names the database, where it is, and why it cannot be used. */
 export function connectionProblem(config: DatabaseConfig, error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string }
-  const cause = (code && causes[code]) ?? message ?? String(error)
+  // Kysely's error translation (errors.ts) wraps driver errors; the driver's code is on the cause.
+  const root = (error as { code?: string; cause?: unknown }).code === undefined && (error as { cause?: unknown }).cause ? (error as { cause: unknown }).cause : error
+  const { code, message } = root as { code?: string; message?: string }
+  const cause = (code && causes[code]) ?? message ?? String(root)
   if (config.kind === 'pglite') {
     // The lock refusal (database.ts) is already a complete sentence.
     return code ? `GEARBOX_DATA_DIR: cannot open the embedded database in ${config.dataDir}: ${cause}` : cause
