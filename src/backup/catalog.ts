@@ -6,13 +6,18 @@ export interface TableShape {
   columns: string[]
   /** Primary-key columns; text ones compare with COLLATE "C" so the order is the same on every engine and locale. */
   orderBy: string[]
+  /** Per column: can its text hold a backslash or a control character (text, json)? Numbers, times and booleans cannot. */
+  textual: boolean[]
 }
 
 /** Our tables (Kysely's migration bookkeeping aside), by name, with their columns and key. */
 export async function applicationTables(session: Session): Promise<TableShape[]> {
-  const rows = await session.query<{ name: string; columns: string[]; keys: string[] | null }>(`
+  const rows = await session.query<{ name: string; columns: string[]; textual: boolean[]; keys: string[] | null }>(`
     select t.relname as name,
       array(select a.attname::text from pg_attribute a where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns,
+      array(select a.atttypid not in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'float4'::regtype, 'float8'::regtype, 'numeric'::regtype,
+          'bool'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+        from pg_attribute a where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as textual,
       array(select quote_ident(a.attname) || case when a.atttypid in ('text'::regtype, 'varchar'::regtype) then ' collate "C"' else '' end
         from pg_constraint c cross join unnest(c.conkey) with ordinality k(attnum, n)
         join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
@@ -23,7 +28,7 @@ export async function applicationTables(session: Session): Promise<TableShape[]>
   return rows.map((r) => {
     // Without a key, whole rows order the table (the same values always sort the same).
     const orderBy = r.keys && r.keys.length > 0 ? r.keys : r.columns.map(quoteIdent)
-    return { name: r.name, columns: r.columns, orderBy }
+    return { name: r.name, columns: r.columns, orderBy, textual: r.textual }
   })
 }
 

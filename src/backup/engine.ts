@@ -116,9 +116,9 @@ export const orderedRows = (t: TableShape) => `select ${t.columns.map(quoteIdent
  */
 function copyTextQuery(t: TableShape): string {
   const escapes: [number, string][] = [[8, 'b'], [12, 'f'], [10, 'n'], [13, 'r'], [9, 't'], [11, 'v']]
-  const field = (column: string) => {
+  const field = (column: string, i: number) => {
     const c = quoteIdent(column)
-    const escaped = escapes.reduce((text, [code, letter]) => `replace(${text}, chr(${code}), '\\${letter}')`, `replace(concat(${c}), '\\', '\\\\')`)
+    const escaped = t.textual[i] ? escapes.reduce((text, [code, letter]) => `replace(${text}, chr(${code}), '\\${letter}')`, `replace(concat(${c}), '\\', '\\\\')`) : `concat(${c})`
     return `case when ${c} is null then '\\N' else ${escaped} end`
   }
   return `select ${t.columns.map(field).join(` || chr(9) || `)} as line from ${quoteIdent(t.name)} order by ${t.orderBy.join(', ')}`
