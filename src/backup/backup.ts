@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { Output } from '../import/report'
-import { Progress } from '../import/report'
+import { type Output, Progress } from '../import/report'
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type ImageEntry, type Manifest, sha256, type TableEntry, writeArchive } from './archive'
 import { applicationTables, pinSettings, sequencePositions, tableChecksum } from './catalog'
 import { appliedMigrations } from '../db/migration-status'
@@ -39,10 +38,10 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
     await pinSettings(session)
     const migrations = (await appliedMigrations(kyselyInSession(session))).map((m) => m.name)
     if (migrations.length === 0) throw new Error(`${options.engine.name} holds no GearBox schema (no applied migrations); nothing to back up`)
-    const [{ server }] = (await session.query<{ server: string }>('select version() as server')) as [{ server: string }]
+    const [version] = await session.query<{ server: string }>('select version() as server')
     const entries: TableEntry[] = []
     for (const shape of await applicationTables(session)) entries.push(await copyTable(session, shape, tables, progress))
-    return { migrations, server, tables: entries, sequences: await sequencePositions(session) }
+    return { migrations, server: version!.server, tables: entries, sequences: await sequencePositions(session) }
   })
   const imagesStarted = performance.now()
   const images = await listImages(options.uploadDir)
