@@ -1,12 +1,19 @@
 import { defineConfig, getKnexTimestampPrefix } from 'kysely-ctl'
 import { loadConfig } from './src/config'
-import { createDatabase } from './src/db/database'
+import { describeDatabase, openCheckedDatabase } from './src/db/connection'
 
-function database() {
+/**
+ * Opened only by the commands that touch the database (not migrate:make). It says which
+ * database it acts on, and checks that it answers first: a bad variable, a database in use
+ * or one that cannot be reached stops the command with one line naming it, no stack trace.
+ */
+async function database() {
   try {
-    return createDatabase(loadConfig().database)
+    const { database } = loadConfig()
+    const db = await openCheckedDatabase(database)
+    console.log(`database: ${describeDatabase(database)}`)
+    return db
   } catch (error) {
-    // A bad variable or a database in use: one line, no stack trace.
     console.error(error instanceof Error ? error.message : String(error))
     process.exit(1)
   }

@@ -16,3 +16,22 @@ export async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: R
     reader.releaseLock()
   }
 }
+
+const root = new URL('../..', import.meta.url).pathname
+
+/**
+ * Runs a package.json script as a user does (`bun run <script> -- <args>`); DATABASE_URL is
+ * only what `env` says. NODE_ENV=production: under test kysely-ctl's output is silenced.
+ */
+export async function runScript(script: string, args: string[], env: Record<string, string>) {
+  const child = Bun.spawn([process.execPath, 'run', script, ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [exitCode, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  // bun's own lines around a script: "$ bun scripts/..." and 'error: script "..." exited with code 1'.
+  const ours = stderr.split('\n').filter((l) => l && !l.startsWith('$ ') && !/^error: (script )?"[^"]*" exited with code/.test(l))
+  return { exitCode, stdout, stderr: ours }
+}

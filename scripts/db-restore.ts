@@ -1,0 +1,3 @@
+import { restoreMain } from '../src/backup/cli'
+
+process.exit(await restoreMain(process.argv.slice(2)))

@@ -1,0 +1,127 @@
+import { quoteIdent, type Session } from './engine'
+
+/** A table as the backup stores it: columns in their order, the key rows are sorted by. */
+export interface TableShape {
+  name: string
+  columns: string[]
+  /** Primary-key columns; text ones compare with COLLATE "C" so the order is the same on every engine and locale. */
+  orderBy: string[]
+  /** Per column: can its text hold a backslash or a control character (text, json)? Numbers, times and booleans cannot. */
+  textual: boolean[]
+}
+
+/** Our tables (Kysely's migration bookkeeping aside), by name, with their columns and key. */
+export async function applicationTables(session: Session): Promise<TableShape[]> {
+  const rows = await session.query<{ name: string; columns: string[]; textual: boolean[]; keys: string[] | null }>(`
+    select t.relname as name,
+      array(select a.attname::text from pg_attribute a where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns,
+      array(select a.atttypid not in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'float4'::regtype, 'float8'::regtype, 'numeric'::regtype,
+          'bool'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+        from pg_attribute a where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as textual,
+      array(select quote_ident(a.attname) || case when a.atttypid in ('text'::regtype, 'varchar'::regtype) then ' collate "C"' else '' end
+        from pg_constraint c cross join unnest(c.conkey) with ordinality k(attnum, n)
+        join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+        where c.conrelid = t.oid and c.contype = 'p' order by k.n) as keys
+    from pg_class t
+    where t.relnamespace = current_schema()::regnamespace and t.relkind = 'r' and t.relname not like 'kysely\\_%'
+    order by t.relname`)
+  return rows.map((r) => {
+    // Without a key, whole rows order the table (the same values always sort the same).
+    const orderBy = r.keys && r.keys.length > 0 ? r.keys : r.columns.map(quoteIdent)
+    return { name: r.name, columns: r.columns, orderBy, textual: r.textual }
+  })
+}
+
+export interface TableChecksum {
+  rows: number
+  md5: string
+}
+
+/**
+ * Row count and an MD5 over every row's text form in key order, computed by the database.
+ * With the settings of pinSettings the text is the same on PostgreSQL 15 to 18, so a checksum
+ * taken at backup matches the one the restored table gives, on any engine.
+ */
+export async function tableChecksum(session: Session, t: TableShape): Promise<TableChecksum> {
+  const row = `row(${t.columns.map(quoteIdent).join(', ')})::text`
+  const [result] = await session.query<TableChecksum>(
+    `select count(*)::int as rows, md5(coalesce(string_agg(${row}, E'\\n' order by ${t.orderBy.join(', ')}), '')) as md5 from ${quoteIdent(t.name)}`,
+  )
+  return result!
+}
+
+/**
+ * Fixes every setting the text form of a value depends on, for this transaction: UTC
+ * timestamps in ISO form, doubles in their shortest exact form, no statement timeout.
+ */
+export async function pinSettings(session: Session): Promise<void> {
+  for (const setting of [`timezone = 'UTC'`, `datestyle = 'ISO, YMD'`, `intervalstyle = 'postgres'`, 'extra_float_digits = 1', 'statement_timeout = 0']) {
+    await session.query(`set local ${setting}`)
+  }
+}
+
+export interface SequencePosition {
+  table: string
+  column: string
+  /** The sequence's last value (null: never used); a restore never hands out an id at or below it. */
+  lastValue: number | null
+}
+
+/** Every identity column's sequence and where it stands. */
+export async function sequencePositions(session: Session): Promise<SequencePosition[]> {
+  const columns = await session.query<{ table: string; column: string }>(`
+    select table_name as table, column_name as column from information_schema.columns
+    where table_schema = current_schema() and is_identity = 'YES' and table_name not like 'kysely\\_%' order by 1, 2`)
+  const positions: SequencePosition[] = []
+  for (const c of columns) {
+    const [seq] = await session.query<{ last: number | null }>(
+      `select case when is_called then last_value::int end as last from ${await sequenceOf(session, c.table, c.column)}`,
+    )
+    positions.push({ ...c, lastValue: seq?.last ?? null })
+  }
+  return positions
+}
+
+async function sequenceOf(session: Session, table: string, column: string): Promise<string> {
+  const [row] = await session.query<{ seq: string }>(`select pg_get_serial_sequence($1, $2) as seq`, [quoteIdent(table), column])
+  return row!.seq
+}
+
+/**
+ * Sets each identity sequence to the high-water mark: past both the largest id stored and
+ * the position the backup recorded, so no id is ever handed out twice.
+ */
+export async function restoreSequences(session: Session, positions: SequencePosition[]): Promise<void> {
+  for (const p of positions) {
+    const seq = await sequenceOf(session, p.table, p.column)
+    await session.query(
+      `select setval($1, greatest(coalesce(max(${quoteIdent(p.column)}), 0), $2::int) + 1, false) from ${quoteIdent(p.table)}`,
+      [seq, p.lastValue ?? 0],
+    )
+  }
+}
+
+/**
+ * Drops every key and index of our tables and returns the statements that re-create them
+ * from their catalog definitions. Building them once after the load is several times faster
+ * than growing them row by row, re-adding a key checks every row, and the load order no
+ * longer matters (threads and thread_candidates refer to each other). Inside the caller's
+ * transaction, so a failure rolls the DDL back with the data. (The SQLite import does the
+ * same in src/import/load.ts.)
+ */
+export async function dropKeysAndIndexes(session: Session): Promise<string[]> {
+  const keys = await session.query<{ tbl: string; name: string; def: string }>(`
+    select c.conrelid::regclass::text as tbl, c.conname as name, pg_get_constraintdef(c.oid) as def
+    from pg_constraint c join pg_class t on t.oid = c.conrelid
+    where c.contype in ('p', 'u', 'f') and c.connamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
+    order by c.contype = 'f' desc, c.conname`)
+  const indexes = await session.query<{ name: string; def: string }>(`
+    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
+    from pg_index i join pg_class t on t.oid = i.indrelid
+    where t.relnamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
+      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`)
+  for (const k of keys) await session.query(`alter table ${k.tbl} drop constraint ${quoteIdent(k.name)}`)
+  for (const i of indexes) await session.query(`drop index ${i.name}`)
+  // Foreign keys were dropped first, so they come back last, after the keys they refer to.
+  return [...indexes.map((i) => i.def), ...keys.toReversed().map((k) => `alter table ${k.tbl} add constraint ${quoteIdent(k.name)} ${k.def}`)]
+}

@@ -1,0 +1,181 @@
+import { parseArgs } from 'node:util'
+import { type Config, ConfigError, loadConfig } from '../config'
+import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from '../db/connection'
+import { migrationStatus } from '../db/migration-status'
+import { checkSchema } from '../db/schema-check'
+import { TargetNotEmptyError } from '../import/load'
+import { VerificationError } from '../import/verify'
+import { formatVerification } from '../import/report'
+import { BackupFileError } from './archive'
+import { createBackup } from './backup'
+import { openEngine } from './engine'
+import { restoreBackup, SchemaMismatchError, SchemaVersionError } from './restore'
+
+/*
+ * The command lines of db:backup, db:restore, db:validate and migrate:status. Each names the
+ * database it acts on first, and fails with one line saying what is wrong.
+ * Exit status: 0 done, 1 refused or failed, 2 bad usage.
+ */
+
+const out = process.stdout
+const err = process.stderr
+
+const backupUsage = `Usage: npm run db:backup -- [file]
+
+Writes one file with everything this install owns: every table's rows, the schema version
+(applied migrations) and the uploaded images, with row counts, checksums and SHA-256s in a
+manifest. Default file: gearbox-backup-<UTC time>.tar.gz in the current directory.
+
+Database: DATABASE_URL, or the embedded database in GEARBOX_DATA_DIR when it is unset.
+Images: GEARBOX_UPLOAD_DIR (default <GEARBOX_DATA_DIR>/uploads).
+On a server the backup is one consistent snapshot taken while GearBox keeps running. The
+embedded database can be opened by one process at a time: stop the server first.
+`
+
+const restoreUsage = `Usage: npm run db:restore -- [--replace] <file>
+
+Restores a db:backup file into the database and the upload directory, in one transaction:
+migrate to the backup's schema version, load, re-check every key, set the id sequences,
+verify every table's checksum, migrate forward to this version; images are put in place
+after the commit. If anything fails, or the process is killed, nothing changes.
+
+  --replace    replace what the database holds (without it, a database with data is refused)
+  -h, --help   show this help
+`
+
+/** db:backup; returns the exit status. */
+export async function backupMain(argv: string[]): Promise<number> {
+  const args = parse(argv, {}, backupUsage)
+  if (typeof args === 'number') return args
+  if (args.positionals.length > 1) return usageError('give at most one file', backupUsage)
+  const file = args.positionals[0] ?? `gearbox-backup-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.tar.gz`
+  return withEngine(async (config, engine) => {
+    out.write(`backing up ${engine.name} and the images in ${config.uploadDir} to ${file}\n`)
+    const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err })
+    const { manifest } = result
+    const rows = manifest.tables.reduce((n, t) => n + t.rows, 0)
+    const imageBytes = manifest.images.reduce((n, i) => n + i.bytes, 0)
+    out.write(
+      `\nbacked up ${rows} rows in ${manifest.tables.length} tables (schema ${manifest.migrations.at(-1)}) and ${manifest.images.length} images (${megabytes(imageBytes)}) ` +
+        `to ${file}: ${megabytes(result.bytes)} in ${seconds(result.ms)}\n`,
+    )
+    return 0
+  })
+}
+
+/** db:restore; returns the exit status. */
+export async function restoreMain(argv: string[]): Promise<number> {
+  const args = parse(argv, { replace: { type: 'boolean' } }, restoreUsage)
+  if (typeof args === 'number') return args
+  if (args.positionals.length !== 1) return usageError('give exactly one backup file', restoreUsage)
+  const file = args.positionals[0]!
+  return withEngine(async (config, engine) => {
+    out.write(`restoring ${file} into ${engine.name} and ${config.uploadDir}\n`)
+    try {
+      const result = await restoreBackup({ engine, uploadDir: config.uploadDir, file, replace: !!(args.values as { replace?: boolean }).replace, progress: err })
+      const { manifest } = result
+      const rows = manifest.tables.reduce((n, t) => n + t.rows, 0)
+      const forward = result.migratedForward.length > 0 ? `; migrated forward: ${result.migratedForward.join(', ')}` : ''
+      out.write(`\nverified (row counts and checksums, backup vs database):\n${formatVerification(result.verification)}\n`)
+      out.write(`restored and verified ${rows} rows and ${manifest.images.length} images from ${file} (made ${manifest.createdAt} from ${manifest.source.database}) in ${seconds(result.ms)}${forward}\n`)
+      return 0
+    } catch (error) {
+      if (error instanceof VerificationError) out.write(`${formatVerification(error.results)}\n`)
+      if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
+      if (error instanceof TargetNotEmptyError) throw new Error(`refused: ${engine.name} already holds data (${Object.entries(error.counts).map(([t, n]) => `${t}: ${n}`).join(', ')}); run with --replace to replace it; nothing was written`)
+      throw error
+    }
+  })
+}
+
+/** db:validate; returns the exit status (1 when the schema has drifted). */
+export async function validateMain(argv: string[]): Promise<number> {
+  const usage = `Usage: npm run db:validate\n\nCompares the live schema (tables, columns, constraints, indexes, migration history) with what\nthe migrations produce, and prints every difference. Exit status 1 on any difference.\n`
+  const args = parse(argv, {}, usage)
+  if (typeof args === 'number') return args
+  return withDatabase(async (config, db) => {
+    out.write(`checking the schema of ${describeDatabase(config.database)}\n`)
+    const report = await checkSchema(db)
+    for (const d of report.differences) out.write(`  ${d}\n`)
+    const pending = report.pending.length > 0 ? `; ${report.pending.length} migration(s) pending (npm run migrate:latest): ${report.pending.join(', ')}` : ''
+    if (report.differences.length > 0) {
+      out.write(`schema drift: ${report.differences.length} difference(s) from what the migrations produce${report.comparedAt ? ` up to ${report.comparedAt}` : ''}${pending}\n`)
+      return 1
+    }
+    out.write(`schema ok: as the migrations produce it${report.comparedAt ? ` up to ${report.comparedAt}` : ' (no migrations applied)'}${pending}\n`)
+    return 0
+  })
+}
+
+/** migrate:status; returns the exit status (1 when the database has applied migrations this version does not know). */
+export async function statusMain(argv: string[]): Promise<number> {
+  const args = parse(argv, {}, 'Usage: npm run migrate:status\n\nApplied and pending migrations of the database.\n')
+  if (typeof args === 'number') return args
+  return withDatabase(async (config, db) => {
+    out.write(`migrations of ${describeDatabase(config.database)}\n`)
+    const status = await migrationStatus(db)
+    const unknown = new Set(status.unknown)
+    for (const m of status.applied) out.write(`  ${unknown.has(m.name) ? 'unknown' : 'applied'}  ${m.name}  ${m.appliedAt}${unknown.has(m.name) ? '  (no file in migrations/: made by a newer GearBox?)' : ''}\n`)
+    for (const name of status.pending) out.write(`  pending  ${name}\n`)
+    out.write(`${status.applied.length} applied, ${status.pending.length} pending${status.unknown.length > 0 ? `, ${status.unknown.length} unknown` : ''}\n`)
+    return status.unknown.length > 0 ? 1 : 0
+  })
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options']
+
+function parse(argv: string[], options: Options, usage: string) {
+  try {
+    const args = parseArgs({ args: argv, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } })
+    if (args.values.help) {
+      out.write(usage)
+      return 0
+    }
+    return args
+  } catch (error) {
+    return usageError((error as Error).message, usage)
+  }
+}
+
+function usageError(message: string, usage: string): number {
+  err.write(`error: ${message}\n\n${usage}`)
+  return 2
+}
+
+/** Loads the configuration and runs `work`; any failure becomes one line on stderr and exit status 1. */
+async function oneLine(work: (config: Config) => Promise<number>): Promise<number> {
+  try {
+    return await work(loadConfig())
+  } catch (error) {
+    const known = [ConfigError, DatabaseUnavailableError, BackupFileError, SchemaVersionError, SchemaMismatchError, VerificationError]
+    const message = error instanceof Error ? error.message : String(error)
+    // An unexpected error keeps its first line: the message, never a stack trace.
+    err.write(`error: ${known.some((k) => error instanceof k) ? message : message.split('\n')[0]}\n`)
+    return 1
+  }
+}
+
+function withEngine(work: (config: Config, engine: Awaited<ReturnType<typeof openEngine>>) => Promise<number>): Promise<number> {
+  return oneLine(async (config) => {
+    const engine = await openEngine(config.database)
+    try {
+      return await work(config, engine)
+    } finally {
+      await engine.close()
+    }
+  })
+}
+
+function withDatabase(work: (config: Config, db: Awaited<ReturnType<typeof openCheckedDatabase>>) => Promise<number>): Promise<number> {
+  return oneLine(async (config) => {
+    const db = await openCheckedDatabase(config.database)
+    try {
+      return await work(config, db)
+    } finally {
+      await db.destroy()
+    }
+  })
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`

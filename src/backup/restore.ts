@@ -1,0 +1,178 @@
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { TargetNotEmptyError } from '../import/load'
+import { type TableVerification, VerificationError } from '../import/verify'
+import { type Output, Progress } from '../import/report'
+import { migrationFiles } from '../db/migration-status'
+import { createMigrator, migrateToLatest } from '../db/migrator'
+import { type Manifest, readArchive } from './archive'
+import { applicationTables, dropKeysAndIndexes, pinSettings, restoreSequences, type TableShape, tableChecksum } from './catalog'
+import { type Engine, kyselyInSession, quoteIdent, type Session } from './engine'
+
+export interface RestoreOptions {
+  engine: Engine
+  uploadDir: string
+  file: string
+  /** Replace what the target holds; without it a target with data is refused. */
+  replace: boolean
+  progress: Output & { isTTY?: boolean }
+}
+
+export interface RestoreResult {
+  manifest: Manifest
+  verification: TableVerification[]
+  /** Migrations applied after the load (the backup was from an older version). */
+  migratedForward: string[]
+  ms: number
+}
+
+/** The backup was made by a newer GearBox, or its history does not fit this version's; nothing was written. */
+export class SchemaVersionError extends Error {}
+
+/** The target's schema at the backup's version is not the backup's (a hand-made change); nothing was written. */
+export class SchemaMismatchError extends Error {}
+
+/**
+ * Restores a backup file (see archive.ts) into the engine's database and `uploadDir`:
+ *  1. reads the whole file and checks every SHA-256 (images go to a staging directory
+ *     next to `uploadDir`);
+ *  2. in ONE transaction: refuses a target with data unless `replace`, migrates it to the
+ *     backup's schema version (up or down), empties it, loads every table, re-creates keys
+ *     and indexes (checking every row), sets each sequence to its high-water mark, compares
+ *     every table's row count and checksum with the manifest, then migrates forward to
+ *     this GearBox's latest version;
+ *  3. after the commit, renames the staged images into `uploadDir`.
+ * Failed or killed before the commit, the database and `uploadDir` are as they were.
+ * Throws BackupFileError, SchemaVersionError, TargetNotEmptyError, SchemaMismatchError or
+ * VerificationError, each saying what is wrong.
+ */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now()
+  const progress = new Progress(options.progress, options.progress.isTTY ?? false)
+  const uploadDir = path.resolve(options.uploadDir)
+  await removeStaleStaging(uploadDir)
+  const staging = `${uploadDir}.restore-${process.pid}`
+  try {
+    const { manifest, tables } = await readArchive(options.file, staging)
+    progress.step('read and check the backup file', performance.now() - started)
+    const files = migrationFiles()
+    checkSchemaVersion(manifest.migrations, files)
+    const version = manifest.migrations.at(-1)!
+
+    const { verification, migratedForward } = await options.engine.transaction('write', async (session) => {
+      await pinSettings(session)
+      const db = kyselyInSession(session)
+      const current = await applicationTables(session)
+      if (current.length > 0) await session.query(`lock table ${current.map((t) => quoteIdent(t.name)).join(', ')} in access exclusive mode`)
+      const counts = await userData(session, current)
+      if (Object.keys(counts).length > 0 && !options.replace) throw new TargetNotEmptyError(counts)
+
+      const { error } = await createMigrator(db).migrateTo(version)
+      if (error) throw new Error(`could not bring ${options.engine.name} to the backup's schema version ${version}: ${error instanceof Error ? error.message : String(error)}`)
+      const shapes = await applicationTables(session)
+      checkShapes(manifest, shapes, version)
+      await session.query(`truncate ${shapes.map((t) => quoteIdent(t.name)).join(', ')}`)
+
+      const loadStarted = performance.now()
+      const recreate = await dropKeysAndIndexes(session)
+      for (const t of manifest.tables) {
+        progress.start(t.name, t.rows)
+        await session.copyIn(t.name, t.columns, tables.get(t.name)!)
+        progress.advance(t.name, t.rows)
+        progress.finish(t.name)
+      }
+      const keysStarted = performance.now()
+      for (const statement of recreate) await session.query(statement)
+      await restoreSequences(session, manifest.sequences)
+      progress.step('keys, indexes and sequences', performance.now() - keysStarted)
+
+      const checkStarted = performance.now()
+      const verification = await verify(session, manifest, shapes)
+      progress.step('checksums', performance.now() - checkStarted)
+      if (verification.some((v) => !v.ok)) throw new VerificationError(verification)
+
+      const migratedForward = files.filter((f) => f > version)
+      if (migratedForward.length > 0) {
+        const forwardStarted = performance.now()
+        await migrateToLatest(db)
+        progress.step(`migrate forward (${migratedForward.length})`, performance.now() - forwardStarted)
+      }
+      progress.step('load', performance.now() - loadStarted)
+      return { verification, migratedForward }
+    })
+
+    // Only now, with the rows that name them committed, do the images appear.
+    await mkdir(uploadDir, { recursive: true })
+    for (const image of manifest.images) await rename(path.join(staging, image.name), path.join(uploadDir, image.name))
+    return { manifest, verification, migratedForward, ms: performance.now() - started }
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+}
+
+/** The backup's migrations must be this version's first ones: a newer or a diverged history is refused. */
+function checkSchemaVersion(backup: string[], files: string[]): void {
+  if (backup.length === 0) throw new SchemaVersionError('the backup records no applied migrations; nothing was written')
+  const unknown = backup.filter((m) => !files.includes(m))
+  if (unknown.length > 0) {
+    throw new SchemaVersionError(
+      `the backup is from a newer GearBox: its schema has migration(s) ${unknown.join(', ')}, which this version does not know; restore it with that version or a newer one; nothing was written`,
+    )
+  }
+  const expected = files.slice(0, backup.length)
+  if (expected.some((m, i) => m !== backup[i])) {
+    throw new SchemaVersionError(`the backup's migration history (${backup.join(', ')}) skips migrations this version applies in between; nothing was written`)
+  }
+}
+
+function checkShapes(manifest: Manifest, shapes: TableShape[], version: string): void {
+  const describe = (tables: { name: string; columns: string[] }[]) => tables.map((t) => `${t.name}(${t.columns.join(', ')})`).join('; ')
+  if (describe(manifest.tables) !== describe(shapes)) {
+    throw new SchemaMismatchError(
+      `the target's tables at schema version ${version} are not the backup's (backup: ${describe(manifest.tables)}; target: ${describe(shapes)}); run db:validate on the target; nothing was written`,
+    )
+  }
+}
+
+// The row every fresh install has (migrations/…_create_catalog.ts): not user data.
+const SEED_CATEGORY = `id = 1 and name = 'Uncategorized'`
+
+/** Row counts of user data: anything beyond what a fresh install holds. */
+async function userData(session: Session, tables: TableShape[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const t of tables) {
+    const where = t.name === 'categories' ? `not (${SEED_CATEGORY})` : 'true'
+    const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${quoteIdent(t.name)} where ${where}`)
+    if (row && row.n > 0) counts[t.name] = row.n
+  }
+  return counts
+}
+
+async function verify(session: Session, manifest: Manifest, shapes: TableShape[]): Promise<TableVerification[]> {
+  const results: TableVerification[] = []
+  for (const t of manifest.tables) {
+    const target = await tableChecksum(session, shapes.find((s) => s.name === t.name)!)
+    const source = { rows: t.rows, md5: t.md5 }
+    results.push({ table: t.name, ok: source.rows === target.rows && source.md5 === target.md5, source, target })
+  }
+  return results
+}
+
+/** Staging directories of restores that were killed (their process is gone). */
+async function removeStaleStaging(uploadDir: string): Promise<void> {
+  const prefix = `${path.basename(uploadDir)}.restore-`
+  const siblings = await readdir(path.dirname(uploadDir)).catch(() => [] as string[])
+  for (const name of siblings.filter((n) => n.startsWith(prefix))) {
+    const pid = Number(name.slice(prefix.length))
+    if (!Number.isInteger(pid) || !isRunning(pid)) await rm(path.join(path.dirname(uploadDir), name), { recursive: true, force: true })
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

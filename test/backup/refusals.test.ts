@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { BackupFileError, sha256 } from '../../src/backup/archive'
+import { SchemaVersionError } from '../../src/backup/restore'
+import { createMigrator } from '../../src/db/migrator'
+import { TargetNotEmptyError } from '../../src/import/load'
+import { VerificationError } from '../../src/import/verify'
+import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, rewriteArchive, tableContents, writeImages } from '../support/backup'
+import { backend, HOOK_TIMEOUT_MS } from '../support/database'
+import { rejection } from '../support/failures'
+import { realisticRows, writeLegacyFile } from '../support/legacy-sqlite'
+import { migrationNames } from '../support/schema'
+
+let dir: string
+let source: BackupDatabase
+let target: BackupDatabase
+let backup: string
+const uploads = () => path.join(dir, 'target-uploads')
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'gearbox-backup-refusals-'))
+  source = await openBackupDatabase(backend)
+  target = await openBackupDatabase(backend)
+  const legacy = path.join(dir, 'legacy.db')
+  writeLegacyFile(legacy, realisticRows())
+  await source.importLegacy(legacy)
+  writeImages(path.join(dir, 'source-uploads'), 2)
+  backup = path.join(dir, 'backup.tar.gz')
+  await backupTo(source, path.join(dir, 'source-uploads'), backup)
+}, HOOK_TIMEOUT_MS)
+afterAll(async () => {
+  await source?.close()
+  await target?.close()
+  rmSync(dir, { recursive: true, force: true })
+}, HOOK_TIMEOUT_MS)
+
+/** Runs `restore` and checks that neither the target database nor its upload directory changed. */
+async function expectNothingWritten(restore: () => Promise<unknown>): Promise<unknown> {
+  writeImages(uploads(), 1)
+  const [rows, images] = [await tableContents(target.db), directoryContents(uploads())]
+  const error = await rejection(restore())
+  expect(await tableContents(target.db)).toEqual(rows)
+  expect(directoryContents(uploads())).toEqual(images)
+  // No staging directory is left next to the upload directory.
+  expect(readdirSync(dir).filter((n) => n.startsWith('target-uploads.restore-'))).toEqual([])
+  return error
+}
+
+describe(`restore refusals on ${backend}: a clear message and nothing written`, () => {
+  test('a target that holds data, without --replace; with --replace it is replaced', async () => {
+    await target.db.insertInto('items').values({ name: 'mine', category_id: 1 }).execute()
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), backup))
+    expect(error).toBeInstanceOf(TargetNotEmptyError)
+    expect((error as Error).message).toBe('the target already holds data (items: 1); run with --replace to replace it')
+
+    await restoreFrom(target, uploads(), backup, true)
+    expect(await tableContents(target.db)).toEqual(await tableContents(source.db))
+  }, 60_000)
+
+  test('a backup from a newer schema (a migration this version does not know)', async () => {
+    const newer = await openBackupDatabase(backend)
+    const file = path.join(dir, 'newer.tar.gz')
+    try {
+      await sql`insert into kysely_migration (name, timestamp) values ('29991231000000_from_the_future', '2999-12-31T00:00:00.000Z')`.execute(newer.db)
+      await backupTo(newer, path.join(dir, 'none'), file)
+    } finally {
+      await newer.close()
+    }
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
+    expect(error).toBeInstanceOf(SchemaVersionError)
+    expect((error as Error).message).toBe(
+      'the backup is from a newer GearBox: its schema has migration(s) 29991231000000_from_the_future, which this version does not know; restore it with that version or a newer one; nothing was written',
+    )
+  }, 60_000)
+
+  test('a corrupted file (one byte changed)', async () => {
+    const file = path.join(dir, 'corrupted.tar.gz')
+    const bytes = readFileSync(backup)
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff
+    writeFileSync(file, bytes)
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
+    expect(error).toBeInstanceOf(BackupFileError)
+  }, 60_000)
+
+  test('a truncated file', async () => {
+    const file = path.join(dir, 'truncated.tar.gz')
+    writeFileSync(file, readFileSync(backup).subarray(0, Math.floor(readFileSync(backup).length * 0.6)))
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
+    expect(error).toBeInstanceOf(BackupFileError)
+    expect((error as Error).message).toMatch(/unexpected end|truncated|premature/i)
+  }, 60_000)
+
+  test('an image that does not match its SHA-256', async () => {
+    const file = path.join(dir, 'bad-image.tar.gz')
+    copyFileSync(backup, file)
+    await rewriteArchive(file, (entries, manifest) => {
+      const name = `images/${manifest.images[0]!.name}`
+      entries.set(name, Buffer.concat([entries.get(name)!, Buffer.from('x')]))
+    })
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
+    expect(error).toBeInstanceOf(BackupFileError)
+    expect((error as Error).message).toMatch(/^images\/[0-9a-f]+\.png does not match its SHA-256 in the manifest$/)
+  }, 60_000)
+
+  test('rows that load but do not match the manifest checksum: verification fails, rolled back', async () => {
+    const file = path.join(dir, 'tampered.tar.gz')
+    copyFileSync(backup, file)
+    await rewriteArchive(file, (entries, manifest) => {
+      // A valid row with a changed value, and the file's SHA-256 fixed up: only the table checksum can tell.
+      const data = entries.get('tables/items.copy')!.toString('utf8').replace('Tent', 'Tant')
+      entries.set('tables/items.copy', Buffer.from(data))
+      const items = manifest.tables.find((t) => t.name === 'items')!
+      items.sha256 = sha256(Buffer.from(data))
+    })
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
+    expect(error).toBeInstanceOf(VerificationError)
+    expect((error as Error).message).toBe('verification failed: items differs from the source; nothing was written')
+  }, 60_000)
+})
+
+describe(`a backup from an older schema on ${backend}`, () => {
+  test('is loaded at its version and migrated forward in the same restore', async () => {
+    const older = await openBackupDatabase(backend, false)
+    const file = path.join(dir, 'older.tar.gz')
+    const previous = migrationNames.at(-2)!
+    try {
+      const { error } = await createMigrator(older.db).migrateTo(previous)
+      expect(error).toBeUndefined()
+      await older.db.insertInto('items').values({ name: 'from the old version', category_id: 1, weight_grams: 12.5 }).execute()
+      const made = await backupTo(older, path.join(dir, 'none'), file)
+      expect(made.manifest.migrations).toEqual(migrationNames.slice(0, -1))
+    } finally {
+      await older.close()
+    }
+    const fresh = await openBackupDatabase(backend)
+    try {
+      const restored = await restoreFrom(fresh, path.join(dir, 'older-uploads'), file)
+      expect(restored.migratedForward).toEqual([migrationNames.at(-1)!])
+      const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(fresh.db)
+      expect(applied.rows.map((r) => r.name)).toEqual(migrationNames)
+      expect(await fresh.db.selectFrom('items').select(['name', 'weight_grams']).execute()).toEqual([{ name: 'from the old version', weight_grams: 12.5 }])
+    } finally {
+      await fresh.close()
+    }
+    expect(existsSync(file)).toBe(true)
+  }, 120_000)
+})

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, tableContents, writeImages } from '../support/backup'
+import { HOOK_TIMEOUT_MS, serverUrl } from '../support/database'
+import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
+
+const script = path.join(import.meta.dir, '../../scripts/db-restore.ts')
+
+describe.if(!!serverUrl)('backups on a running server', () => {
+  let dir: string
+  let source: BackupDatabase
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'gearbox-backup-server-'))
+    source = await openBackupDatabase('postgres')
+    // Big enough that a backup and a restore take a while, and that COPY data spans many socket reads.
+    const legacy = path.join(dir, 'large.db')
+    writeLargeLegacyFile(legacy, 150_000)
+    await source.importLegacy(legacy)
+    writeImages(path.join(dir, 'uploads'), 3)
+  }, HOOK_TIMEOUT_MS)
+  afterAll(async () => {
+    await source?.close()
+    rmSync(dir, { recursive: true, force: true })
+  }, HOOK_TIMEOUT_MS)
+
+  test('a backup taken while writes go on restores to one consistent moment', async () => {
+    // Each write adds an item and puts it in setup 1 and counts it in a setting, in one
+    // transaction: a restored state from one snapshot has all three agree.
+    let writes = 0
+    let backingUp = true
+    const writer = (async () => {
+      while (backingUp) {
+        writes++
+        await source.db.transaction().execute(async (trx) => {
+          const { id } = await trx.insertInto('items').values({ name: `write ${writes}`, category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+          await trx.insertInto('setup_items').values({ setup_id: 1, item_id: id }).execute()
+          await trx.insertInto('settings').values({ key: 'writes', value: String(writes) }).onConflict((oc) => oc.column('key').doUpdateSet({ value: String(writes) })).execute()
+        })
+      }
+    })()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const startedAt = writes
+    const file = path.join(dir, 'during-writes.tar.gz')
+    try {
+      await backupTo(source, path.join(dir, 'uploads'), file)
+    } finally {
+      backingUp = false
+      await writer
+    }
+    expect(writes).toBeGreaterThan(startedAt + 2)
+
+    const restored = await openBackupDatabase('pglite')
+    try {
+      await restoreFrom(restored, path.join(dir, 'restored-uploads'), file)
+      const counted = Number((await restored.db.selectFrom('settings').select('value').where('key', '=', 'writes').executeTakeFirstOrThrow()).value)
+      const { rows } = await sql<{ items: number; entries: number }>`
+        select (select count(*)::int from items where name like 'write %') as items,
+          (select count(*)::int from setup_items s join items i on i.id = s.item_id where i.name like 'write %') as entries`.execute(restored.db)
+      expect(counted).toBeGreaterThanOrEqual(startedAt)
+      expect(counted).toBeLessThan(writes)
+      expect(rows[0]).toEqual({ items: counted, entries: counted })
+    } finally {
+      await restored.close()
+    }
+  }, 180_000)
+
+  test('a restore killed midway leaves the database and the upload directory as they were; the next run succeeds', async () => {
+    const file = path.join(dir, 'kill.tar.gz')
+    await backupTo(source, path.join(dir, 'uploads'), file)
+    const target = await openBackupDatabase('postgres')
+    const uploads = path.join(dir, 'kill-uploads')
+    try {
+      await target.db.insertInto('items').values({ name: 'before the restore', category_id: 1 }).execute()
+      writeImages(uploads, 1)
+      const before = { rows: await tableContents(target.db), images: directoryContents(uploads) }
+
+      const env = { ...process.env, DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploads }
+      const child = Bun.spawn([process.execPath, script, '--replace', file], { env, stdout: 'pipe', stderr: 'pipe' })
+      let seen = ''
+      for await (const chunk of child.stderr) {
+        seen += new TextDecoder().decode(chunk)
+        // The first tables are in, the big ones are loading: well inside the transaction.
+        if (seen.includes('categories: 20 rows copied')) break
+      }
+      child.kill('SIGKILL')
+      await child.exited
+      expect(child.signalCode).toBe('SIGKILL')
+      expect(await new Response(child.stdout).text()).not.toContain('restored and verified')
+
+      expect(await tableContents(target.db)).toEqual(before.rows)
+      expect(directoryContents(uploads)).toEqual(before.images)
+
+      // The killed run's staging directory is cleared by the next run, which succeeds.
+      const again = Bun.spawn([process.execPath, script, '--replace', file], { env, stdout: 'pipe', stderr: 'pipe' })
+      const [code, out, err] = await Promise.all([again.exited, new Response(again.stdout).text(), new Response(again.stderr).text()])
+      expect(err).not.toContain('error')
+      expect(code).toBe(0)
+      expect(out).toContain('restored and verified')
+      expect(await tableContents(target.db)).toEqual(await tableContents(source.db))
+      expect(readdirSync(dir).filter((n) => n.startsWith('kill-uploads.restore-'))).toEqual([])
+    } finally {
+      await target.close()
+    }
+  }, 180_000)
+})
