@@ -1,8 +1,11 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { Handler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
+import { timingSafeEqual } from 'node:crypto'
 import { PayloadTooLargeError } from './errors'
+import { type Logger, type Metrics, observeRequests } from './observability'
 import { apiKeyRoutes } from './routes/api-keys'
 import { authRoutes } from './routes/auth'
 import { categoryRoutes } from './routes/categories'
@@ -19,14 +22,19 @@ import type { Services } from './services'
 
 export interface AppDeps {
   services: Services
+  /** Logs one line per request; none when absent (tests). */
+  log?: Logger
+  /** Serves GET /metrics; with a token, only to `Authorization: Bearer <token>`. */
+  metrics?: { metrics: Metrics; token?: string }
 }
 
 /** JSON bodies are small; image uploads get their own, larger limit on their route. */
 const MAX_JSON_BODY_BYTES = 1024 * 1024
 
-export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
+export function createApp({ services, log, metrics }: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter()
   app.use(requestId())
+  if (log) app.use(observeRequests(log, metrics?.metrics))
   app.use(secureHeaders())
   const jsonBodyLimit = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,
@@ -40,6 +48,7 @@ export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
   app.route('/health', healthRoutes(services))
+  if (metrics) app.get('/metrics', metricsRoute(metrics))
   app.route('/api/auth', authRoutes(services))
   app.use('/api/*', requireAuth(services.auth))
   app.route('/api/api-keys', apiKeyRoutes(services))
@@ -58,4 +67,16 @@ export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'gearbox_session' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' })
   return app
+}
+
+/** Prometheus text exposition of `metrics.registry`; 401 without the token when one is set. */
+function metricsRoute({ metrics, token }: NonNullable<AppDeps['metrics']>): Handler<AppEnv> {
+  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`)
+  return async (c) => {
+    const given = Buffer.from(c.req.header('authorization') ?? '')
+    if (expected && (given.length !== expected.length || !timingSafeEqual(given, expected))) {
+      return c.json(errorBody('unauthorized', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'), 401)
+    }
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
+  }
 }
