@@ -16,3 +16,11 @@ export async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: R
     reader.releaseLock()
   }
 }
+
+/** Everything `stream` still prints until it ends (after waitForLine, which leaves it readable). */
+export async function readRest(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader()
+  let text = ''
+  for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+  return text
+}
