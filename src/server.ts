@@ -80,7 +80,7 @@ if (config.metrics.enabled) metrics = new Metrics(pool, async () => (await pendi
 const observeQuery = queryObserver(log, config.slowQueryMs, metrics)
 
 try {
-  await waitForDatabase(db, config.database, config.startup, (line, detail) => log.warn(detail, line))
+  await waitForDatabase(config.database, config.startup, (line, detail) => log.warn(detail, line))
 } catch (error) {
   if (!stopping) fail(message(error))
 }

@@ -1,6 +1,7 @@
-import { type Kysely, sql } from 'kysely'
 import type { DatabaseConfig } from '../config'
 import { UnavailableError } from '../errors'
+import { createPostgresClient } from './database'
+import { translateDbError } from './errors'
 
 /** Where a postgres.js connection goes: the URL's host and port, else libpq's PGHOST/PGPORT, else its defaults. */
 export function serverAddress(url: string, env: Record<string, string | undefined> = process.env): { host: string; port: number } {
@@ -36,13 +37,13 @@ export function connectionCause(error: unknown): string {
 
 /**
  * Start-up: waits until the server answers `select 1`, trying `attempts` times with
- * `retryDelayMs` between tries, and calls `onRetry` before each wait. Only a connection
- * failure (UnavailableError) is retried; anything else (bad password, no such database)
- * throws at once. After the last try throws an Error whose one-line message names the
- * host, the port and the cause. PGlite needs no waiting.
+ * `retryDelayMs` between tries, and calls `onRetry` before each wait. Each try is a new
+ * connection of its own (a pool that failed to connect may keep waiting on its old
+ * attempt). Only a connection failure is retried; anything else (bad password, no such
+ * database) throws at once. After the last try throws an Error whose one-line message
+ * names the host, the port and the cause. PGlite needs no waiting.
  */
 export async function waitForDatabase(
-  db: Kysely<any>,
   config: DatabaseConfig,
   { attempts, retryDelayMs }: { attempts: number; retryDelayMs: number },
   onRetry: (line: string, detail: { host: string; port: number; cause: string; attempt: number; attempts: number }) => void,
@@ -50,12 +51,13 @@ export async function waitForDatabase(
   if (config.kind === 'pglite') return
   const { host, port } = serverAddress(config.url)
   for (let attempt = 1; ; attempt++) {
+    const probe = createPostgresClient({ ...config, maxConnections: 1 })
     try {
-      await sql`select 1`.execute(db)
+      await probe`select 1`
       return
     } catch (error) {
       const cause = connectionCause(error)
-      if (!(error instanceof UnavailableError)) throw new Error(`database at ${host}:${port} (DATABASE_URL): ${cause}`)
+      if (!(translateDbError(error) instanceof UnavailableError)) throw new Error(`database at ${host}:${port} (DATABASE_URL): ${cause}`)
       if (attempt >= attempts) {
         throw new Error(`database unreachable at ${host}:${port} (DATABASE_URL) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${cause}`)
       }
@@ -66,7 +68,9 @@ export async function waitForDatabase(
         attempt,
         attempts,
       })
-      await Bun.sleep(retryDelayMs)
+    } finally {
+      await probe.end({ timeout: 0 })
     }
+    await Bun.sleep(retryDelayMs)
   }
 }

