@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Context, MiddlewareHandler } from 'hono'
-import { routePath } from 'hono/route'
+import { matchedRoutes } from 'hono/route'
 import type { LogEvent } from 'kysely'
 import pino, { type Logger } from 'pino'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
@@ -88,10 +88,18 @@ export class Metrics {
 
 const current = new AsyncLocalStorage<Context>()
 
-/** The route pattern of the request being served (`/api/items/:id`), if any. */
+/**
+ * The route pattern a request matched (`/api/items/:id`): its first matching handler (not a
+ * middleware, which Hono registers for method ALL), so a request a middleware answers (a 401)
+ * still counts under its route; `unmatched` for no route. Patterns, never paths, keep the
+ * metric labels bounded.
+ */
+const routeOf = (c: Context) => matchedRoutes(c).find((r) => r.method !== 'ALL')?.path ?? 'unmatched'
+
+/** `POST /api/auth/login`: the request being served, if any. */
 function currentRoute(): string | undefined {
   const c = current.getStore()
-  return c ? `${c.req.method} ${routePath(c)}` : undefined
+  return c ? `${c.req.method} ${routeOf(c)}` : undefined
 }
 
 /**
@@ -104,7 +112,7 @@ export function observeRequests(log: Logger, metrics?: Metrics): MiddlewareHandl
     await current.run(c, next)
     const seconds = (performance.now() - start) / 1000
     const status = c.res.status
-    const route = routePath(c)
+    const route = routeOf(c)
     log.info(
       { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, durationMs: Math.round(seconds * 10000) / 10 },
       'request',
