@@ -21,9 +21,9 @@ afterAll(() => own?.stop(), HOOK_TIMEOUT_MS)
 
 test('migrations, schema and repositories pass on PostgreSQL 16', async () => {
   const sql = postgres(url, { max: 1 })
-  const [{ server_version_num }] = await sql`show server_version_num`
+  const [row] = await sql<{ server_version_num: string }[]>`show server_version_num`
   await sql.end()
-  expect(Math.floor(Number(server_version_num) / 10000)).toBe(16)
+  expect(Math.floor(Number(row?.server_version_num) / 10000)).toBe(16)
 
   const env: Record<string, string | undefined> = { ...process.env, TEST_DATABASE_URL: url, TEST_BACKEND: 'postgres' }
   const child = Bun.spawn(['bun', 'test', '--timeout', '60000', ...suites], { cwd: root, env, stdout: 'pipe', stderr: 'pipe' })
