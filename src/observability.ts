@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { createRequire } from 'node:module'
 import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { LogEvent } from 'kysely'
@@ -16,19 +17,19 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  */
 export function createLogger(level: LogLevel): Logger {
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }
-  if (process.stdout.isTTY && prettyAvailable()) {
-    return pino(options, pino.transport({ target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', sync: true } }))
-  }
-  // Synchronous writes: the last lines before process.exit are never lost.
-  return pino(options, pino.destination({ dest: 1, sync: true }))
+  const pretty = process.stdout.isTTY ? prettyStream() : undefined
+  // Synchronous writes, in this thread: the last lines before process.exit are never lost,
+  // and they come out in order with what goes to stderr.
+  return pino(options, pretty ?? pino.destination({ dest: 1, sync: true }))
 }
 
-function prettyAvailable(): boolean {
+/** pino-pretty's stream, when the dev dependency is installed (never in the Docker image). */
+function prettyStream(): NodeJS.WritableStream | undefined {
   try {
-    import.meta.resolve('pino-pretty')
-    return true
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => NodeJS.WritableStream
+    return pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l' })
   } catch {
-    return false
+    return undefined
   }
 }
 
