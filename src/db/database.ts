@@ -48,7 +48,7 @@ export function openPGlite(dataDir: string): PGlite {
 }
 
 /** A file system error in words, with its code: `not a directory (ENOTDIR)`. */
-export function fsProblem(error: unknown): string {
+function fsProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code
   const words: Record<string, string> = {
     ENOTDIR: 'a path component is a file, not a directory',
