@@ -14,7 +14,8 @@ test('SIGTERM with a request in flight: the request completes, the process exits
   const port = freePort()
   const server = Bun.spawn(['bun', 'src/server.ts'], {
     cwd: root,
-    env: { ...process.env, GEARBOX_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '', LOG_LEVEL: 'info' },
+    // A generous bound: on a busy machine hashing the password alone can take seconds.
+    env: { ...process.env, GEARBOX_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_S: '60' },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -40,14 +41,15 @@ test('SIGTERM with a request in flight: the request completes, the process exits
     socket.write(
       `POST /api/auth/setup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
     )
-    await Bun.sleep(300)
+    // Time for the server to read the headers and start the handler, which then awaits the body.
+    await Bun.sleep(1000)
     server.kill('SIGTERM')
     await Bun.sleep(500)
     // Stopped accepting: a new connection is refused while the old request is still open.
     expect(Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })).rejects.toThrow()
     socket.write(body.slice(10))
     await answered
-    expect(response).toStartWith('HTTP/1.1 201')
+    expect(response, `server log:\n${response ? '' : await readRest(server.stdout)}`).toStartWith('HTTP/1.1 201')
     expect(response).toContain('"username":"owner"')
 
     expect(await server.exited).toBe(0)
