@@ -1,6 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { Handler } from 'hono'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
+import { timingSafeEqual } from 'node:crypto'
+import { type Logger, type Metrics, observeRequests } from './observability'
 import { apiKeyRoutes } from './routes/api-keys'
 import { authRoutes } from './routes/auth'
 import { categoryRoutes } from './routes/categories'
@@ -22,11 +25,16 @@ export interface AppDeps {
   services: Services
   /** GEARBOX_TRUST_PROXY: take the client address from X-Forwarded-For (see clientAddress). */
   trustProxy?: boolean
+  /** Logs one line per request; none when absent (tests). */
+  log?: Logger
+  /** Serves GET /metrics; with a token, only to `Authorization: Bearer <token>`. */
+  metrics?: { metrics: Metrics; token?: string }
 }
 
-export function createApp({ services, trustProxy = false }: AppDeps): OpenAPIHono<AppEnv> {
+export function createApp({ services, trustProxy = false, log, metrics }: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter(null)
   app.use(requestId())
+  if (log) app.use(observeRequests(log, metrics?.metrics))
   app.use((c, next) => {
     c.set('clientAddress', clientAddress(c, trustProxy))
     return next()
@@ -36,6 +44,7 @@ export function createApp({ services, trustProxy = false }: AppDeps): OpenAPIHon
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
   app.route('/health', healthRoutes(services))
+  if (metrics) app.get('/metrics', metricsRoute(metrics))
   app.route('/api/auth', authRoutes(services))
   app.use('/api/*', requireAuth(services.auth))
   app.route('/api/api-keys', apiKeyRoutes(services))
@@ -63,4 +72,16 @@ export function createApp({ services, trustProxy = false }: AppDeps): OpenAPIHon
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'gearbox_session' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' })
   return app
+}
+
+/** Prometheus text exposition of `metrics.registry`; 401 without the token when one is set. */
+function metricsRoute({ metrics, token }: NonNullable<AppDeps['metrics']>): Handler<AppEnv> {
+  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`)
+  return async (c) => {
+    const given = Buffer.from(c.req.header('authorization') ?? '')
+    if (expected && (given.length !== expected.length || !timingSafeEqual(given, expected))) {
+      return c.json(errorBody('unauthorized', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'), 401)
+    }
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { LogLevel } from './observability'
 
 const flag = (fallback: boolean) =>
   z
@@ -39,6 +40,13 @@ const envSchema = z.object({
     }, 'must be an origin such as https://gear.example.com (no path, query or fragment)')
     .transform((u) => new URL(u).origin)
     .optional(),
+  DATABASE_STARTUP_ATTEMPTS: positiveInt(30),
+  DATABASE_STARTUP_RETRY_DELAY_MS: integer().nonnegative('must be 0 or more').default(2000),
+  SHUTDOWN_TIMEOUT_S: positiveInt(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SLOW_QUERY_MS: integer().nonnegative('must be 0 (off) or more').default(500),
+  METRICS: flag(false),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
 })
 
 export type DatabaseConfig =
@@ -71,6 +79,15 @@ export interface Config {
   loginThrottle: LoginThrottle
   /** Public base URL (an origin, no trailing slash): the OAuth issuer; the MCP resource is `<gearboxUrl>/mcp`. */
   gearboxUrl: string
+  /** Connecting at start-up: tries, and the wait between two tries. */
+  startup: { attempts: number; retryDelayMs: number }
+  /** How long SIGTERM waits for requests in flight before closing anyway. */
+  shutdownTimeoutSeconds: number
+  logLevel: LogLevel
+  /** Queries slower than this are logged; 0 turns it off. */
+  slowQueryMs: number
+  /** GET /metrics: off unless enabled; with a token, only `Authorization: Bearer <token>` may read it. */
+  metrics: { enabled: boolean; token?: string }
 }
 
 export class ConfigError extends Error {}
@@ -105,5 +122,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRows: e.GEARBOX_LOGIN_THROTTLE_MAX_ROWS,
     },
     gearboxUrl: e.GEARBOX_URL ?? `http://localhost:${e.PORT}`,
+    startup: { attempts: e.DATABASE_STARTUP_ATTEMPTS, retryDelayMs: e.DATABASE_STARTUP_RETRY_DELAY_MS },
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_S,
+    logLevel: e.LOG_LEVEL,
+    slowQueryMs: e.SLOW_QUERY_MS,
+    metrics: { enabled: e.METRICS, token: e.METRICS_TOKEN },
   }
 }

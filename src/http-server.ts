@@ -6,8 +6,11 @@ import { errorBody } from './routes/error-handler'
 export interface HttpServer {
   /** The port it listens on (the one chosen when 0 was asked for). */
   port: number
-  /** Stops accepting connections; resolves once the open ones are closed. */
-  stop(): Promise<void>
+  /**
+   * Stops accepting connections; resolves once the open ones are closed. Idle keep-alive
+   * connections close at once; with `force`, so do those with a request in flight.
+   */
+  stop(force?: boolean): Promise<void>
 }
 
 /** The most header bytes one request may carry (node:http's default). */
@@ -45,10 +48,11 @@ export function listen(fetch: (request: Request, env: { incoming: IncomingMessag
       const address = server.address()
       resolve({
         port: typeof address === 'object' && address ? address.port : port,
-        stop: () =>
+        stop: (force = false) =>
           new Promise<void>((done) => {
             server.close(() => done())
-            server.closeIdleConnections()
+            if (force) server.closeAllConnections()
+            else server.closeIdleConnections()
           }),
       })
     })

@@ -1,8 +1,16 @@
+// The server process. Start-up prints each step (configuration, database, migrations,
+// listening); anything that stops it is one line on stderr and exit status 1. SIGTERM and
+// SIGINT stop it gracefully: no new connections, requests in flight finish (within
+// SHUTDOWN_TIMEOUT_S), the pool is closed, the embedded database's lock is released.
+import type { Kysely } from 'kysely'
 import { createApp } from './app'
-import { loadConfig } from './config'
+import { type Config, loadConfig } from './config'
 import { createDatabase } from './db/database'
-import { migrateToLatest } from './db/migrator'
-import { listen } from './http-server'
+import { migrateToLatest, pendingMigrations } from './db/migrator'
+import { serverAddress, waitForDatabase } from './db/startup'
+import type { DB } from './db/types'
+import { type HttpServer, listen } from './http-server'
+import { createLogger, Metrics, type PoolStats, queryObserver } from './observability'
 import { createServices } from './services'
 
 function fail(text: string): never {
@@ -12,31 +20,99 @@ function fail(text: string): never {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
-let config: ReturnType<typeof loadConfig>
-let db: ReturnType<typeof createDatabase>
+let config: Config
 try {
   config = loadConfig()
-  db = createDatabase(config.database)
 } catch (error) {
   fail(message(error))
 }
-const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`
-if (config.migrateOnStart) {
+const log = createLogger(config.logLevel)
+const where =
+  config.database.kind === 'postgres'
+    ? (({ host, port }) => `PostgreSQL at ${host}:${port} (DATABASE_URL)`)(serverAddress(config.database.url))
+    : `embedded PGlite in ${config.database.dataDir}`
+log.info({ port: config.port, database: where, logLevel: config.logLevel, metrics: config.metrics.enabled }, 'configuration loaded')
+
+let db: Kysely<DB> | undefined
+let server: HttpServer | undefined
+let migrating = false
+let stopping: Promise<void> | undefined
+
+/** Stops accepting, lets requests in flight finish (at most SHUTDOWN_TIMEOUT_S), closes the pool, exits 0. */
+function stop(): Promise<void> {
+  stopping ??= (async () => {
+    if (server) {
+      const listening = server
+      log.info(`stopping: waiting up to ${config.shutdownTimeoutSeconds} s for requests in flight`)
+      const deadline = setTimeout(() => {
+        log.warn(`requests still running after ${config.shutdownTimeoutSeconds} s (SHUTDOWN_TIMEOUT_S): closing their connections`)
+        void listening.stop(true)
+      }, config.shutdownTimeoutSeconds * 1000)
+      await listening.stop()
+      clearTimeout(deadline)
+    }
+    await db?.destroy()
+    log.info('stopped')
+    process.exit(0)
+  })()
+  return stopping
+}
+
+let signalled = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log.info(`${signal} received`)
+    signalled = true
+    // A migration under way is never cut off: start-up stops right after it.
+    if (!migrating) void stop()
+  })
+}
+
+log.info(`opening the database: ${where}`)
+const pool: PoolStats = { size: 0, inUse: 0, waiting: 0 }
+let metrics: Metrics | undefined
+try {
+  db = createDatabase(config.database, { log: (event) => observeQuery(event), pool })
+} catch (error) {
+  fail(message(error))
+}
+const open = db
+if (config.metrics.enabled) metrics = new Metrics(pool, async () => (await pendingMigrations(open)).length)
+const observeQuery = queryObserver(log, config.slowQueryMs, metrics)
+
+try {
+  await waitForDatabase(config.database, config.startup, (line, detail) => log.warn(detail, line))
+} catch (error) {
+  if (!stopping) fail(message(error))
+}
+
+if (config.migrateOnStart && !stopping) {
+  log.info('migrating: applying pending migrations')
+  migrating = true
   try {
     await migrateToLatest(db)
   } catch (error) {
     fail(`could not migrate ${where}: ${message(error)}`)
   }
+  migrating = false
+  log.info('migrations are up to date')
+  if (signalled) await stop()
+} else if (!config.migrateOnStart) {
+  log.info('MIGRATE_ON_START=false: not migrating')
 }
 
-const app = createApp({ services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle, gearboxUrl: config.gearboxUrl }), trustProxy: config.trustProxy })
-const server = await listen(app.fetch, config.port)
-console.log(`GearBox listening on http://localhost:${server.port} (database: ${where})`)
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    await server.stop()
-    await db.destroy()
-    process.exit(0)
+if (!stopping) {
+  const app = createApp({
+    services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle, gearboxUrl: config.gearboxUrl }),
+    trustProxy: config.trustProxy,
+    log,
+    metrics: metrics && { metrics, token: config.metrics.token },
   })
+  try {
+    server = await listen(app.fetch, config.port)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    fail(code === 'EADDRINUSE' ? `PORT=${config.port}: the port is already in use (EADDRINUSE)` : `PORT=${config.port}: cannot listen: ${message(error)}`)
+  }
+  log.info(`GearBox listening on http://localhost:${server.port} (database: ${where})`)
 }

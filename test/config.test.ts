@@ -15,8 +15,37 @@ function configError(env: Record<string, string>): string {
 }
 
 describe('loadConfig', () => {
+  test('start-up, shutdown, logging and metrics: defaults, and every variable read', () => {
+    expect(loadConfig({})).toMatchObject({
+      startup: { attempts: 30, retryDelayMs: 2000 },
+      shutdownTimeoutSeconds: 10,
+      logLevel: 'info',
+      slowQueryMs: 500,
+      metrics: { enabled: false, token: undefined },
+    })
+    const env = {
+      DATABASE_STARTUP_ATTEMPTS: '3',
+      DATABASE_STARTUP_RETRY_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_S: '2',
+      LOG_LEVEL: 'debug',
+      SLOW_QUERY_MS: '0',
+      METRICS: 'true',
+      METRICS_TOKEN: 'a-token-of-16-chars',
+    }
+    expect(loadConfig(env)).toMatchObject({
+      startup: { attempts: 3, retryDelayMs: 0 },
+      shutdownTimeoutSeconds: 2,
+      logLevel: 'debug',
+      slowQueryMs: 0,
+      metrics: { enabled: true, token: 'a-token-of-16-chars' },
+    })
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/)
+    expect(() => loadConfig({ DATABASE_STARTUP_ATTEMPTS: '0' })).toThrow('DATABASE_STARTUP_ATTEMPTS must be at least 1')
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN must be at least 16 characters')
+  })
+
   test('an empty environment gives the embedded database in ./data and every default', () => {
-    expect(loadConfig({})).toEqual({
+    expect(loadConfig({})).toMatchObject({
       database: { kind: 'pglite', dataDir: './data/db' },
       uploadDir: './data/uploads',
       port: 3000,
@@ -28,7 +57,7 @@ describe('loadConfig', () => {
   })
 
   test('GEARBOX_DATA_DIR moves the embedded database and the uploads; an empty DATABASE_URL counts as unset', () => {
-    expect(loadConfig({ GEARBOX_DATA_DIR: '/var/lib/gearbox', DATABASE_URL: '' })).toEqual({
+    expect(loadConfig({ GEARBOX_DATA_DIR: '/var/lib/gearbox', DATABASE_URL: '' })).toMatchObject({
       database: { kind: 'pglite', dataDir: '/var/lib/gearbox/db' },
       uploadDir: '/var/lib/gearbox/uploads',
       port: 3000,
@@ -70,7 +99,7 @@ describe('loadConfig', () => {
         GEARBOX_LOGIN_THROTTLE_MAX_ROWS: '500',
         GEARBOX_URL: 'https://Gear.Example.com:8443/',
       }),
-    ).toEqual({
+    ).toMatchObject({
       database: {
         kind: 'postgres',
         url: 'postgresql://u:p@db/gearbox',

@@ -1,7 +1,8 @@
 import { dlopen, FFIType, type Library } from 'bun:ffi'
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PGliteDialect } from 'kysely'
+import { type DatabaseConnection, type Dialect, type Driver, Kysely, type LogEvent, PGliteDialect } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
@@ -11,22 +12,90 @@ import type { DB } from './types'
 
 const INT8_OID = 20
 
+export interface DatabaseOptions {
+  /** Kysely's `log` option: called after every query with its duration. */
+  log?: (event: LogEvent) => void
+  /** Kept up to date with the connections Kysely holds and waits for. */
+  pool?: { size: number; inUse: number; waiting: number }
+}
+
 /**
  * Opens the database the configuration names: a postgres.js pool for a server, or an
  * embedded PGlite. PGlite goes through Kysely's own PGliteDialect, which holds a mutex
  * around its single connection, so overlapping transactions never share one session.
  */
-export function createDatabase(config: DatabaseConfig): Kysely<DB> {
-  if (config.kind === 'pglite') return createPGliteDatabase(openPGlite(config.dataDir))
-  const dialect = withAcquireTimeout(new PostgresJSDialect({ postgres: createPostgresClient(config) }), config.acquireTimeoutMs ?? 3_000)
-  return new Kysely<DB>({ dialect: withErrorTranslation(dialect) })
+export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Kysely<DB> {
+  const dialect =
+    config.kind === 'pglite'
+      ? new PGliteDialect({ pglite: openPGlite(config.dataDir) })
+      : withAcquireTimeout(new PostgresJSDialect({ postgres: createPostgresClient(config) }), config.acquireTimeoutMs ?? 3_000)
+  if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
+  const counted = options.pool ? withPoolStats(dialect, options.pool) : dialect
+  return new Kysely<DB>({ dialect: withErrorTranslation(counted), log: options.log })
 }
 
-/** The embedded database in `dataDir`, created if missing, locked against other processes. */
+/**
+ * The embedded database in `dataDir` (`<GEARBOX_DATA_DIR>/db`), created if missing, locked
+ * against other processes. Throws one line naming GEARBOX_DATA_DIR when it cannot be made.
+ */
 export function openPGlite(dataDir: string): PGlite {
-  mkdirSync(dataDir, { recursive: true })
+  try {
+    mkdirSync(dataDir, { recursive: true })
+    accessSync(dataDir, constants.W_OK)
+  } catch (error) {
+    throw new Error(`GEARBOX_DATA_DIR: cannot use ${path.dirname(dataDir)}: ${fsProblem(error)}`)
+  }
   lockDataDir(dataDir)
   return new PGlite(dataDir, pgliteOptions)
+}
+
+/** A file system error in words, with its code: `not a directory (ENOTDIR)`. */
+function fsProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  const words: Record<string, string> = {
+    ENOTDIR: 'a path component is a file, not a directory',
+    EEXIST: 'a file is in the way of the directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+  }
+  return code && words[code] ? `${words[code]} (${code})` : error instanceof Error ? error.message : String(error)
+}
+
+/** Counts, in `stats`, the connections Kysely holds and the acquisitions still waiting. */
+function withPoolStats(dialect: Dialect, stats: { inUse: number; waiting: number }): Dialect {
+  const countingDriver = (driver: Driver): Driver =>
+    new Proxy(driver, {
+      get(target, prop) {
+        if (prop === 'acquireConnection') {
+          return async (): Promise<DatabaseConnection> => {
+            stats.waiting++
+            try {
+              const connection = await target.acquireConnection()
+              stats.inUse++
+              return connection
+            } finally {
+              stats.waiting--
+            }
+          }
+        }
+        if (prop === 'releaseConnection') {
+          return async (connection: DatabaseConnection) => {
+            stats.inUse--
+            await target.releaseConnection(connection)
+          }
+        }
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: () => countingDriver(dialect.createDriver()),
+  }
 }
 
 export function createPGliteDatabase(pglite: PGlite): Kysely<DB> {

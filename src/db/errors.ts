@@ -104,12 +104,20 @@ function translatingDriver(driver: Driver): Driver {
 }
 
 // Drivers keep private state on the connection object, so every method runs bound to the real one.
+// Kysely's `log` option replaces executeQuery on the connection it gets (this proxy): the
+// replacement is kept on the proxy, or it would call itself through the proxy forever.
 function translatingConnection(connection: DatabaseConnection, rethrow: (e: unknown) => never): DatabaseConnection {
+  const replaced = new Map<PropertyKey, unknown>()
   return new Proxy(connection, {
     get(target, prop) {
+      if (replaced.has(prop)) return replaced.get(prop)
       if (prop === 'executeQuery') return (q: Parameters<DatabaseConnection['executeQuery']>[0]) => target.executeQuery(q).catch(rethrow)
       const value = Reflect.get(target, prop, target)
       return typeof value === 'function' ? value.bind(target) : value
+    },
+    set(_target, prop, value) {
+      replaced.set(prop, value)
+      return true
     },
   })
 }

@@ -14,9 +14,9 @@ export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const { error, results } = await createMigrator(db).migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName
-    throw new Error(`Migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    })
+    // A connection failure names its cause too ("database unavailable" alone says nothing).
+    const reason = error instanceof Error ? error.message + (error.cause instanceof Error ? ` (${error.cause.message})` : '') : String(error)
+    throw new Error(`${failed ? `migration ${failed}` : 'migrating'} failed: ${reason}`, { cause: error })
   }
 }
 

@@ -35,3 +35,11 @@ export async function runScript(script: string, args: string[], env: Record<stri
   const ours = stderr.split('\n').filter((l) => l && !l.startsWith('$ ') && !/^error: (script )?"[^"]*" exited with code/.test(l))
   return { exitCode, stdout, stderr: ours }
 }
+
+/** Everything `stream` still prints until it ends (after waitForLine, which leaves it readable). */
+export async function readRest(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader()
+  let text = ''
+  for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+  return text
+}

@@ -1,0 +1,76 @@
+import type { DatabaseConfig } from '../config'
+import { UnavailableError } from '../errors'
+import { createPostgresClient } from './database'
+import { translateDbError } from './errors'
+
+/** Where a postgres.js connection goes: the URL's host and port, else libpq's PGHOST/PGPORT, else its defaults. */
+export function serverAddress(url: string, env: Record<string, string | undefined> = process.env): { host: string; port: number } {
+  const parsed = new URL(url)
+  return {
+    host: decodeURIComponent(parsed.hostname) || env.PGHOST || 'localhost',
+    port: Number(parsed.port || env.PGPORT || 5432),
+  }
+}
+
+const CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  CONNECT_TIMEOUT: 'no answer within DATABASE_CONNECT_TIMEOUT_S',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  '57P03': 'the server is starting up or shutting down',
+  '57P01': 'the server is shutting down',
+  '53300': 'too many connections',
+}
+
+/** The root cause of a failed connection in a few words, with its code: `connection refused (ECONNREFUSED)`. */
+export function connectionCause(error: unknown): string {
+  let e = error
+  while (e instanceof UnavailableError && e.cause) e = e.cause
+  const code = (e as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && CAUSES[code]) return `${CAUSES[code]} (${code})`
+  const message = e instanceof Error ? e.message : String(e)
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message
+}
+
+/**
+ * Start-up: waits until the server answers `select 1`, trying `attempts` times with
+ * `retryDelayMs` between tries, and calls `onRetry` before each wait. Each try is a new
+ * connection of its own (a pool that failed to connect may keep waiting on its old
+ * attempt). Only a connection failure is retried; anything else (bad password, no such
+ * database) throws at once. After the last try throws an Error whose one-line message
+ * names the host, the port and the cause. PGlite needs no waiting.
+ */
+export async function waitForDatabase(
+  config: DatabaseConfig,
+  { attempts, retryDelayMs }: { attempts: number; retryDelayMs: number },
+  onRetry: (line: string, detail: { host: string; port: number; cause: string; attempt: number; attempts: number }) => void,
+): Promise<void> {
+  if (config.kind === 'pglite') return
+  const { host, port } = serverAddress(config.url)
+  for (let attempt = 1; ; attempt++) {
+    const probe = createPostgresClient({ ...config, maxConnections: 1 })
+    try {
+      await probe`select 1`
+      return
+    } catch (error) {
+      const cause = connectionCause(error)
+      if (!(translateDbError(error) instanceof UnavailableError)) throw new Error(`database at ${host}:${port} (DATABASE_URL): ${cause}`)
+      if (attempt >= attempts) {
+        throw new Error(`database unreachable at ${host}:${port} (DATABASE_URL) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${cause}`)
+      }
+      onRetry(`database not reachable at ${host}:${port}: ${cause}; attempt ${attempt} of ${attempts}, next in ${retryDelayMs} ms`, {
+        host,
+        port,
+        cause,
+        attempt,
+        attempts,
+      })
+    } finally {
+      await probe.end({ timeout: 0 })
+    }
+    await Bun.sleep(retryDelayMs)
+  }
+}

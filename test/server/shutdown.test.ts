@@ -1,0 +1,63 @@
+// `docker stop` sends SIGTERM to the server: it must stop accepting, let the request in
+// flight finish, close the database and remove the embedded database's lock, and exit 0.
+import { expect, test } from 'bun:test'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { freePort } from '../support/embedded-postgres'
+import { readRest, waitForLine } from '../support/process'
+
+const root = path.join(import.meta.dir, '../..')
+
+test('SIGTERM with a request in flight: the request completes, the process exits 0, the lock is gone', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-sigterm-'))
+  const port = freePort()
+  const server = Bun.spawn(['bun', 'src/server.ts'], {
+    cwd: root,
+    // A generous bound: on a busy machine hashing the password alone can take seconds.
+    env: { ...process.env, GEARBOX_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_S: '60' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  try {
+    await waitForLine(server.stdout, /listening on/)
+    expect(existsSync(`${dataDir}/db.lock`)).toBe(true)
+
+    // A request whose body is still arriving when the signal comes: it is in flight.
+    const body = JSON.stringify({ username: 'owner', password: 'a long passphrase' })
+    let response = ''
+    const { promise: answered, resolve } = Promise.withResolvers<void>()
+    const socket = await Bun.connect({
+      hostname: '127.0.0.1',
+      port,
+      socket: {
+        data(_socket, chunk) {
+          response += chunk.toString()
+          if (response.includes('\r\n\r\n') && response.includes('}')) resolve()
+        },
+        close: () => resolve(),
+      },
+    })
+    socket.write(
+      `POST /api/auth/setup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    )
+    // Time for the server to read the headers and start the handler, which then awaits the body.
+    await Bun.sleep(1000)
+    server.kill('SIGTERM')
+    await Bun.sleep(500)
+    // Stopped accepting: a new connection is refused while the old request is still open.
+    expect(Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })).rejects.toThrow()
+    socket.write(body.slice(10))
+    await answered
+    expect(response, `server log:\n${response ? '' : await readRest(server.stdout)}`).toStartWith('HTTP/1.1 201')
+    expect(response).toContain('"username":"owner"')
+
+    expect(await server.exited).toBe(0)
+    expect(existsSync(`${dataDir}/db.lock`)).toBe(false)
+    const log = await readRest(server.stdout)
+    expect(log).toContain('SIGTERM received')
+    expect(log).toContain('"msg":"stopped"')
+  } finally {
+    server.kill('SIGKILL')
+  }
+}, 120_000)
