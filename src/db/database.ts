@@ -1,18 +1,19 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PGliteDialect } from 'kysely'
+import { Kysely } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { withErrorTranslation } from './errors'
+import { PGliteDialect } from './pglite-dialect'
 import type { DB } from './types'
 
 const INT8_OID = 20
 
 /**
  * Opens the database the configuration names: a postgres.js pool for a server, or an
- * embedded PGlite. PGlite goes through Kysely's own PGliteDialect, which holds a mutex
- * around its single connection, so overlapping transactions never share one session.
+ * embedded PGlite. PGlite goes through PGliteDialect, which lends its single connection to one
+ * holder at a time, so overlapping transactions never share one session.
  */
 export function createDatabase(config: DatabaseConfig): Kysely<DB> {
   if (config.kind === 'pglite') return createPGliteDatabase(openPGlite(config.dataDir))
