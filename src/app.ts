@@ -6,6 +6,7 @@ import { PayloadTooLargeError } from './errors'
 import { apiKeyRoutes } from './routes/api-keys'
 import { authRoutes } from './routes/auth'
 import { categoryRoutes } from './routes/categories'
+import { serveApiDocs } from './routes/docs'
 import { errorBody, handleError } from './routes/error-handler'
 import { healthRoutes } from './routes/health'
 import { imageRoutes, uploadRoutes } from './routes/images'
@@ -51,11 +52,6 @@ export function createApp({ services }: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/images', imageRoutes(services))
   app.route('/uploads', uploadRoutes(services))
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'GearBox API', version: '1.0.0', description: 'Self-hosted gear inventory.' },
-  })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'gearbox_session' })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' })
+  serveApiDocs(app)
   return app
 }
