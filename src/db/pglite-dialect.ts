@@ -4,7 +4,6 @@ import {
   type DatabaseConnection,
   type Dialect,
   type Driver,
-  type Kysely,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
@@ -23,7 +22,7 @@ export class PGliteDialect implements Dialect {
   constructor(private readonly config: { pglite: PGlite }) {}
   createAdapter = () => new PostgresAdapter()
   createDriver = (): Driver => new PGliteDriver(this.config.pglite)
-  createIntrospector = (db: Kysely<any>) => new PostgresIntrospector(db)
+  createIntrospector: Dialect['createIntrospector'] = (db) => new PostgresIntrospector(db)
   createQueryCompiler = () => new PostgresQueryCompiler()
 }
 
