@@ -1,4 +1,4 @@
-import { sourceChecksum, targetChecksumSql, type Checksum } from './checksum'
+import { type Checksum, sourceChecksum, targetChecksumSql } from './checksum'
 import { copyChunks } from './copy-binary'
 import type { PlannedTable } from './plan'
 import { quote } from './scan'
