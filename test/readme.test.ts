@@ -92,3 +92,27 @@ describe('README commands', () => {
     expect(problemWith('DATABASE_URL=postgres://x/y npm run migrate:list')).toBeUndefined()
   })
 })
+
+describe('the requirements the README states', () => {
+  // The oldest Node.js of each line that package.json's engines allow.
+  const OLDEST = ['20.19.0', '22.12.0']
+
+  test('match package.json: Node.js 20.19+ (or 22.12+)', () => {
+    expect(readme).toContain('You need Node.js 20.19+ (or 22.12+) and npm')
+    expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0')
+    for (const version of OLDEST) expect(Bun.semver.satisfies(version, pkg.engines.node)).toBe(true)
+    expect(Bun.semver.satisfies('20.18.0', pkg.engines.node)).toBe(false)
+  })
+
+  test('hold for every installed package: none declares engines those versions miss (npm would warn EBADENGINE)', () => {
+    const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'))
+    const refusing: string[] = []
+    for (const [name, entry] of Object.entries<{ engines?: { node?: string }; optional?: boolean }>(lock.packages)) {
+      const range = entry.engines?.node
+      // Optional packages for other platforms are never installed here.
+      if (!name || !range || entry.optional) continue
+      for (const version of OLDEST) if (!Bun.semver.satisfies(version, range)) refusing.push(`${name} (${range}) refuses ${version}`)
+    }
+    expect(refusing).toEqual([])
+  })
+})
