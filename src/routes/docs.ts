@@ -12,7 +12,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
  * `GET /api/items/{id}` -> `getItemsById`: stable, URL-safe, and as unique as method and path
  * (the lint test checks). Routes may set their own `operationId`; this names the rest.
  */
-export function operationIdFor(method: string, path: string): string {
+function operationIdFor(method: string, path: string): string {
   const words = path
     .split('/')
     .filter((segment) => segment && segment !== 'api')
