@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../config'
 import { openPGlite } from '../db/database'
 import { type ImportOptions, importLegacyFile } from './run'
-import { pgliteTarget, serverTarget, type Target } from './target'
+import { type Target, pgliteTarget, serverTarget } from './target'
 
 export const usage = `Usage: bun scripts/migrate-sqlite-to-postgres.ts [options] <gearbox.db>
        bun run db:import-sqlite [options] <gearbox.db>

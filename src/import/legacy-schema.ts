@@ -54,7 +54,17 @@ export const legacyTables: TableSpec[] = [
   {
     name: 'items',
     key: 'id',
-    columns: [id, text('name'), weight, price, ref('category_id', 'categories'), ...gear, int('quantity', 1), time('created_at'), time('updated_at')],
+    columns: [
+      id,
+      text('name'),
+      weight,
+      price,
+      ref('category_id', 'categories'),
+      ...gear,
+      int('quantity', 1),
+      time('created_at'),
+      time('updated_at'),
+    ],
     unique: [],
   },
   {
@@ -114,7 +124,13 @@ export const legacyTables: TableSpec[] = [
   {
     name: 'oauth_clients',
     key: 'id',
-    columns: [id, text('client_id'), text('client_name', true), { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false }, time('created_at')],
+    columns: [
+      id,
+      text('client_id'),
+      text('client_name', true),
+      { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false },
+      time('created_at'),
+    ],
     unique: [['client_id']],
   },
   {

@@ -1,4 +1,4 @@
-import { type Checksum, sourceChecksum, targetChecksumSql } from './checksum'
+import { sourceChecksum, targetChecksumSql, type Checksum } from './checksum'
 import { copyChunks } from './copy-binary'
 import type { PlannedTable } from './plan'
 import { quote } from './scan'

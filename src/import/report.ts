@@ -66,10 +66,7 @@ export function formatSummary(summary: TableSummary[]): string {
 
 export function formatVerification(results: TableVerification[]): string {
   return results
-    .map(
-      (r) =>
-        `  ${r.ok ? 'ok  ' : 'DIFF'} ${r.table}: ${r.source.rows} rows, md5 ${r.source.md5}${r.ok ? '' : ` (target: ${r.target.rows} rows, md5 ${r.target.md5})`}`,
-    )
+    .map((r) => `  ${r.ok ? 'ok  ' : 'DIFF'} ${r.table}: ${r.source.rows} rows, md5 ${r.source.md5}${r.ok ? '' : ` (target: ${r.target.rows} rows, md5 ${r.target.md5})`}`)
     .join('\n')
 }
 

@@ -1,7 +1,7 @@
-import { loadPlan, type TableVerification, TargetNotEmptyError, VerificationError } from './load'
+import { type TableVerification, TargetNotEmptyError, VerificationError, loadPlan } from './load'
 import { planImport } from './plan'
 import type { Problem } from './problems'
-import { formatProblems, formatSummary, formatVerification, type Output, Progress, type TableSummary, writeJson, writeRejects } from './report'
+import { type Output, Progress, type TableSummary, formatProblems, formatSummary, formatVerification, writeJson, writeRejects } from './report'
 import { LegacyFileError, openLegacyFile, scanLegacyFile } from './scan'
 import type { Target } from './target'
 
@@ -65,12 +65,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   if (problems.length > 0) {
     out.write(`${formatProblems(problems)}\n`)
     if (!options.skipInvalid) {
-      return outcome(
-        'refused',
-        1,
-        `refused: ${problems.length} problem(s) in ${options.file}; nothing was written. Fix them, or run with --skip-invalid --rejects <file> to leave those rows out.`,
-        { problems },
-      )
+      return outcome('refused', 1, `refused: ${problems.length} problem(s) in ${options.file}; nothing was written. Fix them, or run with --skip-invalid --rejects <file> to leave those rows out.`, { problems })
     }
   }
 
@@ -93,14 +88,8 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
     out.write(`importing ${options.file} into ${target.name}\n`)
     await target.migrate()
     const verification = await target.transaction((session) => loadPlan(session, plan, { replace: options.replace ?? false }, progress))
-    const steps = [
-      `scan ${seconds(scanMs)}`,
-      ...[...progress.steps].map(([label, ms]) => `${label} ${seconds(ms)}`),
-      `total ${seconds(performance.now() - started)}`,
-    ]
-    out.write(
-      `\n${formatSummary(tables(progress.times))}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`,
-    )
+    const steps = [`scan ${seconds(scanMs)}`, ...[...progress.steps].map(([label, ms]) => `${label} ${seconds(ms)}`), `total ${seconds(performance.now() - started)}`]
+    out.write(`\n${formatSummary(tables(progress.times))}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`)
     return outcome('imported', 0, `imported and verified${rejectNote}`, { problems: leftOut, tables: tables(progress.times), verification })
   } catch (error) {
     if (error instanceof TargetNotEmptyError) return outcome('target-not-empty', 1, `refused: ${error.message}; nothing was written`)

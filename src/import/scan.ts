@@ -35,23 +35,13 @@ export function openLegacyFile(path: string): Database {
     throw new LegacyFileError(`${path}: not a SQLite database`)
   }
   const missing: string[] = []
-  const tables = new Set(
-    db
-      .query<{ name: string }, []>(`select name from sqlite_master where type = 'table'`)
-      .all()
-      .map((r) => r.name),
-  )
+  const tables = new Set(db.query<{ name: string }, []>(`select name from sqlite_master where type = 'table'`).all().map((r) => r.name))
   for (const spec of legacyTables) {
     if (!tables.has(spec.name)) {
       missing.push(`table ${spec.name}`)
       continue
     }
-    const present = new Set(
-      db
-        .query<{ name: string }, []>(`select name from pragma_table_info('${spec.name}')`)
-        .all()
-        .map((r) => r.name),
-    )
+    const present = new Set(db.query<{ name: string }, []>(`select name from pragma_table_info('${spec.name}')`).all().map((r) => r.name))
     for (const c of spec.columns) if (!present.has(c.name)) missing.push(`column ${spec.name}.${c.name}`)
     const unknown = [...present].filter((name) => !spec.columns.some((c) => c.name === name))
     if (unknown.length > 0) missing.push(`nothing to put ${unknown.map((u) => `${spec.name}.${u}`).join(', ')} in`)

@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Updateable } from 'kysely'
-import { onConstraint } from '../db/errors'
 import type { ItemRow } from '../db/rows'
+import { onConstraint } from '../db/errors'
 import type { DB, Items } from '../db/types'
 import { NotFoundError, ValidationError } from '../errors'
 
@@ -85,12 +85,7 @@ export class KyselyItemRepository implements ItemRepository {
   async create(input: NewItem): Promise<ItemWithCategory> {
     // One statement: insert, then read the category name from the inserted row.
     const row = await this.db
-      .with('item', (db) =>
-        db
-          .insertInto('items')
-          .values({ ...toRow(input), name: input.name, category_id: input.categoryId })
-          .returningAll(),
-      )
+      .with('item', (db) => db.insertInto('items').values({ ...toRow(input), name: input.name, category_id: input.categoryId }).returningAll())
       .selectFrom('item')
       .innerJoin('categories', 'categories.id', 'item.category_id')
       .selectAll('item')

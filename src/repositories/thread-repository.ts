@@ -139,7 +139,11 @@ export class KyselyThreadRepository implements ThreadRepository {
       .selectFrom('threads as t')
       .selectAll('t')
       .select((eb) =>
-        eb.selectFrom('thread_candidates as c').whereRef('c.thread_id', '=', 't.id').select(eb.fn.countAll<number>().as('n')).as('candidate_count'),
+        eb
+          .selectFrom('thread_candidates as c')
+          .whereRef('c.thread_id', '=', 't.id')
+          .select(eb.fn.countAll<number>().as('n'))
+          .as('candidate_count'),
       )
       .orderBy('t.created_at', 'desc')
       .orderBy('t.id', 'desc')
@@ -153,9 +157,14 @@ export class KyselyThreadRepository implements ThreadRepository {
       .selectFrom('threads as t')
       .selectAll('t')
       .select((eb) =>
-        jsonArrayFrom(eb.selectFrom('thread_candidates as c').selectAll('c').whereRef('c.thread_id', '=', 't.id').orderBy('c.sort_order').orderBy('c.id')).as(
-          'candidates',
-        ),
+        jsonArrayFrom(
+          eb
+            .selectFrom('thread_candidates as c')
+            .selectAll('c')
+            .whereRef('c.thread_id', '=', 't.id')
+            .orderBy('c.sort_order')
+            .orderBy('c.id'),
+        ).as('candidates'),
       )
       .where('t.id', '=', id)
       .executeTakeFirst()
@@ -208,7 +217,11 @@ export class KyselyThreadRepository implements ThreadRepository {
 
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void> {
     // Two statements; callers run this inside their unit of work so both move together.
-    await this.db.updateTable('threads').set({ category_id: toCategoryId, updated_at: sql`now()` }).where('category_id', '=', fromCategoryId).execute()
+    await this.db
+      .updateTable('threads')
+      .set({ category_id: toCategoryId, updated_at: sql`now()` })
+      .where('category_id', '=', fromCategoryId)
+      .execute()
     await this.db
       .updateTable('thread_candidates')
       .set({ category_id: toCategoryId, updated_at: sql`now()` })
@@ -217,7 +230,12 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined> {
-    const row = await this.db.selectFrom('thread_candidates').selectAll().where('id', '=', candidateId).where('thread_id', '=', threadId).executeTakeFirst()
+    const row = await this.db
+      .selectFrom('thread_candidates')
+      .selectAll()
+      .where('id', '=', candidateId)
+      .where('thread_id', '=', threadId)
+      .executeTakeFirst()
     return row && toCandidate(row)
   }
 
@@ -233,7 +251,10 @@ export class KyselyThreadRepository implements ThreadRepository {
         category_id: input.categoryId ?? thread.category_id,
         sort_order:
           input.sortOrder ??
-          eb.selectFrom('thread_candidates').select(sql<number>`coalesce(max(sort_order), 0) + 1`.as('next')).where('thread_id', '=', threadId),
+          eb
+            .selectFrom('thread_candidates')
+            .select(sql<number>`coalesce(max(sort_order), 0) + 1`.as('next'))
+            .where('thread_id', '=', threadId),
       }))
       .returningAll()
       .executeTakeFirstOrThrow()
@@ -261,7 +282,11 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async deleteCandidate(threadId: number, candidateId: number): Promise<void> {
-    const { numDeletedRows } = await this.db.deleteFrom('thread_candidates').where('id', '=', candidateId).where('thread_id', '=', threadId).executeTakeFirst()
+    const { numDeletedRows } = await this.db
+      .deleteFrom('thread_candidates')
+      .where('id', '=', candidateId)
+      .where('thread_id', '=', threadId)
+      .executeTakeFirst()
     if (numDeletedRows === 0n) throw new NotFoundError('candidate', candidateId)
   }
 

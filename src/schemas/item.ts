@@ -30,12 +30,15 @@ export const CreateItemBody = z
   .strict()
   .openapi('CreateItem')
 
-export const UpdateItemBody = z.object(fields).partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateItem')
+export const UpdateItemBody = z
+  .object(fields)
+  .partial()
+  .strict()
+  .refine(hasSomeField, 'at least one field is required')
+  .openapi('UpdateItem')
 
 export const ItemListQuery = z.object({
-  categoryId: idParam('categoryId')
-    .optional()
-    .openapi({ param: { name: 'categoryId', in: 'query' } }),
+  categoryId: idParam('categoryId').optional().openapi({ param: { name: 'categoryId', in: 'query' } }),
   q: z
     .string()
     .max(200)

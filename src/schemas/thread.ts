@@ -40,13 +40,20 @@ const candidateFields = z.object({
 
 export const CreateCandidateBody = candidateFields.strict().openapi('CreateCandidate')
 
-export const UpdateCandidateBody = candidateFields.partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateCandidate')
+export const UpdateCandidateBody = candidateFields
+  .partial()
+  .strict()
+  .refine(hasSomeField, 'at least one field is required')
+  .openapi('UpdateCandidate')
 
 export const CandidateParams = z.object({ id: idParam('id'), candidateId: idParam('candidateId') })
 
 export const ReorderCandidatesBody = z
   .object({
-    candidateIds: z.array(dbId).max(10_000).openapi({ description: 'Every candidate of the thread, each once, in the new order' }),
+    candidateIds: z
+      .array(dbId)
+      .max(10_000)
+      .openapi({ description: "Every candidate of the thread, each once, in the new order" }),
   })
   .strict()
   .openapi('ReorderCandidates')

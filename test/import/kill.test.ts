@@ -57,27 +57,20 @@ describe('a killed import', () => {
     await db.destroy()
   }, 120_000)
 
-  test.if(!!serverUrl)(
-    'leaves the server database exactly as it was, and a new run then succeeds',
-    async () => {
-      const target = await openImportTarget('postgres')
-      try {
-        const before = await targetState(target.db)
-        const seen = await importAndKill({ DATABASE_URL: target.url! })
-        expect(seen).not.toContain('items: ')
-        expect(await targetState(target.db)).toEqual(before)
+  test.if(!!serverUrl)('leaves the server database exactly as it was, and a new run then succeeds', async () => {
+    const target = await openImportTarget('postgres')
+    try {
+      const before = await targetState(target.db)
+      const seen = await importAndKill({ DATABASE_URL: target.url! })
+      expect(seen).not.toContain('items: ')
+      expect(await targetState(target.db)).toEqual(before)
 
-        const again = Bun.spawnSync([process.execPath, script, file], { env: { ...process.env, DATABASE_URL: target.url! } })
-        expect(again.exitCode).toBe(0)
-        const count = await target.db
-          .selectFrom('items')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-        expect(count.n).toBe(111_000)
-      } finally {
-        await target.close()
-      }
-    },
-    120_000,
-  )
+      const again = Bun.spawnSync([process.execPath, script, file], { env: { ...process.env, DATABASE_URL: target.url! } })
+      expect(again.exitCode).toBe(0)
+      const count = await target.db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      expect(count.n).toBe(111_000)
+    } finally {
+      await target.close()
+    }
+  }, 120_000)
 })

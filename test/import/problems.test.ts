@@ -160,10 +160,7 @@ describe('--skip-invalid', () => {
       oauth_tokens: 2,
       settings: 0,
     })
-    const lines = readFileSync(rejectsPath, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    const lines = readFileSync(rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(lines).toHaveLength(10)
     expect(lines[0]).toEqual({
       table: 'categories',

@@ -6,7 +6,8 @@ import { countingQueries, useTestDatabase } from '../support/database'
 describe('ItemRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselyItemRepository(t.db)
-  const addCategory = async (name: string) => (await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()).id
+  const addCategory = async (name: string) =>
+    (await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()).id
 
   test('create fills defaults: quantity 1, unknown fields null, category name joined', async () => {
     const item = await repo().create({ name: 'Tent', categoryId: 1 })
@@ -47,9 +48,7 @@ describe('ItemRepository', () => {
   })
 
   test('create with an unknown category is a ValidationError on categoryId', async () => {
-    const error = await repo()
-      .create({ name: 'Tent', categoryId: 42 })
-      .catch((e) => e)
+    const error = await repo().create({ name: 'Tent', categoryId: 42 }).catch((e) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect(error.details).toEqual([{ path: 'categoryId', message: 'category does not exist' }])
     expect(await t.db.selectFrom('items').selectAll().execute()).toEqual([])
@@ -57,9 +56,7 @@ describe('ItemRepository', () => {
 
   test('check constraints reject negative or non-finite weights, negative prices and quantity < 1', async () => {
     for (const bad of [{ weightGrams: -1 }, { weightGrams: Number.POSITIVE_INFINITY }, { weightGrams: Number.NaN }, { priceCents: -1 }, { quantity: 0 }]) {
-      const error = await repo()
-        .create({ name: 'Bad', categoryId: 1, ...bad })
-        .catch((e) => e)
+      const error = await repo().create({ name: 'Bad', categoryId: 1, ...bad }).catch((e) => e)
       expect(error).toBeInstanceOf(ValidationError)
     }
     expect(await t.db.selectFrom('items').selectAll().execute()).toEqual([])
@@ -134,9 +131,7 @@ describe('ItemRepository', () => {
   test('update errors: missing item, unknown category, check violation', async () => {
     const item = await repo().create({ name: 'Tent', categoryId: 1 })
     await expect(repo().update(99, { name: 'x' })).rejects.toBeInstanceOf(NotFoundError)
-    const error = await repo()
-      .update(item.id, { categoryId: 99 })
-      .catch((e) => e)
+    const error = await repo().update(item.id, { categoryId: 99 }).catch((e) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect(error.details[0].path).toBe('categoryId')
     await expect(repo().update(item.id, { priceCents: -5 })).rejects.toBeInstanceOf(ValidationError)
@@ -178,9 +173,7 @@ describe('ItemRepository', () => {
   test('reassignCategory to a missing category is a ConflictError and moves nothing', async () => {
     const shelter = await addCategory('Shelter')
     await repo().create({ name: 'Tent', categoryId: shelter })
-    const error = await repo()
-      .reassignCategory(shelter, 99)
-      .catch((e) => e)
+    const error = await repo().reassignCategory(shelter, 99).catch((e) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect(error.constraint).toBe('items_category_id_fkey')
     expect((await repo().list())[0]?.categoryId).toBe(shelter)

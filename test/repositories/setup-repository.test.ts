@@ -31,10 +31,7 @@ describe('KyselySetupRepository', () => {
    *   jacket  Uncategorized   300   g x1   12000 c x1
    */
   async function gear() {
-    await t.db
-      .insertInto('categories')
-      .values([{ name: 'Shelter' }, { name: 'Cooking' }])
-      .execute()
+    await t.db.insertInto('categories').values([{ name: 'Shelter' }, { name: 'Cooking' }]).execute()
     return {
       tent: await insertItem({ name: 'tent', category_id: 2, weight_grams: 1200.5, price_cents: 30000 }),
       stakes: await insertItem({ name: 'stakes', category_id: 2, weight_grams: 10, price_cents: 150, quantity: 8 }),

@@ -302,7 +302,8 @@ describe('ThreadRepository', () => {
       for (const name of names) ids.push((await repo().addCandidate(thread.id, { name })).id)
       return { threadId: thread.id, ids }
     }
-    const order = async (threadId: number) => (await repo().findById(threadId))?.candidates.map((c) => [c.id, c.sortOrder])
+    const order = async (threadId: number) =>
+      (await repo().findById(threadId))?.candidates.map((c) => [c.id, c.sortOrder])
 
     test('gives sortOrder 1..n in the listed order', async () => {
       const { threadId, ids } = await threadWith(['a', 'b', 'c'])

@@ -48,12 +48,7 @@ describe('auth routes', () => {
         post('/api/auth/setup', { username: 'third', password: 'password three' }),
       ]).then((all) => all.map((r) => r.status).sort())
       expect(statuses).toEqual([201, 409, 409])
-      expect(
-        await t.db
-          .selectFrom('users')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow(),
-      ).toEqual({ n: 1 })
+      expect(await t.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: 1 })
     })
 
     test.each([
@@ -200,12 +195,7 @@ describe('auth routes', () => {
     })
 
     test('is a 401 without credentials, with an unknown cookie or a bad key', async () => {
-      const attempts: Record<string, string>[] = [
-        {},
-        { cookie: 'gearbox_session=not-a-session' },
-        { authorization: 'Bearer gbx_unknown' },
-        { authorization: 'Basic b3duZXI6eA==' },
-      ]
+      const attempts: Record<string, string>[] = [{}, { cookie: 'gearbox_session=not-a-session' }, { authorization: 'Bearer gbx_unknown' }, { authorization: 'Basic b3duZXI6eA==' }]
       for (const headers of attempts) {
         const res = await t.app.request('/api/auth/me', { headers })
         expect(res.status).toBe(401)
@@ -215,10 +205,7 @@ describe('auth routes', () => {
 
     test('an expired session is a 401 and is deleted', async () => {
       const { cookie, token } = await t.signIn()
-      await t.db
-        .updateTable('sessions')
-        .set({ expires_at: new Date(Date.now() - 1000) })
-        .execute()
+      await t.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).execute()
       expect((await withCookie(cookie, '/api/auth/me')).status).toBe(401)
       expect(await t.db.selectFrom('sessions').selectAll().where('id', '=', sha256(token)).execute()).toEqual([])
     })
@@ -257,9 +244,7 @@ describe('auth routes', () => {
     test('a same-origin JSON request passes', async () => {
       const { cookie } = await t.signIn()
       expect((await createCategory(cookie, { ...json, origin: 'http://localhost' })).status).toBe(201)
-      expect((await createCategory(cookie, { ...json, origin: 'https://gear.example', 'x-forwarded-host': 'gear.example' }, '{"name":"Sleep"}')).status).toBe(
-        201,
-      )
+      expect((await createCategory(cookie, { ...json, origin: 'https://gear.example', 'x-forwarded-host': 'gear.example' }, '{"name":"Sleep"}')).status).toBe(201)
     })
 
     test.each([

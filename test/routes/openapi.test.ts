@@ -88,7 +88,7 @@ describe('GET /openapi.json', () => {
     expect(resolved.additionalProperties).toBe(false)
   })
 
-  test("passes `redocly lint` (the project's redocly.yaml) with no error and no warning", async () => {
+  test('passes `redocly lint` (the project\'s redocly.yaml) with no error and no warning', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'gearbox-openapi-'))
     try {
       const file = path.join(dir, 'openapi.json')

@@ -16,11 +16,7 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
  * The real unit of work over `db`, except that `repo` gets `overrides` inside it. The
  * overrides see the transaction's repositories, so they can do the real work and then fail.
  */
-export function unitOfWorkWith<K extends keyof Repositories>(
-  db: Kysely<DB>,
-  repo: K,
-  overrides: (repos: Repositories) => Partial<Repositories[K]>,
-): UnitOfWork {
+export function unitOfWorkWith<K extends keyof Repositories>(db: Kysely<DB>, repo: K, overrides: (repos: Repositories) => Partial<Repositories[K]>): UnitOfWork {
   const real = createUnitOfWork(db)
   return (work) => real((repos) => work({ ...repos, [repo]: Object.assign(Object.create(repos[repo]), overrides(repos)) }))
 }

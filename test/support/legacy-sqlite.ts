@@ -1,5 +1,5 @@
-import { Database } from 'bun:sqlite'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'bun:test'
+import { Database } from 'bun:sqlite'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -58,136 +58,20 @@ export function realisticRows(): LegacyRows {
       { id: 7, name: '  Cook "pots" \\ & \'pans\'  ', icon: '', created_at: T + 2 },
     ],
     items: [
-      {
-        id: 1,
-        name: 'Tent',
-        weight_grams: 0.30000000000000004,
-        price_cents: 45000,
-        category_id: 2,
-        notes: 'tab\there\nnew line\r\nCRLF',
-        product_url: 'https://example.com/tent?a=1&b=2',
-        image_filename: null,
-        image_source_url: null,
-        quantity: 1,
-        created_at: T,
-        updated_at: T + 60,
-      },
-      {
-        id: 2,
-        name: 'Stove 🔥',
-        weight_grams: 12345.678901234567,
-        price_cents: null,
-        category_id: 7,
-        notes: '',
-        product_url: null,
-        image_filename: 'stove.png',
-        image_source_url: 'https://img.example/s.png',
-        quantity: 2,
-        created_at: T + 5,
-        updated_at: T + 5,
-      },
-      {
-        id: 5,
-        name: 'Dust',
-        weight_grams: 1e-300,
-        price_cents: 0,
-        category_id: 1,
-        notes: 'back\\slash \\N \\t literal',
-        product_url: null,
-        image_filename: null,
-        image_source_url: null,
-        quantity: 3,
-        created_at: 0,
-        updated_at: 4_102_444_800,
-      },
-      {
-        id: 9,
-        name: ' Tiny ',
-        weight_grams: 5e-324,
-        price_cents: 2147483647,
-        category_id: 1,
-        notes: null,
-        product_url: null,
-        image_filename: null,
-        image_source_url: null,
-        quantity: 1,
-        created_at: T,
-        updated_at: T,
-      },
-      {
-        id: 10,
-        name: 'Unknown weight',
-        weight_grams: null,
-        price_cents: 1,
-        category_id: 2,
-        notes: 'ünïcödé — “quotes” 日本語',
-        product_url: null,
-        image_filename: null,
-        image_source_url: null,
-        quantity: 1,
-        created_at: T,
-        updated_at: T,
-      },
+      { id: 1, name: 'Tent', weight_grams: 0.30000000000000004, price_cents: 45000, category_id: 2, notes: 'tab\there\nnew line\r\nCRLF', product_url: 'https://example.com/tent?a=1&b=2', image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T + 60 },
+      { id: 2, name: 'Stove 🔥', weight_grams: 12345.678901234567, price_cents: null, category_id: 7, notes: '', product_url: null, image_filename: 'stove.png', image_source_url: 'https://img.example/s.png', quantity: 2, created_at: T + 5, updated_at: T + 5 },
+      { id: 5, name: 'Dust', weight_grams: 1e-300, price_cents: 0, category_id: 1, notes: 'back\\slash \\N \\t literal', product_url: null, image_filename: null, image_source_url: null, quantity: 3, created_at: 0, updated_at: 4_102_444_800 },
+      { id: 9, name: ' Tiny ', weight_grams: 5e-324, price_cents: 2147483647, category_id: 1, notes: null, product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
+      { id: 10, name: 'Unknown weight', weight_grams: null, price_cents: 1, category_id: 2, notes: 'ünïcödé — “quotes” 日本語', product_url: null, image_filename: null, image_source_url: null, quantity: 1, created_at: T, updated_at: T },
     ],
     threads: [
       { id: 3, name: 'Which stove?', status: 'resolved', resolved_candidate_id: 4, category_id: 7, created_at: T, updated_at: T + 100 },
       { id: 4, name: 'New tent', status: 'active', resolved_candidate_id: null, category_id: 2, created_at: T, updated_at: T },
     ],
     thread_candidates: [
-      {
-        id: 4,
-        thread_id: 3,
-        name: 'Jetboil',
-        weight_grams: 371.5,
-        price_cents: 12999,
-        category_id: 7,
-        notes: null,
-        product_url: null,
-        image_filename: null,
-        image_source_url: null,
-        status: 'arrived',
-        pros: 'fast',
-        cons: 'heavy\tish',
-        sort_order: 0,
-        created_at: T,
-        updated_at: T,
-      },
-      {
-        id: 6,
-        thread_id: 4,
-        name: 'Duplex',
-        weight_grams: 540,
-        price_cents: 61900,
-        category_id: 2,
-        notes: null,
-        product_url: null,
-        image_filename: null,
-        image_source_url: null,
-        status: 'researching',
-        pros: null,
-        cons: null,
-        sort_order: 1.5,
-        created_at: T,
-        updated_at: T,
-      },
-      {
-        id: 8,
-        thread_id: 4,
-        name: 'Notch',
-        weight_grams: null,
-        price_cents: null,
-        category_id: 2,
-        notes: null,
-        product_url: null,
-        image_filename: null,
-        image_source_url: null,
-        status: 'ordered',
-        pros: '',
-        cons: '',
-        sort_order: -0.0001220703125,
-        created_at: T,
-        updated_at: T,
-      },
+      { id: 4, thread_id: 3, name: 'Jetboil', weight_grams: 371.5, price_cents: 12999, category_id: 7, notes: null, product_url: null, image_filename: null, image_source_url: null, status: 'arrived', pros: 'fast', cons: 'heavy\tish', sort_order: 0, created_at: T, updated_at: T },
+      { id: 6, thread_id: 4, name: 'Duplex', weight_grams: 540, price_cents: 61900, category_id: 2, notes: null, product_url: null, image_filename: null, image_source_url: null, status: 'researching', pros: null, cons: null, sort_order: 1.5, created_at: T, updated_at: T },
+      { id: 8, thread_id: 4, name: 'Notch', weight_grams: null, price_cents: null, category_id: 2, notes: null, product_url: null, image_filename: null, image_source_url: null, status: 'ordered', pros: '', cons: '', sort_order: -0.0001220703125, created_at: T, updated_at: T },
     ],
     setups: [
       { id: 1, name: 'Summer', created_at: T, updated_at: T },
@@ -212,45 +96,11 @@ export function realisticRows(): LegacyRows {
       { id: 2, client_id: 'empty', client_name: null, redirect_uris: '[]', created_at: T },
     ],
     oauth_codes: [
-      {
-        id: 1,
-        code_hash: 'c'.repeat(64),
-        client_id: 'claude',
-        user_id: 1,
-        redirect_uri: 'https://claude.ai/cb',
-        code_challenge: 'xyz',
-        code_challenge_method: 'S256',
-        scope: null,
-        expires_at: T + 600,
-        used: 1,
-        created_at: T,
-      },
+      { id: 1, code_hash: 'c'.repeat(64), client_id: 'claude', user_id: 1, redirect_uri: 'https://claude.ai/cb', code_challenge: 'xyz', code_challenge_method: 'S256', scope: null, expires_at: T + 600, used: 1, created_at: T },
     ],
     oauth_tokens: [
-      {
-        id: 1,
-        access_token_hash: '1'.repeat(64),
-        refresh_token_hash: '2'.repeat(64),
-        client_id: 'claude',
-        user_id: 1,
-        scope: 'mcp',
-        expires_at: T + 3600,
-        refresh_expires_at: T + 86400,
-        revoked: 0,
-        created_at: T,
-      },
-      {
-        id: 2,
-        access_token_hash: '3'.repeat(64),
-        refresh_token_hash: null,
-        client_id: 'claude',
-        user_id: 1,
-        scope: null,
-        expires_at: T + 3600,
-        refresh_expires_at: null,
-        revoked: 1,
-        created_at: T,
-      },
+      { id: 1, access_token_hash: '1'.repeat(64), refresh_token_hash: '2'.repeat(64), client_id: 'claude', user_id: 1, scope: 'mcp', expires_at: T + 3600, refresh_expires_at: T + 86400, revoked: 0, created_at: T },
+      { id: 2, access_token_hash: '3'.repeat(64), refresh_token_hash: null, client_id: 'claude', user_id: 1, scope: null, expires_at: T + 3600, refresh_expires_at: null, revoked: 1, created_at: T },
     ],
     settings: [
       { key: 'weightUnit', value: 'g' },
@@ -279,18 +129,7 @@ export function writeLargeLegacyFile(file: string, total: number): void {
     const item = db.prepare(`insert into items (id, name, weight_grams, price_cents, category_id, notes, product_url, quantity, created_at, updated_at)
       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     for (let i = 1; i <= items; i++) {
-      item.run(
-        i,
-        `Item ${i}`,
-        i % 7 === 0 ? null : i * 1.1 + 0.01,
-        i % 5 === 0 ? null : i * 3,
-        (i % 20) + 1,
-        i % 3 === 0 ? `note\t${i}\nline 2 \\ ✓` : null,
-        i % 4 === 0 ? `https://example.com/items/${i}` : null,
-        (i % 3) + 1,
-        T + i,
-        T + 2 * i,
-      )
+      item.run(i, `Item ${i}`, i % 7 === 0 ? null : i * 1.1 + 0.01, i % 5 === 0 ? null : i * 3, (i % 20) + 1, i % 3 === 0 ? `note\t${i}\nline 2 \\ ✓` : null, i % 4 === 0 ? `https://example.com/items/${i}` : null, (i % 3) + 1, T + i, T + 2 * i)
     }
     const setup = db.prepare('insert into setups (id, name, created_at, updated_at) values (?, ?, ?, ?)')
     for (let i = 1; i <= setups; i++) setup.run(i, `Setup ${i}`, T, T)
@@ -300,13 +139,11 @@ export function writeLargeLegacyFile(file: string, total: number): void {
     for (let i = 1; i <= setupItems; i++) si.run(i, ((i - 1) % setups) + 1, (Math.floor((i - 1) / setups) % items) + 1, classes[i % 3]!)
     const thread = db.prepare('insert into threads (id, name, status, resolved_candidate_id, category_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)')
     for (let i = 1; i <= threads; i++) thread.run(i, `Thread ${i}`, i % 2 === 0 ? 'resolved' : 'active', i % 2 === 0 ? i : null, (i % 20) + 1, T, T)
-    const cand =
-      db.prepare(`insert into thread_candidates (id, thread_id, name, weight_grams, price_cents, category_id, status, pros, sort_order, created_at, updated_at)
+    const cand = db.prepare(`insert into thread_candidates (id, thread_id, name, weight_grams, price_cents, category_id, status, pros, sort_order, created_at, updated_at)
       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     const statuses = ['researching', 'ordered', 'arrived']
     // Candidate i belongs to thread ((i-1) % threads) + 1, so candidate i <= threads belongs to thread i.
-    for (let i = 1; i <= candidates; i++)
-      cand.run(i, ((i - 1) % threads) + 1, `Candidate ${i}`, i / 3, i % 9 === 0 ? null : i, (i % 20) + 1, statuses[i % 3]!, i % 2 ? 'light' : null, i / 7, T, T)
+    for (let i = 1; i <= candidates; i++) cand.run(i, ((i - 1) % threads) + 1, `Candidate ${i}`, i / 3, i % 9 === 0 ? null : i, (i % 20) + 1, statuses[i % 3]!, i % 2 ? 'light' : null, i / 7, T, T)
     const user = db.prepare('insert into users (id, username, password_hash, created_at) values (?, ?, ?, ?)')
     for (let i = 1; i <= 19; i++) user.run(i, `user${i}`, '$argon2id$v=19$x', T)
   })()
@@ -378,9 +215,7 @@ export async function targetState(db: Kysely<DB>): Promise<Record<string, unknow
     state[name] = count[0]!.n
   }
   state.categoryRows = await db.selectFrom('categories').select(['id', 'name']).orderBy('id').execute()
-  const { rows: constraints } = await sql<{
-    n: number
-  }>`select count(*)::int as n from pg_constraint where connamespace = current_schema()::regnamespace`.execute(db)
+  const { rows: constraints } = await sql<{ n: number }>`select count(*)::int as n from pg_constraint where connamespace = current_schema()::regnamespace`.execute(db)
   const { rows: indexes } = await sql<{ n: number }>`select count(*)::int as n from pg_indexes where schemaname = current_schema()`.execute(db)
   state.constraints = constraints[0]!.n
   state.indexes = indexes[0]!.n
