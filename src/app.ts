@@ -7,6 +7,7 @@ import { type Logger, type Metrics, observeRequests } from './observability'
 import { apiKeyRoutes } from './routes/api-keys'
 import { authRoutes } from './routes/auth'
 import { categoryRoutes } from './routes/categories'
+import { serveApiDocs } from './routes/docs'
 import { errorBody, handleError } from './routes/error-handler'
 import { healthRoutes } from './routes/health'
 import { imageRoutes, uploadRoutes } from './routes/images'
@@ -58,19 +59,7 @@ export function createApp({ services, trustProxy = false, log, metrics }: AppDep
   app.route('/', oauthRoutes(services))
   app.route('/mcp', mcpRoutes(services))
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'GearBox API',
-      version: '1.0.0',
-      description:
-        'Self-hosted gear inventory. AI clients use the Model Context Protocol (Streamable HTTP, stateless, JSON-RPC) at `POST /mcp` with ' +
-        '`Authorization: Bearer <OAuth access token or API key>`; without one it answers 401 with `WWW-Authenticate: Bearer resource_metadata=...`. ' +
-        'The OAuth endpoints below (tag oauth) issue those tokens; the tools are listed by the MCP method tools/list.',
-    },
-  })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'gearbox_session' })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' })
+  serveApiDocs(app)
   return app
 }
 

@@ -2,12 +2,13 @@ import { dlopen, FFIType, type Library } from 'bun:ffi'
 import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { type DatabaseConnection, type Dialect, type Driver, Kysely, type LogEvent, PGliteDialect } from 'kysely'
+import { type DatabaseConnection, type Dialect, type Driver, Kysely, type LogEvent } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { withAcquireTimeout } from './acquire-timeout'
 import { withErrorTranslation } from './errors'
+import { PGliteDialect } from './pglite-dialect'
 import type { DB } from './types'
 
 const INT8_OID = 20
@@ -21,8 +22,8 @@ export interface DatabaseOptions {
 
 /**
  * Opens the database the configuration names: a postgres.js pool for a server, or an
- * embedded PGlite. PGlite goes through Kysely's own PGliteDialect, which holds a mutex
- * around its single connection, so overlapping transactions never share one session.
+ * embedded PGlite. PGlite goes through PGliteDialect, which lends its single connection to one
+ * holder at a time, so overlapping transactions never share one session.
  */
 export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Kysely<DB> {
   const dialect =

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Kysely } from 'kysely'
-import { FileMigrationProvider, Migrator } from 'kysely/migration'
+import { FileMigrationProvider, Migrator } from 'kysely'
 
 export const migrationFolder = path.join(import.meta.dir, '../../migrations')
 

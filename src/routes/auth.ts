@@ -15,6 +15,7 @@ const setup = createRoute({
   path: '/setup',
   tags,
   summary: 'Create the owner account; only while no user exists (else 409)',
+  security: [],
   middleware: rejectForeignOrigin,
   request: { body: jsonBody(SetupBody) },
   responses: { 201: jsonResponse(UserResponse, 'The new user'), 403: forbiddenResponse, ...errorResponses },
@@ -25,6 +26,7 @@ const login = createRoute({
   path: '/login',
   tags,
   summary: 'Sign in: sets the gearbox_session cookie (HttpOnly, SameSite=Lax, Secure on https)',
+  security: [],
   description:
     'Wrong credentials are a 401. After GEARBOX_LOGIN_MAX_ATTEMPTS attempts (default 5) for one username from one client address within GEARBOX_LOGIN_WINDOW_S (default 15 minutes), 429 with Retry-After until that window ends; other addresses are not affected. The client address is the socket peer, or with GEARBOX_TRUST_PROXY the last X-Forwarded-For entry.',
   middleware: rejectForeignOrigin,

@@ -10,6 +10,7 @@ const live = createRoute({
   path: '/live',
   tags: ['health'],
   summary: 'The process is running (never touches the database)',
+  security: [],
   responses: { 200: jsonResponse(Status, 'Alive') },
 })
 
@@ -18,6 +19,7 @@ const ready = createRoute({
   path: '/ready',
   tags: ['health'],
   summary: 'The database answers and is at the latest migration',
+  security: [],
   responses: {
     200: jsonResponse(Status, 'Ready'),
     503: jsonResponse(ErrorSchema, 'Not ready; details say what is wrong'),

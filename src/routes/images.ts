@@ -34,6 +34,7 @@ const serve = createRoute({
   path: '/{filename}',
   tags: ['images'],
   summary: 'An uploaded image',
+  security: [],
   request: { params: z.object({ filename: z.string().openapi({ param: { name: 'filename', in: 'path' } }) }) },
   responses: {
     200: { description: 'The image', content: { 'image/*': { schema: z.string().openapi({ format: 'binary' }) } } },

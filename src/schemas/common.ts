@@ -32,7 +32,7 @@ export const idParam = (name: string) =>
     .regex(/^[1-9][0-9]{0,9}$/, 'must be a positive integer')
     .transform(Number)
     .pipe(z.number().max(MAX_INT4, 'is too large'))
-    .openapi({ param: { name, in: 'path' }, example: '1', type: 'integer' })
+    .openapi({ param: { name, in: 'path' }, example: 1, type: 'integer' })
 
 export const IdParams = z.object({ id: idParam('id') })
 

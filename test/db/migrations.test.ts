@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Kysely } from 'kysely'
-import { NO_MIGRATIONS } from 'kysely/migration'
+import { NO_MIGRATIONS } from 'kysely'
 import { createMigrator, migrateToLatest, pendingMigrations } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import { openEmptyDatabase } from '../support/database'

@@ -1,7 +1,12 @@
 import { describe, expect, test } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { bodyOf, useTestApp } from '../support/app'
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
+// The document and the reference page describe the API; they are not part of it.
+const isDocumentation = (path: string) => path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')
 
 describe('GET /openapi.json', () => {
   const t = useTestApp()
@@ -18,7 +23,7 @@ describe('GET /openapi.json', () => {
     // Every handler the app routes (middleware aside) must be in the document.
     const served = new Set(
       t.app.routes
-        .filter((r) => METHODS.includes(r.method.toLowerCase() as never) && !r.path.endsWith('*') && r.path !== '/openapi.json')
+        .filter((r) => METHODS.includes(r.method.toLowerCase() as never) && !r.path.endsWith('*') && !isDocumentation(r.path))
         .map((r) => `${r.method} ${r.path.replace(/\/$/, '') || '/'}`),
     )
     expect([...documented].sort()).toEqual([...served].sort())
@@ -92,5 +97,59 @@ describe('GET /openapi.json', () => {
     const schema = body.content['application/json'].schema
     const resolved = schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema
     expect(resolved.additionalProperties).toBe(false)
+  })
+
+  test('passes `redocly lint` (the project\'s redocly.yaml) with no error and no warning', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gearbox-openapi-'))
+    try {
+      const file = path.join(dir, 'openapi.json')
+      await Bun.write(file, await (await t.app.request('/openapi.json')).text())
+      // Run from the project root so redocly.yaml applies; no telemetry, no update check.
+      const lint = Bun.spawn([process.execPath, 'node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--format=json'], {
+        cwd: path.join(import.meta.dir, '../..'),
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const [out, err, code] = await Promise.all([new Response(lint.stdout).text(), new Response(lint.stderr).text(), lint.exited])
+      const report = JSON.parse(out || '{}')
+      expect({ problems: report.problems, code, err: code === 0 ? '' : err }).toEqual({ problems: [], code: 0, err: '' })
+      expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 0 })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('every operation has an operationId, and the ids are unique', async () => {
+    const doc = await bodyOf(await t.app.request('/openapi.json'))
+    const ids = Object.values<Record<string, { operationId?: string }>>(doc.paths).flatMap((item) =>
+      METHODS.flatMap((m) => (item[m] ? [item[m].operationId] : [])),
+    )
+    expect(ids.length).toBeGreaterThanOrEqual(40)
+    expect(ids.filter((id) => !id || !/^[A-Za-z0-9]+$/.test(id))).toEqual([])
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(doc.paths['/api/items/{id}'].get.operationId).toBe('getItemsById')
+  })
+
+  test("the document's security says exactly which operations a stranger may call", async () => {
+    const doc = await bodyOf(await t.app.request('/openapi.json'))
+    expect(doc.servers).toEqual([{ url: '/', description: 'This server' }])
+    const publicByDocument: string[] = []
+    const publicByServer: string[] = []
+    for (const [route, item] of Object.entries<Record<string, { security?: unknown[] }>>(doc.paths)) {
+      for (const method of METHODS) {
+        const operation = item[method]
+        if (!operation) continue
+        const name = `${method.toUpperCase()} ${route}`
+        if ((operation.security ?? doc.security).length === 0) publicByDocument.push(name)
+        // No credentials at all; a write gets an empty JSON body, so only authentication can refuse it.
+        const init: RequestInit = { method: method.toUpperCase() }
+        if (method !== 'get' && method !== 'delete') Object.assign(init, { body: '{}', headers: { 'content-type': 'application/json' } })
+        const res = await t.app.request(route.replace(/\{\w+\}/g, '1'), init)
+        if (res.status !== 401) publicByServer.push(name)
+      }
+    }
+    expect(publicByDocument).toEqual(publicByServer)
+    expect(publicByDocument).toEqual(['GET /health/live', 'GET /health/ready', 'POST /api/auth/setup', 'POST /api/auth/login', 'GET /uploads/{filename}'])
   })
 })

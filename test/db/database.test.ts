@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { createPGliteDatabase, openPGlite } from '../../src/db/database'
+import { migrateToLatest } from '../../src/db/migrator'
+import { openEmptyDatabase } from '../support/database'
+
+// In this process, so coverage sees it; data-dir-lock.test.ts covers the same across processes.
+describe('openPGlite: the data directory lock', () => {
+  test('a directory held by a running process is refused, naming it', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-open-'))
+    writeFileSync(`${dataDir}/db.lock`, String(process.ppid))
+    expect(() => openPGlite(`${dataDir}/db`)).toThrow(
+      `the embedded database ${dataDir}/db is in use by process ${process.ppid}; stop it first, or set DATABASE_URL`,
+    )
+    expect(readFileSync(`${dataDir}/db.lock`, 'utf8')).toBe(String(process.ppid))
+  })
+
+  test('a stale lock is taken over, and the database opens and answers', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-open-'))
+    writeFileSync(`${dataDir}/db.lock`, '2147483646')
+    const db = createPGliteDatabase(openPGlite(`${dataDir}/db`))
+    try {
+      expect(readFileSync(`${dataDir}/db.lock`, 'utf8')).toBe(String(process.pid))
+      expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }])
+    } finally {
+      await db.destroy()
+    }
+  })
+})
+
+describe('migrateToLatest', () => {
+  test('a migration that fails is named in the error, with the database error as its cause', async () => {
+    const { db, close } = await openEmptyDatabase()
+    try {
+      // The first migration creates `categories`; a table of that name already in the way makes it fail.
+      await sql`create table categories (id int)`.execute(db)
+      const error = await migrateToLatest(db).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(Error)
+      expect((error as Error).message).toMatch(/^Migration 20261122050100_create_catalog failed: .*categories.* already exists/)
+      expect((error as Error).cause).toBeDefined()
+    } finally {
+      await close()
+    }
+  })
+})
