@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
-import postgres from 'postgres'
+import postgres, { type Sql } from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { withErrorTranslation } from './errors'
 import type { DB } from './types'
@@ -16,7 +16,27 @@ const INT8_OID = 20
  */
 export function createDatabase(config: DatabaseConfig): Kysely<DB> {
   if (config.kind === 'pglite') return createPGliteDatabase(openPGlite(config.dataDir))
-  return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: createPostgresClient(config) })) })
+  const client = createPostgresClient(config)
+  return new Kysely<DB>({ dialect: withErrorTranslation(new PostgresJSDialect({ postgres: () => preparing(client, config.preparedStatements) })) })
+}
+
+/**
+ * kysely-postgres-js runs every query as `reserved.unsafe(sql, params)`, and postgres.js's
+ * `unsafe` does not prepare by default, so each query was parsed and planned anew (about 3x
+ * a prepared small select). This hands the dialect connections that prepare, unless
+ * DATABASE_PREPARED_STATEMENTS=false (PgBouncer in transaction mode).
+ */
+function preparing(client: Sql, prepare: boolean) {
+  return {
+    end: () => client.end(),
+    async reserve() {
+      const reserved = await client.reserve()
+      return {
+        release: () => reserved.release(),
+        unsafe: (query: string, params?: any[], options?: object) => reserved.unsafe(query, params, { prepare, ...options }),
+      }
+    },
+  }
 }
 
 /** The embedded database in `dataDir`, created if missing, locked against other processes. */
