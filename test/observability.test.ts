@@ -74,11 +74,11 @@ describe('slow queries', () => {
   test('are logged with their duration, the route that ran them and the SQL without its parameters', async () => {
     lines.length = 0
     await app.request('/api/auth/login', json({ username: 'nobody-SECRET-NAME', password: 'x-SECRET' }))
-    const slow = records().filter((r) => r.msg === 'slow query')
+    // A sign-in runs in transactions: `begin` and `commit` are logged too; a query with the username is the one to look at.
+    const slow = records().filter((r) => r.msg === 'slow query' && r.sql.includes('$1'))
     expect(slow.length).toBeGreaterThan(0)
     expect(slow[0]).toMatchObject({ level: 40, route: 'POST /api/auth/login' })
     expect(slow[0].durationMs).toBeGreaterThanOrEqual(0)
-    expect(slow[0].sql).toContain('$1')
     expect(lines.join('')).not.toContain('SECRET')
   })
 })
