@@ -1,4 +1,5 @@
-import { quoteIdent, type Session } from './engine'
+import { quoteIdent } from '../db/bulk'
+import type { Session } from './engine'
 
 /** A table as the backup stores it: columns in their order, the key rows are sorted by. */
 export interface TableShape {
@@ -99,29 +100,4 @@ export async function restoreSequences(session: Session, positions: SequencePosi
       [seq, p.lastValue ?? 0],
     )
   }
-}
-
-/**
- * Drops every key and index of our tables and returns the statements that re-create them
- * from their catalog definitions. Building them once after the load is several times faster
- * than growing them row by row, re-adding a key checks every row, and the load order no
- * longer matters (threads and thread_candidates refer to each other). Inside the caller's
- * transaction, so a failure rolls the DDL back with the data. (The SQLite import does the
- * same in src/import/load.ts.)
- */
-export async function dropKeysAndIndexes(session: Session): Promise<string[]> {
-  const keys = await session.query<{ tbl: string; name: string; def: string }>(`
-    select c.conrelid::regclass::text as tbl, c.conname as name, pg_get_constraintdef(c.oid) as def
-    from pg_constraint c join pg_class t on t.oid = c.conrelid
-    where c.contype in ('p', 'u', 'f') and c.connamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
-    order by c.contype = 'f' desc, c.conname`)
-  const indexes = await session.query<{ name: string; def: string }>(`
-    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
-    from pg_index i join pg_class t on t.oid = i.indrelid
-    where t.relnamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
-      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`)
-  for (const k of keys) await session.query(`alter table ${k.tbl} drop constraint ${quoteIdent(k.name)}`)
-  for (const i of indexes) await session.query(`drop index ${i.name}`)
-  // Foreign keys were dropped first, so they come back last, after the keys they refer to.
-  return [...indexes.map((i) => i.def), ...keys.toReversed().map((k) => `alter table ${k.tbl} add constraint ${quoteIdent(k.name)} ${k.def}`)]
 }

@@ -13,6 +13,7 @@ import {
 } from 'kysely'
 import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
+import { quoteIdent } from '../db/bulk'
 import { connectionProblem, DatabaseUnavailableError, describeDatabase } from '../db/connection'
 import { createPostgresClient, openPGlite } from '../db/database'
 import type { TableShape } from './catalog'
@@ -124,7 +125,6 @@ function copyTextQuery(t: TableShape): string {
   return `select ${t.columns.map(field).join(` || chr(9) || `)} as line from ${quoteIdent(t.name)} order by ${t.orderBy.join(', ')}`
 }
 
-export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
 const copyFrom = (table: string, columns: string[], source: string) => `copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from ${source}`
 
 /**

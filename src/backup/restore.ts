@@ -6,8 +6,9 @@ import { type Output, Progress } from '../import/report'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, migrateToLatest } from '../db/migrator'
 import { type Manifest, readArchive } from './archive'
-import { applicationTables, dropKeysAndIndexes, pinSettings, restoreSequences, type TableShape, tableChecksum } from './catalog'
-import { type Engine, kyselyInSession, quoteIdent, type Session } from './engine'
+import { applicationTables, pinSettings, restoreSequences, type TableShape, tableChecksum } from './catalog'
+import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
+import { type Engine, kyselyInSession, type Session } from './engine'
 
 export interface RestoreOptions {
   engine: Engine

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ColumnSpec, TableSpec } from './legacy-schema'
-import { quote } from './sql'
+import { quoteIdent } from '../db/bulk'
 
 /*
  * Both sides write every row as the same canonical text and hash all rows in key order.
@@ -68,7 +68,7 @@ export function sourceChecksum(spec: TableSpec, rows: unknown[][]): Checksum {
 }
 
 function targetField(column: ColumnSpec): string {
-  const c = quote(column.name)
+  const c = quoteIdent(column.name)
   const kind = column.kind
   const expr = (() => {
     switch (kind.type) {
@@ -96,7 +96,7 @@ function targetField(column: ColumnSpec): string {
 /** The SQL that computes the same checksum from the target table; `where` narrows the rows. */
 export function targetChecksumSql(spec: TableSpec, where = 'true'): string {
   const row = `concat_ws('|', ${spec.columns.map(targetField).join(', ')})`
-  const key = spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int' ? quote(spec.key) : `${quote(spec.key)} collate "C"`
+  const key = spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int' ? quoteIdent(spec.key) : `${quoteIdent(spec.key)} collate "C"`
   return `select count(*)::int as rows, md5(coalesce(string_agg(${row}, E'\\n' order by ${key}), '')) as md5
-    from ${quote(spec.name)} where ${where}`
+    from ${quoteIdent(spec.name)} where ${where}`
 }

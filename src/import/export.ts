@@ -2,7 +2,7 @@ import { Database } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { type ColumnSpec, legacyDdl, legacyTables } from './legacy-schema'
 import type { Output } from './report'
-import { quote } from './sql'
+import { quoteIdent } from '../db/bulk'
 import type { Target, TargetSession } from './target'
 
 export interface ExportOptions {
@@ -25,7 +25,7 @@ export interface ExportOutcome {
 
 /** One column as the target stores it, selected so that its legacy value comes back exactly. */
 function selectColumn(column: ColumnSpec): string {
-  const c = quote(column.name)
+  const c = quoteIdent(column.name)
   const kind = column.kind
   switch (kind.type) {
     case 'int':
@@ -78,11 +78,11 @@ async function readTarget(session: TargetSession) {
   const tables: { rows: unknown[][]; highWater?: number }[] = []
   for (const spec of legacyTables) {
     const select = spec.columns.map((c, i) => `${selectColumn(c)} as c${i}`).join(', ')
-    const result = await session.query<Record<string, unknown>>(`select ${select} from ${quote(spec.name)} order by ${quote(spec.key)}`)
+    const result = await session.query<Record<string, unknown>>(`select ${select} from ${quoteIdent(spec.name)} order by ${quoteIdent(spec.key)}`)
     const rows = result.map((r) => spec.columns.map((_, i) => r[`c${i}`]))
     let highWater: number | undefined
     if (spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int') {
-      const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quote(spec.name)}', '${spec.key}') as name`)) as [{ name: string }]
+      const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(spec.name)}', '${spec.key}') as name`)) as [{ name: string }]
       const [seq] = await session.query<{ last: string }>(`select (case when is_called then last_value else last_value - 1 end)::text as last from ${name}`)
       highWater = Number(seq!.last)
     }
@@ -120,7 +120,7 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
     db.exec(legacyDdl)
     db.transaction(() => {
       legacyTables.forEach((spec, t) => {
-        const insert = db.prepare(`insert into ${quote(spec.name)} (${spec.columns.map((c) => quote(c.name)).join(', ')}) values (${spec.columns.map(() => '?').join(', ')})`)
+        const insert = db.prepare(`insert into ${quoteIdent(spec.name)} (${spec.columns.map((c) => quoteIdent(c.name)).join(', ')}) values (${spec.columns.map(() => '?').join(', ')})`)
         for (const row of tables[t]!.rows) insert.run(...(spec.columns.map((c, i) => legacyValue(c, row[i], rounded)) as never[]))
         const highWater = tables[t]!.highWater
         // AUTOINCREMENT keeps the largest id ever issued here; a table that never had one has no row.

@@ -1,6 +1,6 @@
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
-import { quote } from './sql'
+import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import type { TargetSession } from './target'
 
 /** The target holds user data and --replace was not given. */
@@ -37,7 +37,7 @@ export async function userData(session: TargetSession): Promise<Record<string, n
   const counts: Record<string, number> = {}
   for (const table of await applicationTables(session)) {
     const where = table === 'categories' ? `not (${SEED_CATEGORY})` : 'true'
-    const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${quote(table)} where ${where}`)
+    const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${quoteIdent(table)} where ${where}`)
     if (row && row.n > 0) counts[table] = row.n
   }
   return counts
@@ -54,10 +54,10 @@ export async function emptyTarget(session: TargetSession, replace: boolean): Pro
   await session.query(`set local maintenance_work_mem = '256MB'`)
   await session.query(`set local work_mem = '256MB'`)
   const tables = await applicationTables(session)
-  await session.query(`lock table ${tables.map(quote).join(', ')} in access exclusive mode`)
+  await session.query(`lock table ${tables.map(quoteIdent).join(', ')} in access exclusive mode`)
   const counts = await userData(session)
   if (Object.keys(counts).length > 0 && !replace) throw new TargetNotEmptyError(counts)
-  await session.query(`truncate ${tables.map(quote).join(', ')}`)
+  await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)
   return dropKeysAndIndexes(session)
 }
 
@@ -86,33 +86,8 @@ export async function finishTarget(session: TargetSession, plan: PlannedTable[])
   if (keepsSeedCategory(plan)) await session.query(`insert into categories (id, name) values (1, 'Uncategorized')`)
   for (const table of plan) {
     if (table.highWater === undefined) continue
-    const t = quote(table.spec.name)
+    const t = quoteIdent(table.spec.name)
     // The seed category (id 1) counts too when it was kept.
-    await session.query(`select setval(pg_get_serial_sequence('${t}', '${table.spec.key}'), greatest(max(${quote(table.spec.key)}), ${table.highWater}) + 1, false) from ${t}`)
+    await session.query(`select setval(pg_get_serial_sequence('${t}', '${table.spec.key}'), greatest(max(${quoteIdent(table.spec.key)}), ${table.highWater}) + 1, false) from ${t}`)
   }
-}
-
-/**
- * Checking every foreign key and growing every index row by row makes a bulk load several
- * times slower than building them once afterwards. Keys and indexes are dropped here and
- * re-created from their own catalog definitions (so nothing is restated), all inside the
- * import transaction: on any failure PostgreSQL rolls the DDL back with the data. Returns
- * the statements that restore them; re-adding a key checks every row. (It also lets
- * threads and thread_candidates, which refer to each other, load one after the other.)
- */
-async function dropKeysAndIndexes(session: TargetSession): Promise<string[]> {
-  const keys = await session.query<{ tbl: string; name: string; def: string; type: string }>(`
-    select c.conrelid::regclass::text as tbl, c.conname as name, pg_get_constraintdef(c.oid) as def, c.contype as type
-    from pg_constraint c join pg_class t on t.oid = c.conrelid
-    where c.contype in ('p', 'u', 'f') and c.connamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
-    order by c.contype = 'f' desc, c.conname`)
-  const indexes = await session.query<{ name: string; def: string }>(`
-    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
-    from pg_index i join pg_class t on t.oid = i.indrelid
-    where t.relnamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
-      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`)
-  for (const k of keys) await session.query(`alter table ${k.tbl} drop constraint ${quote(k.name)}`)
-  for (const i of indexes) await session.query(`drop index ${i.name}`)
-  // Foreign keys were listed (and dropped) first, so they come back last, after the keys they need.
-  return [...indexes.map((i) => i.def), ...keys.toReversed().map((k) => `alter table ${k.tbl} add constraint ${quote(k.name)} ${k.def}`)]
 }

@@ -2,7 +2,7 @@ import { Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
 import { type ColumnSpec, legacyTables, type TableSpec } from './legacy-schema'
 import { jsonSafe, type Problem } from './problems'
-import { quote } from './sql'
+import { quoteIdent } from '../db/bulk'
 import { checkValue, Invalid } from './validate'
 
 /** The input is not a GearBox SQLite file; the message is meant for the user as is. */
@@ -93,15 +93,15 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
   const decoder = encoding === 'UTF-8' ? undefined : new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true })
   const texts = decoder ? spec.columns.flatMap((c, i) => (isText(c) ? [i] : [])) : []
   const select = [
-    ...spec.columns.map((c) => quote(c.name)),
-    ...texts.map((i) => `case when typeof(${quote(spec.columns[i]!.name)}) = 'text' then cast(${quote(spec.columns[i]!.name)} as blob) end`),
+    ...spec.columns.map((c) => quoteIdent(c.name)),
+    ...texts.map((i) => `case when typeof(${quoteIdent(spec.columns[i]!.name)}) = 'text' then cast(${quoteIdent(spec.columns[i]!.name)} as blob) end`),
   ]
-  const rows = db.query<unknown[], []>(`select ${select.join(', ')} from ${quote(spec.name)} order by ${quote(spec.key)}`).values() as unknown[][]
+  const rows = db.query<unknown[], []>(`select ${select.join(', ')} from ${quoteIdent(spec.name)} order by ${quoteIdent(spec.key)}`).values() as unknown[][]
   const table: ScanTable = { spec, rows, problems: new Map() }
   const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
   if (spec.columns[keyIndex]!.kind.type === 'int') {
-    const key = quote(spec.key)
-    const max = db.query<{ id: bigint | null }, []>(`select max(${key}) as id from ${quote(spec.name)} where typeof(${key}) = 'integer'`).get()!.id
+    const key = quoteIdent(spec.key)
+    const max = db.query<{ id: bigint | null }, []>(`select max(${key}) as id from ${quoteIdent(spec.name)} where typeof(${key}) = 'integer'`).get()!.id
     table.highWater = Math.max(sequence, Number(max ?? 0))
   }
   const columns = spec.columns.length
@@ -142,7 +142,7 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
 
 function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown): Buffer {
   const row = db
-    .query<{ bytes: Uint8Array }, [never]>(`select cast(${quote(column.name)} as blob) as bytes from ${quote(spec.name)} where ${quote(spec.key)} = ?`)
+    .query<{ bytes: Uint8Array }, [never]>(`select cast(${quoteIdent(column.name)} as blob) as bytes from ${quoteIdent(spec.name)} where ${quoteIdent(spec.key)} = ?`)
     .get(key as never)
   return Buffer.from(row!.bytes)
 }

@@ -7,7 +7,7 @@ import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { createPGliteDatabase, createPostgresClient } from '../db/database'
 import { migrateToLatest } from '../db/migrator'
-import { quote } from './sql'
+import { quoteIdent } from '../db/bulk'
 
 /** What the loader needs inside the one import transaction, on either engine. */
 export interface TargetSession {
@@ -24,7 +24,7 @@ export interface Target {
 }
 
 const copySql = (table: string, columns: string[], source: string) =>
-  `copy ${quote(table)} (${columns.map(quote).join(', ')}) from ${source} with (format binary, freeze)`
+  `copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from ${source} with (format binary, freeze)`
 
 /** A PostgreSQL server: COPY FROM STDIN streamed through postgres.js. */
 export function serverTarget(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Target {

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { exportLegacyFile } from '../../src/import/export'
 import { legacyTables } from '../../src/import/legacy-schema'
-import { quote } from '../../src/import/sql'
+import { quoteIdent as quote } from '../../src/db/bulk'
 import { ddlIn, deletedRows, type LegacyRows, realisticRows, runImport, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
