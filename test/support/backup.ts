@@ -57,7 +57,8 @@ export async function openBackupDatabase(engine: 'pglite' | 'postgres', migrated
     engine: async () => ('server' in e ? openEngine(e.server) : sharedPGlite(e.pglite)),
     async importLegacy(file) {
       const out = captureOutput()
-      const outcome = await importLegacyFile({ file, openTarget: target, out, progress: out })
+      // The round trips write images of their own into the upload folder they back up.
+      const outcome = await importLegacyFile({ file, openTarget: target, out, progress: out, noImages: true })
       if (outcome.exitCode !== 0) throw new Error(`import failed: ${out.text}`)
     },
     close: t.close,
