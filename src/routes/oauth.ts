@@ -73,7 +73,8 @@ function redirectBack(c: Context<AppEnv>, redirectUri: string, issuer: string, s
 export function oauthRoutes(services: Services) {
   const { oauth, auth } = services
   const issuer = oauth.issuer
-  const router = createRouter()
+  // Mounted at /: a body rule here would apply to every path. Each endpoint sets its own limit.
+  const router = createRouter(null)
   const forScripts = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['Content-Type', 'MCP-Protocol-Version'] })
 
   const protectedResource = {
