@@ -54,6 +54,17 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   }
   // Hono's own 400s: malformed JSON, a body that is not JSON.
   if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('validation_failed', error.message || 'invalid request'), 400)
-  console.error(`[${c.get('requestId')}] unhandled error`, error)
+  console.error(`[${c.get('requestId')}] unhandled error: ${describeUnexpected(error)}`)
   return c.json(errorBody('internal', `internal error (request ${c.get('requestId')})`), 500)
+}
+
+/**
+ * Name, message, SQLSTATE and stack of an unexpected error, and nothing else: driver errors
+ * carry the query's parameters and PostgreSQL's `detail` (`Key (name)=(...)`), which may hold
+ * a password hash, a token hash or a user's data, and must never reach the log.
+ */
+export function describeUnexpected(error: Error): string {
+  const code = (error as { code?: unknown }).code
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '))
+  return [`${error.name}: ${error.message}${typeof code === 'string' ? ` (${code})` : ''}`, ...frames].join('\n')
 }
