@@ -22,33 +22,54 @@ export function redactedUrl(url: string): string {
   return parsed.toString()
 }
 
-const causes: Record<string, string> = {
-  ECONNREFUSED: 'connection refused (is the server running, on this port?)',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ECONNRESET: 'the connection was reset',
-  EHOSTUNREACH: 'host unreachable',
+/** Where a postgres.js connection goes: the URL's host and port, else libpq's PGHOST/PGPORT, else its defaults. */
+export function serverAddress(url: string, env: Record<string, string | undefined> = process.env): { host: string; port: number } {
+  const parsed = new URL(url)
+  return {
+    host: decodeURIComponent(parsed.hostname) || env.PGHOST || 'localhost',
+    port: Number(parsed.port || env.PGPORT || 5432),
+  }
+}
+
+const CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
   ETIMEDOUT: 'timed out',
+  CONNECT_TIMEOUT: 'no answer within DATABASE_CONNECT_TIMEOUT_S',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   ENOTDIR: 'a path component is not a directory',
   EROFS: 'read-only file system',
+  '57P03': 'the server is starting up or shutting down',
+  '57P01': 'the server is shutting down',
+  '53300': 'too many connections',
+}
+
+/**
+ * The root cause of a failed connection in a few words, with its code: `connection refused
+ * (ECONNREFUSED)`. Looks through the domain errors that wrap driver errors (errors.ts).
+ */
+export function connectionCause(error: unknown): string {
+  let e = error
+  while (e instanceof Error && (e as { code?: unknown }).code === undefined && e.cause) e = e.cause
+  const code = (e as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && CAUSES[code]) return `${CAUSES[code]} (${code})`
+  const message = e instanceof Error ? e.message : String(e)
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message
 }
 
 /** One line saying which variable names the database, where it is, and why it cannot be used. */
 export function connectionProblem(config: DatabaseConfig, error: unknown): string {
-  // Kysely's error translation (errors.ts) wraps driver errors; the driver's code is on the cause.
-  const root = (error as { code?: string; cause?: unknown }).code === undefined && (error as { cause?: unknown }).cause ? (error as { cause: unknown }).cause : error
-  const { code, message } = root as { code?: string; message?: string }
-  const cause = (code && causes[code]) ?? message ?? String(root)
+  const code = (error as { code?: unknown }).code ?? ((error as { cause?: { code?: unknown } }).cause?.code)
   if (config.kind === 'pglite') {
     // The lock refusal (database.ts) is already a complete sentence.
-    return code ? `GEARBOX_DATA_DIR: cannot open the embedded database in ${config.dataDir}: ${cause}` : cause
+    return code ? `GEARBOX_DATA_DIR: cannot open the embedded database in ${config.dataDir}: ${connectionCause(error)}` : connectionCause(error)
   }
-  const url = new URL(config.url)
-  const where = `${url.hostname || process.env.PGHOST || 'localhost'}:${url.port || process.env.PGPORT || 5432}`
-  const timeout = code === 'CONNECT_TIMEOUT' ? `no answer within ${config.connectTimeoutSeconds} s (DATABASE_CONNECT_TIMEOUT_S)` : cause
-  return `DATABASE_URL: cannot connect to PostgreSQL at ${where} (${redactedUrl(config.url)}): ${timeout}`
+  const { host, port } = serverAddress(config.url)
+  return `DATABASE_URL: cannot connect to PostgreSQL at ${host}:${port} (${redactedUrl(config.url)}): ${connectionCause(error)}`
 }
 
 /**

@@ -1,39 +1,8 @@
 import type { DatabaseConfig } from '../config'
 import { UnavailableError } from '../errors'
 import { createPostgresClient } from './database'
+import { connectionCause, serverAddress } from './connection'
 import { translateDbError } from './errors'
-
-/** Where a postgres.js connection goes: the URL's host and port, else libpq's PGHOST/PGPORT, else its defaults. */
-export function serverAddress(url: string, env: Record<string, string | undefined> = process.env): { host: string; port: number } {
-  const parsed = new URL(url)
-  return {
-    host: decodeURIComponent(parsed.hostname) || env.PGHOST || 'localhost',
-    port: Number(parsed.port || env.PGPORT || 5432),
-  }
-}
-
-const CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'timed out',
-  CONNECT_TIMEOUT: 'no answer within DATABASE_CONNECT_TIMEOUT_S',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  '57P03': 'the server is starting up or shutting down',
-  '57P01': 'the server is shutting down',
-  '53300': 'too many connections',
-}
-
-/** The root cause of a failed connection in a few words, with its code: `connection refused (ECONNREFUSED)`. */
-export function connectionCause(error: unknown): string {
-  let e = error
-  while (e instanceof UnavailableError && e.cause) e = e.cause
-  const code = (e as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && CAUSES[code]) return `${CAUSES[code]} (${code})`
-  const message = e instanceof Error ? e.message : String(e)
-  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message
-}
 
 /**
  * Start-up: waits until the server answers `select 1`, trying `attempts` times with
