@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { DB, OauthClients, OauthCodes, OauthTokens } from '../db/types'
 import { NotFoundError } from '../errors'
@@ -86,6 +86,11 @@ export interface OAuthRepository {
   revokeFamily(familyId: string): Promise<void>
   /** Deletes expired codes and tokens whose refresh (or, without one, access) lifetime is over. */
   deleteExpired(): Promise<void>
+  /**
+   * Deletes registrations (RFC 7591) that nothing uses, no code and no token, once they are
+   * older than `unusedForSeconds`, and returns how many unused ones remain (the younger).
+   */
+  pruneUnusedClients(unusedForSeconds: number): Promise<number>
 }
 
 const toClient = (row: Selectable<OauthClients>): OAuthClient => ({
@@ -248,6 +253,21 @@ export class KyselyOAuthRepository implements OAuthRepository {
 
   async revokeFamily(familyId: string): Promise<void> {
     await this.db.updateTable('oauth_tokens').set({ revoked: true }).where('family_id', '=', familyId).where('revoked', '=', false).execute()
+  }
+
+  async pruneUnusedClients(unusedForSeconds: number): Promise<number> {
+    const unused = (eb: ExpressionBuilder<DB, 'oauth_clients'>) =>
+      eb.and([
+        eb.not(eb.exists(eb.selectFrom('oauth_codes').select('id').whereRef('oauth_codes.client_id', '=', 'oauth_clients.client_id'))),
+        eb.not(eb.exists(eb.selectFrom('oauth_tokens').select('id').whereRef('oauth_tokens.client_id', '=', 'oauth_clients.client_id'))),
+      ])
+    await this.db
+      .deleteFrom('oauth_clients')
+      .where(unused)
+      .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${unusedForSeconds})`)
+      .execute()
+    const { count } = await this.db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<number>().as('count')).where(unused).executeTakeFirstOrThrow()
+    return count
   }
 
   async deleteExpired(): Promise<void> {

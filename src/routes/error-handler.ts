@@ -46,12 +46,10 @@ export function domainErrorReply(error: Error): { status: ContentfulStatusCode; 
 /** The one place that answers errors. Unexpected ones are logged with the request id, never shown. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   // RFC 6749 section 5.2: OAuth endpoints answer in OAuth's own error shape.
-  if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, 400)
+  if (error instanceof DomainError && error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
+  if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, error.status)
   const reply = domainErrorReply(error)
-  if (reply) {
-    if (error instanceof DomainError && error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
-    return c.json(reply.body, reply.status)
-  }
+  if (reply) return c.json(reply.body, reply.status)
   // Hono's own 400s: malformed JSON, a body that is not JSON.
   if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('validation_failed', error.message || 'invalid request'), 400)
   console.error(`[${c.get('requestId')}] unhandled error: ${describeUnexpected(error)}`)

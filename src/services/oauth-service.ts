@@ -9,6 +9,10 @@ export const OAUTH_SCOPE = 'gear'
 export const CODE_TTL_SECONDS = 10 * 60
 export const ACCESS_TOKEN_TTL_SECONDS = 60 * 60
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60
+/** A registration no code or token has used is deleted after this long (a real client authorizes right away). */
+export const UNUSED_CLIENT_SECONDS = 60 * 60
+/** Registrations that may wait unused at once; more are refused until some expire. */
+export const MAX_UNUSED_CLIENTS = 100
 
 /** RFC 7591 registration input (public clients): what GearBox reads; other metadata is ignored. */
 export interface ClientRegistration {
@@ -87,14 +91,24 @@ export class OAuthService {
     return `${this.issuer}/mcp`
   }
 
-  /** Throws OAuthError invalid_redirect_uri or invalid_client_metadata. */
+  /**
+   * Dynamic client registration (RFC 7591 section 3). Anyone may register, so registrations
+   * that nothing used within UNUSED_CLIENT_SECONDS are deleted, and while MAX_UNUSED_CLIENTS
+   * wait unused a new one is refused (429): a flood cannot grow the table. Throws OAuthError
+   * invalid_redirect_uri, invalid_client_metadata or temporarily_unavailable.
+   */
   async register(input: ClientRegistration): Promise<OAuthClient> {
     if (input.redirectUris.length === 0) throw new OAuthError('invalid_redirect_uri', 'redirect_uris must list at least one URI')
     for (const uri of input.redirectUris) {
       const problem = redirectUriProblem(uri)
       if (problem) throw new OAuthError('invalid_redirect_uri', problem)
     }
-    return this.store.write((repos) => repos.oauth.createClient({ clientId: crypto.randomUUID(), clientName: input.clientName ?? null, redirectUris: input.redirectUris }))
+    return this.store.write(async (repos) => {
+      if ((await repos.oauth.pruneUnusedClients(UNUSED_CLIENT_SECONDS)) >= MAX_UNUSED_CLIENTS) {
+        throw new OAuthError('temporarily_unavailable', 'too many client registrations are waiting to be used; try again later', 429, UNUSED_CLIENT_SECONDS)
+      }
+      return repos.oauth.createClient({ clientId: crypto.randomUUID(), clientName: input.clientName ?? null, redirectUris: input.redirectUris })
+    })
   }
 
   /**

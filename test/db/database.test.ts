@@ -6,16 +6,24 @@ import { sql } from 'kysely'
 import { createPGliteDatabase, openPGlite } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { openEmptyDatabase } from '../support/database'
+import { waitForLine } from '../support/process'
 
 // In this process, so coverage sees it; data-dir-lock.test.ts covers the same across processes.
 describe('openPGlite: the data directory lock', () => {
-  test('a directory held by a running process is refused, naming it', () => {
+  test('a directory held by a running process is refused, naming it', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-open-'))
-    writeFileSync(`${dataDir}/db.lock`, String(process.ppid))
-    expect(() => openPGlite(`${dataDir}/db`)).toThrow(
-      `the embedded database ${dataDir}/db is in use by process ${process.ppid}; stop it first, or set DATABASE_URL`,
-    )
-    expect(readFileSync(`${dataDir}/db.lock`, 'utf8')).toBe(String(process.ppid))
+    const lockFile = `${dataDir}/db.lock`
+    // flock(1) plays the server: it holds the lock file's flock, and the file names it.
+    const holder = Bun.spawn(['flock', '--exclusive', lockFile, 'sh', '-c', 'echo locked; exec sleep 60'], { stdout: 'pipe' })
+    try {
+      await waitForLine(holder.stdout, /locked/)
+      writeFileSync(lockFile, String(holder.pid))
+      expect(() => openPGlite(`${dataDir}/db`)).toThrow(`the embedded database ${dataDir}/db is in use by process ${holder.pid}; stop it first, or set DATABASE_URL`)
+      expect(readFileSync(lockFile, 'utf8')).toBe(String(holder.pid))
+    } finally {
+      holder.kill('SIGKILL')
+      await holder.exited
+    }
   })
 
   test('a stale lock is taken over, and the database opens and answers', async () => {
@@ -39,7 +47,7 @@ describe('migrateToLatest', () => {
       await sql`create table categories (id int)`.execute(db)
       const error = await migrateToLatest(db).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(Error)
-      expect((error as Error).message).toMatch(/^Migration 20261122050100_create_catalog failed: .*categories.* already exists/)
+      expect((error as Error).message).toMatch(/^migration 20261122050100_create_catalog failed: .*categories.* already exists/)
       expect((error as Error).cause).toBeDefined()
     } finally {
       await close()

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { MAX_UNUSED_CLIENTS, UNUSED_CLIENT_SECONDS } from '../../src/services/oauth-service'
 import { bodyOf, sha256, useTestApp } from '../support/app'
 import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, readForm, REDIRECT_URI, submitForm } from '../support/oauth'
 
@@ -193,6 +194,22 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(res.status).toBe(400)
     expect((await bodyOf(res)).error).toBe('invalid_client_metadata')
   })
+
+  test('registration: a flood cannot grow the table; registrations nothing used expire after an hour', async () => {
+    const used = await obtainCode()
+    for (let i = 0; i < MAX_UNUSED_CLIENTS; i++) expect((await register()).status).toBe(201)
+    const refused = await register()
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe(String(UNUSED_CLIENT_SECONDS))
+    expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringContaining('too many client registrations') })
+    expect(await t.db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: MAX_UNUSED_CLIENTS + 1 })
+    // An hour on, the unused ones go; the one that holds a code stays and keeps working.
+    await t.db.updateTable('oauth_clients').set({ created_at: new Date(Date.now() - (UNUSED_CLIENT_SECONDS + 60) * 1000) }).execute()
+    expect((await register()).status).toBe(201)
+    expect((await t.db.selectFrom('oauth_clients').select('client_id').execute()).map((c) => c.client_id)).toContain(used.clientId)
+    expect(await t.db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: 2 })
+    expect((await redeem(used)).status).toBe(200)
+  }, 60_000)
 
   test('authorize: an unknown client or an unregistered redirect_uri is an HTML page, never a redirect', async () => {
     const { body: client } = await register()
