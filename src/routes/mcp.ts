@@ -58,7 +58,8 @@ export function mcpRoutes(services: Services) {
       'Tools: list_categories, create_category, list_items, get_item, create_item, update_item, delete_item, list_setups, get_setup, ' +
       'create_setup, set_setup_items, list_threads, get_thread, create_thread, add_candidate, resolve_thread, get_settings (see tools/list ' +
       'for their input schemas: the HTTP bodies). Needs `Authorization: Bearer` with an OAuth access token (tag oauth) or an API key; ' +
-      'otherwise 401 with `WWW-Authenticate: Bearer resource_metadata=...`. A foreign Origin is a 403.',
+      'otherwise 401 with `WWW-Authenticate: Bearer resource_metadata=...`. A foreign Origin is a 403. ' +
+      'The server is stateless: GET (an event stream) and DELETE (a session) are not offered, and every method but POST is a 405.',
     security: [{ apiKey: [] }],
     request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } } },
     responses: {
@@ -68,9 +69,6 @@ export function mcpRoutes(services: Services) {
       403: { description: 'Foreign Origin' },
     },
   })
-  for (const method of ['get', 'delete'] as const) {
-    router.openAPIRegistry.registerPath({ method, path: '/', tags: ['mcp'], summary: 'Not offered: the server is stateless (405)', responses: { 405: { description: 'Use POST' } } })
-  }
   return router
     .use(rejectForeignOrigin(services.oauth.issuer))
     .use(requireBearer(services))
@@ -88,7 +86,7 @@ export function mcpRoutes(services: Services) {
         await server.close()
       }
     })
-    .on(['GET', 'DELETE'], '/', (c) => {
+    .all('/', (c) => {
       c.header('Allow', 'POST')
       return c.json(errorBody('validation_failed', 'this MCP server is stateless: send JSON-RPC with POST'), 405)
     })

@@ -122,6 +122,7 @@ export function oauthRoutes(services: Services) {
     router.use(path, forScripts)
     router.get(path, (c) => c.json(protectedResource))
     router.openAPIRegistry.registerPath({
+      security: [],
       method: 'get',
       path,
       tags,
@@ -133,6 +134,7 @@ export function oauthRoutes(services: Services) {
   router.use('/.well-known/oauth-authorization-server', forScripts)
   router.get('/.well-known/oauth-authorization-server', (c) => c.json(authorizationServer))
   router.openAPIRegistry.registerPath({
+      security: [],
     method: 'get',
     path: '/.well-known/oauth-authorization-server',
     tags,
@@ -165,6 +167,7 @@ export function oauthRoutes(services: Services) {
     )
   })
   router.openAPIRegistry.registerPath({
+      security: [],
     method: 'post',
     path: '/oauth/register',
     tags,
@@ -210,6 +213,7 @@ export function oauthRoutes(services: Services) {
   })
   for (const method of ['get', 'post'] as const) {
     router.openAPIRegistry.registerPath({
+      security: [],
       method,
       path: '/oauth/authorize',
       tags,
@@ -242,6 +246,7 @@ export function oauthRoutes(services: Services) {
     }
   })
   router.openAPIRegistry.registerPath({
+      security: [],
     method: 'post',
     path: '/oauth/token',
     tags,
@@ -261,6 +266,7 @@ export function oauthRoutes(services: Services) {
     return c.body(null, 200)
   })
   router.openAPIRegistry.registerPath({
+      security: [],
     method: 'post',
     path: '/oauth/revoke',
     tags,

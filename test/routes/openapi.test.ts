@@ -150,6 +150,21 @@ describe('GET /openapi.json', () => {
       }
     }
     expect(publicByDocument).toEqual(publicByServer)
-    expect(publicByDocument).toEqual(['GET /health/live', 'GET /health/ready', 'POST /api/auth/setup', 'POST /api/auth/login', 'GET /uploads/{filename}'])
+    expect(publicByDocument).toEqual([
+      'GET /health/live',
+      'GET /health/ready',
+      'POST /api/auth/setup',
+      'POST /api/auth/login',
+      'GET /uploads/{filename}',
+      // OAuth's discovery and endpoints come before any token (RFC 8414, RFC 9728, RFC 7591, RFC 6749).
+      'GET /.well-known/oauth-protected-resource/mcp',
+      'GET /.well-known/oauth-protected-resource',
+      'GET /.well-known/oauth-authorization-server',
+      'POST /oauth/register',
+      'GET /oauth/authorize',
+      'POST /oauth/authorize',
+      'POST /oauth/token',
+      'POST /oauth/revoke',
+    ])
   })
 })
