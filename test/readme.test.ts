@@ -73,7 +73,12 @@ describe('README commands', () => {
 
   test('are found: the set-up lines first, and the commands table', () => {
     expect(commands.slice(0, 4)).toEqual(['npm install', 'npm start', 'npm install', 'npm test'])
-    for (const command of ['npm run migrate:latest', 'npm run migrate:make -- <name>', 'npm run lint', 'npm run db:import-sqlite -- --dry-run --uploads old-gearbox/uploads gearbox.db']) {
+    for (const command of [
+      'npm run migrate:latest',
+      'npm run migrate:make -- <name>',
+      'npm run lint',
+      'npm run db:import-sqlite -- --dry-run --uploads old-gearbox/uploads gearbox.db',
+    ]) {
       expect(commands).toContain(command)
     }
   })

@@ -63,7 +63,7 @@ export function connectionCause(error: unknown): string {
 
 /** One line saying which variable names the database, where it is, and why it cannot be used. */
 export function connectionProblem(config: DatabaseConfig, error: unknown): string {
-  const code = (error as { code?: unknown }).code ?? ((error as { cause?: { code?: unknown } }).cause?.code)
+  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code
   if (config.kind === 'pglite') {
     // The lock refusal (database.ts) is already a complete sentence.
     return code ? `GEARBOX_DATA_DIR: cannot open the embedded database in ${config.dataDir}: ${connectionCause(error)}` : connectionCause(error)

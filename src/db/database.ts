@@ -29,7 +29,10 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
   const dialect =
     config.kind === 'pglite'
       ? new PGliteDialect({ pglite: openPGlite(config.dataDir) })
-      : withAcquireTimeout(new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }), config.acquireTimeoutMs ?? 3_000)
+      : withAcquireTimeout(
+          new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }),
+          config.acquireTimeoutMs ?? 3_000,
+        )
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
   const counted = options.pool ? withPoolStats(dialect, options.pool) : dialect
   return new Kysely<DB>({ dialect: withErrorTranslation(counted), log: options.log })

@@ -9,7 +9,19 @@ interface PgError {
   column_name?: unknown
 }
 
-const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300'])
+const CONNECTION_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P03',
+  '53300',
+])
 
 /**
  * The one place where PostgreSQL error codes become domain errors. Messages name the
@@ -86,9 +98,7 @@ function translatingDriver(driver: Driver): Driver {
     get(target, prop) {
       if (prop === 'acquireConnection') {
         return async (...args: unknown[]) => {
-          const connection = await (target.acquireConnection as (...a: unknown[]) => Promise<DatabaseConnection>)
-            .apply(target, args)
-            .catch(rethrow)
+          const connection = await (target.acquireConnection as (...a: unknown[]) => Promise<DatabaseConnection>).apply(target, args).catch(rethrow)
           let proxy = wrapped.get(connection)
           if (!proxy) {
             proxy = translatingConnection(connection, rethrow)

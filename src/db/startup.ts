@@ -1,7 +1,7 @@
 import type { DatabaseConfig } from '../config'
 import { UnavailableError } from '../errors'
-import { createPostgresClient } from './database'
 import { connectionCause, serverAddress } from './connection'
+import { createPostgresClient } from './database'
 import { translateDbError } from './errors'
 
 /**

@@ -261,12 +261,12 @@ export class KyselyOAuthRepository implements OAuthRepository {
         eb.not(eb.exists(eb.selectFrom('oauth_codes').select('id').whereRef('oauth_codes.client_id', '=', 'oauth_clients.client_id'))),
         eb.not(eb.exists(eb.selectFrom('oauth_tokens').select('id').whereRef('oauth_tokens.client_id', '=', 'oauth_clients.client_id'))),
       ])
-    await this.db
-      .deleteFrom('oauth_clients')
+    await this.db.deleteFrom('oauth_clients').where(unused).where('created_at', '<', sql<Date>`now() - make_interval(secs => ${unusedForSeconds})`).execute()
+    const { count } = await this.db
+      .selectFrom('oauth_clients')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
       .where(unused)
-      .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${unusedForSeconds})`)
-      .execute()
-    const { count } = await this.db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<number>().as('count')).where(unused).executeTakeFirstOrThrow()
+      .executeTakeFirstOrThrow()
     return count
   }
 

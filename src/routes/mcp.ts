@@ -61,7 +61,9 @@ export function mcpRoutes(services: Services) {
       'otherwise 401 with `WWW-Authenticate: Bearer resource_metadata=...`. A foreign Origin is a 403. ' +
       'The server is stateless: GET (an event stream) and DELETE (a session) are not offered, and every method but POST is a 405.',
     security: [{ apiKey: [] }],
-    request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } } },
+    request: {
+      body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } },
+    },
     responses: {
       200: { description: 'The JSON-RPC response', content: { 'application/json': { schema: { type: 'object' } } } },
       202: { description: 'Accepted (notifications and responses)' },

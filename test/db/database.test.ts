@@ -18,7 +18,9 @@ describe('openPGlite: the data directory lock', () => {
     try {
       await waitForLine(holder.stdout, /locked/)
       writeFileSync(lockFile, String(holder.pid))
-      expect(() => openPGlite(`${dataDir}/db`)).toThrow(`the embedded database ${dataDir}/db is in use by process ${holder.pid}; stop it first, or set DATABASE_URL`)
+      expect(() => openPGlite(`${dataDir}/db`)).toThrow(
+        `the embedded database ${dataDir}/db is in use by process ${holder.pid}; stop it first, or set DATABASE_URL`,
+      )
       expect(readFileSync(lockFile, 'utf8')).toBe(String(holder.pid))
     } finally {
       holder.kill('SIGKILL')
