@@ -5,6 +5,7 @@ import pino from 'pino'
 import { createApp } from '../src/app'
 import { createDatabase } from '../src/db/database'
 import { migrateToLatest } from '../src/db/migrator'
+import { listen } from '../src/http-server'
 import { Metrics, type PoolStats, queryObserver } from '../src/observability'
 import { createServices } from '../src/services'
 import { createServerDatabase, HOOK_TIMEOUT_MS } from './support/database'
@@ -66,6 +67,26 @@ describe('request log', () => {
     expect(records().filter((r) => r.msg === 'request')).toHaveLength(7)
     for (const secret of [password, session, key, 'QUERY-TOKEN-SECRET', 'AUTH-CODE-SECRET', 'QUERY-KEY-SECRET', 'WRONG-KEY-SECRET', 'hunter2']) {
       expect(captured).not.toContain(secret)
+    }
+  })
+})
+
+describe('request log through the production HTTP server', () => {
+  test('each request is logged with its own method, a JSON body or none', async () => {
+    const http = await listen((request, env) => app.fetch(request, env), 0, '127.0.0.1')
+    try {
+      lines.length = 0
+      const base = `http://127.0.0.1:${http.port}`
+      await fetch(`${base}/api/auth/setup`, json({ username: 'logged', password: 'a long passphrase' }))
+      await fetch(`${base}/api/items/1`, { method: 'DELETE' })
+      await fetch(`${base}/health/live`)
+      expect(records().filter((r) => r.msg === 'request').map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /api/auth/setup',
+        'DELETE /api/items/1',
+        'GET /health/live',
+      ])
+    } finally {
+      await http.stop(true)
     }
   })
 })

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { createApp } from '../../src/app'
+import { type HttpServer, listen } from '../../src/http-server'
 import { repositoriesFor } from '../../src/repositories'
 import { createServices, type Services } from '../../src/services'
 import { type backend, useTestDatabase } from './database'
@@ -28,7 +29,8 @@ const ownerPasswordHash = () => (ownerHash ??= Bun.password.hash(OWNER.password,
 /**
  * A suite on the whole app over a fresh database per test. Each test starts with the owner
  * account and an API key in `auth` (an Authorization header), so routes can be called at once.
- * With `serve`, the app also listens on a free port (Bun.serve), and `url` (its GEARBOX_URL) says where.
+ * With `serve`, the app also listens on a free port through the production HTTP server (listen), and
+ * `url` (its GEARBOX_URL) says where.
  */
 export function useTestApp(options: { serve?: boolean; on?: typeof backend } = {}) {
   const t = useTestDatabase(options.on)
@@ -36,11 +38,11 @@ export function useTestApp(options: { serve?: boolean; on?: typeof backend } = {
   let app: ReturnType<typeof createApp>
   let auth: Record<string, string> = {}
   let ownerId = 0
-  let server: ReturnType<typeof Bun.serve> | undefined
+  let server: HttpServer | undefined
   let url = 'http://localhost:3000'
-  beforeAll(() => {
+  beforeAll(async () => {
     if (options.serve) {
-      server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => app.fetch(request) })
+      server = await listen((request, env) => app.fetch(request, env), 0, '127.0.0.1')
       url = `http://127.0.0.1:${server.port}`
     }
     services = createServices(t.db, { uploadDir: `${process.env.TMPDIR ?? '/tmp'}/gearbox-test-uploads-${process.pid}`, gearboxUrl: url })

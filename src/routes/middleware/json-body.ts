@@ -21,8 +21,11 @@ export const strictJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ValidationError('invalid body', [problem])
     // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
   ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
-  // Handlers that read the raw Request (the MCP transport) get the same, checked bytes.
-  c.req.raw = new Request(c.req.raw, { body: bytes })
+  // Handlers that read the raw Request (the MCP transport) get the same, checked bytes. Built
+  // field by field: the node:http adapter's request is not a Request, and `new Request(it)`
+  // would read only its URL and make it a GET.
+  const { url, method, headers, signal } = c.req.raw
+  c.req.raw = new Request(url, { method, headers, signal, body: bytes })
   return next()
 }
 
