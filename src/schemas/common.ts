@@ -8,7 +8,7 @@ export const MAX_INT4 = 2_147_483_647
  * Upper bounds on what one item or candidate may hold, far above any real piece of gear, so
  * that every total stays an exact integer below 2^53 (JSON numbers are doubles): even
  * 1,000,000 rows at the maxima total 9e15 cents (9,000,000 x 1,000 each) and 1e15 grams.
- * The migration 20261201000100_add_gear_bounds enforces the same numbers in the schema.
+ * The migration 20261130220100_add_gear_bounds enforces the same numbers in the schema.
  */
 export const MAX_WEIGHT_GRAMS = 1_000_000
 export const MAX_PRICE_CENTS = 9_000_000

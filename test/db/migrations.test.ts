@@ -6,6 +6,19 @@ import type { DB } from '../../src/db/types'
 import { openEmptyDatabase } from '../support/database'
 import { migrationNames, schemaFingerprint, tableNames } from '../support/schema'
 
+describe('migration file names', () => {
+  // Kysely applies migrations in name order and refuses one that sorts before an applied one;
+  // a name dated in the future makes every `migrate:make` until then sort before it.
+  test('are YYYYMMDDHHMMSS_verb_noun, unique, and none is dated in the future', () => {
+    const now = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
+    for (const name of migrationNames) {
+      expect(name).toMatch(/^\d{14}_[a-z0-9_]+$/)
+      expect(name.slice(0, 14) <= now).toBe(true)
+    }
+    expect(new Set(migrationNames.map((n) => n.slice(0, 14))).size).toBe(migrationNames.length)
+  })
+})
+
 // A database of its own: the round trip drops every table, which the shared per-file one must keep.
 describe('migrations round trip: latest -> zero -> latest', () => {
   let db: Kysely<DB>
@@ -52,7 +65,7 @@ describe('migrations round trip: latest -> zero -> latest', () => {
   }, 60_000)
 })
 
-describe('20261201000100_add_gear_bounds', () => {
+describe('20261130220100_add_gear_bounds', () => {
   let db: Kysely<DB>
   let close: () => Promise<void>
   beforeAll(async () => {
@@ -76,12 +89,12 @@ describe('20261201000100_add_gear_bounds', () => {
 
     const refused = await migrateToLatest(db).catch((e: Error) => e)
     expect(refused).toBeInstanceOf(Error)
-    expect((refused as Error).message).toContain('20261201000100_add_gear_bounds')
+    expect((refused as Error).message).toContain('20261130220100_add_gear_bounds')
     expect((refused as Error).message).toContain(
       'items 2 (weight_grams above 1000000); items 3 (price_cents above 9000000); items 3 (quantity above 1000); thread_candidates 1 (price_cents above 9000000)',
     )
     expect(await rows()).toEqual(before)
-    expect(await pendingMigrations(db)).toContain('20261201000100_add_gear_bounds')
+    expect(await pendingMigrations(db)).toContain('20261130220100_add_gear_bounds')
 
     await db.updateTable('items').set({ weight_grams: 1_000_000, price_cents: 9_000_000, quantity: 1000 }).where('id', '>', 1).execute()
     await db.updateTable('thread_candidates').set({ price_cents: 9_000_000 }).execute()
