@@ -61,3 +61,22 @@ test('SIGTERM with a request in flight: the request completes, the process exits
     server.kill('SIGKILL')
   }
 }, 120_000)
+
+test('npm start: SIGTERM to npm reaches the server, which stops and removes its lock', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-npm-sigterm-'))
+  const npm = Bun.spawn(['npm', 'start', '--silent'], {
+    cwd: root,
+    env: { ...process.env, GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()), DATABASE_URL: '', LOG_LEVEL: 'info' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  await waitForLine(npm.stdout, /listening on/)
+  const lockHolder = Number(await Bun.file(`${dataDir}/db.lock`).text())
+  expect(lockHolder).not.toBe(npm.pid)
+  npm.kill('SIGTERM')
+  expect(await npm.exited).toBe(0)
+  // The server is npm's own child (the script execs Bun), so it got the signal and is gone with its lock.
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline && existsSync(`${dataDir}/db.lock`); ) await Bun.sleep(50)
+  expect(existsSync(`${dataDir}/db.lock`)).toBe(false)
+  expect(() => process.kill(lockHolder, 0)).toThrow()
+}, 120_000)
