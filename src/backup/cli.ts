@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig } from '../config'
 import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from '../db/connection'
@@ -6,7 +9,7 @@ import { checkSchema } from '../db/schema-check'
 import { TargetNotEmptyError } from '../import/load'
 import { formatVerification } from '../import/report'
 import { VerificationError } from '../import/verify'
-import { BackupFileError } from './archive'
+import { BackupFileError, readArchive } from './archive'
 import { createBackup } from './backup'
 import { openEngine } from './engine'
 import { restoreBackup, SchemaMismatchError, SchemaVersionError } from './restore'
@@ -54,6 +57,9 @@ export async function backupMain(argv: string[]): Promise<number> {
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}.tar.gz`
+  const folder = path.dirname(path.resolve(file))
+  if (!existsSync(folder) || !statSync(folder).isDirectory())
+    return oneLine(() => Promise.reject(new Error(`cannot write ${file}: there is no folder ${folder}`)))
   return withEngine(async (config, engine) => {
     out.write(`backing up ${engine.name} and the images in ${config.uploadDir} to ${file}\n`)
     const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err })
@@ -74,6 +80,10 @@ export async function restoreMain(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args
   if (args.positionals.length !== 1) return usageError('give exactly one backup file', restoreUsage)
   const file = args.positionals[0]!
+  // The whole file is checked before the database is opened: a bad file must not even create
+  // an empty embedded database.
+  const checked = await oneLine(() => checkBackupFile(file))
+  if (checked !== 0) return checked
   return withEngine(async (config, engine) => {
     out.write(`restoring ${file} into ${engine.name} and ${config.uploadDir}\n`)
     try {
@@ -104,6 +114,21 @@ export async function restoreMain(argv: string[]): Promise<number> {
       throw error
     }
   })
+}
+
+/** Reads the whole backup file and checks it against its SHA-256s; throws BackupFileError. */
+async function checkBackupFile(file: string): Promise<number> {
+  if (!existsSync(file)) throw new BackupFileError(`there is no file ${file}`)
+  const scratch = mkdtempSync(path.join(tmpdir(), 'gearbox-restore-check-'))
+  try {
+    await readArchive(file, scratch)
+  } catch (error) {
+    if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
+    throw error
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
+  return 0
 }
 
 /** db:validate; returns the exit status (1 when the schema has drifted). */

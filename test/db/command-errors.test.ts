@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createServerDatabase, serverUrl } from '../support/database'
@@ -20,7 +20,6 @@ const commands: [string, string[]][] = [
   ['migrate:status', []],
   ['db:validate', []],
   ['db:backup', ['unused.tar.gz']],
-  ['db:restore', ['unused.tar.gz']],
 ]
 
 describe('every migrate:* and db:* command against an unreachable DATABASE_URL', () => {
@@ -103,4 +102,29 @@ describe('every command that touches a database says which one', () => {
       await server.exited
     }
   }, 120_000)
+})
+
+describe('backup files: checked before any database is opened', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-files-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('db:restore of a file that is not a backup: one line, and no embedded database is created', async () => {
+    const file = path.join(dir, 'broken.tar.gz')
+    writeFileSync(file, 'not a gzip file at all')
+    const dataDir = path.join(dir, 'fresh')
+    const result = await runScript('db:restore', [file], { GEARBOX_DATA_DIR: dataDir })
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toEqual([expect.stringMatching(/^error: .*broken\.tar\.gz is damaged or not a GearBox backup: .*; nothing was written$/)])
+    expect(existsSync(path.join(dataDir, 'db'))).toBe(false)
+    const missing = await runScript('db:restore', [path.join(dir, 'nowhere.tar.gz')], { GEARBOX_DATA_DIR: dataDir })
+    expect(missing.stderr).toEqual([`error: there is no file ${path.join(dir, 'nowhere.tar.gz')}`])
+  }, 60_000)
+
+  test('db:backup into a folder that does not exist: one line, before reading anything', async () => {
+    const file = path.join(dir, 'no-such-folder', 'gearbox.tar.gz')
+    const result = await runScript('db:backup', [file], { GEARBOX_DATA_DIR: path.join(dir, 'unused') })
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toEqual([`error: cannot write ${file}: there is no folder ${path.dirname(file)}`])
+    expect(existsSync(path.join(dir, 'unused'))).toBe(false)
+  }, 60_000)
 })
