@@ -105,7 +105,9 @@ describe('a large list on the embedded database', () => {
     // /api/auth/me was sent while the lists were being read, and waited for a few chunks at most.
     expect(Math.max(...meTimes)).toBeLessThan(Math.max(1000, ms / 5))
     // The four lists are ~146 MB of JSON between them. Built whole in memory, one list alone
-    // took ~9 times its size; streamed in chunks, all four together stay well under twice theirs.
-    expect(grownMb).toBeLessThan(2 * 4 * listMb)
+    // took ~9 times its size (RSS +875 MB for the four); streamed in chunks, all four together
+    // grew by 150-340 MB (garbage not yet collected counts too, more on a busy machine), so
+    // three times their size leaves room for that and still fails an unbounded build.
+    expect(grownMb).toBeLessThan(3 * 4 * listMb)
   }, 120_000)
 })
