@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseCommandLine, usageError } from '../command-line'
 import { type Config, ConfigError, loadConfig } from '../config'
 import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from '../db/connection'
 import { migrationStatus } from '../db/migration-status'
@@ -48,9 +48,9 @@ after the commit. If anything fails, or the process is killed, nothing changes.
 
 /** db:backup; returns the exit status. */
 export async function backupMain(argv: string[]): Promise<number> {
-  const args = parse(argv, {}, backupUsage)
+  const args = parseCommandLine('db:backup', argv, { help: { type: 'boolean', short: 'h' } } as const, backupUsage)
   if (typeof args === 'number') return args
-  if (args.positionals.length > 1) return usageError('give at most one file', backupUsage)
+  if (args.positionals.length > 1) return usageError('give at most one file')
   const file =
     args.positionals[0] ??
     `gearbox-backup-${new Date()
@@ -76,9 +76,9 @@ export async function backupMain(argv: string[]): Promise<number> {
 
 /** db:restore; returns the exit status. */
 export async function restoreMain(argv: string[]): Promise<number> {
-  const args = parse(argv, { replace: { type: 'boolean' } }, restoreUsage)
+  const args = parseCommandLine('db:restore', argv, { replace: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const, restoreUsage)
   if (typeof args === 'number') return args
-  if (args.positionals.length !== 1) return usageError('give exactly one backup file', restoreUsage)
+  if (args.positionals.length !== 1) return usageError('give exactly one backup file')
   const file = args.positionals[0]!
   // The whole file is checked before the database is opened: a bad file must not even create
   // an empty embedded database.
@@ -91,7 +91,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
         engine,
         uploadDir: config.uploadDir,
         file,
-        replace: !!(args.values as { replace?: boolean }).replace,
+        replace: !!args.values.replace,
         progress: err,
       })
       const { manifest } = result
@@ -134,7 +134,7 @@ async function checkBackupFile(file: string): Promise<number> {
 /** db:validate; returns the exit status (1 when the schema has drifted). */
 export async function validateMain(argv: string[]): Promise<number> {
   const usage = `Usage: npm run db:validate\n\nCompares the live schema (tables, columns, constraints, indexes, migration history) with what\nthe migrations produce, and prints every difference. Exit status 1 on any difference.\n`
-  const args = parse(argv, {}, usage)
+  const args = parseCommandLine('db:validate', argv, { help: { type: 'boolean', short: 'h' } } as const, usage)
   if (typeof args === 'number') return args
   return withDatabase(async (config, db) => {
     out.write(`checking the schema of ${describeDatabase(config.database)}\n`)
@@ -154,7 +154,12 @@ export async function validateMain(argv: string[]): Promise<number> {
 
 /** migrate:status; returns the exit status (1 when the database has applied migrations this version does not know). */
 export async function statusMain(argv: string[]): Promise<number> {
-  const args = parse(argv, {}, 'Usage: npm run migrate:status\n\nApplied and pending migrations of the database.\n')
+  const args = parseCommandLine(
+    'migrate:status',
+    argv,
+    { help: { type: 'boolean', short: 'h' } } as const,
+    'Usage: npm run migrate:status\n\nApplied and pending migrations of the database.\n',
+  )
   if (typeof args === 'number') return args
   return withDatabase(async (config, db) => {
     out.write(`migrations of ${describeDatabase(config.database)}\n`)
@@ -168,26 +173,6 @@ export async function statusMain(argv: string[]): Promise<number> {
     out.write(`${status.applied.length} applied, ${status.pending.length} pending${status.unknown.length > 0 ? `, ${status.unknown.length} unknown` : ''}\n`)
     return status.unknown.length > 0 ? 1 : 0
   })
-}
-
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options']
-
-function parse(argv: string[], options: Options, usage: string) {
-  try {
-    const args = parseArgs({ args: argv, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } })
-    if (args.values.help) {
-      out.write(usage)
-      return 0
-    }
-    return args
-  } catch (error) {
-    return usageError((error as Error).message, usage)
-  }
-}
-
-function usageError(message: string, usage: string): number {
-  err.write(`error: ${message}\n\n${usage}`)
-  return 2
 }
 
 /** Loads the configuration and runs `work`; any failure becomes one line on stderr and exit status 1. */

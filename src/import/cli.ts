@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { parseCommandLine, usageError } from '../command-line'
 import { type Config, loadConfig } from '../config'
 import { openPGlite } from '../db/database'
 import { exportLegacyFile } from './export'
@@ -59,55 +59,11 @@ const importOptions = {
   'no-images': { type: 'boolean' },
 } as const
 
-/**
- * The options npm took for itself. `npm run <script> --dry-run` passes the script only what
- * follows `--`; options before it become npm_config_* variables (npm even reads `--replace`
- * as `--replace-registry-host`), so the script would run without them. Returns the options
- * found there and not on the command line.
- */
-export function optionsTakenByNpm(names: string[], argv: string[], env: Record<string, string | undefined> = process.env): string[] {
-  if (!env.npm_lifecycle_event) return []
-  return names.filter((name) => {
-    const key = `npm_config_${name.replaceAll('-', '_')}`
-    const negated = name.startsWith('no-') && env[`npm_config_${name.slice(3).replaceAll('-', '_')}`] === ''
-    const taken = env[key] !== undefined || negated || (name === 'replace' && env.npm_config_replace_registry_host !== undefined)
-    return taken && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
-  })
-}
-
-/**
- * What to do about options npm took: `--help` and `--dry-run` are honoured (neither writes),
- * anything else refuses the run (exit 2) with the `--` form. Returns an exit status to stop
- * with, or the flags to honour.
- */
-function npmTrap(script: string, names: string[], argv: string[]): number | { help: boolean; dryRun: boolean } {
-  const taken = optionsTakenByNpm(names, argv)
-  const help = taken.includes('help')
-  const refused = taken.filter((n) => n !== 'help' && n !== 'dry-run')
-  if (!help && refused.length > 0) {
-    const flags = refused.map((n) => `--${n}`).join(' ')
-    return usageError(
-      `npm kept ${flags} for itself, so it never reached the script; nothing was written. Put the options after --: npm run ${script} -- ${flags} ...`,
-    )
-  }
-  return { help, dryRun: taken.includes('dry-run') }
-}
-
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: importOptions })
-  } catch (error) {
-    return usageError((error as Error).message)
-  }
+  const args = parseCommandLine('db:import-sqlite', argv, importOptions, usage)
+  if (typeof args === 'number') return args
   const { values, positionals } = args
-  const npm = npmTrap('db:import-sqlite', Object.keys(importOptions), argv)
-  if (typeof npm === 'number') return npm
-  if (values.help || npm.help) {
-    process.stdout.write(usage)
-    return 0
-  }
   if (positionals.length !== 1) return usageError('give exactly one SQLite file')
   if (values['skip-invalid'] && !values.rejects) return usageError('--skip-invalid needs --rejects <file>: left-out rows are never dropped silently')
   if (values.uploads && values['no-images']) return usageError('give --uploads <dir> or --no-images, not both')
@@ -124,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     openTarget: () => openTarget(config),
     skipInvalid: values['skip-invalid'],
     rejectsPath: values.rejects,
-    dryRun: values['dry-run'] || npm.dryRun,
+    dryRun: values['dry-run'] || args.dryRun,
     replace: values.replace,
     reportPath: values.report,
     uploads: values.uploads,
@@ -145,11 +101,6 @@ export async function main(argv: string[]): Promise<number> {
 function openTarget({ database }: Config): Target {
   if (database.kind === 'postgres') return serverTarget(database)
   return pgliteTarget(openPGlite(database.dataDir), `the embedded database in ${database.dataDir}`)
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`error: ${message}\nRun with --help for usage.\n`)
-  return 2
 }
 
 export const exportUsage = `Usage: npm run db:export-sqlite -- [--force] <out.db>
@@ -179,19 +130,9 @@ const exportOptions = {
 
 /** Runs the export's command line; returns the exit status. */
 export async function exportMain(argv: string[]): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: exportOptions })
-  } catch (error) {
-    return usageError((error as Error).message)
-  }
+  const args = parseCommandLine('db:export-sqlite', argv, exportOptions, exportUsage)
+  if (typeof args === 'number') return args
   const { values, positionals } = args
-  const npm = npmTrap('db:export-sqlite', Object.keys(exportOptions), argv)
-  if (typeof npm === 'number') return npm
-  if (values.help || npm.help) {
-    process.stdout.write(exportUsage)
-    return 0
-  }
   if (positionals.length !== 1) return usageError('give exactly one output file')
   let config: Config
   try {

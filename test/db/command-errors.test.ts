@@ -128,3 +128,21 @@ describe('backup files: checked before any database is opened', () => {
     expect(existsSync(path.join(dir, 'unused'))).toBe(false)
   }, 60_000)
 })
+
+describe('options npm keeps for itself (npm run <script> --option, without --)', () => {
+  test('db:restore --replace is refused with the -- form, before any database is opened', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-npm-'))
+    try {
+      const env = { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: path.join(dir, 'data') }
+      const cwd = path.join(import.meta.dir, '../..')
+      const replace = Bun.spawnSync(['npm', 'run', '--silent', 'db:restore', '--replace', 'backup.tar.gz'], { cwd, env })
+      expect(replace.exitCode).toBe(2)
+      expect(replace.stderr.toString()).toContain(
+        'npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:restore -- --replace',
+      )
+      expect(existsSync(path.join(dir, 'data'))).toBe(false)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
