@@ -19,9 +19,13 @@ describe('the embedded data directory is opened by one process at a time', () =>
     try {
       await waitForLine(server.stdout, /listening on/)
       const second = run(['--bun', 'kysely', 'migrate:list'], env)
-      const stderr = await new Response(second.stderr).text()
-      expect(await second.exited).toBe(1)
-      expect(stderr.split('\n')[0]).toBe(`the embedded database ${dataDir}/db is in use by process ${server.pid}; stop it first, or set DATABASE_URL`)
+      const [stdout, stderr] = [await new Response(second.stdout).text(), await new Response(second.stderr).text()]
+      // All of it in one comparison, so a failure shows what the second process printed.
+      expect({ code: await second.exited, first: stderr.split('\n')[0], stdout }).toEqual({
+        code: 1,
+        first: `the embedded database ${dataDir}/db is in use by process ${server.pid}; stop it first, or set DATABASE_URL`,
+        stdout: '',
+      })
     } finally {
       server.kill('SIGTERM')
       await server.exited
