@@ -4,7 +4,7 @@ import type { Page, PageRequest } from '../repositories/paging'
 import type { AppEnv } from './router'
 
 /** Rows per query while a whole list is streamed: small enough that other requests interleave. */
-const STREAM_CHUNK = 500
+export const STREAM_CHUNK = 500
 
 /**
  * Answers a list endpoint (api.md's Conventions). With `limit`: that page as a JSON array and,
