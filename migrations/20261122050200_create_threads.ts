@@ -32,15 +32,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('sort_order', 'double precision', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addForeignKeyConstraint('thread_candidates_thread_id_fkey', ['thread_id'], 'threads', ['id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('thread_candidates_thread_id_fkey', ['thread_id'], 'threads', ['id'], (fk) => fk.onDelete('cascade'))
     .addForeignKeyConstraint('thread_candidates_category_id_fkey', ['category_id'], 'categories', ['id'])
     .addCheckConstraint('thread_candidates_status_check', sql`status in ('researching', 'ordered', 'arrived')`)
-    .addCheckConstraint(
-      'thread_candidates_weight_grams_check',
-      sql`weight_grams >= 0 and weight_grams < 'Infinity'`,
-    )
+    .addCheckConstraint('thread_candidates_weight_grams_check', sql`weight_grams >= 0 and weight_grams < 'Infinity'`)
     .addCheckConstraint('thread_candidates_price_cents_check', sql`price_cents >= 0`)
     .addCheckConstraint('thread_candidates_sort_order_check', sql`sort_order > '-Infinity' and sort_order < 'Infinity'`)
     .execute()
@@ -48,32 +43,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The two tables point at each other, so this key can only be added once both exist.
   await db.schema
     .alterTable('threads')
-    .addForeignKeyConstraint(
-      'threads_resolved_candidate_id_fkey',
-      ['resolved_candidate_id'],
-      'thread_candidates',
-      ['id'],
-      (fk) => fk.onDelete('set null'),
-    )
+    .addForeignKeyConstraint('threads_resolved_candidate_id_fkey', ['resolved_candidate_id'], 'thread_candidates', ['id'], (fk) => fk.onDelete('set null'))
     .execute()
 
   await db.schema.createIndex('threads_category_id_idx').on('threads').column('category_id').execute()
-  await db.schema
-    .createIndex('threads_resolved_candidate_id_idx')
-    .on('threads')
-    .column('resolved_candidate_id')
-    .execute()
+  await db.schema.createIndex('threads_resolved_candidate_id_idx').on('threads').column('resolved_candidate_id').execute()
   await db.schema.createIndex('threads_status_created_at_idx').on('threads').columns(['status', 'created_at']).execute()
-  await db.schema
-    .createIndex('thread_candidates_thread_id_sort_order_idx')
-    .on('thread_candidates')
-    .columns(['thread_id', 'sort_order'])
-    .execute()
-  await db.schema
-    .createIndex('thread_candidates_category_id_idx')
-    .on('thread_candidates')
-    .column('category_id')
-    .execute()
+  await db.schema.createIndex('thread_candidates_thread_id_sort_order_idx').on('thread_candidates').columns(['thread_id', 'sort_order']).execute()
+  await db.schema.createIndex('thread_candidates_category_id_idx').on('thread_candidates').column('category_id').execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -26,9 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('used', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('oauth_codes_code_hash_key', ['code_hash'])
-    .addForeignKeyConstraint('oauth_codes_client_id_fkey', ['client_id'], 'oauth_clients', ['client_id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('oauth_codes_client_id_fkey', ['client_id'], 'oauth_clients', ['client_id'], (fk) => fk.onDelete('cascade'))
     .addForeignKeyConstraint('oauth_codes_user_id_fkey', ['user_id'], 'users', ['id'], (fk) => fk.onDelete('cascade'))
     .addCheckConstraint('oauth_codes_code_challenge_method_check', sql`code_challenge_method in ('S256')`)
     .execute()
@@ -49,9 +47,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('oauth_tokens_access_token_hash_key', ['access_token_hash'])
     .addUniqueConstraint('oauth_tokens_refresh_token_hash_key', ['refresh_token_hash'])
-    .addForeignKeyConstraint('oauth_tokens_client_id_fkey', ['client_id'], 'oauth_clients', ['client_id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('oauth_tokens_client_id_fkey', ['client_id'], 'oauth_clients', ['client_id'], (fk) => fk.onDelete('cascade'))
     .addForeignKeyConstraint('oauth_tokens_user_id_fkey', ['user_id'], 'users', ['id'], (fk) => fk.onDelete('cascade'))
     .execute()
   await db.schema.createIndex('oauth_tokens_client_id_idx').on('oauth_tokens').column('client_id').execute()

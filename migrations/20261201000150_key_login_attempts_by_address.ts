@@ -11,13 +11,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('login_attempts')
     .addColumn('client_address', 'text', (c) => c.notNull().defaultTo(''))
     .execute()
-  await db.schema.alterTable('login_attempts').alterColumn('client_address', (c) => c.dropDefault()).execute()
-  await db.schema.alterTable('login_attempts').dropConstraint('login_attempts_pkey').execute()
-  await db.schema.alterTable('login_attempts').addPrimaryKeyConstraint('login_attempts_pkey', ['username', 'client_address']).execute()
   await db.schema
     .alterTable('login_attempts')
-    .addCheckConstraint('login_attempts_client_address_check', sql`length(client_address) <= 100`)
+    .alterColumn('client_address', (c) => c.dropDefault())
     .execute()
+  await db.schema.alterTable('login_attempts').dropConstraint('login_attempts_pkey').execute()
+  await db.schema.alterTable('login_attempts').addPrimaryKeyConstraint('login_attempts_pkey', ['username', 'client_address']).execute()
+  await db.schema.alterTable('login_attempts').addCheckConstraint('login_attempts_client_address_check', sql`length(client_address) <= 100`).execute()
   await db.schema.createIndex('login_attempts_window_started_at_idx').on('login_attempts').column('window_started_at').execute()
 }
 

@@ -20,11 +20,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('oauth_codes_expires_at_idx').on('oauth_codes').column('expires_at').execute()
   await db.schema.createIndex('oauth_tokens_family_id_idx').on('oauth_tokens').column('family_id').execute()
   // A token is dead once its refresh token (or, without one, the access token) has expired.
-  await db.schema
-    .createIndex('oauth_tokens_expiry_idx')
-    .on('oauth_tokens')
-    .expression(sql`coalesce(refresh_expires_at, expires_at)`)
-    .execute()
+  await db.schema.createIndex('oauth_tokens_expiry_idx').on('oauth_tokens').expression(sql`coalesce(refresh_expires_at, expires_at)`).execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -100,7 +100,7 @@ async function call(url: string, path: string, init: RequestInit & { json?: unkn
 /** A response's JSON, as GearBox documents it. */
 const body = async (res: Promise<Response>): Promise<any> => (await res).json()
 
-let gearbox = await start('gearbox')
+const gearbox = await start('gearbox')
 const owner = { username: 'bench', password: 'a long bench passphrase' }
 await call(gearbox.url, '/api/auth/setup', { method: 'POST', json: owner })
 const cookie = (await call(gearbox.url, '/api/auth/login', { method: 'POST', json: owner })).headers.get('set-cookie')!.split(';')[0]!
@@ -152,10 +152,7 @@ const answers = new Map<string, unknown>()
 for (const r of reads) answers.set(r.path, await body(call(gearbox.url, r.path, { headers: auth })))
 
 const postScript = join(work, 'post.lua')
-writeFileSync(
-  postScript,
-  `wrk.method = "POST"\nwrk.body = '${JSON.stringify(writeBody)}'\nwrk.headers["content-type"] = "application/json"\n`,
-)
+writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = '${JSON.stringify(writeBody)}'\nwrk.headers["content-type"] = "application/json"\n`)
 
 interface Sample {
   rps: number

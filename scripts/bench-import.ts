@@ -49,7 +49,12 @@ try {
   const ours: number[] = []
   const theirs: number[] = []
   for (let run = 1; run <= runs; run++) {
-    ours.push(await timeInFreshDatabase(() => [process.execPath, script, file], (url) => ({ DATABASE_URL: url })))
+    ours.push(
+      await timeInFreshDatabase(
+        () => [process.execPath, script, file],
+        (url) => ({ DATABASE_URL: url }),
+      ),
+    )
     if (pgloader) theirs.push(await timeInFreshDatabase((url) => [pgloader, file, url]))
     console.log(`run ${run}: import ${ours.at(-1)!.toFixed(2)} s${pgloader ? `, pgloader ${theirs.at(-1)!.toFixed(2)} s` : ''}`)
   }

@@ -131,12 +131,18 @@ async function runLoad(base: string, auth: Record<string, string>) {
             if (id !== undefined && (await call('DELETE', `/api/items/${id}`)).ok) {
               ack.items.delete(id)
               ack.deleted.add(id)
-              for (const [setupId, ids] of ack.setups) ack.setups.set(setupId, ids.filter((x) => x !== id))
+              for (const [setupId, ids] of ack.setups)
+                ack.setups.set(
+                  setupId,
+                  ids.filter((x) => x !== id),
+                )
             }
             break
           case 'set setup items':
             for (const setupId of ack.setups.keys()) {
-              const ids = mine().filter(() => Math.random() < 0.3).slice(0, 20)
+              const ids = mine()
+                .filter(() => Math.random() < 0.3)
+                .slice(0, 20)
               const res = await call('PUT', `/api/setups/${setupId}/items`, { items: ids.map((itemId) => ({ itemId, classification: 'base' })) })
               if (res.ok) ack.setups.set(setupId, ids)
             }
@@ -205,7 +211,9 @@ async function bench(engine: string, start: () => Promise<{ env: Record<string, 
     )
     const failed = [...result.failures].map(([what, n]) => `${n} x ${what}`)
     console.log(`  failed requests: ${failed.length ? failed.join(', ') : 'none'}`)
-    console.log(`  integrity: ${problems.length ? `FAILED\n    ${problems.slice(0, 20).join('\n    ')}` : `ok (${live} items exactly as last acknowledged, ${deleted} acknowledged deletions gone, every setup's items as last set, no orphan rows)`}`)
+    console.log(
+      `  integrity: ${problems.length ? `FAILED\n    ${problems.slice(0, 20).join('\n    ')}` : `ok (${live} items exactly as last acknowledged, ${deleted} acknowledged deletions gone, every setup's items as last set, no orphan rows)`}`,
+    )
     return problems.length === 0 && failed.length === 0
   } finally {
     await target.cleanup()

@@ -55,7 +55,14 @@ async function resetRows(label: string, testDb: TestDatabase): Promise<Row[]> {
   const { db, reset } = testDb
   const rows = [
     { what: `(c) harness reset, ${label}`, samples: await measure(RUNS.reset, () => testWrites(db), reset) },
-    { what: `    TRUNCATE reset (before), ${label}`, samples: await measure(RUNS.truncate, () => testWrites(db), () => truncateReset(db)) },
+    {
+      what: `    TRUNCATE reset (before), ${label}`,
+      samples: await measure(
+        RUNS.truncate,
+        () => testWrites(db),
+        () => truncateReset(db),
+      ),
+    },
   ]
   // Both must leave exactly the migrated state; a fast reset that is wrong is worth nothing.
   await testWrites(db)

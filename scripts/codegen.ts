@@ -1,10 +1,11 @@
 // Writes src/db/types.ts from the migrated schema of a throwaway in-memory PGlite,
 // so no server is needed. `--check` fails (exit 1) when the file is stale; `--out <file>`
 // writes or checks another file (the tests check a stale copy without touching the real one).
-import { PGlite } from '@electric-sql/pglite'
-import { generate, PostgresDialect } from 'kysely-codegen'
+
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { PGlite } from '@electric-sql/pglite'
+import { generate, PostgresDialect } from 'kysely-codegen'
 import { createPGliteDatabase, pgliteOptions } from '../src/db/database'
 import { migrateToLatest } from '../src/db/migrator'
 

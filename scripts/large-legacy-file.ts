@@ -24,7 +24,18 @@ export function writeLargeLegacyFile(file: string, total: number): void {
     const item = db.prepare(`insert into items (id, name, weight_grams, price_cents, category_id, notes, product_url, quantity, created_at, updated_at)
       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     for (let i = 1; i <= items; i++) {
-      item.run(i, `Item ${i}`, i % 7 === 0 ? null : i * 1.1 + 0.01, i % 5 === 0 ? null : i * 3, (i % 20) + 1, i % 3 === 0 ? `note\t${i}\nline 2 \\ ✓` : null, i % 4 === 0 ? `https://example.com/items/${i}` : null, (i % 3) + 1, T + i, T + 2 * i)
+      item.run(
+        i,
+        `Item ${i}`,
+        i % 7 === 0 ? null : i * 1.1 + 0.01,
+        i % 5 === 0 ? null : i * 3,
+        (i % 20) + 1,
+        i % 3 === 0 ? `note\t${i}\nline 2 \\ ✓` : null,
+        i % 4 === 0 ? `https://example.com/items/${i}` : null,
+        (i % 3) + 1,
+        T + i,
+        T + 2 * i,
+      )
     }
     const setup = db.prepare('insert into setups (id, name, created_at, updated_at) values (?, ?, ?, ?)')
     for (let i = 1; i <= setups; i++) setup.run(i, `Setup ${i}`, T, T)
@@ -34,11 +45,13 @@ export function writeLargeLegacyFile(file: string, total: number): void {
     for (let i = 1; i <= setupItems; i++) si.run(i, ((i - 1) % setups) + 1, (Math.floor((i - 1) / setups) % items) + 1, classes[i % 3]!)
     const thread = db.prepare('insert into threads (id, name, status, resolved_candidate_id, category_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)')
     for (let i = 1; i <= threads; i++) thread.run(i, `Thread ${i}`, i % 2 === 0 ? 'resolved' : 'active', i % 2 === 0 ? i : null, (i % 20) + 1, T, T)
-    const cand = db.prepare(`insert into thread_candidates (id, thread_id, name, weight_grams, price_cents, category_id, status, pros, sort_order, created_at, updated_at)
+    const cand =
+      db.prepare(`insert into thread_candidates (id, thread_id, name, weight_grams, price_cents, category_id, status, pros, sort_order, created_at, updated_at)
       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     const statuses = ['researching', 'ordered', 'arrived']
     // Candidate i belongs to thread ((i-1) % threads) + 1, so candidate i <= threads belongs to thread i.
-    for (let i = 1; i <= candidates; i++) cand.run(i, ((i - 1) % threads) + 1, `Candidate ${i}`, i / 3, i % 9 === 0 ? null : i, (i % 20) + 1, statuses[i % 3]!, i % 2 ? 'light' : null, i / 7, T, T)
+    for (let i = 1; i <= candidates; i++)
+      cand.run(i, ((i - 1) % threads) + 1, `Candidate ${i}`, i / 3, i % 9 === 0 ? null : i, (i % 20) + 1, statuses[i % 3]!, i % 2 ? 'light' : null, i / 7, T, T)
     const user = db.prepare('insert into users (id, username, password_hash, created_at) values (?, ?, ?, ?)')
     for (let i = 1; i <= 19; i++) user.run(i, `user${i}`, '$argon2id$v=19$x', T)
   })()

@@ -1,6 +1,6 @@
-import { getRequestListener } from '@hono/node-server'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { getRequestListener } from '@hono/node-server'
 import { errorBody } from './routes/error-handler'
 
 export interface HttpServer {
@@ -26,7 +26,11 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024
  * `incoming.socket.remoteAddress`). A request without a Host header (HTTP/1.0 allows that)
  * is read as addressed to `localhost`, so its path is routed as sent.
  */
-export function listen(fetch: (request: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>, port: number, hostname?: string): Promise<HttpServer> {
+export function listen(
+  fetch: (request: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>,
+  port: number,
+  hostname?: string,
+): Promise<HttpServer> {
   const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
     hostname: 'localhost',
     // Bun's own Request and Response stay in place.
@@ -83,7 +87,5 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
       : errorBody('validation_failed', 'malformed HTTP request'),
   )
   const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'
-  socket.end(
-    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  )
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
 }

@@ -70,7 +70,14 @@ export class Metrics {
    */
   constructor(pool: PoolStats, pendingMigrations: () => Promise<number>) {
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()) } })
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read())
+        },
+      })
     gauge('gearbox_db_pool_size', 'Maximum connections of the database pool.', () => pool.size)
     gauge('gearbox_db_pool_in_use', 'Pool connections currently held by a query or transaction.', () => pool.inUse)
     gauge('gearbox_db_pool_waiting', 'Queries or transactions waiting for a pool connection.', () => pool.waiting)
@@ -114,10 +121,7 @@ export function observeRequests(log: Logger, metrics?: Metrics): MiddlewareHandl
     const seconds = (performance.now() - start) / 1000
     const status = c.res.status
     const route = routeOf(c)
-    log.info(
-      { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, durationMs: Math.round(seconds * 10000) / 10 },
-      'request',
-    )
+    log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, durationMs: Math.round(seconds * 10000) / 10 }, 'request')
     metrics?.requests.inc({ method: c.req.method, route, status })
     metrics?.requestDuration.observe({ method: c.req.method, route }, seconds)
   }

@@ -157,9 +157,7 @@ describe('loadConfig', () => {
   })
 
   test('a flag explains what it accepts', () => {
-    expect(configError({ DATABASE_PREPARED_STATEMENTS: 'no' })).toBe(
-      'Invalid configuration: DATABASE_PREPARED_STATEMENTS must be true or false',
-    )
+    expect(configError({ DATABASE_PREPARED_STATEMENTS: 'no' })).toBe('Invalid configuration: DATABASE_PREPARED_STATEMENTS must be true or false')
   })
 
   test('several bad variables are all named in the one line', () => {

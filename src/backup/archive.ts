@@ -65,7 +65,8 @@ export async function writeArchive(file: string, manifest: Manifest, tables: Map
   const pack = tar.pack()
   const written = pipeline(pack, createGzip({ level: 6 }), createWriteStream(partial))
   try {
-    const add = (name: string, data: Uint8Array) => new Promise<void>((resolve, reject) => pack.entry({ name }, Buffer.from(data), (e) => (e ? reject(e) : resolve())))
+    const add = (name: string, data: Uint8Array) =>
+      new Promise<void>((resolve, reject) => pack.entry({ name }, Buffer.from(data), (e) => (e ? reject(e) : resolve())))
     await add('manifest.json', Buffer.from(JSON.stringify(manifest, null, 2)))
     for (const t of manifest.tables) await add(tableFile(t.name), tables.get(t.name)!)
     for (const image of manifest.images) {
@@ -116,12 +117,16 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
         tables.set(table.name, data)
       } else if (image) {
         const hash = createHash('sha256')
-        await pipeline(entry, async function* (chunks) {
-          for await (const chunk of chunks as AsyncIterable<Buffer>) {
-            hash.update(chunk)
-            yield chunk
-          }
-        }, createWriteStream(path.join(stagingDir, image.name)))
+        await pipeline(
+          entry,
+          async function* (chunks) {
+            for await (const chunk of chunks as AsyncIterable<Buffer>) {
+              hash.update(chunk)
+              yield chunk
+            }
+          },
+          createWriteStream(path.join(stagingDir, image.name)),
+        )
         if (hash.digest('hex') !== image.sha256) throw new BackupFileError(`${name} does not match its SHA-256 in the manifest`)
         images.add(image.name)
       } else {
@@ -136,8 +141,14 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
     throw new BackupFileError(error instanceof Error ? error.message : String(error))
   }
   if (!manifest) throw new BackupFileError('it holds no manifest.json')
-  const missing = [...manifest.tables.filter((t) => !tables.has(t.name)).map((t) => tableFile(t.name)), ...manifest.images.filter((i) => !images.has(i.name)).map((i) => imageFile(i.name))]
-  if (missing.length > 0) throw new BackupFileError(`it is truncated: ${missing.length} file(s) listed in the manifest are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`)
+  const missing = [
+    ...manifest.tables.filter((t) => !tables.has(t.name)).map((t) => tableFile(t.name)),
+    ...manifest.images.filter((i) => !images.has(i.name)).map((i) => imageFile(i.name)),
+  ]
+  if (missing.length > 0)
+    throw new BackupFileError(
+      `it is truncated: ${missing.length} file(s) listed in the manifest are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`,
+    )
   return { manifest, tables }
 }
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { appliedMigrations } from '../db/migration-status'
 import { type Output, Progress } from '../import/report'
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type ImageEntry, type Manifest, sha256, type TableEntry, writeArchive } from './archive'
 import { applicationTables, pinSettings, sequencePositions, tableChecksum } from './catalog'
-import { appliedMigrations } from '../db/migration-status'
 import { type Engine, kyselyInSession, type Session } from './engine'
 
 export interface BackupOptions {
@@ -62,7 +62,12 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
   return { manifest, bytes: (await stat(options.file)).size, ms: performance.now() - started }
 }
 
-async function copyTable(session: Session, shape: Awaited<ReturnType<typeof applicationTables>>[number], into: Map<string, Uint8Array>, progress: Progress): Promise<TableEntry> {
+async function copyTable(
+  session: Session,
+  shape: Awaited<ReturnType<typeof applicationTables>>[number],
+  into: Map<string, Uint8Array>,
+  progress: Progress,
+): Promise<TableEntry> {
   const checksum = await tableChecksum(session, shape)
   progress.start(shape.name, checksum.rows)
   const data = await session.copyOut(shape)

@@ -95,9 +95,9 @@ async function sequenceOf(session: Session, table: string, column: string): Prom
 export async function restoreSequences(session: Session, positions: SequencePosition[]): Promise<void> {
   for (const p of positions) {
     const seq = await sequenceOf(session, p.table, p.column)
-    await session.query(
-      `select setval($1, greatest(coalesce(max(${quoteIdent(p.column)}), 0), $2::int) + 1, false) from ${quoteIdent(p.table)}`,
-      [seq, p.lastValue ?? 0],
-    )
+    await session.query(`select setval($1, greatest(coalesce(max(${quoteIdent(p.column)}), 0), $2::int) + 1, false) from ${quoteIdent(p.table)}`, [
+      seq,
+      p.lastValue ?? 0,
+    ])
   }
 }

@@ -4,8 +4,8 @@ import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from 
 import { migrationStatus } from '../db/migration-status'
 import { checkSchema } from '../db/schema-check'
 import { TargetNotEmptyError } from '../import/load'
-import { VerificationError } from '../import/verify'
 import { formatVerification } from '../import/report'
+import { VerificationError } from '../import/verify'
 import { BackupFileError } from './archive'
 import { createBackup } from './backup'
 import { openEngine } from './engine'
@@ -48,7 +48,12 @@ export async function backupMain(argv: string[]): Promise<number> {
   const args = parse(argv, {}, backupUsage)
   if (typeof args === 'number') return args
   if (args.positionals.length > 1) return usageError('give at most one file', backupUsage)
-  const file = args.positionals[0] ?? `gearbox-backup-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.tar.gz`
+  const file =
+    args.positionals[0] ??
+    `gearbox-backup-${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}.tar.gz`
   return withEngine(async (config, engine) => {
     out.write(`backing up ${engine.name} and the images in ${config.uploadDir} to ${file}\n`)
     const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err })
@@ -72,17 +77,30 @@ export async function restoreMain(argv: string[]): Promise<number> {
   return withEngine(async (config, engine) => {
     out.write(`restoring ${file} into ${engine.name} and ${config.uploadDir}\n`)
     try {
-      const result = await restoreBackup({ engine, uploadDir: config.uploadDir, file, replace: !!(args.values as { replace?: boolean }).replace, progress: err })
+      const result = await restoreBackup({
+        engine,
+        uploadDir: config.uploadDir,
+        file,
+        replace: !!(args.values as { replace?: boolean }).replace,
+        progress: err,
+      })
       const { manifest } = result
       const rows = manifest.tables.reduce((n, t) => n + t.rows, 0)
       const forward = result.migratedForward.length > 0 ? `; migrated forward: ${result.migratedForward.join(', ')}` : ''
       out.write(`\nverified (row counts and checksums, backup vs database):\n${formatVerification(result.verification)}\n`)
-      out.write(`restored and verified ${rows} rows and ${manifest.images.length} images from ${file} (made ${manifest.createdAt} from ${manifest.source.database}) in ${seconds(result.ms)}${forward}\n`)
+      out.write(
+        `restored and verified ${rows} rows and ${manifest.images.length} images from ${file} (made ${manifest.createdAt} from ${manifest.source.database}) in ${seconds(result.ms)}${forward}\n`,
+      )
       return 0
     } catch (error) {
       if (error instanceof VerificationError) out.write(`${formatVerification(error.results)}\n`)
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
-      if (error instanceof TargetNotEmptyError) throw new Error(`refused: ${engine.name} already holds data (${Object.entries(error.counts).map(([t, n]) => `${t}: ${n}`).join(', ')}); run with --replace to replace it; nothing was written`)
+      if (error instanceof TargetNotEmptyError)
+        throw new Error(
+          `refused: ${engine.name} already holds data (${Object.entries(error.counts)
+            .map(([t, n]) => `${t}: ${n}`)
+            .join(', ')}); run with --replace to replace it; nothing was written`,
+        )
       throw error
     }
   })
@@ -99,7 +117,9 @@ export async function validateMain(argv: string[]): Promise<number> {
     for (const d of report.differences) out.write(`  ${d}\n`)
     const pending = report.pending.length > 0 ? `; ${report.pending.length} migration(s) pending (npm run migrate:latest): ${report.pending.join(', ')}` : ''
     if (report.differences.length > 0) {
-      out.write(`schema drift: ${report.differences.length} difference(s) from what the migrations produce${report.comparedAt ? ` up to ${report.comparedAt}` : ''}${pending}\n`)
+      out.write(
+        `schema drift: ${report.differences.length} difference(s) from what the migrations produce${report.comparedAt ? ` up to ${report.comparedAt}` : ''}${pending}\n`,
+      )
       return 1
     }
     out.write(`schema ok: as the migrations produce it${report.comparedAt ? ` up to ${report.comparedAt}` : ' (no migrations applied)'}${pending}\n`)
@@ -115,7 +135,10 @@ export async function statusMain(argv: string[]): Promise<number> {
     out.write(`migrations of ${describeDatabase(config.database)}\n`)
     const status = await migrationStatus(db)
     const unknown = new Set(status.unknown)
-    for (const m of status.applied) out.write(`  ${unknown.has(m.name) ? 'unknown' : 'applied'}  ${m.name}  ${m.appliedAt}${unknown.has(m.name) ? '  (no file in migrations/: made by a newer GearBox?)' : ''}\n`)
+    for (const m of status.applied)
+      out.write(
+        `  ${unknown.has(m.name) ? 'unknown' : 'applied'}  ${m.name}  ${m.appliedAt}${unknown.has(m.name) ? '  (no file in migrations/: made by a newer GearBox?)' : ''}\n`,
+      )
     for (const name of status.pending) out.write(`  pending  ${name}\n`)
     out.write(`${status.applied.length} applied, ${status.pending.length} pending${status.unknown.length > 0 ? `, ${status.unknown.length} unknown` : ''}\n`)
     return status.unknown.length > 0 ? 1 : 0

@@ -57,7 +57,8 @@ function serverEngine(config: Extract<DatabaseConfig, { kind: 'postgres' }>): En
   const sql = createPostgresClient({ ...config, maxConnections: 1 })
   return {
     name: describeDatabase(config),
-    transaction: (mode, work) => sql.begin(mode === 'snapshot' ? SNAPSHOT : 'isolation level read committed', (tx) => work(serverSession(tx))) as Promise<never>,
+    transaction: (mode, work) =>
+      sql.begin(mode === 'snapshot' ? SNAPSHOT : 'isolation level read committed', (tx) => work(serverSession(tx))) as Promise<never>,
     close: () => sql.end(),
   }
 }
@@ -116,10 +117,19 @@ export const orderedRows = (t: TableShape) => `select ${t.columns.map(quoteIdent
  * written as \\, \b, \f, \n, \r, \t, \v, NULL as \N, tab-separated.
  */
 function copyTextQuery(t: TableShape): string {
-  const escapes: [number, string][] = [[8, 'b'], [12, 'f'], [10, 'n'], [13, 'r'], [9, 't'], [11, 'v']]
+  const escapes: [number, string][] = [
+    [8, 'b'],
+    [12, 'f'],
+    [10, 'n'],
+    [13, 'r'],
+    [9, 't'],
+    [11, 'v'],
+  ]
   const field = (column: string, i: number) => {
     const c = quoteIdent(column)
-    const escaped = t.textual[i] ? escapes.reduce((text, [code, letter]) => `replace(${text}, chr(${code}), '\\${letter}')`, `replace(concat(${c}), '\\', '\\\\')`) : `concat(${c})`
+    const escaped = t.textual[i]
+      ? escapes.reduce((text, [code, letter]) => `replace(${text}, chr(${code}), '\\${letter}')`, `replace(concat(${c}), '\\', '\\\\')`)
+      : `concat(${c})`
     return `case when ${c} is null then '\\N' else ${escaped} end`
   }
   return `select ${t.columns.map(field).join(` || chr(9) || `)} as line from ${quoteIdent(t.name)} order by ${t.orderBy.join(', ')}`

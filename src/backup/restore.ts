@@ -1,13 +1,13 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { TargetNotEmptyError } from '../import/load'
-import { type TableVerification, VerificationError } from '../import/verify'
-import { type Output, Progress } from '../import/report'
+import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, migrateToLatest } from '../db/migrator'
+import { TargetNotEmptyError } from '../import/load'
+import { type Output, Progress } from '../import/report'
+import { type TableVerification, VerificationError } from '../import/verify'
 import { type Manifest, readArchive } from './archive'
 import { applicationTables, pinSettings, restoreSequences, type TableShape, tableChecksum } from './catalog'
-import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import { type Engine, kyselyInSession, type Session } from './engine'
 
 export interface RestoreOptions {
@@ -69,7 +69,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       if (Object.keys(counts).length > 0 && !options.replace) throw new TargetNotEmptyError(counts)
 
       const { error } = await createMigrator(db).migrateTo(version)
-      if (error) throw new Error(`could not bring ${options.engine.name} to the backup's schema version ${version}: ${error instanceof Error ? error.message : String(error)}`)
+      if (error)
+        throw new Error(
+          `could not bring ${options.engine.name} to the backup's schema version ${version}: ${error instanceof Error ? error.message : String(error)}`,
+        )
       const shapes = await applicationTables(session)
       checkShapes(manifest, shapes, version)
       await session.query(`truncate ${shapes.map((t) => quoteIdent(t.name)).join(', ')}`)

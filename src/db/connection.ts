@@ -38,7 +38,8 @@ const causes: Record<string, string> = {
 /** One line saying which variable names the database, where it is, and why it cannot be used. */
 export function connectionProblem(config: DatabaseConfig, error: unknown): string {
   // Kysely's error translation (errors.ts) wraps driver errors; the driver's code is on the cause.
-  const root = (error as { code?: string; cause?: unknown }).code === undefined && (error as { cause?: unknown }).cause ? (error as { cause: unknown }).cause : error
+  const root =
+    (error as { code?: string; cause?: unknown }).code === undefined && (error as { cause?: unknown }).cause ? (error as { cause: unknown }).cause : error
   const { code, message } = root as { code?: string; message?: string }
   const cause = (code && causes[code]) ?? message ?? String(root)
   if (config.kind === 'pglite') {

@@ -97,12 +97,34 @@ function compareFingerprints(live: Fingerprint, expected: Fingerprint): string[]
 
   const column = (c: Record<string, any>) =>
     `${c.data_type}, ${c.is_nullable === 'YES' ? 'null' : 'not null'}${c.column_default === null ? '' : `, default ${c.column_default}`}${c.is_identity === 'YES' ? ', identity' : ''}`
-  compare(byKey(live.columns, (c) => `${c.table_name}.${c.column_name}`), byKey(expected.columns, (c) => `${c.table_name}.${c.column_name}`), 'column', column, (k) => !liveTables.has(k.split('.')[0]!) || !expectedTables.has(k.split('.')[0]!))
-  compare(byKey(live.constraints, (c) => `${c.conname} on ${c.table_name}`), byKey(expected.constraints, (c) => `${c.conname} on ${c.table_name}`), 'constraint', (c) => String(c.definition))
-  compare(byKey(live.indexes, (i) => String(i.indexname)), byKey(expected.indexes, (i) => String(i.indexname)), 'index', (i) => String(i.indexdef))
+  compare(
+    byKey(live.columns, (c) => `${c.table_name}.${c.column_name}`),
+    byKey(expected.columns, (c) => `${c.table_name}.${c.column_name}`),
+    'column',
+    column,
+    (k) => !liveTables.has(k.split('.')[0]!) || !expectedTables.has(k.split('.')[0]!),
+  )
+  compare(
+    byKey(live.constraints, (c) => `${c.conname} on ${c.table_name}`),
+    byKey(expected.constraints, (c) => `${c.conname} on ${c.table_name}`),
+    'constraint',
+    (c) => String(c.definition),
+  )
+  compare(
+    byKey(live.indexes, (i) => String(i.indexname)),
+    byKey(expected.indexes, (i) => String(i.indexname)),
+    'index',
+    (i) => String(i.indexdef),
+  )
   return differences
 
-  function compare(liveRows: Map<string, any>, expectedRows: Map<string, any>, kind: string, describe: (r: any) => string, covered: (key: string) => boolean = () => false) {
+  function compare(
+    liveRows: Map<string, any>,
+    expectedRows: Map<string, any>,
+    kind: string,
+    describe: (r: any) => string,
+    covered: (key: string) => boolean = () => false,
+  ) {
     for (const [key, row] of expectedRows) {
       if (covered(key)) continue
       const found = liveRows.get(key)

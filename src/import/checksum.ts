@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { ColumnSpec, TableSpec } from './legacy-schema'
 import { quoteIdent } from '../db/bulk'
+import type { ColumnSpec, TableSpec } from './legacy-schema'
 
 /*
  * Both sides write every row as the same canonical text and hash all rows in key order.

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util'
 import { statSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import { type Config, loadConfig } from '../config'
 import { openPGlite } from '../db/database'
 import { exportLegacyFile } from './export'
 import { type ImportOptions, importLegacyFile } from './run'
-import { type Target, pgliteTarget, serverTarget } from './target'
+import { pgliteTarget, serverTarget, type Target } from './target'
 
 export const usage = `Usage: npm run db:import-sqlite -- [options] <gearbox.db>
        npx bun scripts/migrate-sqlite-to-postgres.ts [options] <gearbox.db>
@@ -86,7 +86,9 @@ function npmTrap(script: string, names: string[], argv: string[]): number | { he
   const refused = taken.filter((n) => n !== 'help' && n !== 'dry-run')
   if (!help && refused.length > 0) {
     const flags = refused.map((n) => `--${n}`).join(' ')
-    return usageError(`npm kept ${flags} for itself, so it never reached the script; nothing was written. Put the options after --: npm run ${script} -- ${flags} ...`)
+    return usageError(
+      `npm kept ${flags} for itself, so it never reached the script; nothing was written. Put the options after --: npm run ${script} -- ${flags} ...`,
+    )
   }
   return { help, dryRun: taken.includes('dry-run') }
 }

@@ -1,8 +1,8 @@
 import { Database } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
+import { quoteIdent } from '../db/bulk'
 import { type ColumnSpec, legacyDdl, legacyTables } from './legacy-schema'
 import type { Output } from './report'
-import { quoteIdent } from '../db/bulk'
 import type { Target, TargetSession } from './target'
 
 export interface ExportOptions {
@@ -82,7 +82,9 @@ async function readTarget(session: TargetSession) {
     const rows = result.map((r) => spec.columns.map((_, i) => r[`c${i}`]))
     let highWater: number | undefined
     if (spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int') {
-      const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(spec.name)}', '${spec.key}') as name`)) as [{ name: string }]
+      const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(spec.name)}', '${spec.key}') as name`)) as [
+        { name: string },
+      ]
       const [seq] = await session.query<{ last: string }>(`select (case when is_called then last_value else last_value - 1 end)::text as last from ${name}`)
       highWater = Number(seq!.last)
     }
@@ -120,7 +122,9 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
     db.exec(legacyDdl)
     db.transaction(() => {
       legacyTables.forEach((spec, t) => {
-        const insert = db.prepare(`insert into ${quoteIdent(spec.name)} (${spec.columns.map((c) => quoteIdent(c.name)).join(', ')}) values (${spec.columns.map(() => '?').join(', ')})`)
+        const insert = db.prepare(
+          `insert into ${quoteIdent(spec.name)} (${spec.columns.map((c) => quoteIdent(c.name)).join(', ')}) values (${spec.columns.map(() => '?').join(', ')})`,
+        )
         for (const row of tables[t]!.rows) insert.run(...(spec.columns.map((c, i) => legacyValue(c, row[i], rounded)) as never[]))
         const highWater = tables[t]!.highWater
         // AUTOINCREMENT keeps the largest id ever issued here; a table that never had one has no row.
@@ -137,7 +141,8 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
   }
   const summary = legacyTables.map((spec, t) => ({ table: spec.name, rows: tables[t]!.rows.length }))
   for (const s of summary) out.write(`${s.table.padEnd(18)} ${String(s.rows).padStart(8)} rows\n`)
-  if (rounded.n > 0) out.write(`${rounded.n} timestamp(s) had a fraction of a second, which the legacy format cannot hold: written rounded down to the second\n`)
+  if (rounded.n > 0)
+    out.write(`${rounded.n} timestamp(s) had a fraction of a second, which the legacy format cannot hold: written rounded down to the second\n`)
   const message = `exported to ${file}`
   out.write(`${message}\n`)
   return { status: 'exported', exitCode: 0, message, tables: summary, roundedTimestamps: rounded.n }

@@ -132,13 +132,7 @@ export const legacyTables: TableSpec[] = [
   {
     name: 'oauth_clients',
     key: 'id',
-    columns: [
-      id,
-      text('client_id'),
-      text('client_name', true),
-      { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false },
-      time('created_at'),
-    ],
+    columns: [id, text('client_id'), text('client_name', true), { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false }, time('created_at')],
     unique: [['client_id']],
   },
   {

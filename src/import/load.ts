@@ -1,6 +1,6 @@
+import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
-import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import type { TargetSession } from './target'
 
 /** The target holds user data and --replace was not given. */
@@ -88,6 +88,8 @@ export async function finishTarget(session: TargetSession, plan: PlannedTable[])
     if (table.highWater === undefined) continue
     const t = quoteIdent(table.spec.name)
     // The seed category (id 1) counts too when it was kept.
-    await session.query(`select setval(pg_get_serial_sequence('${t}', '${table.spec.key}'), greatest(max(${quoteIdent(table.spec.key)}), ${table.highWater}) + 1, false) from ${t}`)
+    await session.query(
+      `select setval(pg_get_serial_sequence('${t}', '${table.spec.key}'), greatest(max(${quoteIdent(table.spec.key)}), ${table.highWater}) + 1, false) from ${t}`,
+    )
   }
 }

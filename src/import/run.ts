@@ -1,8 +1,8 @@
-import { type ImageCheck, ImageError, imageReferences, checkImages, placeImages, removeImages, stageImages } from './images'
+import { checkImages, type ImageCheck, ImageError, imageReferences, placeImages, removeImages, stageImages } from './images'
 import { TargetNotEmptyError } from './load'
 import { planImport } from './plan'
 import type { Problem } from './problems'
-import { type Output, Progress, type TableSummary, formatProblems, formatSummary, formatVerification, writeJson, writeRejects } from './report'
+import { formatProblems, formatSummary, formatVerification, type Output, Progress, type TableSummary, writeJson, writeRejects } from './report'
 import { LegacyFileError, openLegacyFile, type ScanResult, scanLegacyFile } from './scan'
 import type { Target } from './target'
 import { loadAndVerify } from './transfer'
@@ -103,7 +103,12 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   if (problems.length > 0) {
     out.write(`${formatProblems(problems)}\n`)
     if (!options.skipInvalid) {
-      return outcome('refused', 1, `refused: ${problems.length} problem(s) in ${options.file}; nothing was written. Fix them, or run with --skip-invalid --rejects <file> to leave those rows out.`, { problems })
+      return outcome(
+        'refused',
+        1,
+        `refused: ${problems.length} problem(s) in ${options.file}; nothing was written. Fix them, or run with --skip-invalid --rejects <file> to leave those rows out.`,
+        { problems },
+      )
     }
   }
 
@@ -151,11 +156,27 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
     out.write(`importing ${options.file} into ${target.name}\n`)
     await target.migrate()
     const verification = await target.transaction((session) =>
-      loadAndVerify(session, plan, { replace: options.replace ?? false, beforeCommit: images && (async () => placeImages(staged, images.files, uploadDir!, placed)) }, progress),
+      loadAndVerify(
+        session,
+        plan,
+        { replace: options.replace ?? false, beforeCommit: images && (async () => placeImages(staged, images.files, uploadDir!, placed)) },
+        progress,
+      ),
     )
-    const steps = [`scan ${seconds(scanMs)}`, ...[...progress.steps].map(([label, ms]) => `${label} ${seconds(ms)}`), `total ${seconds(performance.now() - started)}`]
-    out.write(`\n${formatSummary(tables(progress.times))}${imagesLine(`copied to ${uploadDir} and verified (SHA-256)`)}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`)
-    return outcome('imported', 0, `imported and verified${rejectNote}`, { problems: leftOut, tables: tables(progress.times), verification, images: imageSummary })
+    const steps = [
+      `scan ${seconds(scanMs)}`,
+      ...[...progress.steps].map(([label, ms]) => `${label} ${seconds(ms)}`),
+      `total ${seconds(performance.now() - started)}`,
+    ]
+    out.write(
+      `\n${formatSummary(tables(progress.times))}${imagesLine(`copied to ${uploadDir} and verified (SHA-256)`)}${steps.join(', ')}\n\nverified (row counts and checksums, source vs target):\n${formatVerification(verification)}\n`,
+    )
+    return outcome('imported', 0, `imported and verified${rejectNote}`, {
+      problems: leftOut,
+      tables: tables(progress.times),
+      verification,
+      images: imageSummary,
+    })
   } catch (error) {
     if (uploadDir) removeImages(placed, uploadDir)
     if (error instanceof TargetNotEmptyError) return outcome('target-not-empty', 1, `refused: ${error.message}; nothing was written`)

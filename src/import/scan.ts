@@ -1,8 +1,8 @@
 import { Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
+import { quoteIdent } from '../db/bulk'
 import { type ColumnSpec, legacyTables, type TableSpec } from './legacy-schema'
 import { jsonSafe, type Problem } from './problems'
-import { quoteIdent } from '../db/bulk'
 import { checkValue, Invalid } from './validate'
 
 /** The input is not a GearBox SQLite file; the message is meant for the user as is. */
@@ -45,13 +45,23 @@ export function openLegacyFile(path: string): Database {
     throw new LegacyFileError(`${path}: not a SQLite database`)
   }
   const missing: string[] = []
-  const tables = new Set(db.query<{ name: string }, []>(`select name from sqlite_master where type = 'table'`).all().map((r) => r.name))
+  const tables = new Set(
+    db
+      .query<{ name: string }, []>(`select name from sqlite_master where type = 'table'`)
+      .all()
+      .map((r) => r.name),
+  )
   for (const spec of legacyTables) {
     if (!tables.has(spec.name)) {
       missing.push(`table ${spec.name}`)
       continue
     }
-    const present = new Set(db.query<{ name: string }, []>(`select name from pragma_table_info('${spec.name}')`).all().map((r) => r.name))
+    const present = new Set(
+      db
+        .query<{ name: string }, []>(`select name from pragma_table_info('${spec.name}')`)
+        .all()
+        .map((r) => r.name),
+    )
     for (const c of spec.columns) if (!present.has(c.name)) missing.push(`column ${spec.name}.${c.name}`)
     const unknown = [...present].filter((name) => !spec.columns.some((c) => c.name === name))
     if (unknown.length > 0) missing.push(`nothing to put ${unknown.map((u) => `${spec.name}.${u}`).join(', ')} in`)
@@ -115,7 +125,12 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
         row[c] = decoder!.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
       } catch {
         undecodable.add(c)
-        addProblem(table, r, { kind: 'invalid_text', column: spec.columns[c]!.name, value: bytes, message: `not valid ${encoding}; it would not arrive unchanged` })
+        addProblem(table, r, {
+          kind: 'invalid_text',
+          column: spec.columns[c]!.name,
+          value: bytes,
+          message: `not valid ${encoding}; it would not arrive unchanged`,
+        })
       }
     })
     row.length = columns
@@ -133,7 +148,8 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
       if (!decoder && typeof checked === 'string' && checked.includes('\uFFFD')) {
         const bytes = storedBytes(db, spec, column, row[keyIndex])
         // The bytes as stored, in hex: the decoded text would show only replacement characters.
-        if (!Buffer.from(checked, 'utf8').equals(bytes)) addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: 'not valid UTF-8; it would not arrive unchanged' })
+        if (!Buffer.from(checked, 'utf8').equals(bytes))
+          addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: 'not valid UTF-8; it would not arrive unchanged' })
       }
     }
   }
@@ -142,7 +158,9 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
 
 function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown): Buffer {
   const row = db
-    .query<{ bytes: Uint8Array }, [never]>(`select cast(${quoteIdent(column.name)} as blob) as bytes from ${quoteIdent(spec.name)} where ${quoteIdent(spec.key)} = ?`)
+    .query<{ bytes: Uint8Array }, [never]>(
+      `select cast(${quoteIdent(column.name)} as blob) as bytes from ${quoteIdent(spec.name)} where ${quoteIdent(spec.key)} = ?`,
+    )
     .get(key as never)
   return Buffer.from(row!.bytes)
 }

@@ -5,9 +5,9 @@ import { Kysely } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
+import { quoteIdent } from '../db/bulk'
 import { createPGliteDatabase, createPostgresClient } from '../db/database'
 import { migrateToLatest } from '../db/migrator'
-import { quoteIdent } from '../db/bulk'
 
 /** What the loader needs inside the one import transaction, on either engine. */
 export interface TargetSession {

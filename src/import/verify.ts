@@ -1,6 +1,6 @@
+import { quoteIdent } from '../db/bulk'
 import { type Checksum, sourceChecksum, targetChecksumSql } from './checksum'
 import { keepsSeedCategory, type PlannedTable } from './plan'
-import { quoteIdent } from '../db/bulk'
 import type { TargetSession } from './target'
 
 export interface TableVerification {
@@ -39,7 +39,9 @@ export async function nextIds(session: TargetSession, plan: PlannedTable[]): Pro
       next.push(undefined)
       continue
     }
-    const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(t.spec.name)}', '${t.spec.key}') as name`)) as [{ name: string }]
+    const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(t.spec.name)}', '${t.spec.key}') as name`)) as [
+      { name: string },
+    ]
     const [row] = await session.query<{ next: string }>(`select (case when is_called then last_value + 1 else last_value end)::text as next from ${name}`)
     next.push(Number(row!.next))
   }

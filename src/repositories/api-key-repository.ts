@@ -30,7 +30,6 @@ const toApiKey = (row: KeyRow): ApiKey => ({
   lastUsedAt: row.last_used_at,
 })
 
-
 export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(readonly db: Kysely<DB>) {}
 
@@ -55,7 +54,10 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
       const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'integer'])
       query = query.where(sql<boolean>`(created_at, id) > (${fromEpochMicros(createdAt)}, ${id})`)
     }
-    const rows = await query.select(epochMicros('created_at').as('created_us')).limit(page.limit + 1).execute()
+    const rows = await query
+      .select(epochMicros('created_at').as('created_us'))
+      .limit(page.limit + 1)
+      .execute()
     return toPage(rows, page.limit, toApiKey, (row) => [row.created_us, row.id])
   }
 

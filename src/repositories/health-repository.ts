@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
-import type { DB } from '../db/types'
 import { pendingMigrations } from '../db/migrator'
+import type { DB } from '../db/types'
 
 export interface HealthRepository {
   /** Resolves when the database answers a query; throws UnavailableError when it cannot be reached. */

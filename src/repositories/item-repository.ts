@@ -1,12 +1,12 @@
 import { type Kysely, sql } from 'kysely'
-import type { ItemRow } from '../db/rows'
 import { onConstraint } from '../db/errors'
+import type { ItemRow } from '../db/rows'
 import type { Database } from '../db/schema'
 import { ITEM_KEYS, type Item, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
 import { NotFoundError, ValidationError } from '../errors'
 import { fromColumns, toColumns } from './columns'
-import { assertTransaction } from './transaction'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
+import { assertTransaction } from './transaction'
 
 export interface ItemRepository {
   /** Items with their category name, ordered by name (case-insensitive), then id. */
@@ -77,7 +77,12 @@ export class KyselyItemRepository implements ItemRepository {
   async create(input: NewItem): Promise<ItemWithCategory> {
     // One statement: insert, then read the category name from the inserted row.
     const row = await this.db
-      .with('item', (db) => db.insertInto('items').values({ ...toColumns(input, ITEM_KEYS), name: input.name, category_id: input.categoryId }).returningAll())
+      .with('item', (db) =>
+        db
+          .insertInto('items')
+          .values({ ...toColumns(input, ITEM_KEYS), name: input.name, category_id: input.categoryId })
+          .returningAll(),
+      )
       .selectFrom('item')
       .innerJoin('categories', 'categories.id', 'item.category_id')
       .selectAll('item')

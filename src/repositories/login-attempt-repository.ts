@@ -40,10 +40,7 @@ export class KyselyLoginAttemptRepository implements LoginAttemptRepository {
           window_started_at: sql<Date>`case when ${expired} then now() else login_attempts.window_started_at end`,
         }),
       )
-      .returning([
-        'attempts',
-        sql<number>`greatest(1, ceil(extract(epoch from window_started_at + ${window} - now())))::int`.as('seconds_left'),
-      ])
+      .returning(['attempts', sql<number>`greatest(1, ceil(extract(epoch from window_started_at + ${window} - now())))::int`.as('seconds_left')])
       .executeTakeFirstOrThrow()
     return { attempts: row.attempts, secondsLeft: row.seconds_left }
   }

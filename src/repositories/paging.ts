@@ -43,9 +43,7 @@ export function decodeCursor<const K extends readonly ('string' | 'integer')[]>(
     key = undefined
   }
   const fits =
-    Array.isArray(key) &&
-    key.length === kinds.length &&
-    key.every((part, i) => (kinds[i] === 'string' ? typeof part === 'string' : Number.isSafeInteger(part)))
+    Array.isArray(key) && key.length === kinds.length && key.every((part, i) => (kinds[i] === 'string' ? typeof part === 'string' : Number.isSafeInteger(part)))
   if (!fits) throw new ValidationError('invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor this list handed out' }])
   return key as { [I in keyof K]: K[I] extends 'string' ? string : number }
 }

@@ -5,8 +5,8 @@ import type { Setups } from '../db/types'
 import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
 import { itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
-import { assertTransaction } from './transaction'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
+import { assertTransaction } from './transaction'
 
 export interface SetupRepository {
   /** Every setup with its totals, by name (case-insensitive), then id. */
@@ -59,11 +59,7 @@ export class KyselySetupRepository implements SetupRepository {
       .leftJoin('items as i', 'i.id', 'si.item_id')
       .groupBy('s.id')
       .selectAll('s')
-      .select((eb) => [
-        eb.fn.count<number>('si.id').as('item_count'),
-        weightSum().as('total_weight_grams'),
-        totalPrice.as('total_price_cents'),
-      ])
+      .select((eb) => [eb.fn.count<number>('si.id').as('item_count'), weightSum().as('total_weight_grams'), totalPrice.as('total_price_cents')])
       .orderBy((eb) => eb.fn('lower', ['s.name']))
       .orderBy('s.name')
       .orderBy('s.id')
@@ -137,12 +133,7 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async rename(id: number, name: string): Promise<Setup> {
-    const row = await this.db
-      .updateTable('setups')
-      .set({ name, updated_at: sql`now()` })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst()
+    const row = await this.db.updateTable('setups').set({ name, updated_at: sql`now()` }).where('id', '=', id).returningAll().executeTakeFirst()
     if (!row) throw new NotFoundError('setup', id)
     return toSetup(row)
   }
@@ -160,7 +151,11 @@ export class KyselySetupRepository implements SetupRepository {
       const found = await this.db
         .selectFrom('items')
         .select('id')
-        .where('id', 'in', entries.map((e) => e.itemId))
+        .where(
+          'id',
+          'in',
+          entries.map((e) => e.itemId),
+        )
         .forKeyShare()
         .execute()
       const known = new Set(found.map((r) => r.id))

@@ -18,8 +18,8 @@ import {
 import { NotFoundError, ValidationError } from '../errors'
 import { fromColumns, toColumns } from './columns'
 import { unknownCategory } from './item-repository'
-import { assertTransaction } from './transaction'
 import { decodeCursor, epochMicros, fromEpochMicros, type Page, type PageRequest, toPage } from './paging'
+import { assertTransaction } from './transaction'
 
 export interface ThreadRepository {
   /** Threads newest first, with their candidate counts. */
@@ -113,7 +113,10 @@ export class KyselyThreadRepository implements ThreadRepository {
       const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'integer'])
       query = query.where(sql<boolean>`(t.created_at, t.id) < (${fromEpochMicros(createdAt)}, ${id})`)
     }
-    const rows = await query.select(epochMicros('t.created_at').as('created_us')).limit(page.limit + 1).execute()
+    const rows = await query
+      .select(epochMicros('t.created_at').as('created_us'))
+      .limit(page.limit + 1)
+      .execute()
     return toPage(rows, page.limit, toSummary, (row) => [row.created_us, row.id])
   }
 
@@ -123,11 +126,7 @@ export class KyselyThreadRepository implements ThreadRepository {
       .selectFrom('threads as t')
       .selectAll('t')
       .select((eb) =>
-        eb
-          .selectFrom('thread_candidates as c')
-          .whereRef('c.thread_id', '=', 't.id')
-          .select(eb.fn.countAll<number>().as('n'))
-          .as('candidate_count'),
+        eb.selectFrom('thread_candidates as c').whereRef('c.thread_id', '=', 't.id').select(eb.fn.countAll<number>().as('n')).as('candidate_count'),
       )
       .orderBy('t.created_at', 'desc')
       .orderBy('t.id', 'desc')
@@ -140,14 +139,9 @@ export class KyselyThreadRepository implements ThreadRepository {
       .selectFrom('threads as t')
       .selectAll('t')
       .select((eb) =>
-        jsonArrayFrom(
-          eb
-            .selectFrom('thread_candidates as c')
-            .selectAll('c')
-            .whereRef('c.thread_id', '=', 't.id')
-            .orderBy('c.sort_order')
-            .orderBy('c.id'),
-        ).as('candidates'),
+        jsonArrayFrom(eb.selectFrom('thread_candidates as c').selectAll('c').whereRef('c.thread_id', '=', 't.id').orderBy('c.sort_order').orderBy('c.id')).as(
+          'candidates',
+        ),
       )
       .where('t.id', '=', id)
       .executeTakeFirst()
@@ -201,11 +195,7 @@ export class KyselyThreadRepository implements ThreadRepository {
 
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void> {
     assertTransaction(this.db, 'ThreadRepository.reassignCategory')
-    await this.db
-      .updateTable('threads')
-      .set({ category_id: toCategoryId, updated_at: sql`now()` })
-      .where('category_id', '=', fromCategoryId)
-      .execute()
+    await this.db.updateTable('threads').set({ category_id: toCategoryId, updated_at: sql`now()` }).where('category_id', '=', fromCategoryId).execute()
     await this.db
       .updateTable('thread_candidates')
       .set({ category_id: toCategoryId, updated_at: sql`now()` })
@@ -214,12 +204,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined> {
-    const row = await this.db
-      .selectFrom('thread_candidates')
-      .selectAll()
-      .where('id', '=', candidateId)
-      .where('thread_id', '=', threadId)
-      .executeTakeFirst()
+    const row = await this.db.selectFrom('thread_candidates').selectAll().where('id', '=', candidateId).where('thread_id', '=', threadId).executeTakeFirst()
     return row && toCandidate(row)
   }
 
@@ -235,10 +220,7 @@ export class KyselyThreadRepository implements ThreadRepository {
         category_id: input.categoryId ?? thread.category_id,
         sort_order:
           input.sortOrder ??
-          eb
-            .selectFrom('thread_candidates')
-            .select(sql<number>`coalesce(max(sort_order), 0) + 1`.as('next'))
-            .where('thread_id', '=', threadId),
+          eb.selectFrom('thread_candidates').select(sql<number>`coalesce(max(sort_order), 0) + 1`.as('next')).where('thread_id', '=', threadId),
       }))
       .returningAll()
       .executeTakeFirstOrThrow()
@@ -266,11 +248,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async deleteCandidate(threadId: number, candidateId: number): Promise<void> {
-    const { numDeletedRows } = await this.db
-      .deleteFrom('thread_candidates')
-      .where('id', '=', candidateId)
-      .where('thread_id', '=', threadId)
-      .executeTakeFirst()
+    const { numDeletedRows } = await this.db.deleteFrom('thread_candidates').where('id', '=', candidateId).where('thread_id', '=', threadId).executeTakeFirst()
     if (numDeletedRows === 0n) throw new NotFoundError('candidate', candidateId)
   }
 

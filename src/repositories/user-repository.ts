@@ -48,7 +48,10 @@ export class KyselyUserRepository implements UserRepository {
   }
 
   async count(): Promise<number> {
-    const { count } = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
+    const { count } = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow()
     return count
   }
 

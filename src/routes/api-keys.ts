@@ -2,8 +2,8 @@ import { createRoute } from '@hono/zod-openapi'
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, forbiddenResponse } from '../schemas/auth'
 import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
 import type { Services } from '../services'
-import { requireSession } from './middleware/auth'
 import { listReply } from './lists'
+import { requireSession } from './middleware/auth'
 import { createRouter } from './router'
 
 const tags = ['api-keys']

@@ -37,7 +37,11 @@ export const TOOLS: Record<string, Tool> = {
     run: (s, filter) => s.items.list(filter),
   }),
   get_item: tool({ description: 'One item', ids: ['id'], readOnly: true, run: (s, _, { id }) => s.items.get(id!) }),
-  create_item: tool({ description: 'Create an item (weights in grams, prices in integer cents)', input: CreateItemBody, run: (s, body) => s.items.create(body) }),
+  create_item: tool({
+    description: 'Create an item (weights in grams, prices in integer cents)',
+    input: CreateItemBody,
+    run: (s, body) => s.items.create(body),
+  }),
   update_item: tool({
     description: 'Change some fields of an item',
     ids: ['id'],
@@ -121,7 +125,14 @@ function toolError(error: unknown): CallToolResult {
 
 /** An MCP server with GearBox's tools. Stateless: one is built per HTTP request. */
 export function createMcpServer(services: Services): Server {
-  const server = new Server({ name: 'gearbox', version: '1.0.0' }, { capabilities: { tools: {} }, instructions: 'GearBox keeps an outdoor gear inventory: items (weights in grams, prices in integer cents) in categories, setups (loadouts) and purchase research threads.' })
+  const server = new Server(
+    { name: 'gearbox', version: '1.0.0' },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        'GearBox keeps an outdoor gear inventory: items (weights in grams, prices in integer cents) in categories, setups (loadouts) and purchase research threads.',
+    },
+  )
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: Object.entries(TOOLS).map(([name, t]) => ({
       name,

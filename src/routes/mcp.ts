@@ -60,7 +60,9 @@ export function mcpRoutes(services: Services) {
       'for their input schemas: the HTTP bodies). Needs `Authorization: Bearer` with an OAuth access token (tag oauth) or an API key; ' +
       'otherwise 401 with `WWW-Authenticate: Bearer resource_metadata=...`. A foreign Origin is a 403.',
     security: [{ apiKey: [] }],
-    request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } } },
+    request: {
+      body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 request, notification or batch' } } } },
+    },
     responses: {
       200: { description: 'The JSON-RPC response', content: { 'application/json': { schema: { type: 'object' } } } },
       202: { description: 'Accepted (notifications and responses)' },
@@ -69,7 +71,13 @@ export function mcpRoutes(services: Services) {
     },
   })
   for (const method of ['get', 'delete'] as const) {
-    router.openAPIRegistry.registerPath({ method, path: '/', tags: ['mcp'], summary: 'Not offered: the server is stateless (405)', responses: { 405: { description: 'Use POST' } } })
+    router.openAPIRegistry.registerPath({
+      method,
+      path: '/',
+      tags: ['mcp'],
+      summary: 'Not offered: the server is stateless (405)',
+      responses: { 405: { description: 'Use POST' } },
+    })
   }
   return router
     .use(rejectForeignOrigin(services.oauth.issuer))

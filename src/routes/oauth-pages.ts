@@ -26,9 +26,10 @@ const layout = (title: string, body: Html) => html`<!doctype html>
   </body>
 </html>`
 
-const hidden = ({ params, resources }: AuthorizeFields) => html`${FIELDS.map((name) =>
-  params[name] === undefined ? '' : html`<input type="hidden" name="${name}" value="${params[name]}" />`,
-)}${resources.map((r) => html`<input type="hidden" name="resource" value="${r}" />`)}`
+const hidden = ({ params, resources }: AuthorizeFields) =>
+  html`${FIELDS.map((name) =>
+    params[name] === undefined ? '' : html`<input type="hidden" name="${name}" value="${params[name]}" />`,
+  )}${resources.map((r) => html`<input type="hidden" name="resource" value="${r}" />`)}`
 
 /** Shown instead of a redirect when the client or its redirect URI cannot be trusted (RFC 6749 section 4.1.2.1). */
 export const errorPage = (message: string) => layout('Cannot sign in', html`<p>${message}</p>`)

@@ -147,7 +147,8 @@ export function oauthRoutes(services: Services) {
       const where = issue.path.join('.') || 'body'
       throw new OAuthError(issue.path[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata', `${where}: ${issue.message}`)
     }
-    if (body.data.scope?.split(' ').some((s) => s && s !== OAUTH_SCOPE)) throw new OAuthError('invalid_client_metadata', `scope: the only scope is ${OAUTH_SCOPE}`)
+    if (body.data.scope?.split(' ').some((s) => s && s !== OAUTH_SCOPE))
+      throw new OAuthError('invalid_client_metadata', `scope: the only scope is ${OAUTH_SCOPE}`)
     const client = await oauth.register({ redirectUris: body.data.redirect_uris, clientName: body.data.client_name })
     return c.json(
       {
@@ -196,14 +197,16 @@ export function oauthRoutes(services: Services) {
         }
         // Post/redirect/get: the consent page is a fresh GET with the session cookie.
         const again = new URL('/oauth/authorize', c.req.url)
-        for (const [key, value] of Object.entries(fields.params)) if (!['username', 'password', 'resource'].includes(key)) again.searchParams.set(key, value as string)
+        for (const [key, value] of Object.entries(fields.params))
+          if (!['username', 'password', 'resource'].includes(key)) again.searchParams.set(key, value as string)
         for (const resource of fields.resources) again.searchParams.append('resource', resource)
         return c.redirect(`${again.pathname}${again.search}`, 303)
       }
       const who = await signedIn(c)
       if (!who) return c.html(signInPage(fields, client, 'Your session has ended; sign in again.'), 401)
       const request = oauth.checkAuthorization(client, fields.params, fields.resources)
-      if (decision !== 'approve') return redirectBack(c, request.redirectUri, issuer, request.state, { error: 'access_denied', error_description: 'the owner denied access' })
+      if (decision !== 'approve')
+        return redirectBack(c, request.redirectUri, issuer, request.state, { error: 'access_denied', error_description: 'the owner denied access' })
       return redirectBack(c, request.redirectUri, issuer, request.state, { code: await oauth.issueCode(request, who.userId) })
     })
   })
@@ -249,7 +252,10 @@ export function oauthRoutes(services: Services) {
       'A wrong verifier, client or redirect_uri, an expired or used code, or a rotated refresh token is invalid_grant; a code used twice and a ' +
       'rotated refresh token presented again revoke every token of that grant. A resource other than <GEARBOX_URL>/mcp is invalid_target. Cache-Control: no-store.',
     request: { body: { required: true, content: { [FORM]: { schema: TokenRequestBody } } } },
-    responses: { 200: json(TokenResponseSchema, 'A new access and refresh token'), 400: oauthError('invalid_request, invalid_grant, invalid_target, invalid_scope or unsupported_grant_type') },
+    responses: {
+      200: json(TokenResponseSchema, 'A new access and refresh token'),
+      400: oauthError('invalid_request, invalid_grant, invalid_target, invalid_scope or unsupported_grant_type'),
+    },
   })
 
   router.use('/oauth/revoke', forScripts, limitBody, noStore)

@@ -20,8 +20,7 @@ export interface AppEnv {
  * the body as a whole is `body`; query and path parameters keep their prefix (`query.q`).
  */
 export function validationErrorFrom(error: ZodError, target: string): ValidationError {
-  const pathOf = (segments: PropertyKey[]) =>
-    (target === 'json' ? segments : [target, ...segments]).map(String).join('.') || 'body'
+  const pathOf = (segments: PropertyKey[]) => (target === 'json' ? segments : [target, ...segments]).map(String).join('.') || 'body'
   return new ValidationError(
     `invalid ${target === 'json' ? 'body' : target}`,
     error.issues.flatMap((i) =>

@@ -146,9 +146,7 @@ export function threadRoutes(services: Services) {
       await threads.deleteCandidate(id, candidateId)
       return c.body(null, 204)
     })
-    .openapi(reorder, async (c) =>
-      c.json(await threads.reorderCandidates(c.req.valid('param').id, c.req.valid('json').candidateIds), 200),
-    )
+    .openapi(reorder, async (c) => c.json(await threads.reorderCandidates(c.req.valid('param').id, c.req.valid('json').candidateIds), 200))
     .openapi(resolve, async (c) => c.json(await threads.resolve(c.req.valid('param').id, c.req.valid('json').candidateId), 200))
     .openapi(unresolve, async (c) => c.json(await threads.unresolve(c.req.valid('param').id), 200))
 }

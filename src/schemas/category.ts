@@ -12,9 +12,7 @@ export const UpdateCategoryBody = z
   .refine(hasSomeField, 'at least one field is required')
   .openapi('UpdateCategory')
 
-export const CategorySchema = z
-  .object({ id: z.int(), name: z.string(), icon: z.string(), createdAt: Timestamp })
-  .openapi('Category')
+export const CategorySchema = z.object({ id: z.int(), name: z.string(), icon: z.string(), createdAt: Timestamp }).openapi('Category')
 
 export const CategorySummarySchema = CategorySchema.extend({
   itemCount: z.int(),

@@ -95,7 +95,14 @@ export const pageQuery = {
     .transform(Number)
     .pipe(z.number().max(MAX_PAGE_LIMIT, `must be a whole number from 1 to ${MAX_PAGE_LIMIT}`))
     .optional()
-    .openapi({ param: { name: 'limit', in: 'query' }, type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, example: 100, description: `At most this many entries (1-${MAX_PAGE_LIMIT})` }),
+    .openapi({
+      param: { name: 'limit', in: 'query' },
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_PAGE_LIMIT,
+      example: 100,
+      description: `At most this many entries (1-${MAX_PAGE_LIMIT})`,
+    }),
   cursor: z
     .string()
     .min(1)
@@ -110,9 +117,6 @@ export const PageQuery = z.object(pageQuery)
 export const listResponse = <T extends z.ZodType>(entry: T, description: string) => ({
   ...jsonResponse(z.array(entry), description),
   headers: z.object({
-    Link: z
-      .string()
-      .optional()
-      .openapi({ description: 'With `limit`, while more entries remain: `<url>; rel="next"` (RFC 8288), the next page' }),
+    Link: z.string().optional().openapi({ description: 'With `limit`, while more entries remain: `<url>; rel="next"` (RFC 8288), the next page' }),
   }),
 })

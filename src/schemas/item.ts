@@ -2,22 +2,14 @@ import { z } from '@hono/zod-openapi'
 import { itemFields } from '../domain/item'
 import { hasSomeField, idParam, pageQuery, Timestamp } from './common'
 
-export const CreateItemBody = z
-  .object(itemFields)
-  .partial()
-  .required({ name: true, categoryId: true })
-  .strict()
-  .openapi('CreateItem')
+export const CreateItemBody = z.object(itemFields).partial().required({ name: true, categoryId: true }).strict().openapi('CreateItem')
 
-export const UpdateItemBody = z
-  .object(itemFields)
-  .partial()
-  .strict()
-  .refine(hasSomeField, 'at least one field is required')
-  .openapi('UpdateItem')
+export const UpdateItemBody = z.object(itemFields).partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateItem')
 
 export const ItemListQuery = z.object({
-  categoryId: idParam('categoryId').optional().openapi({ param: { name: 'categoryId', in: 'query' } }),
+  categoryId: idParam('categoryId')
+    .optional()
+    .openapi({ param: { name: 'categoryId', in: 'query' } }),
   q: z
     .string()
     .max(200)
@@ -26,6 +18,4 @@ export const ItemListQuery = z.object({
   ...pageQuery,
 })
 
-export const ItemSchema = z
-  .object({ id: z.int(), ...itemFields, categoryName: z.string(), createdAt: Timestamp, updatedAt: Timestamp })
-  .openapi('Item')
+export const ItemSchema = z.object({ id: z.int(), ...itemFields, categoryName: z.string(), createdAt: Timestamp, updatedAt: Timestamp }).openapi('Item')

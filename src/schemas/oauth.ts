@@ -3,7 +3,11 @@ import { z } from '@hono/zod-openapi'
 /** RFC 7591 section 2 client metadata GearBox reads; unknown metadata is ignored, as that section asks. */
 export const ClientRegistrationBody = z
   .object({
-    redirect_uris: z.array(z.string().max(2048)).min(1).max(10).openapi({ description: 'https, or http on a loopback host', example: ['http://127.0.0.1:33418/callback'] }),
+    redirect_uris: z
+      .array(z.string().max(2048))
+      .min(1)
+      .max(10)
+      .openapi({ description: 'https, or http on a loopback host', example: ['http://127.0.0.1:33418/callback'] }),
     client_name: z.string().min(1).max(200).optional().openapi({ example: 'Claude' }),
     token_endpoint_auth_method: z.literal('none').optional().openapi({ description: 'Public clients only' }),
     grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).optional(),

@@ -7,9 +7,7 @@ import { ItemSchema } from './item'
 export const MAX_SETUP_ITEMS = 1000
 
 const Name = nameString(200).openapi({ example: 'Summer overnighter' })
-const Classification = z
-  .enum(CLASSIFICATIONS)
-  .openapi({ description: 'How the item is carried: base (in the pack), worn, or consumable (food, fuel, water)' })
+const Classification = z.enum(CLASSIFICATIONS).openapi({ description: 'How the item is carried: base (in the pack), worn, or consumable (food, fuel, water)' })
 
 export const SetupItemParams = z.object({ id: idParam('id'), itemId: idParam('itemId') })
 

@@ -29,29 +29,20 @@ const candidateBody = z.object({
 
 export const CreateCandidateBody = candidateBody.partial().required({ name: true }).strict().openapi('CreateCandidate')
 
-export const UpdateCandidateBody = candidateBody
-  .partial()
-  .strict()
-  .refine(hasSomeField, 'at least one field is required')
-  .openapi('UpdateCandidate')
+export const UpdateCandidateBody = candidateBody.partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateCandidate')
 
 export const CandidateParams = z.object({ id: idParam('id'), candidateId: idParam('candidateId') })
 
 export const ReorderCandidatesBody = z
   .object({
-    candidateIds: z
-      .array(dbId)
-      .max(10_000)
-      .openapi({ description: "Every candidate of the thread, each once, in the new order" }),
+    candidateIds: z.array(dbId).max(10_000).openapi({ description: 'Every candidate of the thread, each once, in the new order' }),
   })
   .strict()
   .openapi('ReorderCandidates')
 
 export const ResolveThreadBody = z.object({ candidateId: dbId }).strict().openapi('ResolveThread')
 
-export const CandidateSchema = z
-  .object({ id: z.int(), threadId: z.int(), ...candidateFields, createdAt: Timestamp, updatedAt: Timestamp })
-  .openapi('Candidate')
+export const CandidateSchema = z.object({ id: z.int(), threadId: z.int(), ...candidateFields, createdAt: Timestamp, updatedAt: Timestamp }).openapi('Candidate')
 
 const threadFields = {
   id: z.int(),

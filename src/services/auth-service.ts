@@ -104,7 +104,8 @@ export class AuthService {
     const found = await this.store.read((repos) => repos.apiKeys.findByHash(sha256Hex(key)))
     if (!found) return undefined
     // Checked here too, so most requests skip the UPDATE; the repository's own check settles races.
-    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) await this.store.write((repos) => repos.apiKeys.touch(found.id))
+    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_SECONDS * 1000)
+      await this.store.write((repos) => repos.apiKeys.touch(found.id))
     return { userId: found.userId }
   }
 
@@ -127,7 +128,9 @@ export class AuthService {
   /** The plaintext key is returned here once; only its hash and a display prefix are stored. */
   async createApiKey(userId: number, name: string): Promise<CreatedApiKey> {
     const key = API_KEY_PREFIX + randomToken()
-    const apiKey = await this.store.write((repos) => repos.apiKeys.create({ userId, name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, KEY_PREFIX_LENGTH) }))
+    const apiKey = await this.store.write((repos) =>
+      repos.apiKeys.create({ userId, name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, KEY_PREFIX_LENGTH) }),
+    )
     return { ...apiKey, key }
   }
 

@@ -94,7 +94,9 @@ export class OAuthService {
       const problem = redirectUriProblem(uri)
       if (problem) throw new OAuthError('invalid_redirect_uri', problem)
     }
-    return this.store.write((repos) => repos.oauth.createClient({ clientId: crypto.randomUUID(), clientName: input.clientName ?? null, redirectUris: input.redirectUris }))
+    return this.store.write((repos) =>
+      repos.oauth.createClient({ clientId: crypto.randomUUID(), clientName: input.clientName ?? null, redirectUris: input.redirectUris }),
+    )
   }
 
   /**
@@ -128,16 +130,18 @@ export class OAuthService {
   /** Issues a code for the approved request: 10 minutes, single use. Returns the code itself (stored hashed). */
   async issueCode(request: AuthorizationRequest, userId: number): Promise<string> {
     const code = randomToken()
-    await this.store.write((repos) => repos.oauth.createCode({
-      codeHash: sha256Hex(code),
-      clientId: request.clientId,
-      userId,
-      redirectUri: request.redirectUri,
-      codeChallenge: request.codeChallenge,
-      scope: request.scope,
-      resource: request.resource,
-      expiresAt: new Date(Date.now() + CODE_TTL_SECONDS * 1000),
-    }))
+    await this.store.write((repos) =>
+      repos.oauth.createCode({
+        codeHash: sha256Hex(code),
+        clientId: request.clientId,
+        userId,
+        redirectUri: request.redirectUri,
+        codeChallenge: request.codeChallenge,
+        scope: request.scope,
+        resource: request.resource,
+        expiresAt: new Date(Date.now() + CODE_TTL_SECONDS * 1000),
+      }),
+    )
     return code
   }
 
@@ -157,9 +161,11 @@ export class OAuthService {
       if (known?.used) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))
       throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used')
     }
-    if (redeemed.clientId !== clientId || redeemed.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'the code was issued to another client or redirect_uri')
+    if (redeemed.clientId !== clientId || redeemed.redirectUri !== redirectUri)
+      throw new OAuthError('invalid_grant', 'the code was issued to another client or redirect_uri')
     if (!pkceMatches(verifier, redeemed.codeChallenge)) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
-    if (redeemed.resource !== null && resource !== redeemed.resource) throw new OAuthError('invalid_grant', 'resource must be the one of the authorization request')
+    if (redeemed.resource !== null && resource !== redeemed.resource)
+      throw new OAuthError('invalid_grant', 'resource must be the one of the authorization request')
     // Housekeeping rides on sign-ins of clients: rare, and both deletes use an index.
     return this.store.write(async (repos) => {
       await repos.oauth.deleteExpired()

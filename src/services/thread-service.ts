@@ -1,18 +1,9 @@
 import { gearOf } from '../domain/gear'
 import type { ItemWithCategory } from '../domain/item'
-import type { Page, PageRequest } from '../repositories/paging'
-import type {
-  Candidate,
-  CandidatePatch,
-  NewCandidate,
-  NewThread,
-  ThreadPatch,
-  ThreadStatus,
-  ThreadSummary,
-  ThreadWithCandidates,
-} from '../domain/thread'
+import type { Candidate, CandidatePatch, NewCandidate, NewThread, ThreadPatch, ThreadStatus, ThreadSummary, ThreadWithCandidates } from '../domain/thread'
 import { ConflictError, NotFoundError, ValidationError } from '../errors'
 import type { Repositories, Store } from '../repositories'
+import type { Page, PageRequest } from '../repositories/paging'
 
 export interface Resolution {
   thread: ThreadWithCandidates

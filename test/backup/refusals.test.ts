@@ -8,7 +8,16 @@ import { SchemaVersionError } from '../../src/backup/restore'
 import { createMigrator } from '../../src/db/migrator'
 import { TargetNotEmptyError } from '../../src/import/load'
 import { VerificationError } from '../../src/import/verify'
-import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, rewriteArchive, tableContents, writeImages } from '../support/backup'
+import {
+  type BackupDatabase,
+  backupTo,
+  directoryContents,
+  openBackupDatabase,
+  restoreFrom,
+  rewriteArchive,
+  tableContents,
+  writeImages,
+} from '../support/backup'
 import { backend, HOOK_TIMEOUT_MS } from '../support/database'
 import { rejection } from '../support/failures'
 import { realisticRows, writeLegacyFile } from '../support/legacy-sqlite'

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
-import { backend, serverUrl } from '../support/database'
 import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, tableContents, writeImages } from '../support/backup'
+import { backend, serverUrl } from '../support/database'
 import { realisticRows, writeLegacyFile } from '../support/legacy-sqlite'
 import { migrationNames } from '../support/schema'
 
@@ -71,7 +71,11 @@ describe(`backup and restore on ${backend}`, () => {
     const [source, target] = [await openBackupDatabase(backend), await openBackupDatabase(backend, false)]
     try {
       await roundTrip(source, target, 'blank-target')
-      const applied = await target.db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never).execute()
+      const applied = await target.db
+        .selectFrom('kysely_migration' as never)
+        .select('name' as never)
+        .orderBy('name' as never)
+        .execute()
       expect(applied.map((r) => (r as { name: string }).name)).toEqual(migrationNames)
     } finally {
       await source.close()

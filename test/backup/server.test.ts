@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
+import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, tableContents, writeImages } from '../support/backup'
 import { HOOK_TIMEOUT_MS, serverUrl } from '../support/database'
-import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 
 const script = path.join(import.meta.dir, '../../scripts/db-restore.ts')
 
@@ -36,9 +36,17 @@ describe.if(!!serverUrl)('backups on a running server', () => {
       while (backingUp) {
         writes++
         await source.db.transaction().execute(async (trx) => {
-          const { id } = await trx.insertInto('items').values({ name: `write ${writes}`, category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+          const { id } = await trx
+            .insertInto('items')
+            .values({ name: `write ${writes}`, category_id: 1 })
+            .returning('id')
+            .executeTakeFirstOrThrow()
           await trx.insertInto('setup_items').values({ setup_id: 1, item_id: id }).execute()
-          await trx.insertInto('settings').values({ key: 'writes', value: String(writes) }).onConflict((oc) => oc.column('key').doUpdateSet({ value: String(writes) })).execute()
+          await trx
+            .insertInto('settings')
+            .values({ key: 'writes', value: String(writes) })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(writes) }))
+            .execute()
         })
       }
     })()

@@ -134,7 +134,11 @@ describe.if(serverUrl !== undefined)('a busy PostgreSQL server', () => {
             const { quantity } = await trx.selectFrom('items').select('quantity').where('id', '=', id).executeTakeFirstOrThrow()
             if (++bothRead.count === 2) bothRead.all.resolve()
             await bothRead.all.promise
-            await trx.updateTable('items').set({ quantity: quantity + 1 }).where('id', '=', id).execute()
+            await trx
+              .updateTable('items')
+              .set({ quantity: quantity + 1 })
+              .where('id', '=', id)
+              .execute()
           }),
       )
     const results = await Promise.allSettled([increment(), increment()])

@@ -32,7 +32,9 @@ describe('every migrate:* and db:* command against an unreachable DATABASE_URL',
       expect(result.exitCode).toBe(1)
       expect(result.stderr).toEqual([
         expect.stringMatching(
-          new RegExp(`^(error: )?DATABASE_URL: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port} \\(postgres://gearbox@127\\.0\\.0\\.1:${port}/gearbox\\): connection refused \\(is the server running, on this port\\?\\)$`),
+          new RegExp(
+            `^(error: )?DATABASE_URL: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port} \\(postgres://gearbox@127\\.0\\.0\\.1:${port}/gearbox\\): connection refused \\(is the server running, on this port\\?\\)$`,
+          ),
         ),
       ])
       expect(result.stdout).not.toContain('s3cret')
@@ -57,25 +59,29 @@ describe('every command that touches a database says which one', () => {
     expect(backup.exitCode).toBe(0)
   }, 120_000)
 
-  test.if(!!serverUrl)('a server: its URL without the password; pending migrations listed', async () => {
-    const server = await createServerDatabase()
-    try {
-      const withPassword = new URL(server.url)
-      withPassword.password = 's3cret' // trust authentication ignores it
-      const shown = new URL(server.url)
-      shown.password = ''
-      const env = { DATABASE_URL: withPassword.toString() }
-      const status = await runScript('migrate:status', [], env)
-      expect(status.stdout.split('\n')[0]).toBe(`migrations of PostgreSQL ${shown}`)
-      expect(status.stdout).toContain('  pending  20261122050100_create_catalog\n')
-      expect(status.stdout).toMatch(/\n0 applied, \d+ pending\n$/)
-      const list = await runScript('migrate:list', [], env)
-      expect(list.stdout.split('\n')[0]).toBe(`database: PostgreSQL ${shown}`)
-      for (const r of [status, list]) expect(r.stdout + r.stderr.join('\n')).not.toContain('s3cret')
-    } finally {
-      await server.drop()
-    }
-  }, 120_000)
+  test.if(!!serverUrl)(
+    'a server: its URL without the password; pending migrations listed',
+    async () => {
+      const server = await createServerDatabase()
+      try {
+        const withPassword = new URL(server.url)
+        withPassword.password = 's3cret' // trust authentication ignores it
+        const shown = new URL(server.url)
+        shown.password = ''
+        const env = { DATABASE_URL: withPassword.toString() }
+        const status = await runScript('migrate:status', [], env)
+        expect(status.stdout.split('\n')[0]).toBe(`migrations of PostgreSQL ${shown}`)
+        expect(status.stdout).toContain('  pending  20261122050100_create_catalog\n')
+        expect(status.stdout).toMatch(/\n0 applied, \d+ pending\n$/)
+        const list = await runScript('migrate:list', [], env)
+        expect(list.stdout.split('\n')[0]).toBe(`database: PostgreSQL ${shown}`)
+        for (const r of [status, list]) expect(r.stdout + r.stderr.join('\n')).not.toContain('s3cret')
+      } finally {
+        await server.drop()
+      }
+    },
+    120_000,
+  )
 
   test('the embedded database in use by a running process: one line, before anything is written', async () => {
     const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(21000 + (process.pid % 20000)) }

@@ -49,7 +49,12 @@ describe('PostgreSQL errors become domain errors', () => {
   })
 
   test('22003 number out of range -> ValidationError', async () => {
-    const error = await rejection(t.db.insertInto('items').values({ name: 'Tent', category_id: 1, price_cents: 2 ** 31 }).execute())
+    const error = await rejection(
+      t.db
+        .insertInto('items')
+        .values({ name: 'Tent', category_id: 1, price_cents: 2 ** 31 })
+        .execute(),
+    )
     expect(error).toBeInstanceOf(ValidationError)
     expect(error).toMatchObject({ message: 'number out of range' })
   })

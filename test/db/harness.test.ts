@@ -38,9 +38,7 @@ describe('test database reset', () => {
 
   test('the next test sees only the seed, exactly as migrated, and every id starts over', async () => {
     const db = t.db
-    expect(await db.selectFrom('categories').selectAll().execute()).toEqual([
-      { id: 1, name: 'Uncategorized', icon: 'package', created_at: seedCreatedAt! },
-    ])
+    expect(await db.selectFrom('categories').selectAll().execute()).toEqual([{ id: 1, name: 'Uncategorized', icon: 'package', created_at: seedCreatedAt! }])
     for (const table_name of await tableNames(db)) {
       const { rows: count } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table_name)}`.execute(db)
       expect({ table: table_name, rows: count[0]!.n }).toEqual({ table: table_name, rows: table_name === 'categories' ? 1 : 0 })

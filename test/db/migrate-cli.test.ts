@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { PGlite } from '@electric-sql/pglite'
-import type { Kysely } from 'kysely'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import type { Kysely } from 'kysely'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
@@ -58,9 +58,7 @@ describe('migration commands on the embedded default (GEARBOX_DATA_DIR)', () => 
     const db = createPGliteDatabase(new PGlite(path.join(dataDir, 'db'), pgliteOptions))
     try {
       expect(await appliedMigrations(db)).toEqual(migrationNames)
-      expect(await db.selectFrom('categories').select(['id', 'name', 'icon']).execute()).toEqual([
-        { id: 1, name: 'Uncategorized', icon: 'package' },
-      ])
+      expect(await db.selectFrom('categories').select(['id', 'name', 'icon']).execute()).toEqual([{ id: 1, name: 'Uncategorized', icon: 'package' }])
       const expected = await referenceFingerprint(async () => {
         const memory = createPGliteDatabase(new PGlite(pgliteOptions))
         return { db: memory, close: () => memory.destroy() }

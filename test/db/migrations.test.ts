@@ -34,9 +34,7 @@ describe('migrations round trip: latest -> zero -> latest', () => {
 
     await migrateToLatest(db)
     expect(await schemaFingerprint(db)).toEqual(latest)
-    expect(await db.selectFrom('categories').select(['id', 'name', 'icon']).execute()).toEqual([
-      { id: 1, name: 'Uncategorized', icon: 'package' },
-    ])
+    expect(await db.selectFrom('categories').select(['id', 'name', 'icon']).execute()).toEqual([{ id: 1, name: 'Uncategorized', icon: 'package' }])
     // The identity sequence was moved past the seed again: the next category is 2.
     const { id } = await db.insertInto('categories').values({ name: 'Shelter' }).returning('id').executeTakeFirstOrThrow()
     expect(id).toBe(2)

@@ -39,16 +39,22 @@ describe(`db:validate's schema check on ${backend}`, () => {
   }, 60_000)
 
   test('a dropped or changed constraint, a dropped or added index, an extra table', async () => {
-    await drift('alter table items drop constraint items_price_cents_check', 'alter table items add constraint items_price_cents_check check (price_cents >= 0)', [
-      'missing constraint items_price_cents_check on items: CHECK ((price_cents >= 0))',
-    ])
+    await drift(
+      'alter table items drop constraint items_price_cents_check',
+      'alter table items add constraint items_price_cents_check check (price_cents >= 0)',
+      ['missing constraint items_price_cents_check on items: CHECK ((price_cents >= 0))'],
+    )
     await drift(
       'alter table items drop constraint items_quantity_check, add constraint items_quantity_check check (quantity >= 0)',
       'alter table items drop constraint items_quantity_check, add constraint items_quantity_check check (quantity >= 1)',
       ['changed constraint items_quantity_check on items: CHECK ((quantity >= 0)); the migrations give CHECK ((quantity >= 1))'],
     )
-    await drift('drop index items_name_idx', 'create index items_name_idx on items (name)', ['missing index items_name_idx: CREATE INDEX items_name_idx ON public.items USING btree (name)'])
-    await drift('create index items_notes_idx on items (notes)', 'drop index items_notes_idx', ['extra index items_notes_idx: CREATE INDEX items_notes_idx ON public.items USING btree (notes)'])
+    await drift('drop index items_name_idx', 'create index items_name_idx on items (name)', [
+      'missing index items_name_idx: CREATE INDEX items_name_idx ON public.items USING btree (name)',
+    ])
+    await drift('create index items_notes_idx on items (notes)', 'drop index items_notes_idx', [
+      'extra index items_notes_idx: CREATE INDEX items_notes_idx ON public.items USING btree (notes)',
+    ])
     await drift('create table scratch (x int)', 'drop table scratch', ['extra table scratch'])
   }, 60_000)
 
@@ -59,9 +65,11 @@ describe(`db:validate's schema check on ${backend}`, () => {
       ['unknown applied migration 29991231000000_from_the_future (no file in migrations/)'],
     )
     const second = migrationNames[1]!
-    await drift(`delete from kysely_migration where name = '${second}'`, `insert into kysely_migration (name, timestamp) values ('${second}', '2026-11-22T05:02:00.000Z')`, [
-      `migration ${second} is not applied, but later ones are`,
-    ])
+    await drift(
+      `delete from kysely_migration where name = '${second}'`,
+      `insert into kysely_migration (name, timestamp) values ('${second}', '2026-11-22T05:02:00.000Z')`,
+      [`migration ${second} is not applied, but later ones are`],
+    )
   }, 60_000)
 })
 
@@ -72,7 +80,9 @@ describe('npm run db:validate', () => {
       const env = { GEARBOX_DATA_DIR: dataDir, DATABASE_URL: '' }
       expect((await runScript('migrate:latest', [], env)).exitCode).toBe(0)
       const clean = await runScript('db:validate', [], env)
-      expect(clean.stdout).toBe(`checking the schema of the embedded database in ${dataDir}/db\nschema ok: as the migrations produce it up to ${migrationNames.at(-1)}\n`)
+      expect(clean.stdout).toBe(
+        `checking the schema of the embedded database in ${dataDir}/db\nschema ok: as the migrations produce it up to ${migrationNames.at(-1)}\n`,
+      )
       expect(clean.exitCode).toBe(0)
 
       const { PGlite } = await import('@electric-sql/pglite')

@@ -2,8 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../src/db/types'
 import { ConflictError, ValidationError } from '../../src/errors'
-import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { legacyDdl as legacySql } from '../../src/import/legacy-schema'
+import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { useTestDatabase } from '../support/database'
 
 interface LegacyColumn {
@@ -170,35 +170,72 @@ describe('constraints', () => {
   const cases: [string, string, (p: Parents) => { execute(): Promise<unknown> }][] = [
     ['threads.status', 'threads_status_check', () => t.db.insertInto('threads').values({ name: 't', category_id: 1, status: 'archived' })],
     ['thread_candidates.status', 'thread_candidates_status_check', (p) => candidate(p, { status: 'bought' })],
-    ['setup_items.classification', 'setup_items_classification_check', (p) =>
-      t.db.insertInto('setup_items').values({ setup_id: p.setupId, item_id: p.itemId, classification: 'spare' })],
-    ['oauth_codes.code_challenge_method', 'oauth_codes_code_challenge_method_check', (p) =>
-      t.db.insertInto('oauth_codes').values({
-        code_hash: 'h', client_id: 'c1', user_id: p.userId, redirect_uri: 'https://a.example/cb',
-        code_challenge: 'x', code_challenge_method: 'plain', expires_at: future,
-      })],
+    [
+      'setup_items.classification',
+      'setup_items_classification_check',
+      (p) => t.db.insertInto('setup_items').values({ setup_id: p.setupId, item_id: p.itemId, classification: 'spare' }),
+    ],
+    [
+      'oauth_codes.code_challenge_method',
+      'oauth_codes_code_challenge_method_check',
+      (p) =>
+        t.db.insertInto('oauth_codes').values({
+          code_hash: 'h',
+          client_id: 'c1',
+          user_id: p.userId,
+          redirect_uri: 'https://a.example/cb',
+          code_challenge: 'x',
+          code_challenge_method: 'plain',
+          expires_at: future,
+        }),
+    ],
     ['items.quantity 0', 'items_quantity_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, quantity: 0 })],
     ['items.weight_grams < 0', 'items_weight_grams_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: -0.5 })],
-    ['items.weight_grams NaN', 'items_weight_grams_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: sql`'NaN'::float8` })],
-    ['items.weight_grams Infinity', 'items_weight_grams_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: sql`'Infinity'::float8` })],
+    [
+      'items.weight_grams NaN',
+      'items_weight_grams_check',
+      () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: sql`'NaN'::float8` }),
+    ],
+    [
+      'items.weight_grams Infinity',
+      'items_weight_grams_check',
+      () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: sql`'Infinity'::float8` }),
+    ],
     ['items.price_cents < 0', 'items_price_cents_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, price_cents: -1 })],
     ['thread_candidates.weight_grams < 0', 'thread_candidates_weight_grams_check', (p) => candidate(p, { weight_grams: -1 })],
     ['thread_candidates.weight_grams NaN', 'thread_candidates_weight_grams_check', (p) => candidate(p, { weight_grams: sql`'NaN'::float8` })],
     ['thread_candidates.price_cents < 0', 'thread_candidates_price_cents_check', (p) => candidate(p, { price_cents: -100 })],
     ['thread_candidates.sort_order Infinity', 'thread_candidates_sort_order_check', (p) => candidate(p, { sort_order: sql`'-Infinity'::float8` })],
     ['items.weight_grams 1e308', 'items_weight_grams_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: 1e308 })],
-    ['items.weight_grams above the bound', 'items_weight_grams_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: MAX_WEIGHT_GRAMS + 0.5 })],
-    ['items.price_cents above the bound', 'items_price_cents_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, price_cents: MAX_PRICE_CENTS + 1 })],
-    ['items.quantity above the bound', 'items_quantity_max_check', () => t.db.insertInto('items').values({ name: 'i', category_id: 1, quantity: MAX_QUANTITY + 1 })],
+    [
+      'items.weight_grams above the bound',
+      'items_weight_grams_max_check',
+      () => t.db.insertInto('items').values({ name: 'i', category_id: 1, weight_grams: MAX_WEIGHT_GRAMS + 0.5 }),
+    ],
+    [
+      'items.price_cents above the bound',
+      'items_price_cents_max_check',
+      () => t.db.insertInto('items').values({ name: 'i', category_id: 1, price_cents: MAX_PRICE_CENTS + 1 }),
+    ],
+    [
+      'items.quantity above the bound',
+      'items_quantity_max_check',
+      () => t.db.insertInto('items').values({ name: 'i', category_id: 1, quantity: MAX_QUANTITY + 1 }),
+    ],
     ['thread_candidates.weight_grams above the bound', 'thread_candidates_weight_grams_max_check', (p) => candidate(p, { weight_grams: 1e308 })],
     ['thread_candidates.price_cents above the bound', 'thread_candidates_price_cents_max_check', (p) => candidate(p, { price_cents: 2_147_483_647 })],
-    ['oauth_clients.redirect_uris not an array', 'oauth_clients_redirect_uris_check', () =>
-      t.db.insertInto('oauth_clients').values({ client_id: 'c2', redirect_uris: sql`'{"uri":"https://a.example"}'::jsonb` })],
+    [
+      'oauth_clients.redirect_uris not an array',
+      'oauth_clients_redirect_uris_check',
+      () => t.db.insertInto('oauth_clients').values({ client_id: 'c2', redirect_uris: sql`'{"uri":"https://a.example"}'::jsonb` }),
+    ],
   ]
 
   test.each(cases)('%s is rejected by %s', async (_, constraint, insert) => {
     const p = await parents()
-    const error = await insert(p).execute().catch((e: unknown) => e)
+    const error = await insert(p)
+      .execute()
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as ValidationError).details).toEqual([{ path: constraint, message: 'violates check constraint' }])
   })
@@ -206,7 +243,10 @@ describe('constraints', () => {
   test('the edges of the ranges are allowed', async () => {
     const p = await parents()
     await t.db.insertInto('items').values({ name: 'free', category_id: 1, weight_grams: 0, price_cents: 0, quantity: 1 }).execute()
-    await t.db.insertInto('items').values({ name: 'most', category_id: 1, weight_grams: MAX_WEIGHT_GRAMS, price_cents: MAX_PRICE_CENTS, quantity: MAX_QUANTITY }).execute()
+    await t.db
+      .insertInto('items')
+      .values({ name: 'most', category_id: 1, weight_grams: MAX_WEIGHT_GRAMS, price_cents: MAX_PRICE_CENTS, quantity: MAX_QUANTITY })
+      .execute()
     await candidate(p, { weight_grams: MAX_WEIGHT_GRAMS, price_cents: MAX_PRICE_CENTS }).execute()
     await candidate(p, { weight_grams: 0.25, price_cents: 0, sort_order: -1.5, status: 'arrived' }).execute()
     await t.db.insertInto('setup_items').values({ setup_id: p.setupId, item_id: p.itemId, classification: 'consumable' }).execute()
@@ -237,7 +277,11 @@ describe('constraints', () => {
     expect(await db.selectFrom('sessions').select('id').execute()).toEqual([])
 
     await db.insertInto('items').values({ name: 'Pot', category_id: 1 }).execute()
-    const error = await db.deleteFrom('categories').where('id', '=', 1).execute().catch((e: unknown) => e)
+    const error = await db
+      .deleteFrom('categories')
+      .where('id', '=', 1)
+      .execute()
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect((error as ConflictError).constraint).toBe('items_category_id_fkey')
   })

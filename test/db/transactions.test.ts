@@ -56,31 +56,36 @@ describe('transactions', () => {
     const endFirst = Promise.withResolvers<void>()
     const events: string[] = []
 
-    const first = outcome(t.db.transaction().execute(async (trx) => {
-      await trx.insertInto('settings').values({ key: 'first', value: firstOutcome }).execute()
-      events.push('first wrote')
-      firstWrote.resolve()
-      await endFirst.promise
-      events.push('first ends')
-      if (firstOutcome === 'rollback') throw new Rollback('first')
-    }))
+    const first = outcome(
+      t.db.transaction().execute(async (trx) => {
+        await trx.insertInto('settings').values({ key: 'first', value: firstOutcome }).execute()
+        events.push('first wrote')
+        firstWrote.resolve()
+        await endFirst.promise
+        events.push('first ends')
+        if (firstOutcome === 'rollback') throw new Rollback('first')
+      }),
+    )
 
     await firstWrote.promise
-    const second = outcome(t.db.transaction().execute(async (trx) => {
-      events.push('second starts')
-      await trx.insertInto('settings').values({ key: 'second', value: firstOutcome === 'commit' ? 'rollback' : 'commit' }).execute()
-      events.push('second wrote')
-      if (firstOutcome === 'commit') throw new Rollback('second')
-    }))
+    const second = outcome(
+      t.db.transaction().execute(async (trx) => {
+        events.push('second starts')
+        await trx
+          .insertInto('settings')
+          .values({ key: 'second', value: firstOutcome === 'commit' ? 'rollback' : 'commit' })
+          .execute()
+        events.push('second wrote')
+        if (firstOutcome === 'commit') throw new Rollback('second')
+      }),
+    )
     // A query outside any transaction, issued while `first` is open: it must not join it.
     const plain = outcome(t.db.insertInto('settings').values({ key: 'plain', value: 'commit' }).execute())
 
     // Give `second` and `plain` every chance to run before `first` ends.
     await Bun.sleep(50)
     endFirst.resolve()
-    expect(await Promise.all([first, second, plain])).toEqual(
-      firstOutcome === 'commit' ? ['ok', 'rolled back', 'ok'] : ['rolled back', 'ok', 'ok'],
-    )
+    expect(await Promise.all([first, second, plain])).toEqual(firstOutcome === 'commit' ? ['ok', 'rolled back', 'ok'] : ['rolled back', 'ok', 'ok'])
     expect(await t.db.selectFrom('settings').select(['key', 'value']).orderBy('key').execute()).toEqual(
       [
         { key: 'first', value: firstOutcome },
@@ -106,7 +111,10 @@ describe('transactions', () => {
       Array.from({ length: 20 }, (_, i) =>
         outcome(
           t.db.transaction().execute(async (trx) => {
-            await trx.insertInto('settings').values({ key: `k${String(i).padStart(2, '0')}`, value: String(i) }).execute()
+            await trx
+              .insertInto('settings')
+              .values({ key: `k${String(i).padStart(2, '0')}`, value: String(i) })
+              .execute()
             await Bun.sleep(1)
             if (i % 2 === 1) throw new Rollback(String(i))
           }),

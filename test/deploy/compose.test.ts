@@ -134,9 +134,15 @@ describe('Dockerfile', () => {
 
 describe('.dockerignore', () => {
   test('keeps node_modules, data and secrets out of the build context, and nothing the Dockerfile copies', async () => {
-    const ignored = (await read('.dockerignore')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    const ignored = (await read('.dockerignore'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
     for (const entry of ['node_modules', 'data', '.env', '.git']) expect(ignored).toContain(entry)
-    const copied = (await read('Dockerfile')).split('\n').filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1))
+    const copied = (await read('Dockerfile'))
+      .split('\n')
+      .filter((l) => l.startsWith('COPY '))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1))
     for (const file of copied) expect(ignored).not.toContain(file)
   })
 })

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { PGlite } from '@electric-sql/pglite'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
@@ -73,7 +73,11 @@ describe('a large list on the embedded database', () => {
     const listStarted = performance.now()
     const lists = Promise.all(
       Array.from({ length: 4 }, () =>
-        fetch(`${base}/api/items`, { headers: auth }).then(async (res) => ({ status: res.status, text: await res.text(), ms: performance.now() - listStarted })),
+        fetch(`${base}/api/items`, { headers: auth }).then(async (res) => ({
+          status: res.status,
+          text: await res.text(),
+          ms: performance.now() - listStarted,
+        })),
       ),
     )
     const meTimes: number[] = []
@@ -95,7 +99,9 @@ describe('a large list on the embedded database', () => {
     const ms = Math.max(...done.map((d) => d.ms))
     const listMb = done[0]!.text.length / 2 ** 20
     const grownMb = (peak - baseline) / 2 ** 20
-    console.log(`4 lists of ${ITEMS} items (${listMb.toFixed(1)} MB each): ${ms.toFixed(0)} ms; /api/auth/me meanwhile: ${meTimes.map((t) => t.toFixed(0)).join(', ')} ms; RSS +${grownMb.toFixed(0)} MB`)
+    console.log(
+      `4 lists of ${ITEMS} items (${listMb.toFixed(1)} MB each): ${ms.toFixed(0)} ms; /api/auth/me meanwhile: ${meTimes.map((t) => t.toFixed(0)).join(', ')} ms; RSS +${grownMb.toFixed(0)} MB`,
+    )
     // /api/auth/me was sent while the lists were being read, and waited for a few chunks at most.
     expect(Math.max(...meTimes)).toBeLessThan(Math.max(1000, ms / 5))
     // The four lists are ~146 MB of JSON between them. Built whole in memory, one list alone

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import path from 'node:path'
-import { waitForLine } from '../support/process'
 import { type OwnServer, startOwnServer } from '../support/own-server'
+import { waitForLine } from '../support/process'
 
 const root = path.join(import.meta.dir, '../..')
 const OUTAGE_MS = 25_000

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -98,7 +98,9 @@ describe('the command line', () => {
     // npm reads --replace as its own --replace-registry-host: refused, with the -- form.
     const replace = npm(['--replace', file])
     expect(replace.code).toBe(2)
-    expect(replace.stderr).toContain('npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:import-sqlite -- --replace')
+    expect(replace.stderr).toContain(
+      'npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:import-sqlite -- --replace',
+    )
     expect(npm(['--', '--dry-run', '--no-images', file]).stdout).toContain('dry run: nothing was written')
     expect(existsSync(dataDir)).toBe(false)
   }, 60_000)
@@ -177,7 +179,9 @@ describe('the command line', () => {
     const before = readFileSync(out)
     const npm = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
     expect(npm.exitCode).toBe(2)
-    expect(npm.stderr.toString()).toContain('npm kept --force for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:export-sqlite -- --force')
+    expect(npm.stderr.toString()).toContain(
+      'npm kept --force for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:export-sqlite -- --force',
+    )
     expect(readFileSync(out).equals(before)).toBe(true)
     const forced = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
     expect(forced.exitCode).toBe(0)

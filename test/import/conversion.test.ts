@@ -113,11 +113,7 @@ describe('a realistic legacy file', () => {
     expect(category.id).toBe(8)
     const item = await db.insertInto('items').values({ name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
     expect(item.id).toBe(11)
-    const candidate = await db
-      .insertInto('thread_candidates')
-      .values({ thread_id: 4, name: 'New', category_id: 1 })
-      .returning('id')
-      .executeTakeFirstOrThrow()
+    const candidate = await db.insertInto('thread_candidates').values({ thread_id: 4, name: 'New', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
     expect(candidate.id).toBe(9)
     const setup = await db.insertInto('setups').values({ name: 'New' }).returning('id').executeTakeFirstOrThrow()
     expect(setup.id).toBe(4)

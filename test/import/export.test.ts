@@ -1,11 +1,11 @@
-import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
+import { describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
+import { quoteIdent as quote } from '../../src/db/bulk'
 import { exportLegacyFile } from '../../src/import/export'
 import { legacyTables } from '../../src/import/legacy-schema'
-import { quoteIdent as quote } from '../../src/db/bulk'
 import { ddlIn, deletedRows, type LegacyRows, realisticRows, runImport, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
@@ -97,7 +97,11 @@ describe('SQLite -> PostgreSQL -> SQLite', () => {
     expect(refused).toMatchObject({ status: 'refused', exitCode: 1, message: `refused: ${out} already exists; pass --force to replace it` })
     expect(readFileSync(out, 'utf8')).toBe('keep me')
 
-    await fx.target.db.updateTable('items').set({ updated_at: new Date(1_700_000_000_250) }).where('id', '=', 1).execute()
+    await fx.target.db
+      .updateTable('items')
+      .set({ updated_at: new Date(1_700_000_000_250) })
+      .where('id', '=', 1)
+      .execute()
     const forced = await exportTo(out, true)
     expect(forced.status).toBe('exported')
     expect(forced.roundedTimestamps).toBe(1)

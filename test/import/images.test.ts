@@ -71,7 +71,10 @@ describe('images', () => {
     expect(result.images).toMatchObject({ referenced: 2, copied: 1, missing: 1 })
     const item = await fx.target.db.selectFrom('items').select('image_filename').where('id', '=', 2).executeTakeFirstOrThrow()
     expect(item.image_filename).toBe('stove.png')
-    const lines = readFileSync(rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const lines = readFileSync(rejectsPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines).toEqual([
       expect.objectContaining({ table: 'items', id: 2, kept: true, reasons: [expect.objectContaining({ kind: 'missing_image', value: 'stove.png' })] }),
     ])

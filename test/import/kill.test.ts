@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
+import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
-import { serverUrl } from '../support/database'
-import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { STAGING_DIR } from '../../src/import/images'
+import { serverUrl } from '../support/database'
 import { imageBytes, openImportTarget, targetState } from '../support/legacy-sqlite'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
@@ -76,25 +76,34 @@ describe('a killed import', () => {
     await db.destroy()
   }, 120_000)
 
-  test.if(!!serverUrl)('leaves the server database exactly as it was, and a new run then succeeds', async () => {
-    const target = await openImportTarget('postgres')
-    try {
-      const before = await targetState(target.db)
-      const uploadDir = path.join(dir, 'server-uploads')
-      const seen = await importAndKill({ DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploadDir })
-      expect(seen).not.toContain('items: ')
-      expect(await targetState(target.db)).toEqual(before)
-      expectNoImagePlaced(uploadDir)
+  test.if(!!serverUrl)(
+    'leaves the server database exactly as it was, and a new run then succeeds',
+    async () => {
+      const target = await openImportTarget('postgres')
+      try {
+        const before = await targetState(target.db)
+        const uploadDir = path.join(dir, 'server-uploads')
+        const seen = await importAndKill({ DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploadDir })
+        expect(seen).not.toContain('items: ')
+        expect(await targetState(target.db)).toEqual(before)
+        expectNoImagePlaced(uploadDir)
 
-      const again = Bun.spawnSync([process.execPath, script, '--uploads', uploads, file], { env: { ...process.env, DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploadDir } })
-      expect(again.exitCode).toBe(0)
-      // The next run cleared what the killed one staged and put every image in place.
-      expect(readdirSync(uploadDir).sort()).toEqual(images)
-      for (const name of images) expect(readFileSync(path.join(uploadDir, name)).equals(imageBytes(name))).toBe(true)
-      const count = await target.db.selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-      expect(count.n).toBe(111_000)
-    } finally {
-      await target.close()
-    }
-  }, 120_000)
+        const again = Bun.spawnSync([process.execPath, script, '--uploads', uploads, file], {
+          env: { ...process.env, DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploadDir },
+        })
+        expect(again.exitCode).toBe(0)
+        // The next run cleared what the killed one staged and put every image in place.
+        expect(readdirSync(uploadDir).sort()).toEqual(images)
+        for (const name of images) expect(readFileSync(path.join(uploadDir, name)).equals(imageBytes(name))).toBe(true)
+        const count = await target.db
+          .selectFrom('items')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+        expect(count.n).toBe(111_000)
+      } finally {
+        await target.close()
+      }
+    },
+    120_000,
+  )
 })

@@ -131,7 +131,14 @@ describe('a file with problems', () => {
     })
     expect(report.problems).toContainEqual(expect.objectContaining({ table: 'items', id: 19, value: "x'010203'" }))
     // Bytes that are not UTF-8 show as hex, not as replacement characters.
-    expect(report.problems).toContainEqual({ kind: 'invalid_text', table: 'items', id: 1, column: 'notes', value: "x'ff41'", message: 'not valid UTF-8; it would not arrive unchanged' })
+    expect(report.problems).toContainEqual({
+      kind: 'invalid_text',
+      table: 'items',
+      id: 1,
+      column: 'notes',
+      value: "x'ff41'",
+      message: 'not valid UTF-8; it would not arrive unchanged',
+    })
   })
 })
 
@@ -166,7 +173,10 @@ describe('--skip-invalid', () => {
       oauth_tokens: 2,
       settings: 0,
     })
-    const lines = readFileSync(rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const lines = readFileSync(rejectsPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines).toHaveLength(10)
     expect(lines[0]).toEqual({
       table: 'categories',
@@ -193,7 +203,10 @@ describe('--skip-invalid', () => {
 
 describe('UTF-16 files', () => {
   // In UTF-16le, 00 d8 41 00 is a lone high surrogate (U+D800) before "A"; SQLite would read it as U+10041.
-  for (const [encoding, bytes] of [['UTF-16le', '00d84100'], ['UTF-16be', 'd8000041']] as const) {
+  for (const [encoding, bytes] of [
+    ['UTF-16le', '00d84100'],
+    ['UTF-16be', 'd8000041'],
+  ] as const) {
     test(`${encoding}: text that is not valid ${encoding} is refused, its bytes shown in hex`, async () => {
       writeLegacyFile(fx.file, realisticRows(), `update items set notes = cast(x'${bytes}' as text) where id = 1;`, ddlIn(encoding))
       const result = await runImport(fx.file, fx.target)

@@ -69,7 +69,12 @@ describe('verification', () => {
           work({
             ...s,
             copyIn: (table, columns, chunks, onChunk) =>
-              s.copyIn(table, columns, [...chunks].map((c) => ({ ...c, data: round(c.data) })), onChunk),
+              s.copyIn(
+                table,
+                columns,
+                [...chunks].map((c) => ({ ...c, data: round(c.data) })),
+                onChunk,
+              ),
           }),
         ),
     }
@@ -93,7 +98,12 @@ describe('the two canonical forms', () => {
   test('COPY data is PostgreSQL binary format: exact doubles, microseconds since 2000, UTF-8 text', () => {
     const column = (name: string, kind: ColumnSpec['kind']): ColumnSpec => ({ name, kind, nullable: true })
     const columns = [column('t', { type: 'time' }), column('w', { type: 'real' }), column('s', { type: 'text' }), column('b', { type: 'bool' })]
-    const [chunk] = [...copyChunks(columns, [[946_684_801, 5e-324, 'a\tü', 1], [null, -0, '', 0]])]
+    const [chunk] = [
+      ...copyChunks(columns, [
+        [946_684_801, 5e-324, 'a\tü', 1],
+        [null, -0, '', 0],
+      ]),
+    ]
     const data = Buffer.from(chunk!.data)
     const header = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1')
     expect(data.subarray(0, 19).equals(header)).toBe(true)

@@ -15,8 +15,7 @@ describe('ApiKeyRepository', () => {
       .set({ last_used_at: new Date(Date.now() - msAgo) })
       .where('id', '=', id)
       .execute()
-  const lastUsed = async (id: number) =>
-    (await t.db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow()).last_used_at
+  const lastUsed = async (id: number) => (await t.db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow()).last_used_at
 
   test('create returns what the owner may see; listByUser lists only their keys, oldest first', async () => {
     const owner = await user('owner')
@@ -66,8 +65,16 @@ describe('ApiKeyRepository', () => {
     const other = await user('other')
     await key(owner.id, 'mine')
     await key(other.id, 'theirs')
-    expect(await repo().delete(other.id, 1).catch((e: unknown) => e)).toBeInstanceOf(NotFoundError)
-    expect(await repo().delete(owner.id, 99).catch((e: unknown) => e)).toBeInstanceOf(NotFoundError)
+    expect(
+      await repo()
+        .delete(other.id, 1)
+        .catch((e: unknown) => e),
+    ).toBeInstanceOf(NotFoundError)
+    expect(
+      await repo()
+        .delete(owner.id, 99)
+        .catch((e: unknown) => e),
+    ).toBeInstanceOf(NotFoundError)
     await repo().delete(owner.id, 1)
     expect(await t.db.selectFrom('api_keys').select('name').execute()).toEqual([{ name: 'theirs' }])
   })

@@ -53,7 +53,9 @@ describe('CategoryRepository', () => {
 
   test('create with a taken name is a ConflictError on categories_name_key', async () => {
     await repo().create({ name: 'Shelter' })
-    const error = await repo().create({ name: 'Shelter', icon: 'tent' }).catch((e) => e)
+    const error = await repo()
+      .create({ name: 'Shelter', icon: 'tent' })
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect(error.constraint).toBe('categories_name_key')
     expect(error.message).toBe('a category with this name already exists')
@@ -70,7 +72,9 @@ describe('CategoryRepository', () => {
     const { id } = await repo().create({ name: 'Shelter' })
     await expect(repo().update(99, { name: 'x' })).rejects.toBeInstanceOf(NotFoundError)
     await expect(repo().update(99, {})).rejects.toBeInstanceOf(NotFoundError)
-    const error = await repo().update(id, { name: 'Uncategorized' }).catch((e) => e)
+    const error = await repo()
+      .update(id, { name: 'Uncategorized' })
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect(error.constraint).toBe('categories_name_key')
     expect((await repo().findById(id))?.name).toBe('Shelter')
@@ -86,7 +90,9 @@ describe('CategoryRepository', () => {
   test('delete of a category that items still use is a ConflictError', async () => {
     const { id } = await repo().create({ name: 'Shelter' })
     await addItem(id, 'Tent', 1000, 100, 1)
-    const error = await repo().delete(id).catch((e) => e)
+    const error = await repo()
+      .delete(id)
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect(error.constraint).toBe('items_category_id_fkey')
     expect(await repo().findById(id)).toBeDefined()

@@ -8,9 +8,11 @@ import { rejection } from '../support/failures'
 describe('ItemRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselyItemRepository(t.db)
-  const inTransaction = inTransactionOf(() => t.db, (trx) => new KyselyItemRepository(trx))
-  const addCategory = async (name: string) =>
-    (await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()).id
+  const inTransaction = inTransactionOf(
+    () => t.db,
+    (trx) => new KyselyItemRepository(trx),
+  )
+  const addCategory = async (name: string) => (await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()).id
 
   test('create fills defaults: quantity 1, unknown fields null, category name joined', async () => {
     const item = await repo().create({ name: 'Tent', categoryId: 1 })
@@ -51,7 +53,9 @@ describe('ItemRepository', () => {
   })
 
   test('create with an unknown category is a ValidationError on categoryId', async () => {
-    const error = await repo().create({ name: 'Tent', categoryId: 42 }).catch((e) => e)
+    const error = await repo()
+      .create({ name: 'Tent', categoryId: 42 })
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect(error.details).toEqual([{ path: 'categoryId', message: 'category does not exist' }])
     expect(await t.db.selectFrom('items').selectAll().execute()).toEqual([])
@@ -59,7 +63,9 @@ describe('ItemRepository', () => {
 
   test('check constraints reject negative or non-finite weights, negative prices and quantity < 1', async () => {
     for (const bad of [{ weightGrams: -1 }, { weightGrams: Number.POSITIVE_INFINITY }, { weightGrams: Number.NaN }, { priceCents: -1 }, { quantity: 0 }]) {
-      const error = await repo().create({ name: 'Bad', categoryId: 1, ...bad }).catch((e) => e)
+      const error = await repo()
+        .create({ name: 'Bad', categoryId: 1, ...bad })
+        .catch((e) => e)
       expect(error).toBeInstanceOf(ValidationError)
     }
     expect(await t.db.selectFrom('items').selectAll().execute()).toEqual([])
@@ -134,7 +140,9 @@ describe('ItemRepository', () => {
   test('update errors: missing item, unknown category, check violation', async () => {
     const item = await repo().create({ name: 'Tent', categoryId: 1 })
     await expect(repo().update(99, { name: 'x' })).rejects.toBeInstanceOf(NotFoundError)
-    const error = await repo().update(item.id, { categoryId: 99 }).catch((e) => e)
+    const error = await repo()
+      .update(item.id, { categoryId: 99 })
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect(error.details[0].path).toBe('categoryId')
     await expect(repo().update(item.id, { priceCents: -5 })).rejects.toBeInstanceOf(ValidationError)

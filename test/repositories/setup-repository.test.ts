@@ -10,7 +10,10 @@ import { rejection } from '../support/failures'
 describe('KyselySetupRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselySetupRepository(t.db)
-  const inTransaction = inTransactionOf(() => t.db, (trx) => new KyselySetupRepository(trx))
+  const inTransaction = inTransactionOf(
+    () => t.db,
+    (trx) => new KyselySetupRepository(trx),
+  )
 
   async function insertItem(values: Partial<Insertable<Items>> & { name: string }): Promise<number> {
     const row = await t.db
@@ -31,7 +34,10 @@ describe('KyselySetupRepository', () => {
    *   jacket  Uncategorized   300   g x1   12000 c x1
    */
   async function gear() {
-    await t.db.insertInto('categories').values([{ name: 'Shelter' }, { name: 'Cooking' }]).execute()
+    await t.db
+      .insertInto('categories')
+      .values([{ name: 'Shelter' }, { name: 'Cooking' }])
+      .execute()
     return {
       tent: await insertItem({ name: 'tent', category_id: 2, weight_grams: 1200.5, price_cents: 30000 }),
       stakes: await insertItem({ name: 'stakes', category_id: 2, weight_grams: 10, price_cents: 150, quantity: 8 }),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import type { CandidateStatus, NewCandidate, ThreadStatus } from '../../src/domain/thread'
+import { ConflictError, NotFoundError, ValidationError } from '../../src/errors'
 import { KyselyThreadRepository } from '../../src/repositories/thread-repository'
 import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { inTransactionOf, useTestDatabase } from '../support/database'
@@ -9,7 +9,10 @@ import { rejection } from '../support/failures'
 describe('ThreadRepository', () => {
   const t = useTestDatabase()
   const repo = () => new KyselyThreadRepository(t.db)
-  const inTransaction = inTransactionOf(() => t.db, (trx) => new KyselyThreadRepository(trx))
+  const inTransaction = inTransactionOf(
+    () => t.db,
+    (trx) => new KyselyThreadRepository(trx),
+  )
 
   async function addCategory(name: string): Promise<number> {
     const row = await t.db.insertInto('categories').values({ name }).returning('id').executeTakeFirstOrThrow()
@@ -307,8 +310,7 @@ describe('ThreadRepository', () => {
       for (const name of names) ids.push((await repo().addCandidate(thread.id, { name })).id)
       return { threadId: thread.id, ids }
     }
-    const order = async (threadId: number) =>
-      (await repo().findById(threadId))?.candidates.map((c) => [c.id, c.sortOrder])
+    const order = async (threadId: number) => (await repo().findById(threadId))?.candidates.map((c) => [c.id, c.sortOrder])
 
     test('gives sortOrder 1..n in the listed order', async () => {
       const { threadId, ids } = await threadWith(['a', 'b', 'c'])

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { ConflictError } from '../../src/errors'
-import { KyselyUserRepository } from '../../src/repositories/user-repository'
 import { TransactionRequiredError } from '../../src/repositories/transaction'
+import { KyselyUserRepository } from '../../src/repositories/user-repository'
 import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
 

@@ -30,7 +30,14 @@ describe('API key routes', () => {
     const res = await asSession('POST', '/api/api-keys', { name: 'backup script' })
     expect(res).toEqual({
       status: 201,
-      body: { id: 2, name: 'backup script', prefix: expect.any(String), key: expect.stringMatching(/^gbx_[A-Za-z0-9_-]{43}$/), createdAt: expect.any(String), lastUsedAt: null },
+      body: {
+        id: 2,
+        name: 'backup script',
+        prefix: expect.any(String),
+        key: expect.stringMatching(/^gbx_[A-Za-z0-9_-]{43}$/),
+        createdAt: expect.any(String),
+        lastUsedAt: null,
+      },
     })
     const { key, prefix } = res.body as { key: string; prefix: string }
     expect(prefix).toBe(key.slice(0, 12))

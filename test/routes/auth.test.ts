@@ -190,7 +190,10 @@ describe('auth routes', () => {
         expect(locked.status).toBe(429)
         expect((await loginFrom('198.51.100.5')).status).toBe(200)
         // The attacker's window is not renewed by further attempts: Retry-After only counts down.
-        await t.db.updateTable('login_attempts').set({ window_started_at: new Date(Date.now() - 600_000) }).execute()
+        await t.db
+          .updateTable('login_attempts')
+          .set({ window_started_at: new Date(Date.now() - 600_000) })
+          .execute()
         for (let i = 0; i < 5; i++) {
           const again = await loginFrom('203.0.113.66', 'wrong password')
           expect(again.status).toBe(429)
@@ -208,8 +211,7 @@ describe('auth routes', () => {
         expect((await loginFrom('203.0.113.66', OWNER.password, { 'x-forwarded-for': '10.0.0.99' })).status).toBe(429)
 
         const proxied = createApp({ services: t.services, trustProxy: true })
-        const viaProxy = (written: string, password?: string) =>
-          loginFrom('127.0.0.1', password, { 'x-forwarded-for': `${written}, 198.51.100.20` }, proxied)
+        const viaProxy = (written: string, password?: string) => loginFrom('127.0.0.1', password, { 'x-forwarded-for': `${written}, 198.51.100.20` }, proxied)
         // Entries the client wrote itself come first; the proxy appended the real address last.
         for (let i = 0; i < 6; i++) await viaProxy(`10.1.1.${i}`, 'wrong password')
         expect((await viaProxy('10.9.9.9')).status).toBe(429)
@@ -232,7 +234,9 @@ describe('auth routes', () => {
         } finally {
           await server.stop()
         }
-        expect(await t.db.selectFrom('login_attempts').select(['username', 'client_address']).execute()).toEqual([{ username: 'owner', client_address: '127.0.0.1' }])
+        expect(await t.db.selectFrom('login_attempts').select(['username', 'client_address']).execute()).toEqual([
+          { username: 'owner', client_address: '127.0.0.1' },
+        ])
       })
 
       test('a flood of names keeps the table at its cap, and the rows that hold a lock stay', async () => {
@@ -245,7 +249,10 @@ describe('auth routes', () => {
             { incoming: { socket: { remoteAddress: '203.0.113.66' } } },
           )
         for (let i = 0; i < 60; i++) expect((await spray(`sprayed${i}`)).status).toBe(401)
-        const { count } = await t.db.selectFrom('login_attempts').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
+        const { count } = await t.db
+          .selectFrom('login_attempts')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .executeTakeFirstOrThrow()
         expect(count).toBe(20)
         expect((await loginFrom('203.0.113.66', OWNER.password, {}, capped)).status).toBe(429)
       })
@@ -263,7 +270,12 @@ describe('auth routes', () => {
     })
 
     test('is a 401 without credentials, with an unknown cookie or a bad key', async () => {
-      const attempts: Record<string, string>[] = [{}, { cookie: 'gearbox_session=not-a-session' }, { authorization: 'Bearer gbx_unknown' }, { authorization: 'Basic b3duZXI6eA==' }]
+      const attempts: Record<string, string>[] = [
+        {},
+        { cookie: 'gearbox_session=not-a-session' },
+        { authorization: 'Bearer gbx_unknown' },
+        { authorization: 'Basic b3duZXI6eA==' },
+      ]
       for (const headers of attempts) {
         const res = await t.app.request('/api/auth/me', { headers })
         expect(res.status).toBe(401)
@@ -273,7 +285,10 @@ describe('auth routes', () => {
 
     test('an expired session is a 401 and is deleted', async () => {
       const { cookie, token } = await t.signIn()
-      await t.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).execute()
+      await t.db
+        .updateTable('sessions')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .execute()
       expect((await withCookie(cookie, '/api/auth/me')).status).toBe(401)
       expect(await t.db.selectFrom('sessions').selectAll().where('id', '=', sha256(token)).execute()).toEqual([])
     })
@@ -312,7 +327,9 @@ describe('auth routes', () => {
     test('a same-origin JSON request passes', async () => {
       const { cookie } = await t.signIn()
       expect((await createCategory(cookie, { ...json, origin: 'http://localhost' })).status).toBe(201)
-      expect((await createCategory(cookie, { ...json, origin: 'https://gear.example', 'x-forwarded-host': 'gear.example' }, '{"name":"Sleep"}')).status).toBe(201)
+      expect((await createCategory(cookie, { ...json, origin: 'https://gear.example', 'x-forwarded-host': 'gear.example' }, '{"name":"Sleep"}')).status).toBe(
+        201,
+      )
     })
 
     test.each([
@@ -373,7 +390,11 @@ describe.if(serverUrl !== undefined)('auth routes on a PostgreSQL server', () =>
   const t = useTestApp({ on: 'postgres' })
 
   const setup = (username: string) =>
-    t.app.request('/api/auth/setup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'long enough' }) })
+    t.app.request('/api/auth/setup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: 'long enough' }),
+    })
   const userNames = async () => (await t.db.selectFrom('users').select('username').orderBy('id').execute()).map((u) => u.username)
 
   test('concurrent setups create exactly one user', async () => {

@@ -79,12 +79,9 @@ describe('images', () => {
     expect((await upload(PNG, 'a.png', {})).status).toBe(401)
   })
 
-  test.each(['..%2Fpackage.json', 'nothere.png', '0123456789abcdef0123456789abcdef.png', 'a.svg'])(
-    '/uploads/%s is a 404',
-    async (name) => {
-      const res = await t.app.request(`/uploads/${name}`)
-      expect(res.status).toBe(404)
-      expect((await bodyOf(res)).error.code).toBe('not_found')
-    },
-  )
+  test.each(['..%2Fpackage.json', 'nothere.png', '0123456789abcdef0123456789abcdef.png', 'a.svg'])('/uploads/%s is a 404', async (name) => {
+    const res = await t.app.request(`/uploads/${name}`)
+    expect(res.status).toBe(404)
+    expect((await bodyOf(res)).error.code).toBe('not_found')
+  })
 })

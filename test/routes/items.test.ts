@@ -198,10 +198,21 @@ describe('/api/items', () => {
     const shelter = await createCategory('Shelter')
     const item = await createItem({ name: 'Tent', categoryId: 1, weightGrams: 1500, priceCents: 20000, notes: 'old' })
     // Back-date the row so the new updatedAt is visibly later, whatever the clock resolution.
-    await t.db.updateTable('items').set({ updated_at: new Date('2020-01-01T00:00:00Z') }).execute()
+    await t.db
+      .updateTable('items')
+      .set({ updated_at: new Date('2020-01-01T00:00:00Z') })
+      .execute()
     const res = await t.call('PATCH', `/api/items/${item.id}`, { categoryId: shelter, weightGrams: null, notes: 'new', quantity: 2 })
     expect(res.status).toBe(200)
-    expect(res.body).toEqual({ ...item, categoryId: shelter, categoryName: 'Shelter', weightGrams: null, notes: 'new', quantity: 2, updatedAt: expect.stringMatching(ISO) })
+    expect(res.body).toEqual({
+      ...item,
+      categoryId: shelter,
+      categoryName: 'Shelter',
+      weightGrams: null,
+      notes: 'new',
+      quantity: 2,
+      updatedAt: expect.stringMatching(ISO),
+    })
     expect(Date.parse(res.body.updatedAt)).toBeGreaterThan(Date.parse('2020-01-01T00:00:00Z'))
     expect((await t.call('GET', `/api/items/${item.id}`)).body).toEqual(res.body)
   })

@@ -33,7 +33,11 @@ describe('JSON bodies are taken as sent or refused', () => {
     const setup = (await t.call('POST', '/api/setups', { name: 'Trip' })).body
     await expectRefused(await send('PATCH', `/api/items/${item.id}`, bytes('{"notes":"', [0xff], '"}')), 'notes', 'is not valid UTF-8')
     await expectRefused(
-      await send('PUT', `/api/setups/${setup.id}/items`, `{"items":[{"itemId":${item.id},"classification":"base"},{"itemId":1,"itemId":2,"classification":"base"}]}`),
+      await send(
+        'PUT',
+        `/api/setups/${setup.id}/items`,
+        `{"items":[{"itemId":${item.id},"classification":"base"},{"itemId":1,"itemId":2,"classification":"base"}]}`,
+      ),
       'items.1.itemId',
       'duplicate key',
     )
@@ -51,7 +55,7 @@ describe('JSON bodies are taken as sent or refused', () => {
     expect(await bodyOf(res)).toMatchObject({ name, notes: '😀 é' })
   })
 
-  test('malformed JSON is still the validators\' 400, also when its bytes are not UTF-8', async () => {
+  test("malformed JSON is still the validators' 400, also when its bytes are not UTF-8", async () => {
     for (const body of ['{"name"', bytes('{"name":', [0xff])]) {
       const res = await send('POST', '/api/items', body)
       expect(res.status).toBe(400)

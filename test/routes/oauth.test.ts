@@ -3,7 +3,7 @@ import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { bodyOf, sha256, useTestApp } from '../support/app'
-import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, readForm, REDIRECT_URI, submitForm } from '../support/oauth'
+import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, REDIRECT_URI, readForm, submitForm } from '../support/oauth'
 
 describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
   const t = useTestApp({ serve: true })
@@ -26,7 +26,16 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
   /** The authorize URL for a registered client, with PKCE S256 unless `params` overrides it. */
   const authorizeUrl = (clientId: string, challenge: string, params: Record<string, string | undefined> = {}) => {
     const url = new URL(`${t.url}/oauth/authorize`)
-    const all = { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256', state: 's1', resource: `${t.url}/mcp`, ...params }
+    const all = {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT_URI,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 's1',
+      resource: `${t.url}/mcp`,
+      ...params,
+    }
     for (const [key, value] of Object.entries(all)) if (value !== undefined) url.searchParams.set(key, value)
     return url
   }
@@ -110,10 +119,10 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect((await form('/oauth/revoke', { token: second.refresh_token!, client_id: provider.info!.client_id })).status).toBe(200)
     const revoked = await mcpWith(second.access_token)
     expect(revoked.status).toBe(401)
-    expect(revoked.headers.get('www-authenticate')).toBe(
-      `Bearer resource_metadata="${t.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token"`,
-    )
-    expect((await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token!, client_id: provider.info!.client_id })).body).toMatchObject({
+    expect(revoked.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${t.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token"`)
+    expect(
+      (await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token!, client_id: provider.info!.client_id })).body,
+    ).toMatchObject({
       error: 'invalid_grant',
     })
   })
@@ -274,7 +283,12 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     const page = await readForm(await (await fetch(url, { headers: { cookie } })).text())
     const body = new URLSearchParams([...page.fields, ['decision', 'approve']])
     const post = (headers: Record<string, string>) =>
-      fetch(`${t.url}/oauth/authorize`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body, redirect: 'manual' })
+      fetch(`${t.url}/oauth/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+        redirect: 'manual',
+      })
     for (const headers of [{ cookie }, { cookie, origin: 'https://evil.example' }, { cookie, origin: 'null' }] as Record<string, string>[]) {
       const res = await post(headers)
       expect(res.status).toBe(403)
@@ -291,7 +305,10 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     const { body: client } = await register()
     const url = authorizeUrl(client.client_id, pkce().challenge)
     const page = await readForm(await (await fetch(url)).text())
-    const res = await submitForm(url.href, page, [['username', 'owner'], ['password', 'wrong password']])
+    const res = await submitForm(url.href, page, [
+      ['username', 'owner'],
+      ['password', 'wrong password'],
+    ])
     expect(res.status).toBe(401)
     expect(cookieFrom(res)).toBeUndefined()
     expect(await res.text()).toContain('wrong username or password')
@@ -326,14 +343,24 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect((await redeem(code, { resource: 'https://other.example/mcp' })).body.error).toBe('invalid_target')
     expect((await redeem(code, { code_verifier: '' })).body.error).toBe('invalid_request')
     expect((await form('/oauth/token', { grant_type: 'password', client_id: code.clientId })).body.error).toBe('unsupported_grant_type')
-    const json = await fetch(`${t.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":"authorization_code"}' })
+    const json = await fetch(`${t.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"grant_type":"authorization_code"}',
+    })
     expect(json.status).toBe(400)
     expect((await bodyOf(json)).error).toBe('invalid_request')
   })
 
   test('token: a missing verifier is invalid_request, not a free pass', async () => {
     const code = await obtainCode()
-    const { code_verifier: _, ...withoutVerifier } = { grant_type: 'authorization_code', code: code.code, redirect_uri: REDIRECT_URI, client_id: code.clientId, code_verifier: '' }
+    const { code_verifier: _, ...withoutVerifier } = {
+      grant_type: 'authorization_code',
+      code: code.code,
+      redirect_uri: REDIRECT_URI,
+      client_id: code.clientId,
+      code_verifier: '',
+    }
     const res = await form('/oauth/token', withoutVerifier)
     expect(res.body.error).toBe('invalid_request')
     expect((await redeem(code)).status).toBe(200)
@@ -341,7 +368,10 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
 
   test('token: an expired code is invalid_grant', async () => {
     const code = await obtainCode()
-    await t.db.updateTable('oauth_codes').set({ expires_at: new Date(Date.now() - 1000) }).execute()
+    await t.db
+      .updateTable('oauth_codes')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .execute()
     expect((await redeem(code)).body).toEqual({ error: 'invalid_grant', error_description: 'the code is unknown, expired or already used' })
   })
 
@@ -374,10 +404,20 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     const first = (await redeem(code)).body
     const stranger = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'someone-else' })
     expect(stranger.body.error).toBe('invalid_grant')
-    const wrongTarget = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: code.clientId, resource: `${t.url}/api` })
+    const wrongTarget = await form('/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_id: code.clientId,
+      resource: `${t.url}/api`,
+    })
     expect(wrongTarget.body.error).toBe('invalid_target')
     expect((await mcpWith(first.access_token)).status).toBe(200)
-    const ok = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: code.clientId, resource: `${t.url}/mcp` })
+    const ok = await form('/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_id: code.clientId,
+      resource: `${t.url}/mcp`,
+    })
     expect(ok.status).toBe(200)
   })
 
@@ -389,7 +429,9 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect((await mcpWith(tokens.access_token)).status).toBe(200)
     expect((await form('/oauth/revoke', { token: tokens.access_token })).status).toBe(200)
     expect((await mcpWith(tokens.access_token)).status).toBe(401)
-    expect((await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: code.clientId })).body.error).toBe('invalid_grant')
+    expect((await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: code.clientId })).body.error).toBe(
+      'invalid_grant',
+    )
     expect((await form('/oauth/revoke', {})).body.error).toBe('invalid_request')
   })
 
@@ -402,7 +444,14 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
       .execute()
     await t.db
       .insertInto('oauth_tokens')
-      .values({ access_token_hash: 'old', refresh_token_hash: 'old-r', client_id: code.clientId, user_id: t.ownerId, expires_at: past, refresh_expires_at: past })
+      .values({
+        access_token_hash: 'old',
+        refresh_token_hash: 'old-r',
+        client_id: code.clientId,
+        user_id: t.ownerId,
+        expires_at: past,
+        refresh_expires_at: past,
+      })
       .execute()
     expect((await redeem(code)).status).toBe(200)
     expect(await t.db.selectFrom('oauth_codes').select('code_hash').where('code_hash', '=', 'old').execute()).toEqual([])

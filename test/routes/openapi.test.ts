@@ -76,7 +76,12 @@ describe('GET /openapi.json', () => {
 
   test('query parameters are documented', async () => {
     const doc = await bodyOf(await t.app.request('/openapi.json'))
-    expect(doc.paths['/api/items'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['query:categoryId', 'query:q', 'query:limit', 'query:cursor'])
+    expect(doc.paths['/api/items'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
+      'query:categoryId',
+      'query:q',
+      'query:limit',
+      'query:cursor',
+    ])
   })
 
   test('every list endpoint documents limit, cursor and the Link header of the next page', async () => {
@@ -85,7 +90,10 @@ describe('GET /openapi.json', () => {
       const list = doc.paths[path].get
       const limit = list.parameters.find((p: { name: string }) => p.name === 'limit')
       expect({ path, in: limit?.in, max: limit?.schema.maximum }).toEqual({ path, in: 'query', max: 1000 })
-      expect({ path, cursor: list.parameters.some((p: { name: string; in: string }) => p.name === 'cursor' && p.in === 'query') }).toEqual({ path, cursor: true })
+      expect({ path, cursor: list.parameters.some((p: { name: string; in: string }) => p.name === 'cursor' && p.in === 'query') }).toEqual({
+        path,
+        cursor: true,
+      })
       expect({ path, link: list.responses['200'].headers?.Link?.description }).toEqual({ path, link: expect.stringContaining('rel="next"') })
     }
   })
@@ -99,7 +107,7 @@ describe('GET /openapi.json', () => {
     expect(resolved.additionalProperties).toBe(false)
   })
 
-  test('passes `redocly lint` (the project\'s redocly.yaml) with no error and no warning', async () => {
+  test("passes `redocly lint` (the project's redocly.yaml) with no error and no warning", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'gearbox-openapi-'))
     try {
       const file = path.join(dir, 'openapi.json')

@@ -115,7 +115,12 @@ describe('paging of every list', () => {
     for (const cursor of ['garbage', foreign, 'W10']) {
       for (const path of ['/api/items', '/api/categories', '/api/setups', '/api/threads']) {
         const res = await t.call('GET', `${path}?limit=5&cursor=${cursor}`)
-        expect({ path, cursor, status: res.status, paths: res.status === 400 ? errorPaths(res) : [] }).toEqual({ path, cursor, status: 400, paths: ['query.cursor'] })
+        expect({ path, cursor, status: res.status, paths: res.status === 400 ? errorPaths(res) : [] }).toEqual({
+          path,
+          cursor,
+          status: 400,
+          paths: ['query.cursor'],
+        })
       }
     }
     expect((await t.call('GET', '/api/items?limit=1000')).status).toBe(200)

@@ -17,12 +17,28 @@ describe('queries per request', () => {
     const app = createApp({ services })
     const user = await repositoriesFor(t.db).users.create({ username: `owner${items}`, passwordHash: 'not used' })
     const { key } = await services.auth.createApiKey(user.id, 'tests')
-    const categoryId = (await t.db.insertInto('categories').values({ name: `Shelter ${items}` }).returning('id').executeTakeFirstOrThrow()).id
+    const categoryId = (
+      await t.db
+        .insertInto('categories')
+        .values({ name: `Shelter ${items}` })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id
     const ids = items
-      ? (await t.db.insertInto('items').values(Array.from({ length: items }, (_, i) => ({ name: `Item ${i}`, category_id: i % 2 ? categoryId : 1, weight_grams: i }))).returning('id').execute()).map((r) => r.id)
+      ? (
+          await t.db
+            .insertInto('items')
+            .values(Array.from({ length: items }, (_, i) => ({ name: `Item ${i}`, category_id: i % 2 ? categoryId : 1, weight_grams: i })))
+            .returning('id')
+            .execute()
+        ).map((r) => r.id)
       : []
     const setupId = (await t.db.insertInto('setups').values({ name: 'Trip' }).returning('id').executeTakeFirstOrThrow()).id
-    if (inSetup) await t.db.insertInto('setup_items').values(ids.slice(0, inSetup).map((item_id) => ({ setup_id: setupId, item_id }))).execute()
+    if (inSetup)
+      await t.db
+        .insertInto('setup_items')
+        .values(ids.slice(0, inSetup).map((item_id) => ({ setup_id: setupId, item_id })))
+        .execute()
     const headers = { authorization: `Bearer ${key}` }
     /** The queries one GET sends, once the key's last-used time is fresh (that UPDATE runs at most once a minute). */
     async function queriesOf(path: string): Promise<number> {

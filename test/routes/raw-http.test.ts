@@ -34,7 +34,7 @@ function json(res: { headers: string; body: string }): any {
   }
 }
 
-describe('a started server answers every request in the contract\'s JSON shape', () => {
+describe("a started server answers every request in the contract's JSON shape", () => {
   const t = useTestApp()
   let server: HttpServer
   beforeAll(async () => {

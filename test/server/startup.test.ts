@@ -19,7 +19,14 @@ function start(env: Record<string, string>, command = ['bun', 'src/server.ts']) 
 async function runToEnd(env: Record<string, string>, command?: string[]) {
   const child = start(env, command)
   const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()])
-  return { status: await child.exited, log: out.split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: err.split('\n').filter(Boolean) }
+  return {
+    status: await child.exited,
+    log: out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+    stderr: err.split('\n').filter(Boolean),
+  }
 }
 
 describe('a database that is not up', () => {
@@ -33,7 +40,9 @@ describe('a database that is not up', () => {
     expect(status).toBe(1)
     expect(stderr).toEqual([`gearbox: database unreachable at 127.0.0.1:${port} (DATABASE_URL) after 3 attempts: connection refused (ECONNREFUSED)`])
     const retries = log.filter((l) => l.level === 40)
-    expect(retries.map((l) => l.msg)).toEqual([1, 2].map((n) => `database not reachable at 127.0.0.1:${port}: connection refused (ECONNREFUSED); attempt ${n} of 3, next in 50 ms`))
+    expect(retries.map((l) => l.msg)).toEqual(
+      [1, 2].map((n) => `database not reachable at 127.0.0.1:${port}: connection refused (ECONNREFUSED); attempt ${n} of 3, next in 50 ms`),
+    )
     expect(retries[0]).toMatchObject({ host: '127.0.0.1', port, cause: 'connection refused (ECONNREFUSED)', attempt: 1, attempts: 3 })
     expect(JSON.stringify(log)).not.toContain('secret-password')
   })
@@ -65,7 +74,10 @@ test('start-up prints each step: configuration, database, migrations, listening'
   const child = start({ DATABASE_URL: server.url, PORT: String(freePort()) })
   try {
     const seen = await waitForLine(child.stdout, /listening on/)
-    const steps = seen.split('\n').filter(Boolean).map((l) => JSON.parse(l).msg)
+    const steps = seen
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).msg)
     const at = (prefix: string) => steps.findIndex((m: string) => m.startsWith(prefix))
     expect(at('configuration loaded')).toBe(0)
     expect(at('opening the database: PostgreSQL at 127.0.0.1:')).toBe(1)

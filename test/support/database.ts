@@ -151,7 +151,8 @@ async function resetter(db: Kysely<DB>): Promise<() => Promise<void>> {
     statements.push(`delete from ${ident(table)};`)
     const { rows } = await sql<{ json: string | null }>`select json_agg(t)::text as json from ${sql.table(table)} t`.execute(db)
     const json = rows[0]?.json
-    if (json) seeded.unshift(`insert into ${ident(table)} overriding system value select * from json_populate_recordset(null::${ident(table)}, ${literal(json)});`)
+    if (json)
+      seeded.unshift(`insert into ${ident(table)} overriding system value select * from json_populate_recordset(null::${ident(table)}, ${literal(json)});`)
   }
   statements.push(...seeded)
   if (sequences.length > 0) {

@@ -96,7 +96,10 @@ export async function approveInBrowser(authorizationUrl: URL, decision: 'approve
   const first = await fetch(authorizationUrl, { redirect: 'manual' })
   if (first.status !== 200) throw new Error(`authorize page: ${first.status}`)
   const signIn = await readForm(await first.text())
-  const signedIn = await submitForm(authorizationUrl.href, signIn, [['username', OWNER.username], ['password', OWNER.password]])
+  const signedIn = await submitForm(authorizationUrl.href, signIn, [
+    ['username', OWNER.username],
+    ['password', OWNER.password],
+  ])
   if (signedIn.status !== 303) throw new Error(`sign-in: ${signedIn.status} ${await signedIn.text()}`)
   const cookie = cookieFrom(signedIn)
   const consentUrl = new URL(signedIn.headers.get('location') ?? '', authorizationUrl)

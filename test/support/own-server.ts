@@ -30,9 +30,17 @@ export async function startOwnServer(): Promise<OwnServer> {
   const server: OwnServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start: () =>
-      run([`${BIN}/pg_ctl`, '-D', dataDir, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']).then(
-        () => {},
-      ),
+      run([
+        `${BIN}/pg_ctl`,
+        '-D',
+        dataDir,
+        '-w',
+        '-l',
+        path.join(dir, 'log'),
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        'start',
+      ]).then(() => {}),
     stop: () => run([`${BIN}/pg_ctl`, '-D', dataDir, '-w', '-m', 'fast', 'stop']).then(() => {}),
     destroy: async () => {
       await server.stop().catch(() => {})

@@ -17,8 +17,9 @@ export const strictJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!JSON_TYPE.test(type) || c.req.raw.body === null) return next()
   const bytes = new Uint8Array(await c.req.arrayBuffer())
   const problem = checkJsonBody(bytes)
-  if (problem) throw new ValidationError('invalid body', [problem])
-  // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
+  if (problem)
+    throw new ValidationError('invalid body', [problem])
+    // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
   ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
   return next()
 }
