@@ -80,11 +80,11 @@ describe('request log through the production HTTP server', () => {
       await fetch(`${base}/api/auth/setup`, json({ username: 'logged', password: 'a long passphrase' }))
       await fetch(`${base}/api/items/1`, { method: 'DELETE' })
       await fetch(`${base}/health/live`)
-      expect(records().filter((r) => r.msg === 'request').map((r) => `${r.method} ${r.path}`)).toEqual([
-        'POST /api/auth/setup',
-        'DELETE /api/items/1',
-        'GET /health/live',
-      ])
+      expect(
+        records()
+          .filter((r) => r.msg === 'request')
+          .map((r) => `${r.method} ${r.path}`),
+      ).toEqual(['POST /api/auth/setup', 'DELETE /api/items/1', 'GET /health/live'])
     } finally {
       await http.stop(true)
     }

@@ -2,12 +2,11 @@ import { dlopen, FFIType, type Library } from 'bun:ffi'
 import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { type DatabaseConnection, type Dialect, type Driver, Kysely, type LogEvent } from 'kysely'
+import { Kysely, type LogEvent } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres, { type Sql } from 'postgres'
 import type { DatabaseConfig } from '../config'
-import { withAcquireTimeout } from './acquire-timeout'
-import { withErrorTranslation } from './errors'
+import { withDriverGuards } from './guarded-driver'
 import { PGliteDialect } from './pglite-dialect'
 import type { DB } from './types'
 
@@ -28,14 +27,13 @@ export interface DatabaseOptions {
 export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Kysely<DB> {
   const dialect =
     config.kind === 'pglite'
-      ? new PGliteDialect({ pglite: openPGlite(config.dataDir) })
-      : withAcquireTimeout(
-          new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }),
-          config.acquireTimeoutMs ?? 3_000,
-        )
+      ? withDriverGuards(new PGliteDialect({ pglite: openPGlite(config.dataDir) }), { pool: options.pool })
+      : withDriverGuards(new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }), {
+          acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000,
+          pool: options.pool,
+        })
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
-  const counted = options.pool ? withPoolStats(dialect, options.pool) : dialect
-  return new Kysely<DB>({ dialect: withErrorTranslation(counted), log: options.log })
+  return new Kysely<DB>({ dialect, log: options.log })
 }
 
 /**
@@ -86,43 +84,8 @@ function fsProblem(error: unknown): string {
   return code && words[code] ? `${words[code]} (${code})` : error instanceof Error ? error.message : String(error)
 }
 
-/** Counts, in `stats`, the connections Kysely holds and the acquisitions still waiting. */
-function withPoolStats(dialect: Dialect, stats: { inUse: number; waiting: number }): Dialect {
-  const countingDriver = (driver: Driver): Driver =>
-    new Proxy(driver, {
-      get(target, prop) {
-        if (prop === 'acquireConnection') {
-          return async (): Promise<DatabaseConnection> => {
-            stats.waiting++
-            try {
-              const connection = await target.acquireConnection()
-              stats.inUse++
-              return connection
-            } finally {
-              stats.waiting--
-            }
-          }
-        }
-        if (prop === 'releaseConnection') {
-          return async (connection: DatabaseConnection) => {
-            stats.inUse--
-            await target.releaseConnection(connection)
-          }
-        }
-        const value = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => countingDriver(dialect.createDriver()),
-  }
-}
-
 export function createPGliteDatabase(pglite: PGlite): Kysely<DB> {
-  return new Kysely<DB>({ dialect: withErrorTranslation(new PGliteDialect({ pglite })) })
+  return new Kysely<DB>({ dialect: withDriverGuards(new PGliteDialect({ pglite })) })
 }
 
 /** Counts and sums come back as int8; both drivers hand them over as numbers, not strings. */

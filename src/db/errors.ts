@@ -1,4 +1,3 @@
-import type { DatabaseConnection, Dialect, Driver } from 'kysely'
 import { ConflictError, UnavailableError, ValidationError } from '../errors'
 
 interface PgError {
@@ -77,59 +76,6 @@ const RETRYABLE = new Set(['40P01', '40001'])
 export function isRetryableTransactionError(error: unknown): boolean {
   const code = error instanceof UnavailableError ? (error.cause as PgError | undefined)?.code : (error as PgError | undefined)?.code
   return typeof code === 'string' && RETRYABLE.has(code)
-}
-
-/** Wraps a dialect so every query error passes through translateDbError, wherever it was run. */
-export function withErrorTranslation(dialect: Dialect): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => translatingDriver(dialect.createDriver()),
-  }
-}
-
-function translatingDriver(driver: Driver): Driver {
-  const wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>()
-  const rethrow = (error: unknown): never => {
-    throw translateDbError(error)
-  }
-  return new Proxy(driver, {
-    get(target, prop) {
-      if (prop === 'acquireConnection') {
-        return async (...args: unknown[]) => {
-          const connection = await (target.acquireConnection as (...a: unknown[]) => Promise<DatabaseConnection>).apply(target, args).catch(rethrow)
-          let proxy = wrapped.get(connection)
-          if (!proxy) {
-            proxy = translatingConnection(connection, rethrow)
-            wrapped.set(connection, proxy)
-          }
-          return proxy
-        }
-      }
-      const value = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-}
-
-// Drivers keep private state on the connection object, so every method runs bound to the real one.
-// Kysely's `log` option replaces executeQuery on the connection it gets (this proxy): the
-// replacement is kept on the proxy, or it would call itself through the proxy forever.
-function translatingConnection(connection: DatabaseConnection, rethrow: (e: unknown) => never): DatabaseConnection {
-  const replaced = new Map<PropertyKey, unknown>()
-  return new Proxy(connection, {
-    get(target, prop) {
-      if (replaced.has(prop)) return replaced.get(prop)
-      if (prop === 'executeQuery') return (q: Parameters<DatabaseConnection['executeQuery']>[0]) => target.executeQuery(q).catch(rethrow)
-      const value = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-    set(_target, prop, value) {
-      replaced.set(prop, value)
-      return true
-    },
-  })
 }
 
 /**

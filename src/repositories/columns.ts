@@ -4,12 +4,23 @@ type SnakeCase<S extends string> = S extends `${infer C}${infer Rest}` ? `${C ex
 /** The columns that hold the fields of `T`: same values, snake_case names. */
 export type Columns<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+// Every row of every list maps its fields through here: each name is converted once.
+const snakeNames = new Map<string, string>()
+function snakeCase(key: string): string {
+  let name = snakeNames.get(key)
+  if (name === undefined) {
+    name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+    snakeNames.set(key, name)
+  }
+  return name
+}
 
 /** The fields `keys` read from a row's snake_case columns; the row's type must match the fields' types. */
 export function fromColumns<T, K extends keyof T & string>(row: Columns<Pick<T, K>>, keys: readonly K[]): Pick<T, K> {
   const source = row as Record<string, unknown>
-  return Object.fromEntries(keys.map((key) => [key, source[snakeCase(key)]])) as Pick<T, K>
+  const fields: Record<string, unknown> = {}
+  for (const key of keys) fields[key] = source[snakeCase(key)]
+  return fields as Pick<T, K>
 }
 
 /**

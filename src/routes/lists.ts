@@ -4,7 +4,7 @@ import type { Page, PageRequest } from '../repositories/paging'
 import type { AppEnv } from './router'
 
 /** Rows per query while a whole list is streamed: small enough that other requests interleave. */
-const STREAM_CHUNK = 500
+export const STREAM_CHUNK = 500
 
 /**
  * Answers a list endpoint (api.md's Conventions). With `limit`: that page as a JSON array and,
@@ -25,7 +25,9 @@ export async function listReply<T extends object>(
     return c.json(page.entries, 200)
   }
   const first = await fetchPage({ limit: STREAM_CHUNK, cursor: query.cursor })
-  let next = first.nextCursor
+  // A list that fits in one chunk goes out whole: a stream costs more than it saves there.
+  if (first.nextCursor === undefined) return c.json(first.entries, 200)
+  let next: string | undefined = first.nextCursor
   const encoder = new TextEncoder()
   // One string per chunk: the array's JSON without its brackets.
   const json = (entries: T[]) => JSON.stringify(entries).slice(1, -1)

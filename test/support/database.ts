@@ -229,16 +229,20 @@ export async function untilLocksWait(db: Kysely<DB>, count: number, work: Promis
   while (!settled && (await waiting()) < count) await Bun.sleep(20)
 }
 
-/** `db` with a counter of the queries it sends: `counted.queries` after using `counted.db`. */
+/**
+ * `db` with a counter of the statements it sends: `counted.queries` after using `counted.db`.
+ * Kysely hands a plugin each executed statement's result once (a query's subqueries are part
+ * of its one statement); a transaction's begin and commit are not counted.
+ */
 export function countingQueries(db: Kysely<DB>): { db: Kysely<DB>; queries: number } {
   const counted = {
     queries: 0,
     db: db.withPlugin({
-      transformQuery: (args) => {
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
         counted.queries++
-        return args.node
+        return args.result
       },
-      transformResult: async (args) => args.result,
     }),
   }
   return counted

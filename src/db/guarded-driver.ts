@@ -1,0 +1,146 @@
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely'
+import { UnavailableError } from '../errors'
+import { translateDbError } from './errors'
+
+export interface DriverGuards {
+  /**
+   * Waiting for a pooled connection ends after this many milliseconds with an UnavailableError
+   * (503 + Retry-After). While the server is down, postgres.js queues each query until one of
+   * its connections has reconnected; without a bound a request would wait out every reconnect
+   * attempt and its client would give up first. Absent: no bound (PGlite's one connection).
+   */
+  acquireTimeoutMs?: number
+  /** Kept up to date with the connections Kysely holds and the acquisitions still waiting. */
+  pool?: { inUse: number; waiting: number }
+}
+
+/**
+ * Wraps a dialect so that every query error passes through translateDbError, wherever it was
+ * run, and acquiring a connection is bounded and counted as `guards` say. One plain object per
+ * driver and per connection, no Proxy: this sits on the path of every query.
+ */
+export function withDriverGuards(dialect: Dialect, guards: DriverGuards = {}): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: () => new GuardedDriver(dialect.createDriver(), guards),
+  }
+}
+
+const rethrow = (error: unknown): never => {
+  throw translateDbError(error)
+}
+
+// Kysely's `log` option replaces executeQuery on the connection object it is given (this one),
+// so the driver's own connection stays untouched and is what the driver gets back.
+class GuardedConnection implements DatabaseConnection {
+  constructor(readonly inner: DatabaseConnection) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.inner.executeQuery<R>(query).catch(rethrow)
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    try {
+      yield* this.inner.streamQuery<R>(query, chunkSize)
+    } catch (error) {
+      rethrow(error)
+    }
+  }
+}
+
+const unguarded = (connection: DatabaseConnection) => (connection as GuardedConnection).inner
+
+class GuardedDriver implements Driver {
+  // PGlite lends one connection object again and again: it keeps one wrapper.
+  readonly #wrappers = new WeakMap<DatabaseConnection, GuardedConnection>()
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly guards: DriverGuards,
+  ) {}
+
+  init(): Promise<void> {
+    return this.driver.init()
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const { pool, acquireTimeoutMs } = this.guards
+    if (pool) pool.waiting++
+    let connection: DatabaseConnection
+    try {
+      connection = await (acquireTimeoutMs === undefined ? this.driver.acquireConnection() : acquireWithin(this.driver, acquireTimeoutMs)).catch(rethrow)
+    } finally {
+      if (pool) pool.waiting--
+    }
+    if (pool) pool.inUse++
+    let wrapper = this.#wrappers.get(connection)
+    if (!wrapper) {
+      wrapper = new GuardedConnection(connection)
+      this.#wrappers.set(connection, wrapper)
+    }
+    return wrapper
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    if (this.guards.pool) this.guards.pool.inUse--
+    await this.driver.releaseConnection(unguarded(connection))
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.driver.beginTransaction(unguarded(connection), settings).catch(rethrow)
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.driver.commitTransaction(unguarded(connection)).catch(rethrow)
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.driver.rollbackTransaction(unguarded(connection)).catch(rethrow)
+  }
+
+  savepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
+    return this.#savepointCall('savepoint', connection, name, compileQuery)
+  }
+
+  rollbackToSavepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
+    return this.#savepointCall('rollbackToSavepoint', connection, name, compileQuery)
+  }
+
+  releaseSavepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
+    return this.#savepointCall('releaseSavepoint', connection, name, compileQuery)
+  }
+
+  destroy(): Promise<void> {
+    return this.driver.destroy()
+  }
+
+  async #savepointCall(
+    method: 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint',
+    connection: DatabaseConnection,
+    name: string,
+    compileQuery: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    const call = this.driver[method]
+    // Kysely's own message for a driver without savepoints.
+    if (!call) throw new Error(`The \`${method}\` method is not supported by this driver`)
+    return call.call(this.driver, unguarded(connection), name, compileQuery).catch(rethrow)
+  }
+}
+
+/** The driver's next connection, or an UnavailableError after `timeoutMs`; one that arrives later goes straight back to the pool. */
+function acquireWithin(driver: Driver, timeoutMs: number): Promise<DatabaseConnection> {
+  const pending = driver.acquireConnection()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new UnavailableError('database unavailable: no connection became free in time'))
+      pending.then(
+        (connection) => driver.releaseConnection(connection),
+        () => {},
+      )
+    }, timeoutMs)
+  })
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer))
+}
