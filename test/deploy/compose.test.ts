@@ -88,8 +88,8 @@ describe('Dockerfile', () => {
     const lines = await instructions()
     expect(lines[0]).toBe('FROM oven/bun:1')
     expect(lines.at(-1)).toBe('CMD ["bun", "src/server.ts"]')
-    // The same program `npm start` runs.
-    expect(pkg.scripts.start).toBe('bun src/server.ts')
+    // The same program `npm start` runs (which execs it, so a signal to npm reaches it).
+    expect(pkg.scripts.start).toBe('exec bun src/server.ts')
     expect(lines.find((l) => l.startsWith('HEALTHCHECK'))).toContain('/health/ready')
   })
 
