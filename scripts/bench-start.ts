@@ -63,8 +63,14 @@ for (let run = 0; run < runs; run++) {
   const dirs = [mkdtempSync(join(tmpdir(), 'gearbox-start-')), mkdtempSync(join(tmpdir(), 'gearbox-start-'))]
   try {
     const [g, b] = dirs as [string, string]
-    samples.gearboxEmpty.push(await gearbox(g, port))
-    samples.bareEmpty.push(await bare(b))
+    // A first start, each on an empty directory of its own; who goes first alternates too.
+    if (run % 2 === 0) {
+      samples.gearboxEmpty.push(await gearbox(g, port))
+      samples.bareEmpty.push(await bare(b))
+    } else {
+      samples.bareEmpty.push(await bare(b))
+      samples.gearboxEmpty.push(await gearbox(g, port))
+    }
     // A restart: both open the directory GearBox made; who goes first alternates.
     if (run % 2 === 0) {
       samples.gearboxExisting.push(await gearbox(g, port))

@@ -2,17 +2,17 @@
 // listening); anything that stops it is one line on stderr and exit status 1. SIGTERM and
 // SIGINT stop it gracefully: no new connections, requests in flight finish (within
 // SHUTDOWN_TIMEOUT_S), the pool is closed, the embedded database's lock is released.
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import type { Kysely } from 'kysely'
-import { createApp } from './app'
 import { type Config, loadConfig } from './config'
 import { serverAddress } from './db/connection'
 import { createDatabase } from './db/database'
 import { migrateToLatest, pendingMigrations } from './db/migrator'
 import { waitForDatabase } from './db/startup'
 import type { DB } from './db/types'
-import { type HttpServer, listen } from './http-server'
+import type { HttpServer } from './http-server'
 import { createLogger, Metrics, type PoolStats, queryObserver } from './observability'
-import { createServices } from './services'
 
 function fail(text: string): never {
   console.error(`gearbox: ${text}`)
@@ -70,6 +70,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 log.info(`opening the database: ${where}`)
+// initdb runs inside PGlite on a new directory: the slowest step of a first start.
+if (config.database.kind === 'pglite' && !existsSync(path.join(config.database.dataDir, 'PG_VERSION'))) {
+  log.info(`creating a new embedded database in ${config.database.dataDir} (first start; this takes a few seconds)`)
+}
 const pool: PoolStats = { size: 0, inUse: 0, waiting: 0 }
 let metrics: Metrics | undefined
 try {
@@ -77,6 +81,9 @@ try {
 } catch (error) {
   fail(message(error))
 }
+// The routes, services and HTTP server load while the database opens (PGlite compiles its
+// WebAssembly and starts its backend asynchronously): start-up pays for the slower of the two.
+const loading = Promise.all([import('./app'), import('./services'), import('./http-server')])
 const open = db
 if (config.metrics.enabled) metrics = new Metrics(pool, async () => (await pendingMigrations(open)).length)
 const observeQuery = queryObserver(log, config.slowQueryMs, metrics)
@@ -88,10 +95,15 @@ try {
 }
 
 if (config.migrateOnStart && !stopping) {
-  log.info('migrating: applying pending migrations')
+  log.info('migrating: checking for pending migrations')
   migrating = true
   try {
-    await migrateToLatest(db)
+    // Reading the applied list takes no lock; only pending migrations need the migrator's.
+    const pending = await pendingMigrations(db)
+    if (pending.length > 0) {
+      log.info(`migrating: applying ${pending.length} pending migration(s)`)
+      await migrateToLatest(db)
+    }
   } catch (error) {
     fail(`could not migrate ${where}: ${message(error)}`)
   }
@@ -103,6 +115,7 @@ if (config.migrateOnStart && !stopping) {
 }
 
 if (!stopping) {
+  const [{ createApp }, { createServices }, { listen }] = await loading
   const app = createApp({
     services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle, gearboxUrl: config.gearboxUrl }),
     trustProxy: config.trustProxy,

@@ -91,6 +91,29 @@ test('start-up prints each step: configuration, database, migrations, listening'
   }
 }, 60_000)
 
+test('the embedded database: a first start says it is creating the database before it does; a restart checks the migrations without applying any', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-start-'))
+  const steps = async () => {
+    const child = start({ GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()) })
+    try {
+      return (await waitForLine(child.stdout, /listening on/))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).msg as string)
+    } finally {
+      child.kill('SIGTERM')
+      await child.exited
+    }
+  }
+  const first = await steps()
+  const at = (prefix: string) => first.findIndex((m) => m.startsWith(prefix))
+  expect(at('creating a new embedded database in')).toBe(at('opening the database: embedded PGlite') + 1)
+  expect(at('migrating: applying')).toBeGreaterThan(at('creating a new embedded database in'))
+  const again = await steps()
+  expect(again.filter((m) => m.startsWith('creating') || m.startsWith('migrating'))).toEqual(['migrating: checking for pending migrations'])
+  expect(again).toContain('migrations are up to date')
+}, 60_000)
+
 describe('one line for each reason to stop', () => {
   test('the port is in use', async () => {
     const taken = Bun.serve({ port: 0, fetch: () => new Response('') })
