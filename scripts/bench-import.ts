@@ -65,6 +65,7 @@ try {
     const b = median(theirs)
     console.log(`  pgloader (default SQLite load):                 ${b.toFixed(2)} s (${Math.round(rows / b)} rows/s)`)
     console.log(`  ratio pgloader / import: ${(b / a).toFixed(2)}x`)
+    console.log(`  import / pgloader: ${(a / b).toFixed(2)} (goal: <= 0.50)`)
   } else {
     console.log('  pgloader is not installed (apt-get install pgloader); only the import was timed')
   }
