@@ -100,6 +100,10 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
   const images = new Set<string>()
   const extract = tar.extract()
   const reading = pipeline(createReadStream(file), createGunzip(), extract)
+  // The pipeline can fail (a damaged gzip stream) while the loop below is still reading: mark its
+  // rejection handled at once, or it surfaces as an unhandled error; the loop or `await reading`
+  // reports it as a BackupFileError.
+  reading.catch(() => {})
   try {
     for await (const entry of extract) {
       const name = entry.header.name
