@@ -7,8 +7,9 @@ export interface HttpServer {
   /** The port it listens on (the one chosen when 0 was asked for). */
   port: number
   /**
-   * Stops accepting connections; resolves once the open ones are closed. Idle keep-alive
-   * connections close at once; with `force`, so do those with a request in flight.
+   * Stops accepting connections; resolves once the open ones are closed and every request's
+   * handler has finished (also those whose client hung up). Idle keep-alive connections close
+   * at once; with `force`, so do those with a request in flight, and handlers are not awaited.
    */
   stop(force?: boolean): Promise<void>
 }
@@ -38,12 +39,24 @@ export function listen(
     // Reached only for a request the adapter cannot turn into a Request (a bad Host header).
     errorHandler: () => Response.json(errorBody('validation_failed', 'malformed HTTP request'), { status: 400 }),
   })
+  // Requests whose handler has not finished: a client that hangs up leaves its handler running,
+  // and node:http counts only connections, so stop() waits for these as well.
+  let inFlight = 0
+  let drained = Promise.withResolvers<void>()
+  drained.resolve()
+  const forced = Promise.withResolvers<void>()
   // node:http's own answer to a missing Host is an empty 400: refuse() answers it instead.
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (incoming, outgoing) => {
     const refusal = refuse(incoming)
-    if (!refusal) return void listener(incoming, outgoing)
-    const [status, body] = refusal
-    outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body))
+    if (refusal) {
+      const [status, body] = refusal
+      outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body))
+      return
+    }
+    if (inFlight++ === 0) drained = Promise.withResolvers<void>()
+    void Promise.resolve(listener(incoming, outgoing)).finally(() => {
+      if (--inFlight === 0) drained.resolve()
+    })
   })
   server.on('clientError', answerClientError)
   return new Promise((resolve, reject) => {
@@ -52,12 +65,15 @@ export function listen(
       const address = server.address()
       resolve({
         port: typeof address === 'object' && address ? address.port : port,
-        stop: (force = false) =>
-          new Promise<void>((done) => {
-            server.close(() => done())
-            if (force) server.closeAllConnections()
-            else server.closeIdleConnections()
-          }),
+        async stop(force = false) {
+          const closed = new Promise<void>((done) => server.close(() => done()))
+          if (force) {
+            server.closeAllConnections()
+            forced.resolve()
+          } else server.closeIdleConnections()
+          await closed
+          await Promise.race([drained.promise, forced.promise])
+        },
       })
     })
   })

@@ -11,6 +11,8 @@ import { PGliteDialect } from './pglite-dialect'
 import type { DB } from './types'
 
 const INT8_OID = 20
+/** How long closing the pool waits for queries still running before it closes their connections. */
+const END_TIMEOUT_SECONDS = 5
 
 export interface DatabaseOptions {
   /** Kysely's `log` option: called after every query with its duration. */
@@ -44,7 +46,9 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
  */
 function preparing(client: Sql, prepare: boolean) {
   return {
-    end: () => client.end(),
+    // Without a timeout, postgres.js's end() never resolves when a reserve() was still queued
+    // as it began; after END_TIMEOUT_SECONDS it closes the connections itself.
+    end: () => client.end({ timeout: END_TIMEOUT_SECONDS }),
     async reserve() {
       const reserved = await client.reserve()
       return {

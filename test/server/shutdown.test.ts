@@ -1,9 +1,11 @@
 // `docker stop` sends SIGTERM to the server: it must stop accepting, let the request in
 // flight finish, close the database and remove the embedded database's lock, and exit 0.
-import { expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import postgres from 'postgres'
+import { createServerDatabase } from '../support/database'
 import { freePort } from '../support/embedded-postgres'
 import { readRest, waitForLine } from '../support/process'
 
@@ -80,3 +82,75 @@ test('npm start: SIGTERM to npm reaches the server, which stops and removes its 
   expect(existsSync(`${dataDir}/db.lock`)).toBe(false)
   expect(() => process.kill(lockHolder, 0)).toThrow()
 }, 120_000)
+
+/**
+ * Starts the server on a new database with one pooled connection and sends 20 requests that
+ * need it (each looks its API key up) while another session holds a lock on api_keys: the
+ * first blocks in the pool's connection, the others wait for it. The clients hang up
+ * unanswered, then SIGTERM comes; the lock is let go `holdMs` after the signal.
+ */
+async function stopWithAbandonedRequests(shutdownTimeoutSeconds: number, holdMs: number) {
+  const database = await createServerDatabase()
+  const port = freePort()
+  const env = {
+    DATABASE_URL: database.url,
+    DATABASE_MAX_CONNECTIONS: '1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    SHUTDOWN_TIMEOUT_S: String(shutdownTimeoutSeconds),
+  }
+  const server = Bun.spawn(['bun', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const locker = postgres(database.url, { max: 1, onnotice: () => {} })
+  try {
+    await waitForLine(server.stdout, /listening on/)
+    const locked = Promise.withResolvers<void>()
+    const unlock = Promise.withResolvers<void>()
+    const holding = locker.begin(async (trx) => {
+      await trx`lock table api_keys in access exclusive mode`
+      locked.resolve()
+      await unlock.promise
+    })
+    await locked.promise
+    const request = `GET /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer gbx_shaped-like-a-key-but-unknown\r\n\r\n`
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })))
+    for (const socket of sockets) socket.write(request)
+    await Bun.sleep(300)
+    for (const socket of sockets) socket.end()
+    await Bun.sleep(100)
+    const signalled = performance.now()
+    server.kill('SIGTERM')
+    setTimeout(unlock.resolve, holdMs)
+    const exited = await Promise.race([server.exited, Bun.sleep(20_000).then(() => 'still running after 20 s')])
+    const seconds = (performance.now() - signalled) / 1000
+    unlock.resolve()
+    await holding
+    const [log, stderr] = await Promise.all([readRest(server.stdout), new Response(server.stderr).text()])
+    return { exited, seconds, log, stderr }
+  } finally {
+    server.kill('SIGKILL')
+    await locker.end()
+    await database.drop()
+  }
+}
+
+describe('SIGTERM while clients hang up on requests waiting for the pool (PostgreSQL)', () => {
+  test('the abandoned requests finish before the pool is closed: no request fails, the process exits 0', async () => {
+    const { exited, seconds, log, stderr } = await stopWithAbandonedRequests(30, 300)
+    expect(exited).toBe(0)
+    // Stopped as soon as they finished, not after the pool's 5 s wait for queries still running.
+    expect(seconds).toBeLessThan(4)
+    expect(log).toContain('"msg":"stopped"')
+    expect(log).toContain('"status":401')
+    expect(log + stderr).not.toContain('destroyed')
+    expect(log + stderr).not.toContain('unhandled error')
+  }, 120_000)
+
+  test('requests still stuck after SHUTDOWN_TIMEOUT_S do not keep the process from exiting 0', async () => {
+    const { exited, seconds, log } = await stopWithAbandonedRequests(1, 30_000)
+    expect(exited).toBe(0)
+    expect(log).toContain('requests still running after 1 s')
+    expect(log).toContain('"msg":"stopped"')
+    // The shutdown timeout, then at most the pool's own 5 s for the query that is still blocked.
+    expect(seconds).toBeLessThan(10)
+  }, 120_000)
+})
