@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
+import { prepared } from '../db/prepared'
 import type { ApiKeys, DB } from '../db/types'
 import { type ApiKey, type ApiKeyOwner, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
 import { NotFoundError } from '../errors'
@@ -29,6 +30,8 @@ const toApiKey = (row: KeyRow): ApiKey => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
 })
+
+const keyByHash = prepared((db, keyHash: string) => db.selectFrom('api_keys').select(['id', 'user_id', 'last_used_at']).where('key_hash', '=', keyHash))
 
 export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(readonly db: Kysely<DB>) {}
@@ -67,7 +70,7 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
   }
 
   async findByHash(keyHash: string): Promise<ApiKeyOwner | undefined> {
-    const row = await this.db.selectFrom('api_keys').select(['id', 'user_id', 'last_used_at']).where('key_hash', '=', keyHash).executeTakeFirst()
+    const [row] = await keyByHash(this.db, keyHash)
     return row && { id: row.id, userId: row.user_id, lastUsedAt: row.last_used_at }
   }
 

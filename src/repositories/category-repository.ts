@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
+import { prepared } from '../db/prepared'
 import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
 import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
@@ -22,35 +23,36 @@ export interface CategoryRepository {
   delete(id: number): Promise<void>
 }
 
+/** Categories with their item totals in list order: name (case-insensitive), name, id. */
+const listQuery = (db: Kysely<DB>) =>
+  db
+    .selectFrom('categories')
+    .leftJoin('items as i', 'i.category_id', 'categories.id')
+    .selectAll('categories')
+    .select((eb) => [eb.fn.count<number>('i.id').as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')])
+    .groupBy('categories.id')
+    .orderBy((eb) => eb.fn('lower', ['categories.name']))
+    .orderBy('categories.name')
+    .orderBy('categories.id')
+
+const categoryList = prepared(listQuery)
+
 export class KyselyCategoryRepository implements CategoryRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async list(): Promise<CategorySummary[]> {
-    const rows = await this.listQuery().execute()
+    const rows = await categoryList(this.db)
     return rows.map(toSummary)
   }
 
   async listPage(page: PageRequest): Promise<Page<CategorySummary>> {
-    let query = this.listQuery()
+    let query = listQuery(this.db)
     if (page.cursor) {
       const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
       query = query.where(sql<boolean>`(lower(categories.name), categories.name, categories.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()
     return toPage(rows, page.limit, toSummary, (row) => [row.name, row.id])
-  }
-
-  /** Categories with their item totals in list order: name (case-insensitive), name, id. */
-  private listQuery() {
-    return this.db
-      .selectFrom('categories')
-      .leftJoin('items as i', 'i.category_id', 'categories.id')
-      .selectAll('categories')
-      .select((eb) => [eb.fn.count<number>('i.id').as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')])
-      .groupBy('categories.id')
-      .orderBy((eb) => eb.fn('lower', ['categories.name']))
-      .orderBy('categories.name')
-      .orderBy('categories.id')
   }
 
   async findById(id: number): Promise<Category | undefined> {

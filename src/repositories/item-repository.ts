@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
+import { prepared } from '../db/prepared'
 import type { ItemRow } from '../db/rows'
 import type { Database } from '../db/schema'
 import { ITEM_KEYS, type Item, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
@@ -28,16 +29,18 @@ export interface ItemRepository {
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<number>
 }
 
+/** Items (as `item`) with their category's name. */
+const withCategoryName = (db: Kysely<Database>) =>
+  db.selectFrom('items as item').innerJoin('categories', 'categories.id', 'item.category_id').selectAll('item').select('categories.name as category_name')
+
+const itemById = prepared((db, id: number) => withCategoryName(db).where('item.id', '=', id))
+
 export class KyselyItemRepository implements ItemRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Items (as `item`) with their category's name. */
   private withCategoryName() {
-    return this.db
-      .selectFrom('items as item')
-      .innerJoin('categories', 'categories.id', 'item.category_id')
-      .selectAll('item')
-      .select('categories.name as category_name')
+    return withCategoryName(this.db)
   }
 
   async list(filter: ItemFilter = {}): Promise<ItemWithCategory[]> {
@@ -70,7 +73,7 @@ export class KyselyItemRepository implements ItemRepository {
   }
 
   async findById(id: number): Promise<ItemWithCategory | undefined> {
-    const row = await this.withCategoryName().where('item.id', '=', id).executeTakeFirst()
+    const [row] = await itemById(this.db, id)
     return row && toItemWithCategory(row)
   }
 

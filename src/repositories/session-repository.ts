@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
+import { prepared } from '../db/prepared'
 import type { DB } from '../db/types'
 import { NotFoundError } from '../errors'
 
@@ -21,6 +22,8 @@ export interface SessionRepository {
   deleteExpired(): Promise<number>
 }
 
+const sessionById = prepared((db, id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id))
+
 export class KyselySessionRepository implements SessionRepository {
   constructor(readonly db: Kysely<DB>) {}
 
@@ -35,7 +38,7 @@ export class KyselySessionRepository implements SessionRepository {
   }
 
   async find(id: string): Promise<Session | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+    const [row] = await sessionById(this.db, id)
     return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at }
   }
 

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
+import { prepared } from '../db/prepared'
 import type { Database } from '../db/schema'
 import type { Setups } from '../db/types'
 import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
@@ -32,6 +33,55 @@ export interface SetupRepository {
 
 const weightSum = (classification?: Classification): RawBuilder<number> =>
   classification ? sql<number>`coalesce(sum(${itemWeight}) filter (where si.classification = ${classification}), 0)` : totalWeight
+
+/** A setup with its items and totals: one statement, so they come from the same snapshot. */
+const setupDetail = prepared((db: Kysely<Database>, id: number) => {
+  const lines = () =>
+    db
+      .selectFrom('setup_items as si')
+      .innerJoin('items as i', 'i.id', 'si.item_id')
+      .innerJoin('categories as c', 'c.id', 'i.category_id')
+      .where('si.setup_id', '=', id)
+  return db
+    .selectFrom('setups')
+    .where('id', '=', id)
+    .selectAll()
+    .select(() => [
+      jsonArrayFrom(
+        lines()
+          .selectAll('i')
+          .select(['c.name as category_name', 'si.classification'])
+          .orderBy((eb) => eb.fn('lower', ['c.name']))
+          .orderBy('c.name')
+          .orderBy((eb) => eb.fn('lower', ['i.name']))
+          .orderBy('i.name')
+          .orderBy('i.id'),
+      ).as('items'),
+      jsonObjectFrom(
+        lines().select([
+          weightSum('base').as('baseWeightGrams'),
+          weightSum('worn').as('wornWeightGrams'),
+          weightSum('consumable').as('consumableWeightGrams'),
+          weightSum().as('totalWeightGrams'),
+          totalPrice.as('totalPriceCents'),
+        ]),
+      ).as('totals'),
+      jsonArrayFrom(
+        lines()
+          .groupBy(['c.id', 'c.name'])
+          .select((eb) => [
+            'c.id as categoryId',
+            'c.name as categoryName',
+            weightSum().as('weightGrams'),
+            totalPrice.as('priceCents'),
+            eb.fn.countAll<number>().as('itemCount'),
+          ])
+          .orderBy((eb) => eb.fn('lower', ['c.name']))
+          .orderBy('c.name')
+          .orderBy('c.id'),
+      ).as('byCategory'),
+    ])
+})
 
 export class KyselySetupRepository implements SetupRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -66,53 +116,7 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async findDetail(id: number): Promise<SetupDetail | undefined> {
-    // One statement, so the items and the totals come from the same snapshot.
-    const lines = () =>
-      this.db
-        .selectFrom('setup_items as si')
-        .innerJoin('items as i', 'i.id', 'si.item_id')
-        .innerJoin('categories as c', 'c.id', 'i.category_id')
-        .where('si.setup_id', '=', id)
-    const row = await this.db
-      .selectFrom('setups')
-      .where('id', '=', id)
-      .selectAll()
-      .select(() => [
-        jsonArrayFrom(
-          lines()
-            .selectAll('i')
-            .select(['c.name as category_name', 'si.classification'])
-            .orderBy((eb) => eb.fn('lower', ['c.name']))
-            .orderBy('c.name')
-            .orderBy((eb) => eb.fn('lower', ['i.name']))
-            .orderBy('i.name')
-            .orderBy('i.id'),
-        ).as('items'),
-        jsonObjectFrom(
-          lines().select([
-            weightSum('base').as('baseWeightGrams'),
-            weightSum('worn').as('wornWeightGrams'),
-            weightSum('consumable').as('consumableWeightGrams'),
-            weightSum().as('totalWeightGrams'),
-            totalPrice.as('totalPriceCents'),
-          ]),
-        ).as('totals'),
-        jsonArrayFrom(
-          lines()
-            .groupBy(['c.id', 'c.name'])
-            .select((eb) => [
-              'c.id as categoryId',
-              'c.name as categoryName',
-              weightSum().as('weightGrams'),
-              totalPrice.as('priceCents'),
-              eb.fn.countAll<number>().as('itemCount'),
-            ])
-            .orderBy((eb) => eb.fn('lower', ['c.name']))
-            .orderBy('c.name')
-            .orderBy('c.id'),
-        ).as('byCategory'),
-      ])
-      .executeTakeFirst()
+    const [row] = await setupDetail(this.db, id)
     if (!row) return undefined
     return {
       ...toSetup(row),
