@@ -33,6 +33,7 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       : withDriverGuards(new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }), {
           acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000,
           pool: options.pool,
+          pipelineBegin: true,
         })
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
   return new Kysely<DB>({ dialect, log: options.log })

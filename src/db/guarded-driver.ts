@@ -12,6 +12,13 @@ export interface DriverGuards {
   acquireTimeoutMs?: number
   /** Kept up to date with the connections Kysely holds and the acquisitions still waiting. */
   pool?: { inUse: number; waiting: number }
+  /**
+   * Send a transaction's BEGIN together with its first statement, one round trip for both,
+   * rather than waiting for BEGIN's answer first (postgres.js pipelines queries on a
+   * connection). A BEGIN that fails fails that statement too. Only for a server: PGlite runs
+   * one query at a time anyway.
+   */
+  pipelineBegin?: boolean
 }
 
 /**
@@ -35,14 +42,38 @@ const rethrow = (error: unknown): never => {
 // Kysely's `log` option replaces executeQuery on the connection object it is given (this one),
 // so the driver's own connection stays untouched and is what the driver gets back.
 class GuardedConnection implements DatabaseConnection {
+  /** A BEGIN already sent whose answer the next statement awaits (DriverGuards.pipelineBegin). */
+  pendingBegin: Promise<void> | undefined
+
   constructor(readonly inner: DatabaseConnection) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return this.inner.executeQuery<R>(query).catch(rethrow)
+    const begin = this.pendingBegin
+    if (!begin) return this.inner.executeQuery<R>(query).catch(rethrow)
+    this.pendingBegin = undefined
+    // Sent now, right behind the BEGIN; the statement's own outcome counts only once BEGIN succeeded.
+    const result = this.inner.executeQuery<R>(query)
+    return begin
+      .then(
+        () => result,
+        (error) => {
+          result.catch(() => {})
+          throw error
+        },
+      )
+      .catch(rethrow)
+  }
+
+  /** Waits for a pipelined BEGIN's answer (before a COMMIT, ROLLBACK, savepoint or stream). */
+  async settleBegin(): Promise<void> {
+    const begin = this.pendingBegin
+    this.pendingBegin = undefined
+    await begin
   }
 
   async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     try {
+      await this.settleBegin()
       yield* this.inner.streamQuery<R>(query, chunkSize)
     } catch (error) {
       rethrow(error)
@@ -88,15 +119,22 @@ class GuardedDriver implements Driver {
     await this.driver.releaseConnection(unguarded(connection))
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.driver.beginTransaction(unguarded(connection), settings).catch(rethrow)
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const begin = this.driver.beginTransaction(unguarded(connection), settings)
+    if (!this.guards.pipelineBegin) return begin.catch(rethrow)
+    // Sent already; its answer is awaited with the next statement's.
+    begin.catch(() => {})
+    ;(connection as GuardedConnection).pendingBegin = begin
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as GuardedConnection).settleBegin().catch(rethrow)
     return this.driver.commitTransaction(unguarded(connection)).catch(rethrow)
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // A BEGIN that failed left no transaction; ROLLBACK is still sent (it only warns then).
+    await (connection as GuardedConnection).settleBegin().catch(() => {})
     return this.driver.rollbackTransaction(unguarded(connection)).catch(rethrow)
   }
 
@@ -125,6 +163,7 @@ class GuardedDriver implements Driver {
     const call = this.driver[method]
     // Kysely's own message for a driver without savepoints.
     if (!call) throw new Error(`The \`${method}\` method is not supported by this driver`)
+    await (connection as GuardedConnection).settleBegin().catch(rethrow)
     return call.call(this.driver, unguarded(connection), name, compileQuery).catch(rethrow)
   }
 }
