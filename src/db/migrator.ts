@@ -5,13 +5,17 @@ import { FileMigrationProvider, Migrator } from 'kysely'
 
 export const migrationFolder = path.join(import.meta.dir, '../../migrations')
 
-export function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) })
+/** `inTransaction`: `db` runs inside a transaction the caller opened, so the migrator opens none. */
+export function createMigrator(db: Kysely<any>, { inTransaction = false } = {}): Migrator {
+  return new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }), disableTransactions: inTransaction })
 }
 
-/** Applies every pending migration; throws the first migration error with its name. */
-export async function migrateToLatest(db: Kysely<any>): Promise<void> {
-  const { error, results } = await createMigrator(db).migrateToLatest()
+/**
+ * Applies every pending migration (each in one transaction, or all inside the caller's with
+ * `inTransaction`); throws the first migration error with its name.
+ */
+export async function migrateToLatest(db: Kysely<any>, options: { inTransaction?: boolean } = {}): Promise<void> {
+  const { error, results } = await createMigrator(db, options).migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName
     // A connection failure names its cause too ("database unavailable" alone says nothing).

@@ -100,7 +100,20 @@ export async function main(argv: string[]): Promise<number> {
 
 function openTarget({ database }: Config): Target {
   if (database.kind === 'postgres') return serverTarget(database)
-  return pgliteTarget(openPGlite(database.dataDir), `the embedded database in ${database.dataDir}`)
+  // Opened on first use, so a refused file leaves no data directory behind.
+  const name = `the embedded database in ${database.dataDir}`
+  let target: Target | undefined
+  const open = () => {
+    target ??= pgliteTarget(openPGlite(database.dataDir), name)
+    return target
+  }
+  return {
+    name,
+    scanDuringLoad: false,
+    migrate: () => open().migrate(),
+    transaction: (work) => open().transaction(work),
+    close: async () => target?.close(),
+  }
 }
 
 export const exportUsage = `Usage: npm run db:export-sqlite -- [--force] <out.db>

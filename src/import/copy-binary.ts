@@ -67,23 +67,31 @@ function writeField(w: Writer, column: ColumnSpec, value: unknown): void {
   }
 }
 
+/**
+ * Rows `from` to `to` (exclusive) as binary COPY data: with the format's header when `from`
+ * is 0, with its trailer when `to` is the last row, so consecutive ranges make one COPY.
+ */
+export function copyData(columns: ColumnSpec[], rows: unknown[][], from: number, to: number): Uint8Array {
+  const w = new Writer()
+  if (from === 0) {
+    w.ensure(HEADER.length)
+    w.pos += HEADER.copy(w.buf, 0)
+  }
+  for (let r = from; r < to; r++) {
+    const row = rows[r]!
+    w.int16(columns.length)
+    for (let c = 0; c < columns.length; c++) writeField(w, columns[c]!, row[c])
+  }
+  if (to === rows.length) w.int16(-1)
+  return w.buf.subarray(0, w.pos)
+}
+
 /** Rows as binary COPY data, in chunks of about `chunkRows` rows, so a big table streams. */
 export function* copyChunks(columns: ColumnSpec[], rows: unknown[][], chunkRows = 5000): Generator<{ data: Uint8Array; rows: number }> {
   let start = 0
   do {
     const end = Math.min(rows.length, start + chunkRows)
-    const w = new Writer()
-    if (start === 0) {
-      w.ensure(HEADER.length)
-      w.pos += HEADER.copy(w.buf, 0)
-    }
-    for (let r = start; r < end; r++) {
-      const row = rows[r]!
-      w.int16(columns.length)
-      for (let c = 0; c < columns.length; c++) writeField(w, columns[c]!, row[c])
-    }
-    if (end === rows.length) w.int16(-1)
-    yield { data: w.buf.subarray(0, w.pos), rows: end - start }
+    yield { data: copyData(columns, rows, start, end), rows: end - start }
     start = end
   } while (start < rows.length)
 }

@@ -75,14 +75,35 @@ export function openLegacyFile(path: string): Database {
   return db
 }
 
-/** Reads every row of every table and collects every problem, without stopping at the first. */
-export function scanLegacyFile(db: Database): ScanResult {
+/** Hears the rows of each table as they pass their checks, for as long as the scan has found no problem. */
+export interface ScanListener {
+  /**
+   * Rows `from` to `to` (exclusive) of `rows`, the whole table in key order, passed every
+   * check of their values, and so did everything read before them. Called in order, the last
+   * time with `to === rows.length` (once with 0, 0 for an empty table). The scan waits for it.
+   */
+  rows(spec: TableSpec, rows: unknown[][], from: number, to: number): Promise<void>
+}
+
+// Rows checked between two calls of ScanListener.rows.
+const LISTEN_ROWS = 5000
+
+/**
+ * Reads every row of every table and collects every problem, without stopping at the first.
+ * Checks that span tables (references, duplicates) run after the last table is read, so a
+ * listener may have heard rows that a later problem makes unusable.
+ */
+export async function scanLegacyFile(db: Database, listener?: ScanListener): Promise<ScanResult> {
   const encoding = db.query<{ encoding: TextEncoding }, []>('pragma encoding').get()!.encoding
   const hasSequences = db.query(`select 1 from sqlite_master where type = 'table' and name = 'sqlite_sequence'`).get() !== null
   const sequences = new Map(
     (hasSequences ? db.query<{ name: string; seq: bigint }, []>('select name, seq from sqlite_sequence').all() : []).map((s) => [s.name, Number(s.seq)]),
   )
-  const tables = legacyTables.map((spec) => readTable(db, spec, encoding, sequences.get(spec.name) ?? 0))
+  const tables: ScanTable[] = []
+  for (const spec of legacyTables) {
+    const clean = tables.every((t) => t.problems.size === 0)
+    tables.push(await readTable(db, spec, encoding, sequences.get(spec.name) ?? 0, clean ? listener : undefined))
+  }
   const byName = new Map(tables.map((t) => [t.spec.name, t]))
   for (const table of tables) {
     checkReferences(table, byName)
@@ -97,7 +118,7 @@ type ScanTable = Omit<SourceTable, 'problems'> & { problems: Map<number, Problem
 
 const isText = (c: ColumnSpec) => c.kind.type === 'text' || c.kind.type === 'enum' || c.kind.type === 'json-strings'
 
-function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequence: number): ScanTable {
+async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequence: number, listener?: ScanListener): Promise<ScanTable> {
   // SQLite decodes UTF-16 leniently (a lone surrogate takes whatever follows as its pair), so
   // a UTF-16 file's text is read as the bytes stored, after the columns, and decoded strictly here.
   const decoder = encoding === 'UTF-8' ? undefined : new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true })
@@ -115,6 +136,7 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
     table.highWater = Math.max(sequence, Number(max ?? 0))
   }
   const columns = spec.columns.length
+  if (rows.length === 0) await listener?.rows(spec, rows, 0, 0)
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
     const undecodable = new Set<number>()
@@ -152,6 +174,9 @@ function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, sequen
           addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: 'not valid UTF-8; it would not arrive unchanged' })
       }
     }
+    const checked = r + 1
+    if (listener && table.problems.size === 0 && (checked % LISTEN_ROWS === 0 || checked === rows.length))
+      await listener.rows(spec, rows, checked - ((checked - 1) % LISTEN_ROWS) - 1, checked)
   }
   return table
 }

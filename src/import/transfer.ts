@@ -1,26 +1,46 @@
+import type { Checksum } from './checksum'
+import { targetChecksumSql } from './checksum'
+import { copyData } from './copy-binary'
+import type { TableSpec } from './legacy-schema'
 import { copyTables, emptyTarget, finishTarget, type LoadCallbacks } from './load'
 import type { PlannedTable } from './plan'
-import type { TargetSession } from './target'
+import type { ScanListener } from './scan'
+import type { CopyStream, TargetSession } from './target'
 import { compare, nextIds, sourceChecksums, type TableVerification, targetChecksums, VerificationError } from './verify'
+
+export interface LoadOptions {
+  replace: boolean
+  beforeCommit?: () => Promise<void>
+}
 
 /**
  * The import's one transaction, inside the caller's: empty the target, copy every planned
  * table, restore keys and sequences, verify, then run `beforeCommit` (placing the images).
  * Throws TargetNotEmptyError or VerificationError; the caller's rollback undoes everything.
  */
-export async function loadAndVerify(
-  session: TargetSession,
-  plan: PlannedTable[],
-  options: { replace: boolean; beforeCommit?: () => Promise<void> },
-  progress: LoadCallbacks,
-): Promise<TableVerification[]> {
+export async function loadAndVerify(session: TargetSession, plan: PlannedTable[], options: LoadOptions, progress: LoadCallbacks): Promise<TableVerification[]> {
   const restore = await emptyTarget(session, options.replace)
   await copyTables(session, plan, progress)
+  return verifyAndFinish(session, plan, restore, targetChecksums(session, plan), options, progress)
+}
+
+/**
+ * After the copy: restores keys and indexes (`restore`, from emptyTarget) and sequences, and
+ * compares the server's checksums (`targetSums`, already queued) with the source's. Throws
+ * VerificationError; otherwise runs `beforeCommit`.
+ */
+export async function verifyAndFinish(
+  session: TargetSession,
+  plan: PlannedTable[],
+  restore: string[],
+  targetSums: Promise<Checksum[]>,
+  options: LoadOptions,
+  progress: LoadCallbacks,
+): Promise<TableVerification[]> {
   const started = performance.now()
   // No value changes after the COPY, so the server can checksum the tables and then rebuild
   // keys and indexes while this process computes the source checksums: all queued at once
   // (they run in order on the one connection), awaited together.
-  const targetSums = targetChecksums(session, plan)
   const restoring = Promise.all(restore.map((statement) => session.query(statement)))
   // A driver may send queued queries on a later turn of the event loop (postgres.js does):
   // let them go out before this process is busy hashing, or the server would wait for it.
@@ -33,4 +53,88 @@ export async function loadAndVerify(
   if (results.some((r) => !r.ok)) throw new VerificationError(results)
   await options.beforeCommit?.()
   return results
+}
+
+// Encoded chunks a StreamingLoad lets wait for the connection before the scan waits too.
+const MAX_QUEUED_CHUNKS = 32
+
+/**
+ * A ScanListener that copies each table into the emptied target while the scan reads the
+ * next: every chunk of checked rows goes into the table's binary COPY, and as soon as a table
+ * is complete the server is asked for its checksum. All of it queues on the one connection in
+ * order. The caller finishes with `copied()` when the scan found nothing, or `abort()`.
+ */
+export class StreamingLoad implements ScanListener {
+  private copy?: CopyStream
+  private tail: Promise<void> = Promise.resolve()
+  private queued = 0
+  private aborted = false
+  private readonly sums: Promise<Checksum>[] = []
+
+  constructor(
+    private readonly session: TargetSession,
+    private readonly progress: LoadCallbacks,
+  ) {}
+
+  async rows(spec: TableSpec, rows: unknown[][], from: number, to: number): Promise<void> {
+    if (from === 0) {
+      this.progress.start(spec.name, rows.length)
+      this.queue(async () => {
+        this.copy = await this.session.openCopy(
+          spec.name,
+          spec.columns.map((c) => c.name),
+        )
+      })
+    }
+    const data = copyData(spec.columns, rows, from, to)
+    this.queued++
+    this.queue(async () => {
+      await this.copy!.write(data)
+      this.queued--
+      this.progress.advance(spec.name, to - from)
+    })
+    if (to === rows.length) {
+      // Rows of a file without category 1 do not include the seed category kept beside them.
+      const where = spec.name === 'categories' && !rows.some((r) => r[0] === 1) ? 'id <> 1' : undefined
+      this.queue(async () => {
+        const copy = this.copy!
+        this.copy = undefined
+        await copy.end()
+        this.progress.finish(spec.name)
+        const sum = this.session.query<Checksum>(targetChecksumSql(spec, where)).then((r) => r[0]!)
+        sum.catch(() => {})
+        this.sums.push(sum)
+      })
+    }
+    // Let the connection take what is queued; wait for it when the scan runs far ahead.
+    if (this.queued > MAX_QUEUED_CHUNKS) await this.tail
+    else await new Promise((resolve) => setImmediate(resolve))
+  }
+
+  /**
+   * Resolves when every COPY has ended (rejects with the first error of the copy); only then
+   * may anything else be sent on the connection. Gives the server's checksums, in table order,
+   * still to come.
+   */
+  async copied(): Promise<{ checksums: Promise<Checksum[]> }> {
+    await this.tail
+    return { checksums: Promise.all(this.sums) }
+  }
+
+  /** Abandons the copy (a COPY in progress is failed); the transaction must then be rolled back. */
+  async abort(): Promise<void> {
+    this.aborted = true
+    this.copy?.abort()
+    await this.tail.catch(() => {})
+    await Promise.allSettled(this.sums)
+  }
+
+  private queue(step: () => Promise<void>): void {
+    this.tail = this.tail.then(async () => {
+      if (!this.aborted) await step()
+      // A COPY opened just as the scan stopped.
+      if (this.aborted) this.copy?.abort()
+    })
+    this.tail.catch(() => {})
+  }
 }

@@ -142,6 +142,26 @@ describe('a file with problems', () => {
   })
 })
 
+describe('a problem in the last table', () => {
+  // Into a server every table before it has been streamed into the open transaction by then.
+  test('is refused as any other, nothing written and no progress shown', async () => {
+    const rows = realisticRows()
+    rows.settings!.push({ key: 'bad\0key', value: 'x' })
+    writeLegacyFile(fx.file, rows)
+    const before = await targetState(fx.target.db)
+
+    const result = await runImport(fx.file, fx.target)
+
+    expect(result.status).toBe('refused')
+    expect(result.problems.map((p) => [p.kind, p.table, p.column])).toEqual([['nul_character', 'settings', 'key']])
+    expect(result.output).not.toContain('rows copied')
+    expect(await targetState(fx.target.db)).toEqual(before)
+    // Nothing left behind: the next run of a good file imports.
+    writeLegacyFile(fx.file, realisticRows())
+    expect((await runImport(fx.file, fx.target)).status).toBe('imported')
+  })
+})
+
 describe('--skip-invalid', () => {
   test('leaves out the offending rows and every row that belonged to them, each written to the reject file', async () => {
     const rows = realisticRows()

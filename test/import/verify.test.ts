@@ -14,15 +14,15 @@ const fx = useImportFixture()
 
 beforeEach(() => writeLegacyFile(fx.file, realisticRows()))
 
-function plan(): PlannedTable[] {
+async function plan(): Promise<PlannedTable[]> {
   const db = openLegacyFile(fx.file)
-  const scan = scanLegacyFile(db)
+  const scan = await scanLegacyFile(db)
   db.close()
   return planImport(scan, false)
 }
 
 const noProgress = { start() {}, advance() {}, finish() {}, step() {} }
-const differing = async (t: Target) => (await t.transaction((s) => verify(s, plan()))).filter((r) => !r.ok).map((r) => r.table)
+const differing = async (t: Target) => (await t.transaction(async (s) => verify(s, await plan()))).filter((r) => !r.ok).map((r) => r.table)
 
 describe('verification', () => {
   test('matches after an import and catches any later difference, naming the table', async () => {
@@ -78,7 +78,7 @@ describe('verification', () => {
           }),
         ),
     }
-    const error = await faulty.transaction((s) => loadAndVerify(s, plan(), { replace: false }, noProgress)).catch((e) => e)
+    const error = await faulty.transaction(async (s) => loadAndVerify(s, await plan(), { replace: false }, noProgress)).catch((e) => e)
     expect(error).toBeInstanceOf(VerificationError)
     expect(error.message).toBe('verification failed: items differs from the source; nothing was written')
     expect(error.results.filter((r: { ok: boolean }) => !r.ok).map((r: { table: string }) => r.table)).toEqual(['items'])
