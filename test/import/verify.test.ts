@@ -8,7 +8,7 @@ import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
 import type { Target } from '../../src/import/target'
 import { loadAndVerify } from '../../src/import/transfer'
 import { VerificationError, verify } from '../../src/import/verify'
-import { realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import { openImportTarget, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
 
@@ -19,6 +19,17 @@ async function plan(): Promise<PlannedTable[]> {
   const scan = await scanLegacyFile(db)
   db.close()
   return planImport(scan, false)
+}
+
+/** A broken encoder: COPY data with 0.30000000000000004 in it gets 0.3 instead. */
+function roundingEncoder(data: Uint8Array): Uint8Array {
+  const [exact, rounded] = [Buffer.alloc(8), Buffer.alloc(8)]
+  exact.writeDoubleBE(0.30000000000000004)
+  rounded.writeDoubleBE(0.3)
+  const copy = Buffer.from(data)
+  const at = copy.indexOf(exact)
+  if (at >= 0) rounded.copy(copy, at)
+  return copy
 }
 
 const noProgress = { start() {}, advance() {}, finish() {}, step() {} }
@@ -52,16 +63,6 @@ describe('verification', () => {
   test('a value changed on the way in fails the import, names the table and writes nothing', async () => {
     const before = await targetState(fx.target.db)
     const t = fx.target.target()
-    // A broken encoder: the COPY data of items rounds 0.30000000000000004 to 0.3.
-    const [exact, rounded] = [Buffer.alloc(8), Buffer.alloc(8)]
-    exact.writeDoubleBE(0.30000000000000004)
-    rounded.writeDoubleBE(0.3)
-    const round = (data: Uint8Array) => {
-      const copy = Buffer.from(data)
-      const at = copy.indexOf(exact)
-      if (at >= 0) rounded.copy(copy, at)
-      return copy
-    }
     const faulty: Target = {
       ...t,
       transaction: (work) =>
@@ -72,7 +73,7 @@ describe('verification', () => {
               s.copyIn(
                 table,
                 columns,
-                [...chunks].map((c) => ({ ...c, data: round(c.data) })),
+                [...chunks].map((c) => ({ ...c, data: roundingEncoder(c.data) })),
                 onChunk,
               ),
           }),
@@ -83,6 +84,34 @@ describe('verification', () => {
     expect(error.message).toBe('verification failed: items differs from the source; nothing was written')
     expect(error.results.filter((r: { ok: boolean }) => !r.ok).map((r: { table: string }) => r.table)).toEqual(['items'])
     expect(await targetState(fx.target.db)).toEqual(before)
+  })
+
+  test('on a server, where each table is copied while the next is read, a value changed on the way in fails the import the same way', async () => {
+    const server = await openImportTarget('postgres')
+    try {
+      const before = await targetState(server.db)
+      const t = server.target()
+      expect(t.scanDuringLoad).toBe(true)
+      const faulty: Target = {
+        ...t,
+        transaction: (work) =>
+          t.transaction((s) =>
+            work({
+              ...s,
+              openCopy: async (table, columns) => {
+                const copy = await s.openCopy(table, columns)
+                return { ...copy, write: (data) => copy.write(roundingEncoder(data)) }
+              },
+            }),
+          ),
+      }
+      const outcome = await runImport(fx.file, { ...server, target: () => faulty })
+      expect(outcome.status).toBe('verification-failed')
+      expect(outcome.verification.filter((r) => !r.ok).map((r) => r.table)).toEqual(['items'])
+      expect(await targetState(server.db)).toEqual(before)
+    } finally {
+      await server.close()
+    }
   })
 })
 
