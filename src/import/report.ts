@@ -87,28 +87,39 @@ export class Progress {
   readonly times = new Map<string, number>()
   readonly steps = new Map<string, number>()
 
+  /**
+   * Lines go to `out`; on a terminal (`tty`) a bar per table is drawn on `bar` (by default
+   * `out`) and erased when the table is done. A bar elsewhere than `out` shows a copy whose
+   * lines are held back until the import may report them.
+   */
   constructor(
     private readonly out: Output,
-    private readonly tty: boolean,
+    tty: boolean,
+    private readonly bar: Output | undefined = tty ? out : undefined,
   ) {}
 
   start(table: string, rows: number): void {
     this.started.set(table, performance.now())
     this.totals.set(table, rows)
     this.done.set(table, 0)
-    if (this.tty) this.draw(table)
+    this.draw(table)
   }
 
   advance(table: string, rows: number): void {
     this.done.set(table, (this.done.get(table) ?? 0) + rows)
-    if (this.tty) this.draw(table)
+    this.draw(table)
   }
 
   finish(table: string): void {
     const ms = performance.now() - this.started.get(table)!
     this.times.set(table, ms)
-    const line = `${table}: ${this.totals.get(table)} rows copied in ${(ms / 1000).toFixed(2)} s`
-    this.out.write(this.tty ? `\r\x1b[2K${line}\n` : `${line}\n`)
+    this.erase()
+    this.out.write(`${table}: ${this.totals.get(table)} rows copied in ${(ms / 1000).toFixed(2)} s\n`)
+  }
+
+  /** Erases a bar left on the terminal (a copy abandoned mid-table). */
+  erase(): void {
+    this.bar?.write('\r\x1b[2K')
   }
 
   step(label: string, ms: number): void {
@@ -117,10 +128,11 @@ export class Progress {
   }
 
   private draw(table: string): void {
+    if (!this.bar) return
     const total = this.totals.get(table)!
     const done = this.done.get(table)!
     const width = 30
     const filled = total === 0 ? width : Math.round((done / total) * width)
-    this.out.write(`\r\x1b[2K${table.padEnd(18)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`)
+    this.bar.write(`\r\x1b[2K${table.padEnd(18)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`)
   }
 }

@@ -191,14 +191,18 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
     let verification: TableVerification[] | undefined
     if (target?.scanDuringLoad) {
       let notEmpty: TargetNotEmptyError | undefined
-      // What the copy reports while the scan may still refuse the file: shown only once it did not.
+      // What the copy reports while the scan may still refuse the file: its lines are shown only
+      // once it did not; on a terminal its bar shows meanwhile.
       const held = {
         text: '',
+        // Once the scan passed: lines go straight through.
+        through: undefined as Output | undefined,
         write(text: string) {
-          held.text += text
+          if (held.through) held.through.write(text)
+          else held.text += text
         },
       }
-      const copyProgress = new Progress(held, false)
+      const copyProgress = new Progress(held, false, options.progress.isTTY ? options.progress : undefined)
       scanLabel = 'migrate, scan and copy'
       const streamed = await target
         .transaction(async (session: TargetSession) => {
@@ -217,6 +221,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
           }
           out.write(`importing ${options.file} into ${target!.name}\n`)
           options.progress.write(held.text)
+          held.through = options.progress
           const refusal = stage(decided.images)
           if (refusal) {
             await load.abort()
@@ -229,6 +234,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
           return verifyAndFinish(session, decided.plan, restore, checksums, loadOptions(decided), progress)
         })
         .catch((error) => {
+          copyProgress.erase()
           if (!(error instanceof Rollback)) throw error
           return error.result
         })

@@ -8,7 +8,7 @@ import { migrateToLatest } from '../../src/db/migrator'
 import { createServerDatabase } from '../support/database'
 
 let server: Awaited<ReturnType<typeof createServerDatabase>>
-let relay: ReturnType<typeof Bun.listen>
+let relay: { port: number; stop(closeActiveConnections?: boolean): void }
 /** Each chunk the pool wrote towards PostgreSQL, as text. */
 const sent: string[] = []
 
@@ -25,7 +25,10 @@ beforeAll(async () => {
         const upstream = await Bun.connect({
           hostname: target.hostname,
           port: Number(target.port || 5432),
-          socket: { data: (_, chunk) => void client.write(chunk), close: () => client.end() },
+          socket: {
+            data: (_, chunk) => void client.write(chunk),
+            close: () => void client.end(),
+          },
         })
         for (const chunk of client.data.early) upstream.write(chunk)
         client.data.upstream = upstream
@@ -35,7 +38,7 @@ beforeAll(async () => {
         if (client.data.upstream) client.data.upstream.write(chunk)
         else client.data.early.push(Buffer.from(chunk))
       },
-      close: (client) => client.data.upstream?.end(),
+      close: (client) => void client.data.upstream?.end(),
     },
   })
 }, 60_000)

@@ -162,6 +162,48 @@ describe('a problem in the last table', () => {
   })
 })
 
+describe('the report of a good file', () => {
+  test('has one "rows copied" line per table, also for tables copied after the scan ended', async () => {
+    writeLegacyFile(fx.file, realisticRows())
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('imported')
+    const copied = [...result.output.matchAll(/^(\w+): \d+ rows copied in/gm)].map((m) => m[1])
+    expect(copied.toSorted()).toEqual(result.tables.map((t) => t.table).toSorted())
+  })
+})
+
+describe('on a terminal', () => {
+  const terminal = () => {
+    const screen = { text: '', isTTY: true, write: (s: string) => void (screen.text += s) }
+    return screen
+  }
+  const ERASE = '\r\x1b[2K'
+
+  test('a bar shows each table while it is copied and is erased when it is done', async () => {
+    writeLegacyFile(fx.file, realisticRows())
+    const screen = terminal()
+    const result = await runImport(fx.file, fx.target, { progress: screen })
+    expect(result.status).toBe('imported')
+    expect(screen.text).toMatch(/\r\x1b\[2Kitems +\[#+\] \d+\/\d+/)
+    expect(screen.text).toMatch(/items: \d+ rows copied in/)
+    // The last bar drawn was erased: only lines follow it.
+    expect(screen.text.split(ERASE).at(-1)).not.toMatch(/\[[#.]+\] \d+\/\d+/)
+    expect(screen.text).toEndWith('\n')
+  })
+
+  test('a refused file leaves no bar behind and reports no rows copied', async () => {
+    const rows = realisticRows()
+    rows.settings!.push({ key: 'bad\0key', value: 'x' })
+    writeLegacyFile(fx.file, rows)
+    const screen = terminal()
+    const result = await runImport(fx.file, fx.target, { progress: screen })
+    expect(result.status).toBe('refused')
+    expect(screen.text).not.toContain('rows copied')
+    // Whatever was drawn was erased: nothing follows the last erase.
+    if (screen.text) expect(screen.text).toEndWith(ERASE)
+  })
+})
+
 describe('--skip-invalid', () => {
   test('leaves out the offending rows and every row that belonged to them, each written to the reject file', async () => {
     const rows = realisticRows()
