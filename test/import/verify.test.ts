@@ -5,7 +5,7 @@ import { copyChunks } from '../../src/import/copy-binary'
 import { type ColumnSpec, tableSpec } from '../../src/import/legacy-schema'
 import { type PlannedTable, planImport } from '../../src/import/plan'
 import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
-import type { Target } from '../../src/import/target'
+import type { Target, TargetSession } from '../../src/import/target'
 import { loadAndVerify } from '../../src/import/transfer'
 import { VerificationError, verify } from '../../src/import/verify'
 import { openImportTarget, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
@@ -31,6 +31,12 @@ function roundingEncoder(data: Uint8Array): Uint8Array {
   if (at >= 0) rounded.copy(copy, at)
   return copy
 }
+
+/** `target` with some of its sessions' methods replaced by `change`. */
+const withSession = (target: Target, change: (session: TargetSession) => Partial<TargetSession>): Target => ({
+  ...target,
+  transaction: (work) => target.transaction((session) => work({ ...session, ...change(session) })),
+})
 
 const noProgress = { start() {}, advance() {}, finish() {}, step() {} }
 const differing = async (t: Target) => (await t.transaction(async (s) => verify(s, await plan()))).filter((r) => !r.ok).map((r) => r.table)
@@ -63,22 +69,15 @@ describe('verification', () => {
   test('a value changed on the way in fails the import, names the table and writes nothing', async () => {
     const before = await targetState(fx.target.db)
     const t = fx.target.target()
-    const faulty: Target = {
-      ...t,
-      transaction: (work) =>
-        t.transaction((s) =>
-          work({
-            ...s,
-            copyIn: (table, columns, chunks, onChunk) =>
-              s.copyIn(
-                table,
-                columns,
-                [...chunks].map((c) => ({ ...c, data: roundingEncoder(c.data) })),
-                onChunk,
-              ),
-          }),
+    const faulty = withSession(t, (s) => ({
+      copyIn: (table, columns, chunks, onChunk) =>
+        s.copyIn(
+          table,
+          columns,
+          [...chunks].map((c) => ({ ...c, data: roundingEncoder(c.data) })),
+          onChunk,
         ),
-    }
+    }))
     const error = await faulty.transaction(async (s) => loadAndVerify(s, await plan(), { replace: false }, noProgress)).catch((e) => e)
     expect(error).toBeInstanceOf(VerificationError)
     expect(error.message).toBe('verification failed: items differs from the source; nothing was written')
@@ -92,19 +91,12 @@ describe('verification', () => {
       const before = await targetState(server.db)
       const t = server.target()
       expect(t.scanDuringLoad).toBe(true)
-      const faulty: Target = {
-        ...t,
-        transaction: (work) =>
-          t.transaction((s) =>
-            work({
-              ...s,
-              openCopy: async (table, columns) => {
-                const copy = await s.openCopy(table, columns)
-                return { ...copy, write: (data) => copy.write(roundingEncoder(data)) }
-              },
-            }),
-          ),
-      }
+      const faulty = withSession(t, (s) => ({
+        openCopy: async (table, columns) => {
+          const copy = await s.openCopy(table, columns)
+          return { ...copy, write: (data) => copy.write(roundingEncoder(data)) }
+        },
+      }))
       const outcome = await runImport(fx.file, { ...server, target: () => faulty })
       expect(outcome.status).toBe('verification-failed')
       expect(outcome.verification.filter((r) => !r.ok).map((r) => r.table)).toEqual(['items'])
