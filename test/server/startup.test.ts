@@ -119,9 +119,11 @@ describe('one line for each reason to stop', () => {
     const taken = Bun.serve({ port: 0, fetch: () => new Response('') })
     const server = await createServerDatabase()
     try {
-      const { status, stderr } = await runToEnd({ DATABASE_URL: server.url, PORT: String(taken.port), MIGRATE_ON_START: 'false' })
+      const { status, stderr, log } = await runToEnd({ DATABASE_URL: server.url, PORT: String(taken.port), MIGRATE_ON_START: 'false' })
       expect(status).toBe(1)
       expect(stderr).toEqual([`gearbox: PORT=${taken.port}: the port is already in use (EADDRINUSE)`])
+      // The log is written asynchronously; the lines logged just before the exit still arrive.
+      expect(log.map((l) => l.msg).at(-1)).toBe('MIGRATE_ON_START=false: not migrating')
     } finally {
       taken.stop(true)
       await server.drop()
