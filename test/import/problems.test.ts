@@ -184,7 +184,7 @@ describe('on a terminal', () => {
     const screen = terminal()
     const result = await runImport(fx.file, fx.target, { progress: screen })
     expect(result.status).toBe('imported')
-    expect(screen.text).toMatch(/\r\x1b\[2Kitems +\[#+\] \d+\/\d+/)
+    expect(screen.text).toMatch(new RegExp(`${ERASE.replace('[', '\\[')}items +\\[#+\\] \\d+/\\d+`))
     expect(screen.text).toMatch(/items: \d+ rows copied in/)
     // The last bar drawn was erased: only lines follow it.
     expect(screen.text.split(ERASE).at(-1)).not.toMatch(/\[[#.]+\] \d+\/\d+/)
