@@ -45,6 +45,7 @@ export function listen(
   let drained = Promise.withResolvers<void>()
   drained.resolve()
   const forced = Promise.withResolvers<void>()
+  let stopping = false
   // node:http's own answer to a missing Host is an empty 400: refuse() answers it instead.
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (incoming, outgoing) => {
     const refusal = refuse(incoming)
@@ -56,6 +57,9 @@ export function listen(
     if (inFlight++ === 0) drained = Promise.withResolvers<void>()
     void Promise.resolve(listener(incoming, outgoing)).finally(() => {
       if (--inFlight === 0) drained.resolve()
+      // Once stopping, a keep-alive connection closes as soon as its response is out, rather
+      // than after the keep-alive timeout (Bun's node:http keeps it open until then).
+      if (stopping) setImmediate(() => server.closeIdleConnections())
     })
   })
   server.on('clientError', answerClientError)
@@ -66,6 +70,7 @@ export function listen(
       resolve({
         port: typeof address === 'object' && address ? address.port : port,
         async stop(force = false) {
+          stopping = true
           const closed = new Promise<void>((done) => server.close(() => done()))
           if (force) {
             server.closeAllConnections()
