@@ -21,7 +21,10 @@ export interface ItemWithCategory extends Item {
   categoryName: string
 }
 
-/** Only `name` and `categoryId` are required; nullable fields default to null, `quantity` to 1. */
+/** An item's quantity when a new item does not say (the column's default too). */
+export const DEFAULT_QUANTITY = 1
+
+/** Only `name` and `categoryId` are required; nullable fields default to null, `quantity` to DEFAULT_QUANTITY. */
 export type NewItem = Pick<ItemFields, 'name' | 'categoryId'> & Partial<ItemFields>
 export type ItemPatch = Partial<ItemFields>
 

@@ -3,9 +3,9 @@ import { onConstraint } from '../db/errors'
 import { prepared } from '../db/prepared'
 import type { ItemRow } from '../db/rows'
 import type { Database } from '../db/schema'
-import { ITEM_KEYS, type Item, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
+import { DEFAULT_QUANTITY, ITEM_KEYS, type Item, type ItemFields, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
 import { NotFoundError, ValidationError } from '../errors'
-import { fromColumns, toColumns } from './columns'
+import { type Columns, fromColumns, toColumns } from './columns'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 import { assertTransaction } from './transaction'
 
@@ -34,6 +34,16 @@ const withCategoryName = (db: Kysely<Database>) =>
   db.selectFrom('items as item').innerJoin('categories', 'categories.id', 'item.category_id').selectAll('item').select('categories.name as category_name')
 
 const itemById = prepared((db, id: number) => withCategoryName(db).where('item.id', '=', id))
+
+/** One statement: insert the item, then read the category name from the inserted row. */
+const insertItem = prepared((db, columns: Columns<ItemFields>) =>
+  db
+    .with('item', (db) => db.insertInto('items').values(columns).returningAll())
+    .selectFrom('item')
+    .innerJoin('categories', 'categories.id', 'item.category_id')
+    .selectAll('item')
+    .select('categories.name as category_name'),
+)
 
 export class KyselyItemRepository implements ItemRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -78,21 +88,10 @@ export class KyselyItemRepository implements ItemRepository {
   }
 
   async create(input: NewItem): Promise<ItemWithCategory> {
-    // One statement: insert, then read the category name from the inserted row.
-    const row = await this.db
-      .with('item', (db) =>
-        db
-          .insertInto('items')
-          .values({ ...toColumns(input, ITEM_KEYS), name: input.name, category_id: input.categoryId })
-          .returningAll(),
-      )
-      .selectFrom('item')
-      .innerJoin('categories', 'categories.id', 'item.category_id')
-      .selectAll('item')
-      .select('categories.name as category_name')
-      .executeTakeFirstOrThrow()
-      .catch(itemErrors)
-    return toItemWithCategory(row)
+    // Every column is given, so the statement is one shape whatever the input leaves out.
+    const fields = Object.fromEntries(ITEM_KEYS.map((key) => [key, input[key] ?? (key === 'quantity' ? DEFAULT_QUANTITY : null)])) as ItemFields
+    const [row] = await insertItem(this.db, toColumns(fields, ITEM_KEYS) as Columns<ItemFields>).catch(itemErrors)
+    return toItemWithCategory(row!)
   }
 
   async update(id: number, patch: ItemPatch): Promise<ItemWithCategory> {

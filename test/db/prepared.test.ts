@@ -35,6 +35,19 @@ describe('prepared: a query compiled once, run with new arguments', () => {
     })
   })
 
+  test('a plain-object argument stands for its properties: an insert of a whole row, with other values each run', async () => {
+    const insert = prepared((db, row: { key: string; value: string }) => db.insertInto('settings').values(row).returning(['key', 'value']))
+    expect(await insert(t.db, { key: 'units', value: 'metric' })).toEqual([{ key: 'units', value: 'metric' }])
+    expect(await insert(t.db, { value: 'EUR', key: 'currency' })).toEqual([{ key: 'currency', value: 'EUR' }])
+    expect(await t.db.selectFrom('settings').select(['key', 'value']).orderBy('key').execute()).toEqual([
+      { key: 'currency', value: 'EUR' },
+      { key: 'units', value: 'metric' },
+    ])
+    // A key the first run had is missing: refused before anything is sent.
+    await expect(insert(t.db, { key: 'theme' } as { key: string; value: string })).rejects.toThrow('prepared query: argument 0.value is undefined')
+    expect(await t.db.selectFrom('settings').select('key').where('key', '=', 'theme').execute()).toEqual([])
+  })
+
   test('a builder that does not pass an argument into the SQL as a value is refused on the first run, naming it', async () => {
     // Inspecting the argument (here: choosing a constant by it) would freeze the first run's choice.
     const inspecting = prepared((db, name: string) =>
