@@ -3,7 +3,7 @@ import { createApp } from '../../src/app'
 import { repositoriesFor } from '../../src/repositories'
 import { STREAM_CHUNK } from '../../src/routes/lists'
 import { createServices } from '../../src/services'
-import { countingQueries, useTestDatabase } from '../support/database'
+import { countingQueries, unreachableDatabase, useTestDatabase } from '../support/database'
 
 // issue 13: the queries a request sends stay fixed (1-3) whatever the size of what it reads;
 // only a whole list streamed without `limit` grows, by one query per STREAM_CHUNK rows.
@@ -73,4 +73,14 @@ describe('queries per request', () => {
     expect(await queriesOf('/api/items')).toBe(1 + Math.ceil(2_000 / STREAM_CHUNK))
     expect(await queriesOf('/api/items?q=Item%201999')).toBe(2)
   })
+})
+
+// issue 13: routing is part of every request's cost. Hono's SmartRouter takes the RegExpRouter
+// (one regular expression for every route) unless a route's pattern is one it refuses (a
+// regular expression with alternatives in a path, say); then every request goes through the
+// slower TrieRouter.
+test("every route fits Hono's RegExpRouter", async () => {
+  const app = createApp({ services: createServices(unreachableDatabase(), { uploadDir: '/nonexistent' }) })
+  await app.request('/no-such-route')
+  expect((app.router as { name: string }).name).toBe('SmartRouter + RegExpRouter')
 })
