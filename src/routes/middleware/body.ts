@@ -35,6 +35,10 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
     },
   })
   return (c, next) => {
+    // A GET or HEAD request carries no body the app can read (a fetch Request cannot have one):
+    // nothing to check, and reading c.req.raw.body would make the node:http adapter build a
+    // whole Request for every read.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
     if (c.get('auth')?.via === 'session' && UNSAFE_METHODS.has(c.req.method) && hasBody(c) && !accepts(rule, c.req.header('content-type'))) {
       throw new ForbiddenError(`requests with a body must be ${rule.mediaType}`)
     }
