@@ -18,11 +18,32 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export function createLogger(level: LogLevel): Logger {
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }
   const pretty = process.stdout.isTTY ? prettyStream() : undefined
-  // Asynchronous writes: lines logged while a write is under way go out together with the next
-  // one, so under load a request does not pay a write(2) of its own for its line (a fifth of
-  // a small request's CPU when stdout is a pipe). pino flushes what is left synchronously when
-  // the process exits, process.exit included.
-  return pino(options, pretty ?? pino.destination({ dest: 1, sync: false }))
+  return pino(options, pretty ?? batchedStdout())
+}
+
+/**
+ * stdout, written once per turn of the event loop: lines logged meanwhile go out together, so
+ * under load a request does not pay a write(2) of its own for its line (a fifth of a small
+ * request's CPU when stdout is a pipe). Each write is synchronous, so none is ever left in
+ * flight: what is pending when the process exits (process.exit included) is written then.
+ * (sonic-boom's asynchronous mode left its last write queued for a worker thread, and exiting
+ * while the workers were busy lost it: the 'stopped' line after SIGTERM, say.)
+ */
+function batchedStdout(): { write(line: string): void } {
+  const out = pino.destination({ dest: 1, sync: true })
+  let pending = ''
+  const flush = () => {
+    const text = pending
+    pending = ''
+    if (text) out.write(text)
+  }
+  process.on('exit', flush)
+  return {
+    write(line) {
+      if (!pending) setImmediate(flush)
+      pending += line
+    },
+  }
 }
 
 /** pino-pretty's stream, when the dev dependency is installed (never in the Docker image). */

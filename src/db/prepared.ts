@@ -41,12 +41,12 @@ export function prepared<A extends unknown[], O>(
         slots.flatMap((s) => (s instanceof Slot ? [s] : Object.values(s))),
       )
     }
-    const parameters = compiled.parameters.map((value) => (value instanceof Slot ? valueOf(value, args) : value))
+    const parameters = compiled.parameters.map((value) => (value instanceof Slot ? argumentFor(value, args) : value))
     return (await db.executeQuery<O>({ ...compiled, parameters })).rows
   }
 }
 
-function valueOf(slot: Slot, args: unknown[]): unknown {
+function argumentFor(slot: Slot, args: unknown[]): unknown {
   if (slot.key === undefined) return args[slot.index]
   const value = (args[slot.index] as Record<string, unknown>)[slot.key]
   if (value === undefined) throw new Error(`prepared query: ${slot.name} is undefined`)
