@@ -15,8 +15,10 @@ export interface DriverGuards {
   /**
    * Send a transaction's BEGIN together with its first statement, one round trip for both,
    * rather than waiting for BEGIN's answer first (postgres.js pipelines queries on a
-   * connection). A BEGIN that fails fails that statement too. Only for a server: PGlite runs
-   * one query at a time anyway.
+   * connection). On an open, idle connection BEGIN fails only with the connection, which
+   * fails the statement too; were it to fail otherwise, its error is what the caller gets, but
+   * postgres.js syncs each query on its own, so the statement behind it would have run outside
+   * a transaction. Only for a server: PGlite runs one query at a time anyway.
    */
   pipelineBegin?: boolean
 }

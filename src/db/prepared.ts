@@ -27,12 +27,14 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  * whose shape depends on its inputs (optional filters, a varying column list) cannot be
  * prepared. Any `db` may run it, a transaction too: the SQL is the same for every PostgreSQL
  * dialect. Throws an Error naming the argument when one never reaches the SQL as a
- * parameter, or an object argument lacks a key of the first run.
+ * parameter, or an object argument lacks a key of the first run or has one more.
  */
 export function prepared<A extends unknown[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
 ): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
   let compiled: CompiledQuery<O> | undefined
+  // How many keys each plain-object argument had on the first run.
+  let keyCounts: (number | undefined)[] = []
   return async (db, ...args) => {
     if (!compiled) {
       const slots = args.map((arg, index) => (isRecord(arg) ? Object.fromEntries(Object.keys(arg).map((key) => [key, new Slot(index, key)])) : new Slot(index)))
@@ -40,7 +42,14 @@ export function prepared<A extends unknown[], O>(
         build(db, ...(slots as A)),
         slots.flatMap((s) => (s instanceof Slot ? [s] : Object.values(s))),
       )
+      keyCounts = slots.map((s) => (s instanceof Slot ? undefined : Object.keys(s).length))
     }
+    keyCounts.forEach((count, index) => {
+      // A key of the first run that is missing is refused where it is read (argumentFor).
+      if (count !== undefined && Object.keys(args[index] as object).length > count) {
+        throw new Error(`prepared query: argument ${index} has keys the first run did not have; they would be left out`)
+      }
+    })
     const parameters = compiled.parameters.map((value) => (value instanceof Slot ? argumentFor(value, args) : value))
     return (await db.executeQuery<O>({ ...compiled, parameters })).rows
   }

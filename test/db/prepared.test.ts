@@ -45,6 +45,10 @@ describe('prepared: a query compiled once, run with new arguments', () => {
     ])
     // A key the first run had is missing: refused before anything is sent.
     await expect(insert(t.db, { key: 'theme' } as { key: string; value: string })).rejects.toThrow('prepared query: argument 0.value is undefined')
+    // One more key than the first run had would be left out silently: refused too.
+    await expect(insert(t.db, { key: 'theme', value: 'dark', extra: 'x' } as { key: string; value: string })).rejects.toThrow(
+      'prepared query: argument 0 has keys the first run did not have; they would be left out',
+    )
     expect(await t.db.selectFrom('settings').select('key').where('key', '=', 'theme').execute()).toEqual([])
   })
 
