@@ -1,3 +1,4 @@
+import type { Rebuild } from '../db/bulk'
 import type { Checksum } from './checksum'
 import { targetChecksumSql } from './checksum'
 import { copyData } from './copy-binary'
@@ -19,13 +20,14 @@ export interface LoadOptions {
  * Throws TargetNotEmptyError or VerificationError; the caller's rollback undoes everything.
  */
 export async function loadAndVerify(session: TargetSession, plan: PlannedTable[], options: LoadOptions, progress: LoadCallbacks): Promise<TableVerification[]> {
-  const restore = await emptyTarget(session, options.replace)
+  const restore = (await emptyTarget(session, options.replace)).map((r) => r.sql)
   await copyTables(session, plan, progress)
   return verifyAndFinish(session, plan, restore, targetChecksums(session, plan), options, progress)
 }
 
 /**
- * After the copy: restores keys and indexes (`restore`, from emptyTarget) and sequences, and
+ * After the copy: restores the keys and indexes still missing (`restore`, from emptyTarget or
+ * StreamingLoad.copied) and sequences, and
  * compares the server's checksums (`targetSums`, already queued) with the source's. Throws
  * VerificationError; otherwise runs `beforeCommit`.
  */
@@ -61,22 +63,33 @@ const MAX_QUEUED_CHUNKS = 32
 /**
  * A ScanListener that copies each table into the emptied target while the scan reads the
  * next: every chunk of checked rows goes into the table's binary COPY, and as soon as a table
- * is complete the server is asked for its checksum. All of it queues on the one connection in
- * order. The caller finishes with `copied()` when the scan found nothing, or `abort()`.
+ * is complete the server is asked for its checksum and re-creates every key and index (of
+ * `rebuilds`, from emptyTarget) whose tables are all loaded by then, so it builds them while
+ * the scan reads on. All of it queues on the one connection in order. The first failure on
+ * the connection (a key the rows break, say) stops the copy but not the scan, which then
+ * reports the file's problems as usual. The caller finishes with `copied()` when the scan
+ * found nothing, or `abort()`.
  */
 export class StreamingLoad implements ScanListener {
   private copy?: CopyStream
   private tail: Promise<void> = Promise.resolve()
   private queued = 0
   private aborted = false
+  private failure?: unknown
   private readonly sums: Promise<Checksum>[] = []
+  private readonly loaded = new Set<string>()
+  private pending: Rebuild[]
 
   constructor(
     private readonly session: TargetSession,
     private readonly progress: LoadCallbacks,
-  ) {}
+    rebuilds: Rebuild[] = [],
+  ) {
+    this.pending = rebuilds
+  }
 
   async rows(spec: TableSpec, rows: unknown[][], from: number, to: number): Promise<void> {
+    if (this.failure !== undefined) return
     if (from === 0) {
       this.progress.start(spec.name, rows.length)
       this.queue(async () => {
@@ -105,6 +118,10 @@ export class StreamingLoad implements ScanListener {
         sum.catch(() => {})
         this.sums.push(sum)
       })
+      this.loaded.add(spec.name)
+      const ready = this.pending.filter((r) => r.tables.every((t) => this.loaded.has(t)))
+      this.pending = this.pending.filter((r) => !ready.includes(r))
+      for (const rebuild of ready) this.queue(async () => void (await this.session.query(rebuild.sql)))
     }
     // Let the connection take what is queued; wait for it when the scan runs far ahead.
     if (this.queued > MAX_QUEUED_CHUNKS) await this.tail
@@ -112,29 +129,36 @@ export class StreamingLoad implements ScanListener {
   }
 
   /**
-   * Resolves when every COPY has ended (rejects with the first error of the copy); only then
-   * may anything else be sent on the connection. Gives the server's checksums, in table order,
-   * still to come.
+   * Resolves when every COPY has ended and every rebuild sent so far is done; only then may
+   * anything else be sent on the connection. Rejects with the first failure on the connection.
+   * Gives the server's checksums, in table order, still to come, and the statements that
+   * re-create the keys and indexes not yet rebuilt (those of tables the scan does not read, and
+   * of a table whose rows were not all heard).
    */
-  async copied(): Promise<{ checksums: Promise<Checksum[]> }> {
+  async copied(): Promise<{ checksums: Promise<Checksum[]>; rebuilds: string[] }> {
     await this.tail
-    return { checksums: Promise.all(this.sums) }
+    if (this.failure !== undefined) throw this.failure
+    return { checksums: Promise.all(this.sums), rebuilds: this.pending.map((r) => r.sql) }
   }
 
   /** Abandons the copy (a COPY in progress is failed); the transaction must then be rolled back. */
   async abort(): Promise<void> {
     this.aborted = true
     this.copy?.abort()
-    await this.tail.catch(() => {})
+    await this.tail
     await Promise.allSettled(this.sums)
   }
 
   private queue(step: () => Promise<void>): void {
     this.tail = this.tail.then(async () => {
-      if (!this.aborted) await step()
+      try {
+        if (!this.aborted && this.failure === undefined) await step()
+      } catch (error) {
+        this.failure = error
+        this.copy?.abort()
+      }
       // A COPY opened just as the scan stopped.
       if (this.aborted) this.copy?.abort()
     })
-    this.tail.catch(() => {})
   }
 }
