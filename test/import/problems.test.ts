@@ -248,6 +248,7 @@ describe('on a terminal', () => {
     const screen = terminal()
     const result = await runImport(fx.file, fx.target, { progress: screen })
     expect(result.status).toBe('imported')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's erase sequence is what is looked for
     expect(screen.text).toMatch(/\r\x1b\[2Kitems +\[#+\] \d+\/\d+/)
     expect(screen.text).toMatch(/items: \d+ rows copied in/)
     // The last bar drawn was erased: only lines follow it.
