@@ -230,7 +230,9 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
           prepared = decided
           for (const [table, ms] of copyProgress.times) progress.times.set(table, ms)
           for (const [label, ms] of copyProgress.steps) progress.steps.set(label, ms)
+          const waited = performance.now()
           const { checksums, rebuilds } = await load.copied()
+          progress.step('the server finishes the copy, its checksums, keys and indexes', performance.now() - waited)
           return verifyAndFinish(session, decided.plan, rebuilds, checksums, loadOptions(decided), progress)
         })
         .catch((error) => {
