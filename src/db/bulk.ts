@@ -6,6 +6,13 @@ export interface SqlSession {
   query<T>(text: string): Promise<T[]>
 }
 
+/** A statement that re-creates a dropped key or index, and the tables whose rows it reads. */
+export interface Rebuild {
+  sql: string
+  /** Its own table; a foreign key's referenced table too (names as in pg_class.relname). */
+  tables: string[]
+}
+
 /**
  * Checking every foreign key and growing every index row by row makes a bulk load several
  * times slower than building them once afterwards. Drops every key and index of the
@@ -15,18 +22,33 @@ export interface SqlSession {
  * row, and the load order stops mattering (threads and thread_candidates refer to each other).
  */
 export async function dropKeysAndIndexes(session: SqlSession): Promise<string[]> {
-  const keys = await session.query<{ tbl: string; name: string; def: string }>(`
-    select c.conrelid::regclass::text as tbl, c.conname as name, pg_get_constraintdef(c.oid) as def
-    from pg_constraint c join pg_class t on t.oid = c.conrelid
+  return (await dropKeysAndIndexesByTable(session)).map((r) => r.sql)
+}
+
+/**
+ * dropKeysAndIndexes, telling which tables each statement reads, so a loader can re-create a
+ * table's keys as soon as it and the tables they refer to are loaded. In a working order:
+ * indexes and primary and unique keys, then the foreign keys, which need the keys they refer to.
+ */
+export async function dropKeysAndIndexesByTable(session: SqlSession): Promise<Rebuild[]> {
+  const keys = await session.query<{ tbl: string; relname: string; refname: string | null; name: string; def: string }>(`
+    select c.conrelid::regclass::text as tbl, t.relname, f.relname as refname, c.conname as name, pg_get_constraintdef(c.oid) as def
+    from pg_constraint c join pg_class t on t.oid = c.conrelid left join pg_class f on f.oid = c.confrelid
     where c.contype in ('p', 'u', 'f') and c.connamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
     order by c.contype = 'f' desc, c.conname`)
-  const indexes = await session.query<{ name: string; def: string }>(`
-    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
+  const indexes = await session.query<{ relname: string; name: string; def: string }>(`
+    select t.relname, i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
     from pg_index i join pg_class t on t.oid = i.indrelid
     where t.relnamespace = current_schema()::regnamespace and t.relname not like 'kysely\\_%'
-      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`)
+      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 2`)
   for (const k of keys) await session.query(`alter table ${k.tbl} drop constraint ${quoteIdent(k.name)}`)
   for (const i of indexes) await session.query(`drop index ${i.name}`)
   // Foreign keys were listed (and dropped) first, so they come back last, after the keys they need.
-  return [...indexes.map((i) => i.def), ...keys.toReversed().map((k) => `alter table ${k.tbl} add constraint ${quoteIdent(k.name)} ${k.def}`)]
+  return [
+    ...indexes.map((i) => ({ sql: i.def, tables: [i.relname] })),
+    ...keys.toReversed().map((k) => ({
+      sql: `alter table ${k.tbl} add constraint ${quoteIdent(k.name)} ${k.def}`,
+      tables: k.refname && k.refname !== k.relname ? [k.relname, k.refname] : [k.relname],
+    })),
+  ]
 }

@@ -8,8 +8,8 @@ const POSTGRES_EPOCH = 946_684_800 // 2000-01-01T00:00:00Z in Unix seconds
 const TWO_32 = 4_294_967_296
 
 class Writer {
-  buf = Buffer.allocUnsafe(1 << 16)
   pos = 0
+  constructor(public buf: Buffer) {}
 
   ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return
@@ -72,7 +72,8 @@ function writeField(w: Writer, column: ColumnSpec, value: unknown): void {
  * is 0, with its trailer when `to` is the last row, so consecutive ranges make one COPY.
  */
 export function copyData(columns: ColumnSpec[], rows: unknown[][], from: number, to: number): Uint8Array {
-  const w = new Writer()
+  // Room for most rows at once: growing by doubling copies and allocates again and again.
+  const w = new Writer(Buffer.allocUnsafe(Math.max(1 << 16, (to - from) * columns.length * 16)))
   if (from === 0) {
     w.ensure(HEADER.length)
     w.pos += HEADER.copy(w.buf, 0)

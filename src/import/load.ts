@@ -1,4 +1,4 @@
-import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
+import { dropKeysAndIndexesByTable, quoteIdent, type Rebuild } from '../db/bulk'
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
 import type { TargetSession } from './target'
@@ -46,9 +46,9 @@ export async function userData(session: TargetSession): Promise<Record<string, n
 /**
  * Inside the caller's transaction: locks and empties every application table (throws
  * TargetNotEmptyError when it holds user data and `replace` is not set) and drops the keys
- * and indexes. Returns the statements that restore them.
+ * and indexes. Returns the statements that restore them, each with the tables it reads.
  */
-export async function emptyTarget(session: TargetSession, replace: boolean): Promise<string[]> {
+export async function emptyTarget(session: TargetSession, replace: boolean): Promise<Rebuild[]> {
   await session.query('set local statement_timeout = 0')
   // Memory for rebuilding the indexes, and for the checksums, which sort whole rows.
   await session.query(`set local maintenance_work_mem = '256MB'`)
@@ -58,7 +58,7 @@ export async function emptyTarget(session: TargetSession, replace: boolean): Pro
   const counts = await userData(session)
   if (Object.keys(counts).length > 0 && !replace) throw new TargetNotEmptyError(counts)
   await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)
-  return dropKeysAndIndexes(session)
+  return dropKeysAndIndexesByTable(session)
 }
 
 /** Streams every planned table into the emptied target with binary COPY. */

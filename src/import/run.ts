@@ -212,7 +212,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
             notEmpty = error
           })
           copyProgress.step('migrate and empty the target', performance.now() - started)
-          const load = restore ? new StreamingLoad(session, copyProgress) : undefined
+          const load = restore ? new StreamingLoad(session, copyProgress, restore) : undefined
           const scan = await scanLegacyFile(db, load)
           const decided = decide(scan)
           if (!('plan' in decided) || !restore || !load || decided.problems.length > 0) {
@@ -230,8 +230,10 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
           prepared = decided
           for (const [table, ms] of copyProgress.times) progress.times.set(table, ms)
           for (const [label, ms] of copyProgress.steps) progress.steps.set(label, ms)
-          const { checksums } = await load.copied()
-          return verifyAndFinish(session, decided.plan, restore, checksums, loadOptions(decided), progress)
+          const waited = performance.now()
+          const { checksums, rebuilds } = await load.copied()
+          progress.step('the server finishes the copy, its checksums, keys and indexes', performance.now() - waited)
+          return verifyAndFinish(session, decided.plan, rebuilds, checksums, loadOptions(decided), progress)
         })
         .catch((error) => {
           copyProgress.erase()

@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { tableSpec } from '../../src/import/legacy-schema'
+import { emptyTarget } from '../../src/import/load'
 import type { Problem } from '../../src/import/problems'
-import { ddlIn, legacyDdl, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import { StreamingLoad } from '../../src/import/transfer'
+import { ddlIn, legacyDdl, openImportTarget, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
@@ -159,6 +162,67 @@ describe('a problem in the last table', () => {
     // Nothing left behind: the next run of a good file imports.
     writeLegacyFile(fx.file, realisticRows())
     expect((await runImport(fx.file, fx.target)).status).toBe('imported')
+  })
+})
+
+describe('rows that break a key the server builds while the scan goes on', () => {
+  // Into a server each table's keys are built as soon as it (and what they refer to) is copied,
+  // before the scan's checks across tables have run: the server may fail first, the scan still decides.
+  test("are refused with the scan's problems, nothing written", async () => {
+    const server = await openImportTarget('postgres')
+    try {
+      const rows = realisticRows()
+      rows.categories!.push({ id: 8, name: 'Shelter', icon: 'x', created_at: T })
+      rows.items!.push(item(11, { category_id: 99 }))
+      writeLegacyFile(fx.file, rows, '', looseDdl)
+      const before = await targetState(server.db)
+
+      const result = await runImport(fx.file, server)
+
+      expect(result.status).toBe('refused')
+      expect(result.problems.map((p) => [p.kind, p.table, p.id, p.column])).toEqual([
+        ['duplicate', 'categories', 8, 'name'],
+        ['dangling_reference', 'items', 11, 'category_id'],
+      ])
+      expect(result.output).not.toContain('rows copied')
+      expect(await targetState(server.db)).toEqual(before)
+      writeLegacyFile(fx.file, realisticRows())
+      expect((await runImport(fx.file, server)).status).toBe('imported')
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('the failure of a key built early stops the copy, not the scan, and is what copied() rejects with', async () => {
+    const server = await openImportTarget('postgres')
+    try {
+      const before = await targetState(server.db)
+      const noProgress = { start() {}, advance() {}, finish() {}, step() {} }
+      const categories = [
+        [1, 'Uncategorized', 'package', T],
+        [2, 'Shelter', 'tent', T],
+        [3, 'Shelter', 'x', T],
+      ]
+      const items = [[1, 'Tent', 10, 100, 2, null, null, null, null, 1, T, T]]
+      const rollback = new Error('rollback')
+      const outcome = await server
+        .target()
+        .transaction(async (session) => {
+          const load = new StreamingLoad(session, noProgress, await emptyTarget(session, false))
+          await load.rows(tableSpec('categories'), categories, 0, 3)
+          const failure = await load.copied().catch((error) => error)
+          // The scan reads on: later rows are taken and dropped.
+          await load.rows(tableSpec('items'), items, 0, 1)
+          await load.abort()
+          throw Object.assign(rollback, { failure })
+        })
+        .catch((error) => error)
+      expect(outcome).toBe(rollback)
+      expect(String(outcome.failure)).toContain('categories_name_key')
+      expect(await targetState(server.db)).toEqual(before)
+    } finally {
+      await server.close()
+    }
   })
 })
 

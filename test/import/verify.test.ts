@@ -3,11 +3,12 @@ import { sql } from 'kysely'
 import { sourceChecksum } from '../../src/import/checksum'
 import { copyChunks } from '../../src/import/copy-binary'
 import { type ColumnSpec, tableSpec } from '../../src/import/legacy-schema'
+import { emptyTarget } from '../../src/import/load'
 import { type PlannedTable, planImport } from '../../src/import/plan'
 import { openLegacyFile, scanLegacyFile } from '../../src/import/scan'
 import type { Target, TargetSession } from '../../src/import/target'
-import { loadAndVerify } from '../../src/import/transfer'
-import { VerificationError, verify } from '../../src/import/verify'
+import { loadAndVerify, StreamingLoad } from '../../src/import/transfer'
+import { sourceChecksums, VerificationError, verify } from '../../src/import/verify'
 import { openImportTarget, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
@@ -101,6 +102,32 @@ describe('verification', () => {
       expect(outcome.status).toBe('verification-failed')
       expect(outcome.verification.filter((r) => !r.ok).map((r) => r.table)).toEqual(['items'])
       expect(await targetState(server.db)).toEqual(before)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('the streamed copy', () => {
+  test('hashes each table as the scan passes it: the same source checksums as the whole plan gives', async () => {
+    const server = await openImportTarget('postgres')
+    try {
+      const rollback = new Error('rollback')
+      const expected = sourceChecksums(await plan())
+      const db = openLegacyFile(fx.file)
+      const outcome = await server
+        .target()
+        .transaction(async (session) => {
+          const load = new StreamingLoad(session, noProgress, await emptyTarget(session, false))
+          await scanLegacyFile(db, load)
+          const { checksums } = await load.copied()
+          throw Object.assign(rollback, { source: checksums.source, target: await checksums.target })
+        })
+        .catch((error) => error)
+        .finally(() => db.close())
+      expect(outcome).toBe(rollback)
+      expect(outcome.source).toEqual(expected)
+      expect(outcome.target).toEqual(expected)
     } finally {
       await server.close()
     }
