@@ -143,10 +143,11 @@ export function observeRequests(log: Logger, metrics?: Metrics): MiddlewareHandl
     await current.run(c, next)
     const seconds = (performance.now() - start) / 1000
     const status = c.res.status
-    const route = routeOf(c)
     log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, durationMs: Math.round(seconds * 10000) / 10 }, 'request')
-    metrics?.requests.inc({ method: c.req.method, route, status })
-    metrics?.requestDuration.observe({ method: c.req.method, route }, seconds)
+    if (!metrics) return
+    const route = routeOf(c)
+    metrics.requests.inc({ method: c.req.method, route, status })
+    metrics.requestDuration.observe({ method: c.req.method, route }, seconds)
   }
 }
 
