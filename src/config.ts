@@ -10,7 +10,8 @@ const flag = (fallback: boolean) =>
 const integer = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number')
 const positiveInt = (fallback: number) => integer().positive('must be at least 1').default(fallback)
 
-const envSchema = z.object({
+/** Every environment variable GearBox reads, with its rule and default (the README's Configuration table lists each). */
+export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .trim()

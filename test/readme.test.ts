@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { envSchema } from '../src/config'
 
 const root = path.join(import.meta.dir, '..')
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8')
@@ -119,5 +120,19 @@ describe('the requirements the README states', () => {
       for (const version of OLDEST) if (!Bun.semver.satisfies(version, range)) refusing.push(`${name} (${range}) refuses ${version}`)
     }
     expect(refusing).toEqual([])
+  })
+})
+
+describe('the Configuration table', () => {
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1))
+  const rows = section.split('\n').filter((line) => line.startsWith('| `'))
+
+  test('has one well-formed row (variables, default, meaning) for every variable the program reads', () => {
+    for (const row of rows) expect(row, row).toMatch(/^\| `[A-Z][A-Z0-9_]*`(, `[A-Z][A-Z0-9_]*`)* \|[^|]*\| [^|]+ \|$/)
+    const documented = rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!))
+    const read = Object.keys(envSchema.shape)
+    expect(read.filter((name) => !documented.includes(name))).toEqual([])
+    // Beside those, only the standard libpq variables postgres.js reads itself and the test run's own.
+    expect(documented.filter((name) => !read.includes(name) && !name.startsWith('PG') && !name.startsWith('TEST_'))).toEqual([])
   })
 })
