@@ -59,6 +59,9 @@ async function startServer(env: Record<string, string>) {
     stderr: 'inherit',
   })
   await waitForLine(proc.stdout, /listening on/)
+  // Keep reading the request log (and drop it): a pipe nobody reads fills up, and then the
+  // server blocks on its next log line.
+  void proc.stdout.pipeTo(new WritableStream()).catch(() => {})
   return { base: `http://127.0.0.1:${port}`, proc }
 }
 

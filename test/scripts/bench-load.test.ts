@@ -1,0 +1,20 @@
+// scripts/bench-load.ts drives a server process it starts; the server logs a line per request
+// to the pipe the script holds. A run long enough to log far more than a pipe holds must end.
+import { expect, test } from 'bun:test'
+import path from 'node:path'
+
+test('bench:load on the embedded database runs to its integrity check, however much the server logs', async () => {
+  const script = Bun.spawn([process.execPath, path.join(import.meta.dir, '../../scripts/bench-load.ts'), '3', '4'], {
+    env: { ...process.env, BENCH_DATABASE_URL: '' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const ended = await Promise.race([script.exited, Bun.sleep(90_000).then(() => 'still running after 90 s')])
+  script.kill('SIGKILL')
+  const output = await new Response(script.stdout).text()
+  expect(ended, output).toBe(0)
+  expect(output).toMatch(/embedded \(PGlite\): (\d+) requests in 3 s/)
+  // More request lines than a pipe holds (64 KiB; a line is about 150 bytes).
+  expect(Number(/(\d+) requests in 3 s/.exec(output)![1])).toBeGreaterThan(500)
+  expect(output).toContain('integrity: ok')
+}, 120_000)
