@@ -107,6 +107,7 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
     return { status: 'refused', exitCode: 1, message, tables: [], roundedTimestamps: 0 }
   }
   const target = options.openTarget()
+  out.write(`exporting ${target.name} to ${file}\n`)
   let tables: Awaited<ReturnType<typeof readTarget>>
   try {
     tables = await target.transaction(readTarget)

@@ -56,6 +56,9 @@ describe('every command that touches a database says which one', () => {
     const backup = await runScript('db:backup', [path.join(dataDir, 'b.tar.gz')], env)
     expect(backup.stdout.split('\n')[0]).toBe(`backing up the embedded database in ${dataDir}/db and the images in ${dataDir}/uploads to ${dataDir}/b.tar.gz`)
     expect(backup.exitCode).toBe(0)
+    const exported = await runScript('db:export-sqlite', [path.join(dataDir, 'out.db')], env)
+    expect(exported.stdout.split('\n')[0]).toBe(`exporting the embedded database in ${dataDir}/db to ${dataDir}/out.db`)
+    expect(exported.exitCode).toBe(0)
   }, 120_000)
 
   test.if(!!serverUrl)(
