@@ -63,22 +63,20 @@ for (let run = 0; run < runs; run++) {
   const dirs = [mkdtempSync(join(tmpdir(), 'gearbox-start-')), mkdtempSync(join(tmpdir(), 'gearbox-start-'))]
   try {
     const [g, b] = dirs as [string, string]
-    // A first start, each on an empty directory of its own; who goes first alternates too.
-    if (run % 2 === 0) {
-      samples.gearboxEmpty.push(await gearbox(g, port))
-      samples.bareEmpty.push(await bare(b))
-    } else {
-      samples.bareEmpty.push(await bare(b))
-      samples.gearboxEmpty.push(await gearbox(g, port))
+    // Who goes first alternates between runs: GearBox on even runs, bare PGlite on odd ones.
+    const inTurn = async (first: () => Promise<void>, second: () => Promise<void>) => {
+      for (const step of run % 2 === 0 ? [first, second] : [second, first]) await step()
     }
-    // A restart: both open the directory GearBox made; who goes first alternates.
-    if (run % 2 === 0) {
-      samples.gearboxExisting.push(await gearbox(g, port))
-      samples.bareExisting.push(await bare(g))
-    } else {
-      samples.bareExisting.push(await bare(g))
-      samples.gearboxExisting.push(await gearbox(g, port))
-    }
+    // A first start, each on an empty directory of its own.
+    await inTurn(
+      async () => void samples.gearboxEmpty.push(await gearbox(g, port)),
+      async () => void samples.bareEmpty.push(await bare(b)),
+    )
+    // A restart: both open the directory GearBox made.
+    await inTurn(
+      async () => void samples.gearboxExisting.push(await gearbox(g, port)),
+      async () => void samples.bareExisting.push(await bare(g)),
+    )
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   }
