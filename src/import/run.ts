@@ -106,7 +106,6 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
 
   /** After the scan: the outcome when the run stops here, or what to copy. */
   const decide = (scan: ScanResult): ImportOutcome | Prepared => {
-    scanMs = performance.now() - started
     const references = imageReferences(scan.tables)
     const names = new Set(references.map((r) => r.name))
     if (names.size > 0 && !options.uploads && !options.noImages) {
