@@ -227,10 +227,11 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
             throw new Rollback(refusal)
           }
           prepared = decided
-          for (const [table, ms] of copyProgress.times) progress.times.set(table, ms)
-          for (const [label, ms] of copyProgress.steps) progress.steps.set(label, ms)
           const waited = performance.now()
           const { checksums, rebuilds } = await load.copied()
+          // Only now has every table's copy finished, and its time been taken.
+          for (const [table, ms] of copyProgress.times) progress.times.set(table, ms)
+          for (const [label, ms] of copyProgress.steps) progress.steps.set(label, ms)
           progress.step('the server finishes the copy, its checksums, keys and indexes', performance.now() - waited)
           return verifyAndFinish(session, decided.plan, rebuilds, checksums, loadOptions(decided), progress)
         })

@@ -233,6 +233,8 @@ describe('the report of a good file', () => {
     expect(result.status).toBe('imported')
     const copied = [...result.output.matchAll(/^(\w+): \d+ rows copied in/gm)].map((m) => m[1])
     expect(copied.toSorted()).toEqual(result.tables.map((t) => t.table).toSorted())
+    // And the summary has each table's copy time (a table finished after the scan once showed none).
+    expect(result.tables.filter((t) => t.rows > 0 && !(t.ms > 0)).map((t) => t.table)).toEqual([])
   })
 })
 
