@@ -1,13 +1,13 @@
 // In this process, so coverage sees it; command-errors.test.ts checks the same lines from the commands.
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { connectionCause, connectionProblem, DatabaseUnavailableError, describeDatabase, openCheckedDatabase, serverAddress } from '../../src/db/connection'
 import { UnavailableError } from '../../src/errors'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { freePort } from '../support/embedded-postgres'
+import { tempDir } from '../support/temp-dir'
 
 const server = (url: string) => ({
   kind: 'postgres' as const,
@@ -55,7 +55,7 @@ describe('where a database is and why it cannot be used', () => {
     expect((error as Error).message).toBe(
       `DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:${port} (postgres://gearbox@127.0.0.1:${port}/gearbox): connection refused (ECONNREFUSED)`,
     )
-    const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-checked-'))
+    const dir = tempDir('checked')
     writeFileSync(path.join(dir, 'file'), '')
     const blocked = await openCheckedDatabase({ kind: 'pglite', dataDir: path.join(dir, 'file', 'db') }).catch((e: unknown) => e)
     expect(blocked).toBeInstanceOf(DatabaseUnavailableError)

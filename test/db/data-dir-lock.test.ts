@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { waitForLine } from '../support/process'
+import { tempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 
@@ -13,7 +13,7 @@ function run(args: string[], env: Record<string, string>) {
 
 describe('the embedded data directory is opened by one process at a time', () => {
   test('a second process is refused with one line naming the holder; the lock goes with the holder', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-lock-'))
+    const dataDir = tempDir('lock')
     const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(20000 + (process.pid % 20000)), DATABASE_URL: '' }
     const server = run(['src/server.ts'], env)
     try {
@@ -34,7 +34,7 @@ describe('the embedded data directory is opened by one process at a time', () =>
   })
 
   test('a stale lock left by a process that is gone is taken over', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-lock-'))
+    const dataDir = tempDir('lock')
     writeFileSync(`${dataDir}/db.lock`, '2147483646')
     const list = run(['--bun', 'kysely', 'migrate:list'], { GEARBOX_DATA_DIR: dataDir, DATABASE_URL: '' })
     const stdout = await new Response(list.stdout).text()
@@ -43,15 +43,17 @@ describe('the embedded data directory is opened by one process at a time', () =>
   })
 
   test('a holder killed with SIGKILL and left a zombie (not yet reaped) does not hold the lock', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-lock-'))
+    const dataDir = tempDir('lock')
     const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(20000 + ((process.pid + 1) % 20000)), DATABASE_URL: '' }
     // sh starts the server, then becomes `sleep`, which never reaps it: after SIGKILL the
-    // server stays a zombie with its pid, as one does until its parent waits for it.
+    // server stays a zombie with its pid, as one does until its parent waits for it. Its own
+    // process group, so that the server goes with it even when the test stops before its SIGKILL.
     const parent = Bun.spawn(['sh', '-c', 'bun src/server.ts & echo "pid $!"; exec sleep 60'], {
       cwd: root,
       env: { ...process.env, NODE_ENV: 'production', ...env },
       stdout: 'pipe',
       stderr: 'pipe',
+      detached: true,
     })
     try {
       const pid = Number(/pid (\d+)/.exec(await waitForLine(parent.stdout, /listening on/))?.[1])
@@ -65,13 +67,13 @@ describe('the embedded data directory is opened by one process at a time', () =>
       expect({ code: await list.exited, stderr }).toEqual({ code: 0, stderr: '' })
       expect(stdout).toContain('create_catalog')
     } finally {
-      parent.kill('SIGKILL')
+      process.kill(-parent.pid, 'SIGKILL')
       await parent.exited
     }
   })
 
   test('a lock naming a pid that now belongs to another, live process is taken over', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-lock-'))
+    const dataDir = tempDir('lock')
     // The old holder died and its pid went to an unrelated process (this sleep).
     const stranger = Bun.spawn(['sleep', '60'])
     try {

@@ -1,17 +1,16 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { sql } from 'kysely'
 import { createPGliteDatabase, openPGlite } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { openEmptyDatabase } from '../support/database'
 import { waitForLine } from '../support/process'
+import { tempDir } from '../support/temp-dir'
 
 // In this process, so coverage sees it; data-dir-lock.test.ts covers the same across processes.
 describe('openPGlite: the data directory lock', () => {
   test('a directory held by a running process is refused, naming it', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-open-'))
+    const dataDir = tempDir('open')
     const lockFile = `${dataDir}/db.lock`
     // flock(1) plays the server: it holds the lock file's flock, and the file names it.
     const holder = Bun.spawn(['flock', '--exclusive', lockFile, 'sh', '-c', 'echo locked; exec sleep 60'], { stdout: 'pipe' })
@@ -29,7 +28,7 @@ describe('openPGlite: the data directory lock', () => {
   })
 
   test('a stale lock is taken over, and the database opens and answers', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-open-'))
+    const dataDir = tempDir('open')
     writeFileSync(`${dataDir}/db.lock`, '2147483646')
     const db = createPGliteDatabase(openPGlite(`${dataDir}/db`))
     try {

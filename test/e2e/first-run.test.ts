@@ -1,12 +1,11 @@
 // What a new user does after following the README: start the server with `npm start` on
 // the embedded database, create the owner, sign in, add an item and see it in a setup.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { bodyOf } from '../support/app'
 import { HOOK_TIMEOUT_MS } from '../support/database'
 import { waitForLine } from '../support/process'
+import { useTempDir } from '../support/temp-dir'
 
 const port = 30000 + (process.pid % 20000)
 const base = `http://127.0.0.1:${port}`
@@ -14,10 +13,9 @@ let server: ReturnType<typeof Bun.spawn>
 let output = ''
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-first-run-'))
   server = Bun.spawn(['npm', 'start', '--silent'], {
     cwd: path.join(import.meta.dir, '../..'),
-    env: { ...process.env, GEARBOX_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '' },
+    env: { ...process.env, GEARBOX_DATA_DIR: dataDir(), PORT: String(port), DATABASE_URL: '' },
     stdout: 'pipe',
     stderr: 'inherit',
     // Its own process group, so the server npm starts is stopped with it.
@@ -30,6 +28,8 @@ afterAll(async () => {
   process.kill(-server.pid, 'SIGTERM')
   await server.exited
 })
+// Declared after the afterAll above, so it is removed once the server has stopped.
+const dataDir = useTempDir('first-run')
 
 const json = (body: unknown, headers: Record<string, string> = {}) => ({
   headers: { 'content-type': 'application/json', ...headers },

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { tempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 
 /** An lcov report with one file per folder, `hit` of 100 lines covered in each. */
 function report(hit: Record<string, number>): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'gearbox-lcov-')), 'lcov.info')
+  const file = path.join(tempDir('lcov'), 'lcov.info')
   const records = Object.entries(hit).map(([folder, n]) => `TN:\nSF:${folder}x.ts\nFNF:0\nFNH:0\nLF:100\nLH:${n}\nend_of_record`)
   writeFileSync(file, `${records.join('\n')}\n`)
   return file

@@ -1,18 +1,18 @@
 // `docker stop` sends SIGTERM to the server: it must stop accepting, let the request in
 // flight finish, close the database and remove the embedded database's lock, and exit 0.
 import { describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import { createServerDatabase } from '../support/database'
 import { freePort } from '../support/embedded-postgres'
 import { readRest, waitForLine } from '../support/process'
+import { tempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 
 test('SIGTERM with a request in flight: the request completes, the process exits 0, the lock is gone', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-sigterm-'))
+  const dataDir = tempDir('sigterm')
   const port = freePort()
   const server = Bun.spawn(['bun', 'src/server.ts'], {
     cwd: root,
@@ -65,26 +65,33 @@ test('SIGTERM with a request in flight: the request completes, the process exits
     expect(log).toContain('"msg":"stopped"')
   } finally {
     server.kill('SIGKILL')
+    await server.exited
   }
 }, 120_000)
 
 test('npm start: SIGTERM to npm reaches the server, which stops and removes its lock', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-npm-sigterm-'))
+  const dataDir = tempDir('npm-sigterm')
   const npm = Bun.spawn(['npm', 'start', '--silent'], {
     cwd: root,
     env: { ...process.env, GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()), DATABASE_URL: '', LOG_LEVEL: 'info' },
     stdout: 'pipe',
     stderr: 'pipe',
   })
-  await waitForLine(npm.stdout, /listening on/)
-  const lockHolder = Number(await Bun.file(`${dataDir}/db.lock`).text())
-  expect(lockHolder).not.toBe(npm.pid)
-  npm.kill('SIGTERM')
-  expect(await npm.exited).toBe(0)
-  // The server is npm's own child (the script execs Bun), so it got the signal and is gone with its lock.
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline && existsSync(`${dataDir}/db.lock`); ) await Bun.sleep(50)
-  expect(existsSync(`${dataDir}/db.lock`)).toBe(false)
-  expect(() => process.kill(lockHolder, 0)).toThrow()
+  try {
+    await waitForLine(npm.stdout, /listening on/)
+    const lockHolder = Number(await Bun.file(`${dataDir}/db.lock`).text())
+    expect(lockHolder).not.toBe(npm.pid)
+    npm.kill('SIGTERM')
+    expect(await npm.exited).toBe(0)
+    // The server is npm's own child (the script execs Bun), so it got the signal and is gone with its lock.
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && existsSync(`${dataDir}/db.lock`); ) await Bun.sleep(50)
+    expect(existsSync(`${dataDir}/db.lock`)).toBe(false)
+    expect(() => process.kill(lockHolder, 0)).toThrow()
+  } finally {
+    // Stopped early (a failure above): npm passes SIGTERM on to the server and waits for it.
+    npm.kill('SIGTERM')
+    await npm.exited
+  }
 }, 120_000)
 
 /**

@@ -2,12 +2,12 @@
 // for (a line per attempt naming host, port and cause), and every reason to give up as one
 // line naming what is wrong.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createServerDatabase, HOOK_TIMEOUT_MS } from '../support/database'
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../support/embedded-postgres'
 import { waitForLine } from '../support/process'
+import { tempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 
@@ -92,7 +92,7 @@ test('start-up prints each step: configuration, database, migrations, listening'
 }, 60_000)
 
 test('the embedded database: a first start says it is creating the database before it does; a restart checks the migrations without applying any', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-start-'))
+  const dataDir = tempDir('start')
   const steps = async () => {
     const child = start({ GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()) })
     try {
@@ -131,7 +131,7 @@ describe('one line for each reason to stop', () => {
   }, 60_000)
 
   test('GEARBOX_DATA_DIR is a file, not a directory', async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'gearbox-dir-')), 'not-a-dir')
+    const file = path.join(tempDir('dir'), 'not-a-dir')
     writeFileSync(file, '')
     const { status, stderr } = await runToEnd({ GEARBOX_DATA_DIR: file })
     expect(status).toBe(1)
@@ -139,7 +139,7 @@ describe('one line for each reason to stop', () => {
   })
 
   test('GEARBOX_DATA_DIR is not writable', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-dir-'))
+    const dir = tempDir('dir')
     chmodSync(dir, 0o755)
     const readOnly = path.join(dir, 'read-only')
     mkdirSync(readOnly, { mode: 0o555 })
