@@ -13,7 +13,7 @@ describe('queries per request', () => {
   /** The app over a query-counting database, an API key, `items` items and a setup holding `inSetup` of them. */
   async function appWith(items: number, inSetup: number) {
     const counting = countingQueries(t.db)
-    const services = createServices(counting.db, { uploadDir: `${process.env.TMPDIR ?? '/tmp'}/gearbox-test-uploads-${process.pid}` })
+    const services = createServices(counting.db, { uploadDir: '/nonexistent' })
     const app = createApp({ services })
     const user = await repositoriesFor(t.db).users.create({ username: `owner${items}`, passwordHash: 'not used' })
     const { key } = await services.auth.createApiKey(user.id, 'tests')

@@ -5,6 +5,7 @@ import { type HttpServer, listen } from '../../src/http-server'
 import { repositoriesFor } from '../../src/repositories'
 import { createServices, type Services } from '../../src/services'
 import { type backend, useTestDatabase } from './database'
+import { useTempDir } from './temp-dir'
 
 /** A response's JSON body, untyped: tests assert its shape. */
 export const bodyOf = (res: Response): Promise<any> => res.json()
@@ -34,6 +35,7 @@ const ownerPasswordHash = () => (ownerHash ??= Bun.password.hash(OWNER.password,
  */
 export function useTestApp(options: { serve?: boolean; on?: typeof backend } = {}) {
   const t = useTestDatabase(options.on)
+  const uploadDir = useTempDir('test-uploads')
   let services: Services
   let app: ReturnType<typeof createApp>
   let auth: Record<string, string> = {}
@@ -45,7 +47,7 @@ export function useTestApp(options: { serve?: boolean; on?: typeof backend } = {
       server = await listen((request, env) => app.fetch(request, env), 0, '127.0.0.1')
       url = `http://127.0.0.1:${server.port}`
     }
-    services = createServices(t.db, { uploadDir: `${process.env.TMPDIR ?? '/tmp'}/gearbox-test-uploads-${process.pid}`, gearboxUrl: url })
+    services = createServices(t.db, { uploadDir: uploadDir(), gearboxUrl: url })
     app = createApp({ services })
   })
   afterAll(() => server?.stop(true))
