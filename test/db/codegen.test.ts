@@ -1,12 +1,10 @@
-import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, test } from 'bun:test'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { tempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 const typesFile = path.join(root, 'src/db/types.ts')
-const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-codegen-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 async function codegen(...args: string[]) {
   const child = Bun.spawn([process.execPath, 'scripts/codegen.ts', ...args], { cwd: root, stdout: 'pipe', stderr: 'pipe' })
@@ -23,13 +21,13 @@ describe('generated types (scripts/codegen.ts)', () => {
   }, 60_000)
 
   test('a fresh generation is byte-for-byte the committed file', async () => {
-    const out = path.join(dir, 'fresh.ts')
+    const out = path.join(tempDir('codegen'), 'fresh.ts')
     expect(await codegen('--out', out)).toEqual({ exitCode: 0, stderr: '' })
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(typesFile, 'utf8'))
   }, 60_000)
 
   test('`--check` fails on a stale file and says what to do', async () => {
-    const stale = path.join(dir, 'stale.ts')
+    const stale = path.join(tempDir('codegen'), 'stale.ts')
     const current = readFileSync(typesFile, 'utf8')
     const edited = current.replace(/^\s*quantity: Generated<number>;\n/m, '')
     expect(edited).not.toBe(current) // the column we drop really was there

@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, test } from 'bun:test'
+import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { runScript, waitForLine } from '../support/process'
+import { tempDir, useTempDir } from '../support/temp-dir'
 
 /** A port where nothing listens (free a moment ago). */
 function freePort(): number {
@@ -42,10 +42,10 @@ describe('every migrate:* and db:* command against an unreachable DATABASE_URL',
 })
 
 describe('every command that touches a database says which one', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-which-'))
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+  const sharedDataDir = useTempDir('which')
 
   test('the embedded database: its directory', async () => {
+    const dataDir = sharedDataDir()
     const env = { GEARBOX_DATA_DIR: dataDir }
     const latest = await runScript('migrate:latest', [], env)
     expect(latest.stdout.split('\n')[0]).toBe(`database: the embedded database in ${dataDir}/db`)
@@ -88,6 +88,7 @@ describe('every command that touches a database says which one', () => {
   )
 
   test('the embedded database in use by a running process: one line, before anything is written', async () => {
+    const dataDir = sharedDataDir()
     const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(21000 + (process.pid % 20000)) }
     const server = Bun.spawn([process.execPath, 'src/server.ts'], {
       cwd: path.join(import.meta.dir, '../..'),
@@ -108,10 +109,10 @@ describe('every command that touches a database says which one', () => {
 })
 
 describe('backup files: checked before any database is opened', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-files-'))
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const sharedDir = useTempDir('files')
 
   test('db:restore of a file that is not a backup: one line, and no embedded database is created', async () => {
+    const dir = sharedDir()
     const file = path.join(dir, 'broken.tar.gz')
     writeFileSync(file, 'not a gzip file at all')
     const dataDir = path.join(dir, 'fresh')
@@ -124,6 +125,7 @@ describe('backup files: checked before any database is opened', () => {
   }, 60_000)
 
   test('db:backup into a folder that does not exist: one line, before reading anything', async () => {
+    const dir = sharedDir()
     const file = path.join(dir, 'no-such-folder', 'gearbox.tar.gz')
     const result = await runScript('db:backup', [file], { GEARBOX_DATA_DIR: path.join(dir, 'unused') })
     expect(result.exitCode).toBe(1)
@@ -134,18 +136,14 @@ describe('backup files: checked before any database is opened', () => {
 
 describe('options npm keeps for itself (npm run <script> --option, without --)', () => {
   test('db:restore --replace is refused with the -- form, before any database is opened', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-npm-'))
-    try {
-      const env = { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: path.join(dir, 'data') }
-      const cwd = path.join(import.meta.dir, '../..')
-      const replace = Bun.spawnSync(['npm', 'run', '--silent', 'db:restore', '--replace', 'backup.tar.gz'], { cwd, env })
-      expect(replace.exitCode).toBe(2)
-      expect(replace.stderr.toString()).toContain(
-        'npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:restore -- --replace',
-      )
-      expect(existsSync(path.join(dir, 'data'))).toBe(false)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const dir = tempDir('npm')
+    const env = { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: path.join(dir, 'data') }
+    const cwd = path.join(import.meta.dir, '../..')
+    const replace = Bun.spawnSync(['npm', 'run', '--silent', 'db:restore', '--replace', 'backup.tar.gz'], { cwd, env })
+    expect(replace.exitCode).toBe(2)
+    expect(replace.stderr.toString()).toContain(
+      'npm kept --replace for itself, so it never reached the script; nothing was written. Put the options after --: npm run db:restore -- --replace',
+    )
+    expect(existsSync(path.join(dir, 'data'))).toBe(false)
   }, 60_000)
 })

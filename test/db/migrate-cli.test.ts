@@ -1,6 +1,4 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import type { Kysely } from 'kysely'
@@ -9,6 +7,7 @@ import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { migrationNames, schemaFingerprint } from '../support/schema'
+import { tempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 const last = migrationNames.at(-1)!
@@ -46,10 +45,8 @@ async function referenceFingerprint(open: () => Promise<{ db: Kysely<DB>; close(
 }
 
 describe('migration commands on the embedded default (GEARBOX_DATA_DIR)', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-cli-'))
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
-
   test('migrate:latest with no DATABASE_URL creates the schema in <GEARBOX_DATA_DIR>/db', async () => {
+    const dataDir = tempDir('cli')
     const result = await run('migrate:latest', { GEARBOX_DATA_DIR: dataDir })
     expect(result.stderr).not.toMatch(/error/i)
     expect(result.exitCode).toBe(0)

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
@@ -9,6 +8,7 @@ import { migrateToLatest } from '../../src/db/migrator'
 import { repositoriesFor } from '../../src/repositories'
 import { createServices } from '../../src/services'
 import { waitForLine } from '../support/process'
+import { useTempDir } from '../support/temp-dir'
 
 const root = path.join(import.meta.dir, '../..')
 const ITEMS = 30_000
@@ -21,12 +21,12 @@ const rssBytes = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`
 // /api/auth/me waited 11.7 s behind it and memory peaked at 1.3 GB. A real server process,
 // so its memory can be measured and requests really overlap.
 describe('a large list on the embedded database', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gearbox-large-list-'))
   let server: ReturnType<typeof Bun.spawn> & { stdout: ReadableStream<Uint8Array> }
   let base = ''
   let auth: Record<string, string> = {}
 
   beforeAll(async () => {
+    const dataDir = sharedDataDir()
     const pglite = new PGlite(`${dataDir}/db`, pgliteOptions)
     const db = createPGliteDatabase(pglite)
     await migrateToLatest(db)
@@ -51,8 +51,9 @@ describe('a large list on the embedded database', () => {
   afterAll(async () => {
     server?.kill('SIGKILL')
     await server?.exited
-    rmSync(dataDir, { recursive: true, force: true })
   })
+  // Declared after the afterAll above, so it is removed once the server has stopped.
+  const sharedDataDir = useTempDir('large-list')
 
   test('the whole list streams in bounded memory while /api/auth/me is answered promptly', async () => {
     // Warm up: the first requests load code and caches that are not the list's doing. The
