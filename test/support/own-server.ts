@@ -22,11 +22,9 @@ export interface OwnServer {
 export async function startOwnServer(): Promise<OwnServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-own-pg-'))
   const asRoot = process.getuid?.() === 0
-  if (asRoot) chownSync(dir, Number(await output(['id', '-u', 'postgres'])), Number(await output(['id', '-g', 'postgres'])))
   const dataDir = path.join(dir, 'data')
   const port = freePort()
   const run = (args: string[]) => output(asRoot ? ['runuser', '-u', 'postgres', '--', ...args] : args)
-  await run([`${BIN}/initdb`, '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
   const server: OwnServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start: () =>
@@ -47,7 +45,14 @@ export async function startOwnServer(): Promise<OwnServer> {
       rmSync(dir, { recursive: true, force: true })
     },
   }
-  await server.start()
+  try {
+    if (asRoot) chownSync(dir, Number(await output(['id', '-u', 'postgres'])), Number(await output(['id', '-g', 'postgres'])))
+    await run([`${BIN}/initdb`, '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
+    await server.start()
+  } catch (error) {
+    await server.destroy()
+    throw error
+  }
   return server
 }
 
