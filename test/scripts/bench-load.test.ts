@@ -1,11 +1,15 @@
 // scripts/bench-load.ts drives a server process it starts; the server logs a line per request
 // to the pipe the script holds. A run long enough to log far more than a pipe holds must end.
 import { expect, test } from 'bun:test'
+import { readdirSync } from 'node:fs'
 import path from 'node:path'
+import { tempDir } from '../support/temp-dir'
 
 test('bench:load on the embedded database runs to its integrity check, however much the server logs', async () => {
+  // A TMPDIR of its own: what the script leaves there can be seen, and goes with the test even if the script is killed.
+  const tmp = tempDir('bench-load-tmp')
   const script = Bun.spawn([process.execPath, path.join(import.meta.dir, '../../scripts/bench-load.ts'), '3', '4'], {
-    env: { ...process.env, BENCH_DATABASE_URL: '' },
+    env: { ...process.env, BENCH_DATABASE_URL: '', TMPDIR: tmp },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -17,4 +21,6 @@ test('bench:load on the embedded database runs to its integrity check, however m
   // More request lines than a pipe holds (64 KiB; a line is about 150 bytes).
   expect(Number(/(\d+) requests in 3 s/.exec(output)![1])).toBeGreaterThan(500)
   expect(output).toContain('integrity: ok')
+  // Its data directory is gone.
+  expect(readdirSync(tmp)).toEqual([])
 }, 120_000)
