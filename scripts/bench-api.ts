@@ -26,6 +26,8 @@ const { values: opts } = parseArgs({
 const rounds = Number(opts.rounds)
 const root = join(import.meta.dir, '..')
 const work = mkdtempSync(join(tmpdir(), 'gearbox-bench-api-'))
+// Removed however the script ends: the exits below, an error, or the end of the run.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 
 if (!Bun.which('wrk')) {
   console.error('bench-api: wrk is not installed (Debian: apt-get install wrk)')
@@ -215,7 +217,6 @@ try {
   }
 } finally {
   await dropDatabase()
-  rmSync(work, { recursive: true, force: true })
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
