@@ -112,10 +112,11 @@ describe('GET /openapi.json', () => {
     try {
       const file = path.join(dir, 'openapi.json')
       await Bun.write(file, await (await t.app.request('/openapi.json')).text())
-      // Run from the project root so redocly.yaml applies; no telemetry, no update check.
+      // Run from the project root so redocly.yaml applies; no telemetry, no update check, and no
+      // compile cache (its bin/cli.js turns one on, kept in TMPDIR/node-compile-cache for good).
       const lint = Bun.spawn([process.execPath, 'node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--format=json'], {
         cwd: path.join(import.meta.dir, '../..'),
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NODE_DISABLE_COMPILE_CACHE: '1' },
         stdout: 'pipe',
         stderr: 'pipe',
       })
