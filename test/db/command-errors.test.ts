@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { backupTo, openBackupDatabase } from '../support/backup'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { runScript, waitForLine } from '../support/process'
 
@@ -129,6 +130,91 @@ describe('backup files: checked before any database is opened', () => {
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toEqual([`error: cannot write ${file}: there is no folder ${path.dirname(file)}`])
     expect(existsSync(path.join(dir, 'unused'))).toBe(false)
+  }, 60_000)
+})
+
+describe('destinations and sources: every problem refused in one line before any database is opened', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-paths-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const root = path.join(import.meta.dir, '../..')
+  const aFile = path.join(dir, 'a-file')
+  writeFileSync(aFile, 'not a folder')
+  const missing = `no-such-folder-${process.pid}`
+  // [destination, what is wrong]; the relative one is resolved against the scripts' working directory (the repository).
+  const destinations: [string, string][] = [
+    [path.join(dir, 'missing', 'out.file'), `there is no folder ${path.join(dir, 'missing')}`],
+    [path.join(dir, 'missing', 'deeper', 'out.file'), `there is no folder ${path.join(dir, 'missing', 'deeper')}`],
+    [`${missing}/out.file`, `there is no folder ${path.join(root, missing)}`],
+    [path.join(aFile, 'out.file'), `${aFile} is not a folder`],
+    [dir, 'it names a folder, not a file'],
+    [`${path.join(dir, 'missing')}/`, 'it names a folder, not a file'],
+    ['/dev/null', 'it is not a regular file'],
+    // A folder that exists but takes no new file (root included); EACCES and EROFS take the same path.
+    ['/proc/out.file', 'cannot create a file in /proc: it takes no new files (ENOENT)'],
+  ]
+  const dataDir = path.join(dir, 'data')
+  const unreachable = `postgres://gearbox@127.0.0.1:${freePort()}/gearbox`
+  const environments: [string, Record<string, string>][] = [
+    ['the embedded database', { GEARBOX_DATA_DIR: dataDir }],
+    ['a server', { DATABASE_URL: unreachable, GEARBOX_DATA_DIR: dataDir }],
+  ]
+
+  /** How `script` with `arg` and `env` ends, and whether it created the embedded database (removed again). */
+  async function outcome(script: string, arg: string, env: Record<string, string>) {
+    const result = await runScript(script, [arg], env)
+    const createdDatabase = existsSync(dataDir)
+    rmSync(dataDir, { recursive: true, force: true })
+    return { exitCode: result.exitCode, stderr: result.stderr, createdDatabase }
+  }
+  const refusal = (line: string) => ({ exitCode: 1, stderr: [line], createdDatabase: false })
+
+  for (const script of ['db:backup', 'db:export-sqlite']) {
+    for (const [where, env] of environments) {
+      test(`${script} on ${where}: every destination that cannot be written`, async () => {
+        // The server is unreachable and the embedded database does not exist: a check made after
+        // opening either would print another line, and the embedded one would be created.
+        const seen = []
+        for (const [file] of destinations) seen.push({ file, ...(await outcome(script, file, env)) })
+        expect(seen).toEqual(destinations.map(([file, problem]) => ({ file, ...refusal(`error: cannot write ${file}: ${problem}`) })))
+      }, 60_000)
+    }
+    test(`${script}: an embedded database that does not exist is not created`, async () => {
+      const result = await runScript(script, [path.join(dir, 'out.file')], { GEARBOX_DATA_DIR: dataDir })
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toEqual([
+        expect.stringMatching(new RegExp(`^error: there is no embedded database in ${dataDir}/db \\(GEARBOX_DATA_DIR; or set DATABASE_URL\\); nothing to `)),
+      ])
+      expect(existsSync(dataDir)).toBe(false)
+      expect(existsSync(path.join(dir, 'out.file'))).toBe(false)
+    }, 60_000)
+  }
+
+  test('db:restore: a source that cannot be read, and an upload directory that cannot take the images', async () => {
+    const env = { GEARBOX_DATA_DIR: dataDir }
+    const folder = await runScript('db:restore', [dir], env)
+    expect([folder.exitCode, ...folder.stderr]).toEqual([1, `error: ${dir} is a folder, not a file`])
+
+    const source = await openBackupDatabase('pglite')
+    const backup = path.join(dir, 'backup.tar.gz')
+    try {
+      await backupTo(source, path.join(dir, 'no-images'), backup)
+    } finally {
+      await source.close()
+    }
+    // Before, the restore committed and only then found it could not put the images in place.
+    const cases: [string, string][] = [
+      [aFile, `${aFile} is not a folder`],
+      [path.join(aFile, 'uploads'), `${aFile} is not a folder`],
+      ['/proc/uploads', 'cannot create a file in /proc: it takes no new files (ENOENT)'],
+    ]
+    const seen = []
+    for (const [uploads] of cases) seen.push({ uploads, ...(await outcome('db:restore', backup, { ...env, GEARBOX_UPLOAD_DIR: uploads })) })
+    expect(seen).toEqual(
+      cases.map(([uploads, problem]) => ({
+        uploads,
+        ...refusal(`error: GEARBOX_UPLOAD_DIR: cannot restore images into ${uploads}: ${problem}; nothing was written`),
+      })),
+    )
   }, 60_000)
 })
 
