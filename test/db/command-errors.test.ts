@@ -189,11 +189,12 @@ describe('destinations and sources: every problem refused in one line before any
     }, 60_000)
   }
 
-  test('db:restore: a source that cannot be read, and an upload directory that cannot take the images', async () => {
-    const env = { GEARBOX_DATA_DIR: dataDir }
-    const folder = await runScript('db:restore', [dir], env)
-    expect([folder.exitCode, ...folder.stderr]).toEqual([1, `error: ${dir} is a folder, not a file`])
+  test('db:restore of a folder: it says so (it was called a damaged backup)', async () => {
+    expect(await outcome('db:restore', dir, { GEARBOX_DATA_DIR: dataDir })).toEqual(refusal(`error: ${dir} is a folder, not a file`))
+  })
 
+  test('db:restore with an upload directory that cannot take the images', async () => {
+    const env = { GEARBOX_DATA_DIR: dataDir }
     const source = await openBackupDatabase('pglite')
     const backup = path.join(dir, 'backup.tar.gz')
     try {
