@@ -121,9 +121,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
       if (error instanceof TargetNotEmptyError)
         throw new Error(
-          `refused: ${engine.name} already holds data (${Object.entries(error.counts)
-            .map(([t, n]) => `${t}: ${n}`)
-            .join(', ')}); run with --replace to replace it; nothing was written`,
+          `refused: ${engine.name} already holds data beyond a fresh install (${error.holdings}); run with --replace to replace it; nothing was written`,
         )
       throw error
     }

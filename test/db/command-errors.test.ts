@@ -219,6 +219,31 @@ describe('destinations and sources: every problem refused in one line before any
   }, 60_000)
 })
 
+describe('db:restore into a database that holds data', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-restore-twice-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('the refusal counts what the database holds, the seeded category too, and says what a fresh install holds', async () => {
+    const source = await openBackupDatabase('pglite')
+    const backup = path.join(dir, 'backup.tar.gz')
+    try {
+      const { id } = await source.db.insertInto('categories').values({ name: 'Shelter' }).returning('id').executeTakeFirstOrThrow()
+      await source.db.insertInto('items').values({ name: 'Tent', category_id: id }).execute()
+      await backupTo(source, path.join(dir, 'no-images'), backup)
+    } finally {
+      await source.close()
+    }
+    const env = { GEARBOX_DATA_DIR: path.join(dir, 'data') }
+    expect((await runScript('db:restore', [backup], env)).exitCode).toBe(0)
+    const second = await runScript('db:restore', [backup], env)
+    // Before, it said `categories: 1`, while the database (and GET /api/categories) held two.
+    expect([second.exitCode, second.stderr.at(-1)]).toEqual([
+      1,
+      `error: refused: the embedded database in ${env.GEARBOX_DATA_DIR}/db already holds data beyond a fresh install (categories: 2, items: 1; a fresh install holds only the category Uncategorized); run with --replace to replace it; nothing was written`,
+    ])
+  }, 120_000)
+})
+
 describe('options npm keeps for itself (npm run <script> --option, without --)', () => {
   test('db:restore --replace is refused with the -- form, before any database is opened', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-npm-'))
