@@ -101,6 +101,15 @@ describe('every command that touches a database says which one', () => {
       const backup = await runScript('db:backup', [path.join(dataDir, 'refused.tar.gz')], env)
       expect(backup.exitCode).toBe(1)
       expect(backup.stderr).toEqual([`error: the embedded database ${dataDir}/db is in use by process ${server.pid}; stop it first, or set DATABASE_URL`])
+      // As the README runs them: the one line and nothing else (Bun once added `error: "kysely" exited with code 1`).
+      const inUse = `the embedded database ${dataDir}/db is in use by process ${server.pid}; stop it first, or set DATABASE_URL`
+      for (const script of ['migrate:list', 'migrate:latest', 'migrate:down']) {
+        const run = Bun.spawnSync(['npm', 'run', script], {
+          cwd: path.join(import.meta.dir, '../..'),
+          env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', ...env },
+        })
+        expect({ script, exitCode: run.exitCode, stderr: run.stderr.toString() }).toEqual({ script, exitCode: 1, stderr: `${inUse}\n` })
+      }
     } finally {
       server.kill('SIGTERM')
       await server.exited
