@@ -4,7 +4,7 @@ import path from 'node:path'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, ConfigError, loadConfig } from '../config'
 import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from '../db/connection'
-import { embeddedDatabaseExists } from '../db/database'
+import { missingEmbeddedDatabase } from '../db/database'
 import { migrationStatus } from '../db/migration-status'
 import { checkSchema } from '../db/schema-check'
 import { unreadableFileProblem, unwritableFileProblem, unwritableFolderProblem } from '../file-checks'
@@ -63,11 +63,8 @@ export async function backupMain(argv: string[]): Promise<number> {
   const unwritable = unwritableFileProblem(file)
   if (unwritable) return refuse(unwritable)
   // Nor is an embedded database created only to find it holds nothing.
-  const source = ({ database }: Config) =>
-    database.kind === 'pglite' && !embeddedDatabaseExists(database.dataDir)
-      ? `there is no embedded database in ${database.dataDir} (GEARBOX_DATA_DIR; or set DATABASE_URL); nothing to back up`
-      : undefined
-  return withEngine(source, async (config, engine) => {
+  const missing = ({ database }: Config) => missingEmbeddedDatabase(database)?.concat('; nothing to back up')
+  return withEngine(missing, async (config, engine) => {
     out.write(`backing up ${engine.name} and the images in ${config.uploadDir} to ${file}\n`)
     const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err })
     const { manifest } = result

@@ -67,6 +67,15 @@ export function embeddedDatabaseExists(dataDir: string): boolean {
 }
 
 /**
+ * For commands that only read: one line when the configured database is an embedded one that
+ * does not exist yet (opening it would create an empty one), else undefined.
+ */
+export function missingEmbeddedDatabase(config: DatabaseConfig): string | undefined {
+  if (config.kind !== 'pglite' || embeddedDatabaseExists(config.dataDir)) return undefined
+  return `there is no embedded database in ${config.dataDir} (GEARBOX_DATA_DIR; or set DATABASE_URL)`
+}
+
+/**
  * The embedded database in `dataDir` (`<GEARBOX_DATA_DIR>/db`), created if missing, locked
  * against other processes. Throws one line naming GEARBOX_DATA_DIR when it cannot be made.
  */

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, loadConfig } from '../config'
-import { embeddedDatabaseExists, openPGlite } from '../db/database'
+import { missingEmbeddedDatabase, openPGlite } from '../db/database'
 import { unwritableFileProblem } from '../file-checks'
 import { exportLegacyFile } from './export'
 import { type ImportOptions, importLegacyFile } from './run'
@@ -161,12 +161,7 @@ export async function exportMain(argv: string[]): Promise<number> {
   }
   const file = positionals[0]!
   // Checked before the database is read, not found out when the file is written afterwards.
-  const { database } = config
-  const problem =
-    unwritableFileProblem(file) ??
-    (database.kind === 'pglite' && !embeddedDatabaseExists(database.dataDir)
-      ? `there is no embedded database in ${database.dataDir} (GEARBOX_DATA_DIR; or set DATABASE_URL); nothing to export`
-      : undefined)
+  const problem = unwritableFileProblem(file) ?? missingEmbeddedDatabase(config.database)?.concat('; nothing to export')
   if (problem) {
     process.stderr.write(`error: ${problem}\n`)
     return 1
