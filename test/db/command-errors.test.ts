@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { backupTo, openBackupDatabase } from '../support/backup'
@@ -13,6 +13,9 @@ function freePort(): number {
   listener.stop(true)
   return port
 }
+
+/** A path in the temporary directory that nothing has yet: `<prefix><pid>-<random>`. */
+const uniqueTempPath = (prefix: string) => path.join(tmpdir(), `${prefix}${process.pid}-${crypto.randomUUID().slice(0, 8)}`)
 
 const commands: [string, string[]][] = [
   ['migrate:list', []],
@@ -143,11 +146,15 @@ describe('backup files: checked before any database is opened', () => {
 })
 
 describe('destinations and sources: every problem refused in one line before any database is opened', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-paths-'))
+  // Named now, made only when a test here runs (a run filtered to other tests makes nothing to leave behind).
+  const dir = uniqueTempPath('gearbox-paths-')
+  const aFile = path.join(dir, 'a-file')
+  beforeAll(() => {
+    mkdirSync(dir)
+    writeFileSync(aFile, 'not a folder')
+  })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
   const root = path.join(import.meta.dir, '../..')
-  const aFile = path.join(dir, 'a-file')
-  writeFileSync(aFile, 'not a folder')
   const missing = `no-such-folder-${process.pid}`
   // [destination, what is wrong]; the relative one is resolved against the scripts' working directory (the repository).
   const destinations: [string, string][] = [
@@ -229,7 +236,8 @@ describe('destinations and sources: every problem refused in one line before any
 })
 
 describe('db:restore into a database that holds data', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gearbox-restore-twice-'))
+  const dir = uniqueTempPath('gearbox-restore-twice-')
+  beforeAll(() => mkdirSync(dir))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   test('the refusal counts what the database holds, the seeded category too, and says what a fresh install holds', async () => {
