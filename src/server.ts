@@ -2,12 +2,10 @@
 // listening); anything that stops it is one line on stderr and exit status 1. SIGTERM and
 // SIGINT stop it gracefully: no new connections, requests in flight finish (within
 // SHUTDOWN_TIMEOUT_S), the pool is closed, the embedded database's lock is released.
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import type { Kysely } from 'kysely'
 import { type Config, loadConfig } from './config'
 import { serverAddress } from './db/connection'
-import { createDatabase } from './db/database'
+import { createDatabase, embeddedDatabaseExists } from './db/database'
 import { migrateToLatest, pendingMigrations } from './db/migrator'
 import { waitForDatabase } from './db/startup'
 import type { DB } from './db/types'
@@ -71,7 +69,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 log.info(`opening the database: ${where}`)
 // initdb runs inside PGlite on a new directory: the slowest step of a first start.
-if (config.database.kind === 'pglite' && !existsSync(path.join(config.database.dataDir, 'PG_VERSION'))) {
+if (config.database.kind === 'pglite' && !embeddedDatabaseExists(config.database.dataDir)) {
   log.info(`creating a new embedded database in ${config.database.dataDir} (first start; this takes a few seconds)`)
 }
 const pool: PoolStats = { size: 0, inUse: 0, waiting: 0 }

@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, ConfigError, loadConfig } from '../config'
 import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from '../db/connection'
+import { missingEmbeddedDatabase } from '../db/database'
 import { migrationStatus } from '../db/migration-status'
 import { checkSchema } from '../db/schema-check'
+import { unreadableFileProblem, unwritableFileProblem, unwritableFolderProblem } from '../file-checks'
 import { TargetNotEmptyError } from '../import/load'
 import { formatVerification } from '../import/report'
 import { VerificationError } from '../import/verify'
@@ -57,10 +59,12 @@ export async function backupMain(argv: string[]): Promise<number> {
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}.tar.gz`
-  const folder = path.dirname(path.resolve(file))
-  if (!existsSync(folder) || !statSync(folder).isDirectory())
-    return oneLine(() => Promise.reject(new Error(`cannot write ${file}: there is no folder ${folder}`)))
-  return withEngine(async (config, engine) => {
+  // Every problem with the destination is found before the database is opened, not after it was read.
+  const unwritable = unwritableFileProblem(file)
+  if (unwritable) return refuse(unwritable)
+  // Nor is an embedded database created only to find it holds nothing.
+  const missing = ({ database }: Config) => missingEmbeddedDatabase(database)?.concat('; nothing to back up')
+  return withEngine(missing, async (config, engine) => {
     out.write(`backing up ${engine.name} and the images in ${config.uploadDir} to ${file}\n`)
     const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err })
     const { manifest } = result
@@ -80,11 +84,18 @@ export async function restoreMain(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args
   if (args.positionals.length !== 1) return usageError('give exactly one backup file')
   const file = args.positionals[0]!
-  // The whole file is checked before the database is opened: a bad file must not even create
-  // an empty embedded database.
-  const checked = await oneLine(() => checkBackupFile(file))
+  // The whole file, and where its images go, are checked before the database is opened: a bad
+  // file must not even create an empty embedded database.
+  const checked = await oneLine(async (config) => {
+    const unreadable = unreadableFileProblem(file)
+    if (unreadable) throw new BackupFileError(unreadable)
+    // Images are staged beside the upload directory, then renamed into it after the commit.
+    const uploads = unwritableFolderProblem(config.uploadDir) ?? unwritableFolderProblem(path.dirname(path.resolve(config.uploadDir)))
+    if (uploads) throw new Error(`GEARBOX_UPLOAD_DIR: cannot restore images into ${config.uploadDir}: ${uploads}; nothing was written`)
+    return checkBackupFile(file)
+  })
   if (checked !== 0) return checked
-  return withEngine(async (config, engine) => {
+  return withEngine(undefined, async (config, engine) => {
     out.write(`restoring ${file} into ${engine.name} and ${config.uploadDir}\n`)
     try {
       const result = await restoreBackup({
@@ -107,9 +118,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
       if (error instanceof TargetNotEmptyError)
         throw new Error(
-          `refused: ${engine.name} already holds data (${Object.entries(error.counts)
-            .map(([t, n]) => `${t}: ${n}`)
-            .join(', ')}); run with --replace to replace it; nothing was written`,
+          `refused: ${engine.name} already holds data beyond a fresh install (${error.holdings}); run with --replace to replace it; nothing was written`,
         )
       throw error
     }
@@ -118,7 +127,6 @@ export async function restoreMain(argv: string[]): Promise<number> {
 
 /** Reads the whole backup file and checks it against its SHA-256s; throws BackupFileError. */
 async function checkBackupFile(file: string): Promise<number> {
-  if (!existsSync(file)) throw new BackupFileError(`there is no file ${file}`)
   const scratch = mkdtempSync(path.join(tmpdir(), 'gearbox-restore-check-'))
   try {
     await readArchive(file, scratch)
@@ -175,6 +183,12 @@ export async function statusMain(argv: string[]): Promise<number> {
   })
 }
 
+/** One line on stderr, exit status 1. */
+function refuse(message: string): number {
+  err.write(`error: ${message}\n`)
+  return 1
+}
+
 /** Loads the configuration and runs `work`; any failure becomes one line on stderr and exit status 1. */
 async function oneLine(work: (config: Config) => Promise<number>): Promise<number> {
   try {
@@ -188,8 +202,14 @@ async function oneLine(work: (config: Config) => Promise<number>): Promise<numbe
   }
 }
 
-function withEngine(work: (config: Config, engine: Awaited<ReturnType<typeof openEngine>>) => Promise<number>): Promise<number> {
+/** Like oneLine, with the database open; `problem` (one line, or undefined) may refuse the run before it is opened. */
+function withEngine(
+  problem: ((config: Config) => string | undefined) | undefined,
+  work: (config: Config, engine: Awaited<ReturnType<typeof openEngine>>) => Promise<number>,
+): Promise<number> {
   return oneLine(async (config) => {
+    const refused = problem?.(config)
+    if (refused) throw new Error(refused)
     const engine = await openEngine(config.database)
     try {
       return await work(config, engine)

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, migrateToLatest } from '../db/migrator'
-import { TargetNotEmptyError } from '../import/load'
+import { TargetNotEmptyError, targetContents } from '../import/load'
 import { type Output, Progress } from '../import/report'
 import { type TableVerification, VerificationError } from '../import/verify'
 import { type Manifest, readArchive } from './archive'
@@ -37,11 +37,11 @@ export class SchemaMismatchError extends Error {}
  * Restores a backup file (see archive.ts) into the engine's database and `uploadDir`:
  *  1. reads the whole file and checks every SHA-256 (images go to a staging directory
  *     next to `uploadDir`);
- *  2. in ONE transaction: refuses a target with data unless `replace`, migrates it to the
- *     backup's schema version (up or down), empties it, loads every table, re-creates keys
- *     and indexes (checking every row), sets each sequence to its high-water mark, compares
- *     every table's row count and checksum with the manifest, then migrates forward to
- *     this GearBox's latest version;
+ *  2. in ONE transaction: refuses a target holding more than a fresh install unless
+ *     `replace`, migrates it to the backup's schema version (up or down), empties it,
+ *     loads every table, re-creates keys and indexes (checking every row), sets each
+ *     sequence to its high-water mark, compares every table's row count and checksum with
+ *     the manifest, then migrates forward to this GearBox's latest version;
  *  3. after the commit, renames the staged images into `uploadDir`.
  * Failed or killed before the commit, the database and `uploadDir` are as they were.
  * Throws BackupFileError, SchemaVersionError, TargetNotEmptyError, SchemaMismatchError or
@@ -65,8 +65,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       const db = kyselyInSession(session)
       const current = await applicationTables(session)
       if (current.length > 0) await session.query(`lock table ${current.map((t) => quoteIdent(t.name)).join(', ')} in access exclusive mode`)
-      const counts = await userData(session, current)
-      if (Object.keys(counts).length > 0 && !options.replace) throw new TargetNotEmptyError(counts)
+      const contents = await targetContents(
+        session,
+        current.map((t) => t.name),
+      )
+      if (contents.beyondFreshInstall && !options.replace) throw new TargetNotEmptyError(contents)
 
       const { error } = await createMigrator(db).migrateTo(version)
       if (error)
@@ -136,20 +139,6 @@ function checkShapes(manifest: Manifest, shapes: TableShape[], version: string):
       `the target's tables at schema version ${version} are not the backup's (backup: ${describe(manifest.tables)}; target: ${describe(shapes)}); run db:validate on the target; nothing was written`,
     )
   }
-}
-
-// The row every fresh install has (migrations/…_create_catalog.ts): not user data.
-const SEED_CATEGORY = `id = 1 and name = 'Uncategorized'`
-
-/** Row counts of user data: anything beyond what a fresh install holds. */
-async function userData(session: Session, tables: TableShape[]): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
-  for (const t of tables) {
-    const where = t.name === 'categories' ? `not (${SEED_CATEGORY})` : 'true'
-    const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${quoteIdent(t.name)} where ${where}`)
-    if (row && row.n > 0) counts[t.name] = row.n
-  }
-  return counts
 }
 
 async function verify(session: Session, manifest: Manifest, shapes: TableShape[]): Promise<TableVerification[]> {

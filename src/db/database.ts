@@ -1,11 +1,12 @@
 import { dlopen, FFIType, type Library } from 'bun:ffi'
-import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, type LogEvent } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres, { type Sql } from 'postgres'
 import type { DatabaseConfig } from '../config'
+import { fsProblem } from '../file-checks'
 import { withDriverGuards } from './guarded-driver'
 import { PGliteDialect } from './pglite-dialect'
 import type { DB } from './types'
@@ -60,6 +61,20 @@ function preparing(client: Sql, prepare: boolean) {
   }
 }
 
+/** Whether `dataDir` holds an embedded database (PGlite's initdb has run there). */
+export function embeddedDatabaseExists(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, 'PG_VERSION'))
+}
+
+/**
+ * For commands that only read: one line when the configured database is an embedded one that
+ * does not exist yet (opening it would create an empty one), else undefined.
+ */
+export function missingEmbeddedDatabase(config: DatabaseConfig): string | undefined {
+  if (config.kind !== 'pglite' || embeddedDatabaseExists(config.dataDir)) return undefined
+  return `there is no embedded database in ${config.dataDir} (GEARBOX_DATA_DIR; or set DATABASE_URL)`
+}
+
 /**
  * The embedded database in `dataDir` (`<GEARBOX_DATA_DIR>/db`), created if missing, locked
  * against other processes. Throws one line naming GEARBOX_DATA_DIR when it cannot be made.
@@ -73,20 +88,6 @@ export function openPGlite(dataDir: string): PGlite {
   }
   lockDataDir(dataDir)
   return new PGlite(dataDir, pgliteOptions)
-}
-
-/** A file system error in words, with its code: `not a directory (ENOTDIR)`. */
-function fsProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code
-  const words: Record<string, string> = {
-    ENOTDIR: 'a path component is a file, not a directory',
-    EEXIST: 'a file is in the way of the directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on the device',
-  }
-  return code && words[code] ? `${words[code]} (${code})` : error instanceof Error ? error.message : String(error)
 }
 
 export function createPGliteDatabase(pglite: PGlite): Kysely<DB> {

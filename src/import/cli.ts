@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, loadConfig } from '../config'
-import { openPGlite } from '../db/database'
+import { missingEmbeddedDatabase, openPGlite } from '../db/database'
+import { unwritableFileProblem } from '../file-checks'
 import { exportLegacyFile } from './export'
 import { type ImportOptions, importLegacyFile } from './run'
 import { pgliteTarget, serverTarget, type Target } from './target'
@@ -68,6 +69,11 @@ export async function main(argv: string[]): Promise<number> {
   if (values['skip-invalid'] && !values.rejects) return usageError('--skip-invalid needs --rejects <file>: left-out rows are never dropped silently')
   if (values.uploads && values['no-images']) return usageError('give --uploads <dir> or --no-images, not both')
   if (values.uploads && !statSync(values.uploads, { throwIfNoEntry: false })?.isDirectory()) return usageError(`--uploads ${values.uploads}: no such folder`)
+  // The report and the rejects are written after the scan or the import: their paths are checked first.
+  for (const option of ['report', 'rejects'] as const) {
+    const problem = values[option] === undefined ? undefined : unwritableFileProblem(values[option])
+    if (problem) return usageError(`--${option}: ${problem}`)
+  }
   let config: Config
   try {
     config = loadConfig()
@@ -153,8 +159,15 @@ export async function exportMain(argv: string[]): Promise<number> {
   } catch (error) {
     return usageError((error as Error).message)
   }
+  const file = positionals[0]!
+  // Checked before the database is read, not found out when the file is written afterwards.
+  const problem = unwritableFileProblem(file) ?? missingEmbeddedDatabase(config.database)?.concat('; nothing to export')
+  if (problem) {
+    process.stderr.write(`error: ${problem}\n`)
+    return 1
+  }
   try {
-    const result = await exportLegacyFile({ file: positionals[0]!, force: values.force, openTarget: () => openTarget(config), out: process.stdout })
+    const result = await exportLegacyFile({ file, force: values.force, openTarget: () => openTarget(config), out: process.stdout })
     return result.exitCode
   } catch (error) {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nno file was written\n`)

@@ -3,14 +3,18 @@ import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
 import type { TargetSession } from './target'
 
-/** The target holds user data and --replace was not given. */
+/**
+ * The target holds data beyond a fresh install and --replace was not given. `holdings` says
+ * what it holds: every non-empty table's row count, the seed row counted like any other
+ * (`categories: 2, items: 1; a fresh install holds only the category Uncategorized`).
+ */
 export class TargetNotEmptyError extends Error {
-  constructor(readonly counts: Record<string, number>) {
-    super(
-      `the target already holds data (${Object.entries(counts)
-        .map(([t, n]) => `${t}: ${n}`)
-        .join(', ')}); run with --replace to replace it`,
-    )
+  readonly holdings: string
+  constructor(readonly contents: TargetContents) {
+    const counts = Object.entries(contents.counts).map(([t, n]) => `${t}: ${n}`)
+    const holdings = `${counts.join(', ')}${contents.seedCategory ? `; a fresh install holds only the category ${SEED_CATEGORY_NAME}` : ''}`
+    super(`the target already holds data beyond a fresh install (${holdings}); run with --replace to replace it`)
+    this.holdings = holdings
   }
 }
 
@@ -23,7 +27,8 @@ export interface LoadCallbacks {
 }
 
 // The fresh-database seed (migrations/…_create_catalog.ts): the fallback category.
-const SEED_CATEGORY = `id = 1 and name = 'Uncategorized'`
+const SEED_CATEGORY_NAME = 'Uncategorized'
+const SEED_CATEGORY = `id = 1 and name = '${SEED_CATEGORY_NAME}'`
 
 /** Every table of the application schema (migration bookkeeping aside). */
 async function applicationTables(session: TargetSession): Promise<string[]> {
@@ -32,21 +37,36 @@ async function applicationTables(session: TargetSession): Promise<string[]> {
   return rows.map((r) => r.name)
 }
 
-/** Row counts of user data in the target: anything but the seed. */
-export async function userData(session: TargetSession): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
-  for (const table of await applicationTables(session)) {
-    const where = table === 'categories' ? `not (${SEED_CATEGORY})` : 'true'
-    const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${quoteIdent(table)} where ${where}`)
-    if (row && row.n > 0) counts[table] = row.n
+export interface TargetContents {
+  /** Rows of every table that has any, the seed category included. */
+  counts: Record<string, number>
+  /** The seed category is there as a fresh install made it. */
+  seedCategory: boolean
+  /** Anything beyond the seed: what a restore or import refuses to replace without --replace. */
+  beyondFreshInstall: boolean
+}
+
+/**
+ * What the target's `tables` hold. A fresh install holds one row, the seed category, and
+ * counts as empty (import and restore go ahead without --replace).
+ */
+export async function targetContents(session: Pick<TargetSession, 'query'>, tables: string[]): Promise<TargetContents> {
+  const contents: TargetContents = { counts: {}, seedCategory: false, beyondFreshInstall: false }
+  for (const table of tables) {
+    const seed = table === 'categories' ? `count(*) filter (where ${SEED_CATEGORY})::int` : '0'
+    const [row] = await session.query<{ n: number; seed: number }>(`select count(*)::int as n, ${seed} as seed from ${quoteIdent(table)}`)
+    if (!row || row.n === 0) continue
+    contents.counts[table] = row.n
+    contents.seedCategory ||= row.seed > 0
+    contents.beyondFreshInstall ||= row.n > row.seed
   }
-  return counts
+  return contents
 }
 
 /**
  * Inside the caller's transaction: locks and empties every application table (throws
- * TargetNotEmptyError when it holds user data and `replace` is not set) and drops the keys
- * and indexes. Returns the statements that restore them, each with the tables it reads.
+ * TargetNotEmptyError when they hold more than a fresh install and `replace` is not set) and
+ * drops the keys and indexes. Returns the statements that restore them, each with the tables it reads.
  */
 export async function emptyTarget(session: TargetSession, replace: boolean): Promise<Rebuild[]> {
   await session.query('set local statement_timeout = 0')
@@ -55,8 +75,8 @@ export async function emptyTarget(session: TargetSession, replace: boolean): Pro
   await session.query(`set local work_mem = '256MB'`)
   const tables = await applicationTables(session)
   await session.query(`lock table ${tables.map(quoteIdent).join(', ')} in access exclusive mode`)
-  const counts = await userData(session)
-  if (Object.keys(counts).length > 0 && !replace) throw new TargetNotEmptyError(counts)
+  const contents = await targetContents(session, tables)
+  if (contents.beyondFreshInstall && !replace) throw new TargetNotEmptyError(contents)
   await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)
   return dropKeysAndIndexesByTable(session)
 }

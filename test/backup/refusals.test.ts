@@ -59,14 +59,29 @@ async function expectNothingWritten(restore: () => Promise<unknown>): Promise<un
 }
 
 describe(`restore refusals on ${backend}: a clear message and nothing written`, () => {
-  test('a target that holds data, without --replace; with --replace it is replaced', async () => {
-    await target.db.insertInto('items').values({ name: 'mine', category_id: 1 }).execute()
+  test('a target that holds data, without --replace (every row counted, the seeded category too); with --replace it is replaced', async () => {
+    const { id } = await target.db.insertInto('categories').values({ name: 'Mine' }).returning('id').executeTakeFirstOrThrow()
+    await target.db.insertInto('items').values({ name: 'mine', category_id: id }).execute()
     const error = await expectNothingWritten(() => restoreFrom(target, uploads(), backup))
     expect(error).toBeInstanceOf(TargetNotEmptyError)
-    expect((error as Error).message).toBe('the target already holds data (items: 1); run with --replace to replace it')
+    // GET /api/categories lists two: Uncategorized and Mine.
+    expect((error as Error).message).toBe(
+      'the target already holds data beyond a fresh install (categories: 2, items: 1; a fresh install holds only the category Uncategorized); run with --replace to replace it',
+    )
 
     await restoreFrom(target, uploads(), backup, true)
     expect(await tableContents(target.db)).toEqual(await tableContents(source.db))
+  }, 60_000)
+
+  test('a fresh install (nothing but the seeded category) counts as empty: restored into without --replace', async () => {
+    const fresh = await openBackupDatabase(backend)
+    try {
+      expect(await tableContents(fresh.db)).toMatchObject({ categories: [expect.stringContaining('"Uncategorized"')], items: [] })
+      await restoreFrom(fresh, path.join(dir, 'fresh-uploads'), backup)
+      expect(await tableContents(fresh.db)).toEqual(await tableContents(source.db))
+    } finally {
+      await fresh.close()
+    }
   }, 60_000)
 
   test('a backup from a newer schema (a migration this version does not know)', async () => {

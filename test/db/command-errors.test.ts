@@ -1,6 +1,8 @@
-import { describe, expect, test } from 'bun:test'
-import { existsSync, writeFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { backupTo, openBackupDatabase } from '../support/backup'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { runScript, waitForLine } from '../support/process'
 import { tempDir, useTempDir } from '../support/temp-dir'
@@ -12,6 +14,9 @@ function freePort(): number {
   listener.stop(true)
   return port
 }
+
+/** A path in the temporary directory that nothing has yet: `<prefix><pid>-<random>`. */
+const uniqueTempPath = (prefix: string) => path.join(tmpdir(), `${prefix}${process.pid}-${crypto.randomUUID().slice(0, 8)}`)
 
 const commands: [string, string[]][] = [
   ['migrate:list', []],
@@ -101,6 +106,15 @@ describe('every command that touches a database says which one', () => {
       const backup = await runScript('db:backup', [path.join(dataDir, 'refused.tar.gz')], env)
       expect(backup.exitCode).toBe(1)
       expect(backup.stderr).toEqual([`error: the embedded database ${dataDir}/db is in use by process ${server.pid}; stop it first, or set DATABASE_URL`])
+      // As the README runs them: the one line and nothing else (Bun once added `error: "kysely" exited with code 1`).
+      const inUse = `the embedded database ${dataDir}/db is in use by process ${server.pid}; stop it first, or set DATABASE_URL`
+      for (const script of ['migrate:list', 'migrate:latest', 'migrate:down']) {
+        const run = Bun.spawnSync(['npm', 'run', script], {
+          cwd: path.join(import.meta.dir, '../..'),
+          env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', ...env },
+        })
+        expect({ script, exitCode: run.exitCode, stderr: run.stderr.toString() }).toEqual({ script, exitCode: 1, stderr: `${inUse}\n` })
+      }
     } finally {
       server.kill('SIGTERM')
       await server.exited
@@ -132,6 +146,122 @@ describe('backup files: checked before any database is opened', () => {
     expect(result.stderr).toEqual([`error: cannot write ${file}: there is no folder ${path.dirname(file)}`])
     expect(existsSync(path.join(dir, 'unused'))).toBe(false)
   }, 60_000)
+})
+
+describe('destinations and sources: every problem refused in one line before any database is opened', () => {
+  // Named now, made only when a test here runs (a run filtered to other tests makes nothing to leave behind).
+  const dir = uniqueTempPath('gearbox-paths-')
+  const aFile = path.join(dir, 'a-file')
+  beforeAll(() => {
+    mkdirSync(dir)
+    writeFileSync(aFile, 'not a folder')
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const root = path.join(import.meta.dir, '../..')
+  const missing = `no-such-folder-${process.pid}`
+  // [destination, what is wrong]; the relative one is resolved against the scripts' working directory (the repository).
+  const destinations: [string, string][] = [
+    [path.join(dir, 'missing', 'out.file'), `there is no folder ${path.join(dir, 'missing')}`],
+    [path.join(dir, 'missing', 'deeper', 'out.file'), `there is no folder ${path.join(dir, 'missing', 'deeper')}`],
+    [`${missing}/out.file`, `there is no folder ${path.join(root, missing)}`],
+    [path.join(aFile, 'out.file'), `${aFile} is not a folder`],
+    [dir, 'it names a folder, not a file'],
+    [`${path.join(dir, 'missing')}/`, 'it names a folder, not a file'],
+    ['/dev/null', 'it is not a regular file'],
+    // A folder that exists but takes no new file (root included); EACCES and EROFS take the same path.
+    ['/proc/out.file', 'cannot create a file in /proc: it takes no new files (ENOENT)'],
+  ]
+  const dataDir = path.join(dir, 'data')
+  const unreachable = `postgres://gearbox@127.0.0.1:${freePort()}/gearbox`
+  const environments: [string, Record<string, string>][] = [
+    ['the embedded database', { GEARBOX_DATA_DIR: dataDir }],
+    ['a server', { DATABASE_URL: unreachable, GEARBOX_DATA_DIR: dataDir }],
+  ]
+
+  /** How `script` with `arg` and `env` ends, and whether it created the embedded database (removed again). */
+  async function outcome(script: string, arg: string, env: Record<string, string>) {
+    const result = await runScript(script, [arg], env)
+    const createdDatabase = existsSync(dataDir)
+    rmSync(dataDir, { recursive: true, force: true })
+    return { exitCode: result.exitCode, stderr: result.stderr, createdDatabase }
+  }
+  const refusal = (line: string) => ({ exitCode: 1, stderr: [line], createdDatabase: false })
+
+  for (const script of ['db:backup', 'db:export-sqlite']) {
+    for (const [where, env] of environments) {
+      test(`${script} on ${where}: every destination that cannot be written`, async () => {
+        // The server is unreachable and the embedded database does not exist: a check made after
+        // opening either would print another line, and the embedded one would be created.
+        const seen = []
+        for (const [file] of destinations) seen.push({ file, ...(await outcome(script, file, env)) })
+        expect(seen).toEqual(destinations.map(([file, problem]) => ({ file, ...refusal(`error: cannot write ${file}: ${problem}`) })))
+      }, 60_000)
+    }
+    test(`${script}: an embedded database that does not exist is not created`, async () => {
+      const result = await runScript(script, [path.join(dir, 'out.file')], { GEARBOX_DATA_DIR: dataDir })
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toEqual([
+        expect.stringMatching(new RegExp(`^error: there is no embedded database in ${dataDir}/db \\(GEARBOX_DATA_DIR; or set DATABASE_URL\\); nothing to `)),
+      ])
+      expect(existsSync(dataDir)).toBe(false)
+      expect(existsSync(path.join(dir, 'out.file'))).toBe(false)
+    }, 60_000)
+  }
+
+  test('db:restore of a folder: it says so (it was called a damaged backup)', async () => {
+    expect(await outcome('db:restore', dir, { GEARBOX_DATA_DIR: dataDir })).toEqual(refusal(`error: ${dir} is a folder, not a file`))
+  })
+
+  test('db:restore with an upload directory that cannot take the images', async () => {
+    const env = { GEARBOX_DATA_DIR: dataDir }
+    const source = await openBackupDatabase('pglite')
+    const backup = path.join(dir, 'backup.tar.gz')
+    try {
+      await backupTo(source, path.join(dir, 'no-images'), backup)
+    } finally {
+      await source.close()
+    }
+    // Before, the restore committed and only then found it could not put the images in place.
+    const cases: [string, string][] = [
+      [aFile, `${aFile} is not a folder`],
+      [path.join(aFile, 'uploads'), `${aFile} is not a folder`],
+      ['/proc/uploads', 'cannot create a file in /proc: it takes no new files (ENOENT)'],
+    ]
+    const seen = []
+    for (const [uploads] of cases) seen.push({ uploads, ...(await outcome('db:restore', backup, { ...env, GEARBOX_UPLOAD_DIR: uploads })) })
+    expect(seen).toEqual(
+      cases.map(([uploads, problem]) => ({
+        uploads,
+        ...refusal(`error: GEARBOX_UPLOAD_DIR: cannot restore images into ${uploads}: ${problem}; nothing was written`),
+      })),
+    )
+  }, 60_000)
+})
+
+describe('db:restore into a database that holds data', () => {
+  const dir = uniqueTempPath('gearbox-restore-twice-')
+  beforeAll(() => mkdirSync(dir))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('the refusal counts what the database holds, the seeded category too, and says what a fresh install holds', async () => {
+    const source = await openBackupDatabase('pglite')
+    const backup = path.join(dir, 'backup.tar.gz')
+    try {
+      const { id } = await source.db.insertInto('categories').values({ name: 'Shelter' }).returning('id').executeTakeFirstOrThrow()
+      await source.db.insertInto('items').values({ name: 'Tent', category_id: id }).execute()
+      await backupTo(source, path.join(dir, 'no-images'), backup)
+    } finally {
+      await source.close()
+    }
+    const env = { GEARBOX_DATA_DIR: path.join(dir, 'data') }
+    expect((await runScript('db:restore', [backup], env)).exitCode).toBe(0)
+    const second = await runScript('db:restore', [backup], env)
+    // Before, it said `categories: 1`, while the database (and GET /api/categories) held two.
+    expect([second.exitCode, second.stderr.at(-1)]).toEqual([
+      1,
+      `error: refused: the embedded database in ${env.GEARBOX_DATA_DIR}/db already holds data beyond a fresh install (categories: 2, items: 1; a fresh install holds only the category Uncategorized); run with --replace to replace it; nothing was written`,
+    ])
+  }, 120_000)
 })
 
 describe('options npm keeps for itself (npm run <script> --option, without --)', () => {

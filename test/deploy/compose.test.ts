@@ -3,6 +3,7 @@
 // Not run here: building the image, `docker compose up`, `docker stop` on a container.
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { loadConfig } from '../../src/config'
 
 const root = `${import.meta.dir}/../..`
@@ -109,10 +110,13 @@ describe('Dockerfile', () => {
         expect(copied, name).toContain(target.split('/')[0] ?? '')
         continue
       }
-      // A package binary: the package that provides it must be a production dependency.
+      // A package binary (its path in node_modules/.bin, which the image's install makes too):
+      // the package that provides it must be a production dependency.
+      expect(target, name).toStartWith('node_modules/.bin/')
+      const binary = path.basename(target)
       const provider = Object.keys(pkg.dependencies).find((dep) => {
         const bin = JSON.parse(readFileSync(`${root}/node_modules/${dep}/package.json`, 'utf8')).bin
-        return typeof bin === 'string' ? dep === target : bin && target in bin
+        return typeof bin === 'string' ? dep === binary : bin && binary in bin
       })
       expect(provider, `${name}: "${target}" must come from a production dependency`).toBeDefined()
     }

@@ -68,6 +68,22 @@ describe('the command line', () => {
     expect(r.stderr).toContain('--skip-invalid needs --rejects <file>')
   })
 
+  test('--report and --rejects where no file can be written: refused before the file is read or any database opened', () => {
+    const file = path.join(dir, 'report-nowhere.db')
+    writeLegacyFile(file, realisticRows())
+    const dataDir = path.join(dir, 'not-imported')
+    const nowhere = path.join(dir, 'no-such-folder', 'out.json')
+    const problem = `cannot write ${nowhere}: there is no folder ${path.dirname(nowhere)}`
+    // Before, the report was written after the import had committed, and the rejects not at all.
+    const seen = [
+      ['--report', nowhere, '--no-images', file],
+      ['--skip-invalid', '--rejects', nowhere, '--no-images', file],
+    ].map((args) => ({ ...run(args, dataDir), imported: existsSync(dataDir) }))
+    expect(seen).toEqual(
+      ['report', 'rejects'].map((option) => ({ code: 2, stdout: '', stderr: `error: --${option}: ${problem}\nRun with --help for usage.\n`, imported: false })),
+    )
+  })
+
   test('--dry-run touches no database', () => {
     const file = path.join(dir, 'dry.db')
     writeLegacyFile(file, realisticRows())

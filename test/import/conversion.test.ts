@@ -197,8 +197,10 @@ describe('a target that already holds data', () => {
 
     expect(result.status).toBe('target-not-empty')
     expect(result.exitCode).toBe(1)
-    expect(result.output).toContain('categories: 1')
-    expect(result.output).toContain('--replace')
+    // Every row counted, the seeded category too (GET /api/categories lists both).
+    expect(result.output).toContain(
+      'refused: the target already holds data beyond a fresh install (categories: 2; a fresh install holds only the category Uncategorized); run with --replace to replace it; nothing was written',
+    )
     const names = await fx.target.db.selectFrom('categories').select('name').orderBy('id').execute()
     expect(names.map((n) => n.name)).toEqual(['Uncategorized', 'Mine'])
   })

@@ -31,8 +31,9 @@ export async function runScript(script: string, args: string[], env: Record<stri
     stderr: 'pipe',
   })
   const [exitCode, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
-  // bun's own lines around a script: "$ bun scripts/..." and 'error: script "..." exited with code 1'.
-  const ours = stderr.split('\n').filter((l) => l && !l.startsWith('$ ') && !/^error: (script )?"[^"]*" exited with code/.test(l))
+  // `bun run`'s own lines around every script: "$ bun scripts/..." and 'error: script "..." exited
+  // with code 1' (npm run adds neither to stderr). Anything else is the script's.
+  const ours = stderr.split('\n').filter((l) => l && !l.startsWith('$ ') && !/^error: script "[^"]*" exited with code/.test(l))
   return { exitCode, stdout, stderr: ours }
 }
 
