@@ -204,6 +204,23 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect((await bodyOf(res)).error).toBe('invalid_client_metadata')
   })
 
+  test.each([
+    ['{"redirect_uris":["https://app.example/c\\u0000b"]}', 'invalid_redirect_uri', 'redirect_uris.0: must not contain NUL characters'],
+    ['{"redirect_uris":["https://app.example/c\\ud800b"]}', 'invalid_redirect_uri', 'redirect_uris.0: is not valid Unicode (a lone surrogate)'],
+    ['{"redirect_uris":["https://app.example/cb"],"client_name":"Bot\\u0000"}', 'invalid_client_metadata', 'client_name: must not contain NUL characters'],
+    [
+      '{"redirect_uris":["https://app.example/cb"],"client_name":"Bot \\udc00"}',
+      'invalid_client_metadata',
+      'client_name: is not valid Unicode (a lone surrogate)',
+    ],
+    ['{"redirect_uris":["https://app.example/cb"],"redirect_uris":["https://evil.example/cb"]}', 'invalid_redirect_uri', 'redirect_uris: duplicate key'],
+  ])('registration: %s is refused in OAuth’s shape and nothing is stored', async (body, error, description) => {
+    const res = await fetch(`${t.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(res.status).toBe(400)
+    expect(await bodyOf(res)).toEqual({ error, error_description: description })
+    expect(await t.db.selectFrom('oauth_clients').selectAll().execute()).toEqual([])
+  })
+
   test('registration: a flood cannot grow the table; registrations nothing used expire after an hour', async () => {
     const used = await obtainCode()
     for (let i = 0; i < MAX_UNUSED_CLIENTS; i++) expect((await register()).status).toBe(201)
