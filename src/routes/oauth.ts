@@ -4,6 +4,7 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { cors } from 'hono/cors'
 import { ForbiddenError, OAuthError, PayloadTooLargeError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { OAuthClient } from '../repositories/oauth-repository'
+import { LoginBody } from '../schemas/auth'
 import {
   AuthorizationServerMetadataSchema,
   AuthorizeQuery,
@@ -19,9 +20,9 @@ import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
 import { OAUTH_SCOPE } from '../services/oauth-service'
 import { rejectForeignOrigin, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
-import { checkJsonBody } from './middleware/json-body'
+import { checkJsonBody, findTextProblem } from './middleware/json-body'
 import { type AuthorizeFields, consentPage, errorPage, signInPage } from './oauth-pages'
-import { type AppEnv, createRouter } from './router'
+import { type AppEnv, createRouter, validationErrorFrom } from './router'
 
 const MAX_OAUTH_BODY_BYTES = 64 * 1024
 const tags = ['oauth']
@@ -203,6 +204,10 @@ export function oauthRoutes(services: Services) {
     const { decision, username, password } = fields.params
     return authorizePage(c, fields, async (client) => {
       if (decision === undefined) {
+        // The rules of POST /api/auth/login's body; a form field can hold what JSON there may not.
+        const credentials = LoginBody.safeParse({ username: username ?? '', password: password ?? '' })
+        const problem = credentials.success ? findTextProblem(credentials.data) : validationErrorFrom(credentials.error, 'json').details[0]
+        if (problem) return c.html(signInPage(fields, client, `${problem.path}: ${problem.message}`), 400)
         try {
           const { token } = await auth.login(username ?? '', password ?? '', c.get('clientAddress'))
           setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })

@@ -50,6 +50,9 @@ function pkceMatches(verifier: string, challenge: string): boolean {
   return computed.length === expected.length && timingSafeEqual(computed, expected)
 }
 
+/** PostgreSQL text holds no NUL, so no client id does; one with a NUL names no client (and a query with it would fail). */
+const mayNameClient = (clientId: string) => !clientId.includes('\0')
+
 const isLoopback = (url: URL) => url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
 
 /** Why a redirect URI may not be registered, or undefined when it may (https, or http on loopback). */
@@ -116,7 +119,7 @@ export class OAuthService {
    * must not redirect anywhere (RFC 6749 section 4.1.2.1).
    */
   async clientFor(clientId: string | undefined, redirectUri: string | undefined): Promise<OAuthClient | undefined> {
-    const client = clientId ? await this.store.read((repos) => repos.oauth.findClient(clientId)) : undefined
+    const client = clientId && mayNameClient(clientId) ? await this.store.read((repos) => repos.oauth.findClient(clientId)) : undefined
     return client && redirectUri && redirectUriRegistered(client, redirectUri) ? client : undefined
   }
 
@@ -196,10 +199,12 @@ export class OAuthService {
     this.checkResource(resources)
     this.checkScope(params.scope)
     const hash = sha256Hex(refreshToken)
-    const rotated = await this.store.write(async (repos) => {
-      const old = await repos.oauth.claimRefreshToken(hash, clientId)
-      return old && this.issueTokens(repos, old)
-    })
+    const rotated = mayNameClient(clientId)
+      ? await this.store.write(async (repos) => {
+          const old = await repos.oauth.claimRefreshToken(hash, clientId)
+          return old && this.issueTokens(repos, old)
+        })
+      : undefined
     if (rotated) return rotated
     const known = await this.store.read((repos) => repos.oauth.findTokenByHash(hash))
     if (known?.revoked && known.refreshTokenHash === hash) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))

@@ -3,7 +3,7 @@ import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { MAX_UNUSED_CLIENTS, UNUSED_CLIENT_SECONDS } from '../../src/services/oauth-service'
-import { bodyOf, sha256, useTestApp } from '../support/app'
+import { bodyOf, OWNER, sha256, useTestApp } from '../support/app'
 import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, REDIRECT_URI, readForm, submitForm } from '../support/oauth'
 
 describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
@@ -259,6 +259,7 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
       authorizeUrl(client.client_id, challenge, { redirect_uri: 'http://127.0.0.1:53682/other' }),
       authorizeUrl(client.client_id, challenge, { redirect_uri: undefined }),
       authorizeUrl(client.client_id, challenge, { client_id: undefined }),
+      authorizeUrl(`${client.client_id}\u0000`, challenge),
     ]
     for (const url of cases) {
       const res = await fetch(url, { redirect: 'manual' })
@@ -361,6 +362,28 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(await res.text()).toContain('wrong username or password')
   })
 
+  test('sign-in page: a username or password the sign-in API would refuse shows the page again naming it; nothing is counted or set', async () => {
+    const { body: client } = await register()
+    const url = authorizeUrl(client.client_id, pkce().challenge)
+    const page = await readForm(await (await fetch(url)).text())
+    const cases: [string, string, string][] = [
+      ['owner\u0000', OWNER.password, 'username: must not contain NUL characters'],
+      ['o'.repeat(65), OWNER.password, 'username: Too big: expected string to have &lt;=64 characters'],
+      ['owner', 'p'.repeat(257), 'password: Too big: expected string to have &lt;=256 characters'],
+    ]
+    for (const [username, password, problem] of cases) {
+      const res = await submitForm(url.href, page, [
+        ['username', username],
+        ['password', password],
+      ])
+      expect(res.status).toBe(400)
+      expect(res.headers.get('content-type')).toStartWith('text/html')
+      expect(cookieFrom(res)).toBeUndefined()
+      expect(await res.text()).toContain(problem)
+    }
+    expect(await t.db.selectFrom('login_attempts').selectAll().execute()).toEqual([])
+  })
+
   test('token: code exchange answers with no-store; the code works once', async () => {
     const code = await obtainCode()
     const res = await redeem(code)
@@ -451,6 +474,8 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     const first = (await redeem(code)).body
     const stranger = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'someone-else' })
     expect(stranger.body.error).toBe('invalid_grant')
+    const withNul = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: `${code.clientId}\u0000` })
+    expect(withNul).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
     const wrongTarget = await form('/oauth/token', {
       grant_type: 'refresh_token',
       refresh_token: first.refresh_token,
