@@ -48,7 +48,7 @@ export class KyselyCategoryRepository implements CategoryRepository {
   async listPage(page: PageRequest): Promise<Page<CategorySummary>> {
     let query = listQuery(this.db)
     if (page.cursor) {
-      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      const [name, id] = decodeCursor(page.cursor, ['string', 'id'])
       query = query.where(sql<boolean>`(lower(categories.name), categories.name, categories.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()

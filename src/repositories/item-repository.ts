@@ -61,7 +61,7 @@ export class KyselyItemRepository implements ItemRepository {
   async listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>> {
     let query = this.listQuery(filter)
     if (page.cursor) {
-      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      const [name, id] = decodeCursor(page.cursor, ['string', 'id'])
       query = query.where(sql<boolean>`(lower(item.name), item.name, item.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()

@@ -94,7 +94,7 @@ export class KyselySetupRepository implements SetupRepository {
   async listPage(page: PageRequest): Promise<Page<SetupSummary>> {
     let query = this.listQuery()
     if (page.cursor) {
-      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      const [name, id] = decodeCursor(page.cursor, ['string', 'id'])
       query = query.where(sql<boolean>`(lower(s.name), s.name, s.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()
