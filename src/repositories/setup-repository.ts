@@ -5,7 +5,7 @@ import type { Database } from '../db/schema'
 import type { Setups } from '../db/types'
 import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
-import { itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
+import { itemWeight, toItemWithCategory, totalPrice, totalWeight, weightTotal } from './item-repository'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 import { assertTransaction } from './transaction'
 
@@ -32,7 +32,7 @@ export interface SetupRepository {
 }
 
 const weightSum = (classification?: Classification): RawBuilder<number> =>
-  classification ? sql<number>`coalesce(sum(${itemWeight}) filter (where si.classification = ${classification}), 0)` : totalWeight
+  classification ? weightTotal(sql`sum(${itemWeight}) filter (where si.classification = ${classification})`) : totalWeight
 
 /** A setup with its items and totals: one statement, so they come from the same snapshot. */
 const setupDetail = prepared((db: Kysely<Database>, id: number) => {
