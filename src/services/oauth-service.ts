@@ -170,22 +170,25 @@ export class OAuthService {
     if (!code || !redirectUri || !clientId || !verifier) throw new OAuthError('invalid_request', 'code, redirect_uri, client_id and code_verifier are required')
     const resource = this.checkResource(resources)
     const codeHash = sha256Hex(code)
-    const redeemed = await this.store.write((repos) => repos.oauth.redeemCode(codeHash))
-    if (!redeemed) {
-      const known = await this.store.read((repos) => repos.oauth.findCode(codeHash))
-      if (known?.used) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))
-      throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used')
-    }
-    if (redeemed.clientId !== clientId || redeemed.redirectUri !== redirectUri)
-      throw new OAuthError('invalid_grant', 'the code was issued to another client or redirect_uri')
-    if (!pkceMatches(verifier, redeemed.codeChallenge)) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
-    if (redeemed.resource !== null && resource !== redeemed.resource)
-      throw new OAuthError('invalid_grant', 'resource must be the one of the authorization request')
-    // Housekeeping rides on sign-ins of clients: rare, and both deletes use an index.
-    return this.store.write(async (repos) => {
+    // Redeemed and issued in one transaction: a second exchange of the code waits on its row until
+    // the tokens exist, so the revocation below finds them. A refused exchange still uses the code up.
+    const outcome = await this.store.write(async (repos): Promise<TokenResponse | OAuthError | undefined> => {
+      const redeemed = await repos.oauth.redeemCode(codeHash)
+      if (!redeemed) return undefined
+      if (redeemed.clientId !== clientId || redeemed.redirectUri !== redirectUri)
+        return new OAuthError('invalid_grant', 'the code was issued to another client or redirect_uri')
+      if (!pkceMatches(verifier, redeemed.codeChallenge)) return new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
+      if (redeemed.resource !== null && resource !== redeemed.resource)
+        return new OAuthError('invalid_grant', 'resource must be the one of the authorization request')
+      // Housekeeping rides on sign-ins of clients: rare, and both deletes use an index.
       await repos.oauth.deleteExpired()
       return this.issueTokens(repos, { clientId, userId: redeemed.userId, familyId: redeemed.familyId })
     })
+    if (outcome instanceof OAuthError) throw outcome
+    if (outcome) return outcome
+    const known = await this.store.read((repos) => repos.oauth.findCode(codeHash))
+    if (known?.used) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))
+    throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used')
   }
 
   /**

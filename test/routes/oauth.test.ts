@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { MAX_UNUSED_CLIENTS, UNUSED_CLIENT_SECONDS } from '../../src/services/oauth-service'
 import { bodyOf, OWNER, sha256, useTestApp } from '../support/app'
+import { serverUrl, untilLocksWait } from '../support/database'
 import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, REDIRECT_URI, readForm, submitForm } from '../support/oauth'
 
 describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
@@ -575,5 +576,53 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(Object.keys(doc.paths['/oauth/authorize'])).toEqual(['get', 'post'])
     expect(doc.paths['/oauth/token'].post.requestBody.content['application/x-www-form-urlencoded']).toBeDefined()
     expect(doc.info.description).toContain('POST /mcp')
+  })
+})
+
+// PGlite runs one transaction at a time, so only a server shows two exchanges of one code overlapping.
+describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server', () => {
+  const t = useTestApp({ on: 'postgres' })
+
+  test('a code presented again while its first exchange is still issuing tokens revokes those tokens too', async () => {
+    const { oauth } = t.services
+    const client = await oauth.register({ redirectUris: [REDIRECT_URI] })
+    const { verifier, challenge } = pkce()
+    const request = { clientId: client.clientId, redirectUri: REDIRECT_URI, codeChallenge: challenge, state: undefined, scope: 'gear', resource: null }
+    const code = await oauth.issueCode(request, t.ownerId)
+    const params = { code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }
+    // An expired code held by another transaction: the first exchange's clean-up waits for it.
+    const expired = await t.db
+      .insertInto('oauth_codes')
+      .values({
+        code_hash: 'expired',
+        client_id: client.clientId,
+        user_id: t.ownerId,
+        redirect_uri: REDIRECT_URI,
+        code_challenge: challenge,
+        expires_at: new Date(0),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const held = Promise.withResolvers<void>()
+    const release = Promise.withResolvers<void>()
+    const holder = t.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('oauth_codes').select('id').where('id', '=', expired.id).forUpdate().execute()
+      held.resolve()
+      await release.promise
+    })
+    await held.promise
+    const first = oauth.exchangeCode(params, [])
+    await untilLocksWait(t.db, 1, first)
+    const second = oauth.exchangeCode(params, []).then(
+      () => 'issued',
+      (error: { code?: string }) => error.code,
+    )
+    await untilLocksWait(t.db, 2, second)
+    release.resolve()
+    await holder
+    const tokens = await first
+    expect(await second).toBe('invalid_grant')
+    expect(await oauth.authenticateAccessToken(tokens.access_token)).toBeUndefined()
+    await expect(oauth.refresh({ refresh_token: tokens.refresh_token, client_id: client.clientId }, [])).rejects.toThrow()
   })
 })
