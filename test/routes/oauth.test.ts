@@ -625,4 +625,32 @@ describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server
     expect(await oauth.authenticateAccessToken(tokens.access_token)).toBeUndefined()
     await expect(oauth.refresh({ refresh_token: tokens.refresh_token, client_id: client.clientId }, [])).rejects.toThrow()
   })
+
+  test('revoking a token while its refresh is issuing the next pair revokes that pair too', async () => {
+    const { oauth } = t.services
+    const client = await oauth.register({ redirectUris: [REDIRECT_URI] })
+    const { verifier, challenge } = pkce()
+    const request = { clientId: client.clientId, redirectUri: REDIRECT_URI, codeChallenge: challenge, state: undefined, scope: 'gear', resource: null }
+    const code = await oauth.issueCode(request, t.ownerId)
+    const tokens = await oauth.exchangeCode({ code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }, [])
+    // The client's row held by another transaction: the refresh's new token (its foreign key) waits for it.
+    const held = Promise.withResolvers<void>()
+    const release = Promise.withResolvers<void>()
+    const holder = t.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('oauth_clients').select('id').where('client_id', '=', client.clientId).forUpdate().execute()
+      held.resolve()
+      await release.promise
+    })
+    await held.promise
+    const refreshing = oauth.refresh({ refresh_token: tokens.refresh_token, client_id: client.clientId }, [])
+    await untilLocksWait(t.db, 1, refreshing)
+    const revoking = oauth.revoke(tokens.access_token, client.clientId)
+    await untilLocksWait(t.db, 2, revoking)
+    release.resolve()
+    await holder
+    const next = await refreshing
+    await revoking
+    expect(await oauth.authenticateAccessToken(next.access_token)).toBeUndefined()
+    await expect(oauth.refresh({ refresh_token: next.refresh_token, client_id: client.clientId }, [])).rejects.toThrow()
+  })
 })
