@@ -66,7 +66,8 @@ export const TOOLS: Record<string, Tool> = {
   }),
   list_threads: tool({
     description: 'Purchase research threads, newest first; filter by status',
-    input: ThreadListQuery.strict(),
+    // Only the filter: the query's limit and cursor would be ignored here (the tools return whole lists).
+    input: z.object({ status: ThreadListQuery.shape.status }).strict(),
     readOnly: true,
     run: (s, filter) => s.threads.list(filter),
   }),

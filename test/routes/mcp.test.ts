@@ -82,6 +82,18 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     expect(byName.create_item!.inputSchema).toMatchObject({ type: 'object', required: ['name', 'categoryId'], additionalProperties: false })
     expect(byName.update_item!.inputSchema).toMatchObject({ required: ['id'], properties: { id: { type: 'integer' }, weightGrams: {} } })
     expect(byName.add_candidate!.inputSchema).toMatchObject({ required: ['threadId', 'name'] })
+    // The list tools return whole lists: they take no paging parameters (api.md's inputs).
+    expect(Object.keys(byName.list_items!.inputSchema.properties ?? {})).toEqual(['categoryId', 'q'])
+    expect(Object.keys(byName.list_threads!.inputSchema.properties ?? {})).toEqual(['status'])
+  })
+
+  test('list_threads refuses limit and cursor instead of ignoring them', async () => {
+    for (let i = 0; i < 3; i++) await http('POST', '/api/threads', { name: `t${i}`, categoryId: 1 })
+    for (const args of [{ limit: '1' }, { cursor: 'abc' }]) {
+      const body = await failed('list_threads', args)
+      expect(errorPathsOf(body)).toEqual(Object.keys(args))
+      expect(body.error.details[0].message).toBe('unknown field')
+    }
   })
 
   test('categories: list_categories and create_category', async () => {
