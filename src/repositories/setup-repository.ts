@@ -27,6 +27,8 @@ export interface SetupRepository {
    * item that does not exist, TransactionRequiredError outside a transaction.
    */
   replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void>
+  /** Moves updatedAt of every setup that lists the item: its list is about to change (the item is being deleted). */
+  touchContaining(itemId: number): Promise<void>
   /** Throws NotFoundError when the setup does not exist or the item is not in it; TransactionRequiredError outside a transaction. */
   setClassification(setupId: number, itemId: number, classification: Classification): Promise<void>
 }
@@ -186,6 +188,14 @@ export class KyselySetupRepository implements SetupRepository {
       .where('item_id', '=', itemId)
       .executeTakeFirst()
     if (numUpdatedRows === 0n) throw new NotFoundError(`item ${itemId} in setup`, setupId)
+  }
+
+  async touchContaining(itemId: number): Promise<void> {
+    await this.db
+      .updateTable('setups')
+      .set({ updated_at: sql`now()` })
+      .where('id', 'in', (eb) => eb.selectFrom('setup_items').select('setup_id').where('item_id', '=', itemId))
+      .execute()
   }
 
   /** Marks the setup changed (its row stays locked until the transaction ends); NotFoundError if missing. */
