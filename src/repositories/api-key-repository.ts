@@ -54,7 +54,7 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
   async listPageByUser(userId: number, page: PageRequest): Promise<Page<ApiKey>> {
     let query = this.listQuery(userId)
     if (page.cursor) {
-      const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'integer'])
+      const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'id'])
       query = query.where(sql<boolean>`(created_at, id) > (${fromEpochMicros(createdAt)}, ${id})`)
     }
     const rows = await query

@@ -7,6 +7,7 @@ import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../d
 import { ConflictError, NotFoundError } from '../errors'
 import { totalPrice, totalWeight } from './item-repository'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
+import { assertTransaction } from './transaction'
 
 export interface CategoryRepository {
   /** Every category with its item totals, ordered by name (case-insensitive), then id. */
@@ -15,6 +16,11 @@ export interface CategoryRepository {
   listPage(page: PageRequest): Promise<Page<CategorySummary>>
   /** Returns undefined when there is no such category. */
   findById(id: number): Promise<Category | undefined>
+  /**
+   * Reads the category and locks its row (FOR UPDATE) until the transaction ends: rows being
+   * added to it are committed first, later ones wait. Throws NotFoundError; TransactionRequiredError outside a transaction.
+   */
+  lockById(id: number): Promise<Category>
   /** Throws ConflictError (`categories_name_key`) when the name is taken. */
   create(input: NewCategory): Promise<Category>
   /** Throws NotFoundError, or ConflictError (`categories_name_key`) when the name is taken. */
@@ -48,7 +54,7 @@ export class KyselyCategoryRepository implements CategoryRepository {
   async listPage(page: PageRequest): Promise<Page<CategorySummary>> {
     let query = listQuery(this.db)
     if (page.cursor) {
-      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      const [name, id] = decodeCursor(page.cursor, ['string', 'id'])
       query = query.where(sql<boolean>`(lower(categories.name), categories.name, categories.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()
@@ -58,6 +64,13 @@ export class KyselyCategoryRepository implements CategoryRepository {
   async findById(id: number): Promise<Category | undefined> {
     const row = await this.db.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst()
     return row && toCategory(row)
+  }
+
+  async lockById(id: number): Promise<Category> {
+    assertTransaction(this.db, 'CategoryRepository.lockById')
+    const row = await this.db.selectFrom('categories').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+    if (!row) throw new NotFoundError('category', id)
+    return toCategory(row)
   }
 
   async create(input: NewCategory): Promise<Category> {

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import { prepared } from '../db/prepared'
 import type { ItemRow } from '../db/rows'
@@ -61,7 +61,7 @@ export class KyselyItemRepository implements ItemRepository {
   async listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>> {
     let query = this.listQuery(filter)
     if (page.cursor) {
-      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      const [name, id] = decodeCursor(page.cursor, ['string', 'id'])
       query = query.where(sql<boolean>`(lower(item.name), item.name, item.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()
@@ -140,8 +140,12 @@ const itemErrors = onConstraint({ items_category_id_fkey: unknownCategory })
 
 // Totals over items aliased `i`: unknown weights and prices count as 0, the quantity
 // multiplies both, and prices go through bigint so that price x quantity cannot overflow integer.
-export const itemWeight = sql<number>`coalesce(i.weight_grams, 0) * i.quantity`
-export const totalWeight = sql<number>`coalesce(sum(${itemWeight}), 0)`
+// Weights are added as numeric, each double as its shortest decimal (its text; a direct cast to
+// numeric keeps only 15 digits), so 0.1 + 0.2 is 0.3 and not 0.30000000000000004, whatever
+// order the rows come in; the sum is a double again.
+export const itemWeight = sql<number>`coalesce(i.weight_grams, 0)::text::numeric * i.quantity`
+export const weightTotal = (sum: RawBuilder<unknown>) => sql<number>`coalesce(${sum}, 0)::float8`
+export const totalWeight = weightTotal(sql`sum(${itemWeight})`)
 export const totalPrice = sql<number>`coalesce(sum(coalesce(i.price_cents, 0)::bigint * i.quantity), 0)::bigint`
 
 export function toItem(row: ItemRow): Item {

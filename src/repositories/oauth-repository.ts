@@ -252,6 +252,9 @@ export class KyselyOAuthRepository implements OAuthRepository {
   }
 
   async revokeFamily(familyId: string): Promise<void> {
+    // An UPDATE sees only the tokens committed when it starts (READ COMMITTED). Locking the family
+    // first waits for a rotation in flight, and the UPDATE, a statement later, sees what it issued.
+    await this.db.selectFrom('oauth_tokens').select('id').where('family_id', '=', familyId).forUpdate().execute()
     await this.db.updateTable('oauth_tokens').set({ revoked: true }).where('family_id', '=', familyId).where('revoked', '=', false).execute()
   }
 

@@ -27,23 +27,31 @@ export function encodeCursor(key: KeyPart[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url')
 }
 
+type KeyKind = 'string' | 'integer' | 'id'
+
+/** Whether a cursor's part is of its kind: a value some row could hold, so comparing with it cannot fail. */
+const isOfKind: Record<KeyKind, (part: unknown) => boolean> = {
+  // Text PostgreSQL can hold: no NUL.
+  string: (part) => typeof part === 'string' && !part.includes('\0'),
+  // Fits int8 exactly.
+  integer: (part) => Number.isSafeInteger(part),
+  // A row id: a positive PostgreSQL integer (MAX_INT4; schemas/common imports this file).
+  id: (part) => Number.isSafeInteger(part) && (part as number) >= 1 && (part as number) <= 2_147_483_647,
+}
+
 /**
- * The sort key a cursor holds, checked against the kinds the list sorts by ('string' or an
- * 'integer' that fits int8 exactly). Throws ValidationError (path `query.cursor`) for anything
- * this list did not hand out.
+ * The sort key a cursor holds, checked against the kinds the list sorts by ('string', an
+ * 'integer' that fits int8 exactly, or an 'id'). Throws ValidationError (path `query.cursor`)
+ * for anything this list did not hand out.
  */
-export function decodeCursor<const K extends readonly ('string' | 'integer')[]>(
-  cursor: string,
-  kinds: K,
-): { [I in keyof K]: K[I] extends 'string' ? string : number } {
+export function decodeCursor<const K extends readonly KeyKind[]>(cursor: string, kinds: K): { [I in keyof K]: K[I] extends 'string' ? string : number } {
   let key: unknown
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
   } catch {
     key = undefined
   }
-  const fits =
-    Array.isArray(key) && key.length === kinds.length && key.every((part, i) => (kinds[i] === 'string' ? typeof part === 'string' : Number.isSafeInteger(part)))
+  const fits = Array.isArray(key) && key.length === kinds.length && key.every((part, i) => isOfKind[kinds[i]!](part))
   if (!fits) throw new ValidationError('invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor this list handed out' }])
   return key as { [I in keyof K]: K[I] extends 'string' ? string : number }
 }

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema'
 import type { Setups } from '../db/types'
 import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
 import { NotFoundError, ValidationError } from '../errors'
-import { itemWeight, toItemWithCategory, totalPrice, totalWeight } from './item-repository'
+import { itemWeight, toItemWithCategory, totalPrice, totalWeight, weightTotal } from './item-repository'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 import { assertTransaction } from './transaction'
 
@@ -27,12 +27,14 @@ export interface SetupRepository {
    * item that does not exist, TransactionRequiredError outside a transaction.
    */
   replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void>
+  /** Moves updatedAt of every setup that lists the item: its list is about to change (the item is being deleted). */
+  touchContaining(itemId: number): Promise<void>
   /** Throws NotFoundError when the setup does not exist or the item is not in it; TransactionRequiredError outside a transaction. */
   setClassification(setupId: number, itemId: number, classification: Classification): Promise<void>
 }
 
 const weightSum = (classification?: Classification): RawBuilder<number> =>
-  classification ? sql<number>`coalesce(sum(${itemWeight}) filter (where si.classification = ${classification}), 0)` : totalWeight
+  classification ? weightTotal(sql`sum(${itemWeight}) filter (where si.classification = ${classification})`) : totalWeight
 
 /** A setup with its items and totals: one statement, so they come from the same snapshot. */
 const setupDetail = prepared((db: Kysely<Database>, id: number) => {
@@ -94,7 +96,7 @@ export class KyselySetupRepository implements SetupRepository {
   async listPage(page: PageRequest): Promise<Page<SetupSummary>> {
     let query = this.listQuery()
     if (page.cursor) {
-      const [name, id] = decodeCursor(page.cursor, ['string', 'integer'])
+      const [name, id] = decodeCursor(page.cursor, ['string', 'id'])
       query = query.where(sql<boolean>`(lower(s.name), s.name, s.id) > (lower(${name}), ${name}, ${id})`)
     }
     const rows = await query.limit(page.limit + 1).execute()
@@ -186,6 +188,14 @@ export class KyselySetupRepository implements SetupRepository {
       .where('item_id', '=', itemId)
       .executeTakeFirst()
     if (numUpdatedRows === 0n) throw new NotFoundError(`item ${itemId} in setup`, setupId)
+  }
+
+  async touchContaining(itemId: number): Promise<void> {
+    await this.db
+      .updateTable('setups')
+      .set({ updated_at: sql`now()` })
+      .where('id', 'in', (eb) => eb.selectFrom('setup_items').select('setup_id').where('item_id', '=', itemId))
+      .execute()
   }
 
   /** Marks the setup changed (its row stays locked until the transaction ends); NotFoundError if missing. */

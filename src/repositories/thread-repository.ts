@@ -110,7 +110,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   async listPage(filter: { status?: ThreadStatus }, page: PageRequest): Promise<Page<ThreadSummary>> {
     let query = this.listQuery(filter)
     if (page.cursor) {
-      const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'integer'])
+      const [createdAt, id] = decodeCursor(page.cursor, ['integer', 'id'])
       query = query.where(sql<boolean>`(t.created_at, t.id) < (${fromEpochMicros(createdAt)}, ${id})`)
     }
     const rows = await query

@@ -8,6 +8,7 @@ import { CreateSetupBody, ReplaceSetupItemsBody } from '../schemas/setup'
 import { CreateCandidateBody, CreateThreadBody, dbId, ResolveThreadBody, ThreadListQuery } from '../schemas/thread'
 import type { Services } from '../services'
 import { domainErrorReply, errorBody } from './error-handler'
+import { findTextProblem } from './middleware/json-body'
 import { validationErrorFrom } from './router'
 
 const NoInput = z.object({}).strict()
@@ -65,7 +66,8 @@ export const TOOLS: Record<string, Tool> = {
   }),
   list_threads: tool({
     description: 'Purchase research threads, newest first; filter by status',
-    input: ThreadListQuery.strict(),
+    // Only the filter: the query's limit and cursor would be ignored here (the tools return whole lists).
+    input: z.object({ status: ThreadListQuery.shape.status }).strict(),
     readOnly: true,
     run: (s, filter) => s.threads.list(filter),
   }),
@@ -91,6 +93,9 @@ const argumentsSchema = (t: Tool) => z.object({ ...Object.fromEntries((t.ids ?? 
 
 /** Checks ids and body as the HTTP route does; throws the route's ValidationError (`invalid body`, a path per field). */
 function parseArguments(t: Tool, args: Record<string, unknown>) {
+  // The text rules every JSON body meets over HTTP (the MCP route leaves them to the tools).
+  const text = findTextProblem(args)
+  if (text) throw new ValidationError('invalid body', [text])
   const problems: FieldProblem[] = []
   const ids: Record<string, number> = {}
   const rest = { ...args }

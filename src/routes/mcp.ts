@@ -4,10 +4,17 @@ import { ForbiddenError } from '../errors'
 import type { Services } from '../services'
 import { errorBody } from './error-handler'
 import { createMcpServer } from './mcp-tools'
+import { type BodyRule, JSON_BODY } from './middleware/body'
 import { type AppEnv, createRouter } from './router'
 
 /** JSON-RPC bodies are small; the SDK answers a larger one with 413 before parsing it. */
 const MAX_MCP_BODY_BYTES = 1024 * 1024
+
+/**
+ * JSON-RPC as any JSON body, but the strings are left to the tools: a lone surrogate or NUL in a
+ * tool's argument is that tool's failure (isError), not an HTTP 400 the client sees as a broken transport.
+ */
+const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false }
 
 /**
  * Browsers send Origin; a page that reached GearBox through DNS rebinding has a foreign one,
@@ -48,7 +55,7 @@ function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
  * stream to GET and nothing to DELETE (405, as the transport spec allows).
  */
 export function mcpRoutes(services: Services) {
-  const router = createRouter()
+  const router = createRouter(MCP_BODY)
   router.openAPIRegistry.registerPath({
     method: 'post',
     path: '/',

@@ -4,6 +4,7 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { cors } from 'hono/cors'
 import { ForbiddenError, OAuthError, PayloadTooLargeError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { OAuthClient } from '../repositories/oauth-repository'
+import { LoginBody } from '../schemas/auth'
 import {
   AuthorizationServerMetadataSchema,
   AuthorizeQuery,
@@ -19,8 +20,9 @@ import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
 import { OAUTH_SCOPE } from '../services/oauth-service'
 import { rejectForeignOrigin, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
+import { checkJsonBody, findTextProblem } from './middleware/json-body'
 import { type AuthorizeFields, consentPage, errorPage, signInPage } from './oauth-pages'
-import { type AppEnv, createRouter } from './router'
+import { type AppEnv, createRouter, validationErrorFrom } from './router'
 
 const MAX_OAUTH_BODY_BYTES = 64 * 1024
 const tags = ['oauth']
@@ -144,11 +146,22 @@ export function oauthRoutes(services: Services) {
 
   router.use('/oauth/register', forScripts, limitBody, noStore)
   router.post('/oauth/register', async (c) => {
-    const body = ClientRegistrationBody.safeParse(await c.req.json().catch(() => undefined))
+    const metadataError = (where: string, message: string) =>
+      new OAuthError(where.split('.')[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata', `${where}: ${message}`)
+    // The rules of every JSON body (UTF-8, no duplicate keys, no lone surrogate or NUL), answered in OAuth's shape.
+    const bytes = new Uint8Array(await c.req.arrayBuffer())
+    const problem = checkJsonBody(bytes)
+    if (problem) throw metadataError(problem.path, problem.message)
+    let json: unknown
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes))
+    } catch {
+      json = undefined
+    }
+    const body = ClientRegistrationBody.safeParse(json)
     if (!body.success) {
       const issue = body.error.issues[0]!
-      const where = issue.path.join('.') || 'body'
-      throw new OAuthError(issue.path[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata', `${where}: ${issue.message}`)
+      throw metadataError(issue.path.join('.') || 'body', issue.message)
     }
     if (body.data.scope?.split(' ').some((s) => s && s !== OAUTH_SCOPE))
       throw new OAuthError('invalid_client_metadata', `scope: the only scope is ${OAUTH_SCOPE}`)
@@ -191,6 +204,10 @@ export function oauthRoutes(services: Services) {
     const { decision, username, password } = fields.params
     return authorizePage(c, fields, async (client) => {
       if (decision === undefined) {
+        // The rules of POST /api/auth/login's body; a form field can hold what JSON there may not.
+        const credentials = LoginBody.safeParse({ username: username ?? '', password: password ?? '' })
+        const problem = credentials.success ? findTextProblem(credentials.data) : validationErrorFrom(credentials.error, 'json').details[0]
+        if (problem) return c.html(signInPage(fields, client, `${problem.path}: ${problem.message}`), 400)
         try {
           const { token } = await auth.login(username ?? '', password ?? '', c.get('clientAddress'))
           setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })

@@ -13,6 +13,8 @@ export const ItemListQuery = z.object({
   q: z
     .string()
     .max(200)
+    // A query string can carry %00, which no stored name or note holds (and PostgreSQL refuses in a pattern).
+    .refine((q) => !q.includes('\0'), 'must not contain NUL characters')
     .optional()
     .openapi({ param: { name: 'q', in: 'query' }, description: 'Matches name or notes, case-insensitive' }),
   ...pageQuery,

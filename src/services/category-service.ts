@@ -30,6 +30,8 @@ export class CategoryService {
   async delete(id: number): Promise<void> {
     if (id === UNCATEGORIZED_ID) throw new ConflictError('the Uncategorized category cannot be deleted')
     await this.store.write(async (repos) => {
+      // Locked first, so the moves below also see an item, thread or candidate that was being added to it.
+      await repos.categories.lockById(id)
       await repos.items.reassignCategory(id, UNCATEGORIZED_ID)
       await repos.threads.reassignCategory(id, UNCATEGORIZED_ID)
       await repos.categories.delete(id)

@@ -29,7 +29,11 @@ export class ItemService {
     return this.store.write((repos) => repos.items.update(id, patch))
   }
 
+  /** Also takes it out of every setup, whose updatedAt moves (their lists change). Throws NotFoundError. */
   delete(id: number): Promise<void> {
-    return this.store.write((repos) => repos.items.delete(id))
+    return this.store.write(async (repos) => {
+      await repos.setups.touchContaining(id)
+      await repos.items.delete(id)
+    })
   }
 }

@@ -50,6 +50,9 @@ function pkceMatches(verifier: string, challenge: string): boolean {
   return computed.length === expected.length && timingSafeEqual(computed, expected)
 }
 
+/** PostgreSQL text holds no NUL, so no client id does; one with a NUL names no client (and a query with it would fail). */
+const mayNameClient = (clientId: string) => !clientId.includes('\0')
+
 const isLoopback = (url: URL) => url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
 
 /** Why a redirect URI may not be registered, or undefined when it may (https, or http on loopback). */
@@ -116,7 +119,7 @@ export class OAuthService {
    * must not redirect anywhere (RFC 6749 section 4.1.2.1).
    */
   async clientFor(clientId: string | undefined, redirectUri: string | undefined): Promise<OAuthClient | undefined> {
-    const client = clientId ? await this.store.read((repos) => repos.oauth.findClient(clientId)) : undefined
+    const client = clientId && mayNameClient(clientId) ? await this.store.read((repos) => repos.oauth.findClient(clientId)) : undefined
     return client && redirectUri && redirectUriRegistered(client, redirectUri) ? client : undefined
   }
 
@@ -167,22 +170,25 @@ export class OAuthService {
     if (!code || !redirectUri || !clientId || !verifier) throw new OAuthError('invalid_request', 'code, redirect_uri, client_id and code_verifier are required')
     const resource = this.checkResource(resources)
     const codeHash = sha256Hex(code)
-    const redeemed = await this.store.write((repos) => repos.oauth.redeemCode(codeHash))
-    if (!redeemed) {
-      const known = await this.store.read((repos) => repos.oauth.findCode(codeHash))
-      if (known?.used) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))
-      throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used')
-    }
-    if (redeemed.clientId !== clientId || redeemed.redirectUri !== redirectUri)
-      throw new OAuthError('invalid_grant', 'the code was issued to another client or redirect_uri')
-    if (!pkceMatches(verifier, redeemed.codeChallenge)) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
-    if (redeemed.resource !== null && resource !== redeemed.resource)
-      throw new OAuthError('invalid_grant', 'resource must be the one of the authorization request')
-    // Housekeeping rides on sign-ins of clients: rare, and both deletes use an index.
-    return this.store.write(async (repos) => {
+    // Redeemed and issued in one transaction: a second exchange of the code waits on its row until
+    // the tokens exist, so the revocation below finds them. A refused exchange still uses the code up.
+    const outcome = await this.store.write(async (repos): Promise<TokenResponse | OAuthError | undefined> => {
+      const redeemed = await repos.oauth.redeemCode(codeHash)
+      if (!redeemed) return undefined
+      if (redeemed.clientId !== clientId || redeemed.redirectUri !== redirectUri)
+        return new OAuthError('invalid_grant', 'the code was issued to another client or redirect_uri')
+      if (!pkceMatches(verifier, redeemed.codeChallenge)) return new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
+      if (redeemed.resource !== null && resource !== redeemed.resource)
+        return new OAuthError('invalid_grant', 'resource must be the one of the authorization request')
+      // Housekeeping rides on sign-ins of clients: rare, and both deletes use an index.
       await repos.oauth.deleteExpired()
       return this.issueTokens(repos, { clientId, userId: redeemed.userId, familyId: redeemed.familyId })
     })
+    if (outcome instanceof OAuthError) throw outcome
+    if (outcome) return outcome
+    const known = await this.store.read((repos) => repos.oauth.findCode(codeHash))
+    if (known?.used) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))
+    throw new OAuthError('invalid_grant', 'the code is unknown, expired or already used')
   }
 
   /**
@@ -196,10 +202,12 @@ export class OAuthService {
     this.checkResource(resources)
     this.checkScope(params.scope)
     const hash = sha256Hex(refreshToken)
-    const rotated = await this.store.write(async (repos) => {
-      const old = await repos.oauth.claimRefreshToken(hash, clientId)
-      return old && this.issueTokens(repos, old)
-    })
+    const rotated = mayNameClient(clientId)
+      ? await this.store.write(async (repos) => {
+          const old = await repos.oauth.claimRefreshToken(hash, clientId)
+          return old && this.issueTokens(repos, old)
+        })
+      : undefined
     if (rotated) return rotated
     const known = await this.store.read((repos) => repos.oauth.findTokenByHash(hash))
     if (known?.revoked && known.refreshTokenHash === hash) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))

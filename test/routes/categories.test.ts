@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { BAD_IDS, errorPaths, ISO, useTestApp } from '../support/app'
+import { serverUrl, untilLocksWait } from '../support/database'
 
 describe('/api/categories', () => {
   const t = useTestApp()
@@ -135,5 +136,28 @@ describe('/api/categories', () => {
     expect((await t.call('DELETE', '/api/categories/99')).status).toBe(404)
     for (const bad of BAD_IDS) expect((await t.call('DELETE', `/api/categories/${bad}`)).status).toBe(400)
     expect((await t.call('GET', '/api/categories')).body).toHaveLength(1)
+  })
+})
+
+// PGlite runs one transaction at a time, so only a server shows a delete overlapping a write.
+describe.if(serverUrl !== undefined)('/api/categories on a PostgreSQL server', () => {
+  const t = useTestApp({ on: 'postgres' })
+
+  test('deleting a category while an item is being added to it moves that item too', async () => {
+    const id = (await t.call('POST', '/api/categories', { name: 'Shelter' })).body.id
+    const added = Promise.withResolvers<void>()
+    const commit = Promise.withResolvers<void>()
+    const adding = t.db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'Tent', category_id: id }).execute()
+      added.resolve()
+      await commit.promise
+    })
+    await added.promise
+    const deleting = t.call('DELETE', `/api/categories/${id}`)
+    await untilLocksWait(t.db, 1, deleting)
+    commit.resolve()
+    await adding
+    expect((await deleting).status).toBe(204)
+    expect((await t.call('GET', '/api/items')).body.map((i: { name: string; categoryId: number }) => [i.name, i.categoryId])).toEqual([['Tent', 1]])
   })
 })

@@ -174,13 +174,17 @@ describe('/api/items', () => {
     expect(await names('?categoryId=99')).toEqual([])
   })
 
-  test('GET with a bad categoryId or an overlong q is a 400', async () => {
+  test('GET with a bad categoryId, an overlong q or a q with a NUL is a 400 naming the parameter', async () => {
     for (const bad of BAD_IDS) {
       const res = await t.call('GET', `/api/items?categoryId=${bad}`)
       expect(res.status).toBe(400)
       expect(errorPaths(res)).toEqual(['query.categoryId'])
     }
-    expect((await t.call('GET', `/api/items?q=${'x'.repeat(201)}`)).status).toBe(400)
+    for (const q of ['x'.repeat(201), 'te%00nt']) {
+      const res = await t.call('GET', `/api/items?q=${q}`)
+      expect(res.status).toBe(400)
+      expect(errorPaths(res)).toEqual(['query.q'])
+    }
   })
 
   test('GET /:id of a missing item is a 404; bad ids are 400s', async () => {

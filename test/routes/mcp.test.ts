@@ -66,6 +66,7 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
   }
 
   const http = async (method: string, path: string, body?: unknown) => (await t.call(method, path, body)).body
+  const errorPathsOf = (body: any): string[] => body.error.details.map((d: { path: string }) => d.path)
 
   test('tools/list: the contract names, annotations, and input schemas from the HTTP schemas', async () => {
     const client = await connect()
@@ -81,6 +82,18 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     expect(byName.create_item!.inputSchema).toMatchObject({ type: 'object', required: ['name', 'categoryId'], additionalProperties: false })
     expect(byName.update_item!.inputSchema).toMatchObject({ required: ['id'], properties: { id: { type: 'integer' }, weightGrams: {} } })
     expect(byName.add_candidate!.inputSchema).toMatchObject({ required: ['threadId', 'name'] })
+    // The list tools return whole lists: they take no paging parameters (api.md's inputs).
+    expect(Object.keys(byName.list_items!.inputSchema.properties ?? {})).toEqual(['categoryId', 'q'])
+    expect(Object.keys(byName.list_threads!.inputSchema.properties ?? {})).toEqual(['status'])
+  })
+
+  test('list_threads refuses limit and cursor instead of ignoring them', async () => {
+    for (let i = 0; i < 3; i++) await http('POST', '/api/threads', { name: `t${i}`, categoryId: 1 })
+    for (const args of [{ limit: '1' }, { cursor: 'abc' }]) {
+      const body = await failed('list_threads', args)
+      expect(errorPathsOf(body)).toEqual(Object.keys(args))
+      expect(body.error.details[0].message).toBe('unknown field')
+    }
   })
 
   test('categories: list_categories and create_category', async () => {
@@ -164,6 +177,26 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     const duplicate = await t.call('POST', '/api/categories', { name: 'Shelter' })
     expect(duplicate.status).toBe(409)
     expect(await failed('create_category', { name: 'Shelter' })).toEqual(duplicate.body)
+  })
+
+  test('a lone surrogate or NUL in a tool argument is an isError result naming the argument, like the HTTP route; nothing is stored', async () => {
+    const cases: [string, Record<string, unknown>, string, string, string][] = [
+      ['create_item', { name: 'x\ud800y', categoryId: 1 }, '/api/items', '{"name":"x\\ud800y","categoryId":1}', 'name'],
+      ['create_item', { name: 'Tent', categoryId: 1, notes: 'a\u0000b' }, '/api/items', '{"name":"Tent","categoryId":1,"notes":"a\\u0000b"}', 'notes'],
+      ['create_category', { name: '\udc00' }, '/api/categories', '{"name":"\\udc00"}', 'name'],
+    ]
+    for (const [name, args, path, body, field] of cases) {
+      const expected = await t.call('POST', path, body)
+      expect(expected.status).toBe(400)
+      expect(errorPathsOf(expected.body)).toEqual([field])
+      expect(await failed(name, args)).toEqual(expected.body)
+    }
+    const thread = await http('POST', '/api/threads', { name: 'Stove', categoryId: 1 })
+    const candidate = await failed('add_candidate', { threadId: thread.id, name: 'Pocket', pros: 'light\u0000' })
+    expect(errorPathsOf(candidate)).toEqual(['pros'])
+    expect(await http('GET', '/api/items')).toEqual([])
+    expect((await http('GET', '/api/categories')).map((c: { name: string }) => c.name)).toEqual(['Uncategorized'])
+    expect((await http('GET', `/api/threads/${thread.id}`)).candidates).toEqual([])
   })
 
   test('update_item with no field, or a bad id, is a validation error naming the field', async () => {

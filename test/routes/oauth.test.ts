@@ -3,7 +3,8 @@ import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { MAX_UNUSED_CLIENTS, UNUSED_CLIENT_SECONDS } from '../../src/services/oauth-service'
-import { bodyOf, sha256, useTestApp } from '../support/app'
+import { bodyOf, OWNER, sha256, useTestApp } from '../support/app'
+import { serverUrl, untilLocksWait } from '../support/database'
 import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, REDIRECT_URI, readForm, submitForm } from '../support/oauth'
 
 describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
@@ -204,6 +205,23 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect((await bodyOf(res)).error).toBe('invalid_client_metadata')
   })
 
+  test.each([
+    ['{"redirect_uris":["https://app.example/c\\u0000b"]}', 'invalid_redirect_uri', 'redirect_uris.0: must not contain NUL characters'],
+    ['{"redirect_uris":["https://app.example/c\\ud800b"]}', 'invalid_redirect_uri', 'redirect_uris.0: is not valid Unicode (a lone surrogate)'],
+    ['{"redirect_uris":["https://app.example/cb"],"client_name":"Bot\\u0000"}', 'invalid_client_metadata', 'client_name: must not contain NUL characters'],
+    [
+      '{"redirect_uris":["https://app.example/cb"],"client_name":"Bot \\udc00"}',
+      'invalid_client_metadata',
+      'client_name: is not valid Unicode (a lone surrogate)',
+    ],
+    ['{"redirect_uris":["https://app.example/cb"],"redirect_uris":["https://evil.example/cb"]}', 'invalid_redirect_uri', 'redirect_uris: duplicate key'],
+  ])('registration: %s is refused in OAuth’s shape and nothing is stored', async (body, error, description) => {
+    const res = await fetch(`${t.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(res.status).toBe(400)
+    expect(await bodyOf(res)).toEqual({ error, error_description: description })
+    expect(await t.db.selectFrom('oauth_clients').selectAll().execute()).toEqual([])
+  })
+
   test('registration: a flood cannot grow the table; registrations nothing used expire after an hour', async () => {
     const used = await obtainCode()
     for (let i = 0; i < MAX_UNUSED_CLIENTS; i++) expect((await register()).status).toBe(201)
@@ -242,6 +260,7 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
       authorizeUrl(client.client_id, challenge, { redirect_uri: 'http://127.0.0.1:53682/other' }),
       authorizeUrl(client.client_id, challenge, { redirect_uri: undefined }),
       authorizeUrl(client.client_id, challenge, { client_id: undefined }),
+      authorizeUrl(`${client.client_id}\u0000`, challenge),
     ]
     for (const url of cases) {
       const res = await fetch(url, { redirect: 'manual' })
@@ -344,6 +363,28 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(await res.text()).toContain('wrong username or password')
   })
 
+  test('sign-in page: a username or password the sign-in API would refuse shows the page again naming it; nothing is counted or set', async () => {
+    const { body: client } = await register()
+    const url = authorizeUrl(client.client_id, pkce().challenge)
+    const page = await readForm(await (await fetch(url)).text())
+    const cases: [string, string, string][] = [
+      ['owner\u0000', OWNER.password, 'username: must not contain NUL characters'],
+      ['o'.repeat(65), OWNER.password, 'username: Too big: expected string to have &lt;=64 characters'],
+      ['owner', 'p'.repeat(257), 'password: Too big: expected string to have &lt;=256 characters'],
+    ]
+    for (const [username, password, problem] of cases) {
+      const res = await submitForm(url.href, page, [
+        ['username', username],
+        ['password', password],
+      ])
+      expect(res.status).toBe(400)
+      expect(res.headers.get('content-type')).toStartWith('text/html')
+      expect(cookieFrom(res)).toBeUndefined()
+      expect(await res.text()).toContain(problem)
+    }
+    expect(await t.db.selectFrom('login_attempts').selectAll().execute()).toEqual([])
+  })
+
   test('token: code exchange answers with no-store; the code works once', async () => {
     const code = await obtainCode()
     const res = await redeem(code)
@@ -434,6 +475,8 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     const first = (await redeem(code)).body
     const stranger = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'someone-else' })
     expect(stranger.body.error).toBe('invalid_grant')
+    const withNul = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: `${code.clientId}\u0000` })
+    expect(withNul).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
     const wrongTarget = await form('/oauth/token', {
       grant_type: 'refresh_token',
       refresh_token: first.refresh_token,
@@ -533,5 +576,81 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(Object.keys(doc.paths['/oauth/authorize'])).toEqual(['get', 'post'])
     expect(doc.paths['/oauth/token'].post.requestBody.content['application/x-www-form-urlencoded']).toBeDefined()
     expect(doc.info.description).toContain('POST /mcp')
+  })
+})
+
+// PGlite runs one transaction at a time, so only a server shows two exchanges of one code overlapping.
+describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server', () => {
+  const t = useTestApp({ on: 'postgres' })
+
+  test('a code presented again while its first exchange is still issuing tokens revokes those tokens too', async () => {
+    const { oauth } = t.services
+    const client = await oauth.register({ redirectUris: [REDIRECT_URI] })
+    const { verifier, challenge } = pkce()
+    const request = { clientId: client.clientId, redirectUri: REDIRECT_URI, codeChallenge: challenge, state: undefined, scope: 'gear', resource: null }
+    const code = await oauth.issueCode(request, t.ownerId)
+    const params = { code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }
+    // An expired code held by another transaction: the first exchange's clean-up waits for it.
+    const expired = await t.db
+      .insertInto('oauth_codes')
+      .values({
+        code_hash: 'expired',
+        client_id: client.clientId,
+        user_id: t.ownerId,
+        redirect_uri: REDIRECT_URI,
+        code_challenge: challenge,
+        expires_at: new Date(0),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const held = Promise.withResolvers<void>()
+    const release = Promise.withResolvers<void>()
+    const holder = t.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('oauth_codes').select('id').where('id', '=', expired.id).forUpdate().execute()
+      held.resolve()
+      await release.promise
+    })
+    await held.promise
+    const first = oauth.exchangeCode(params, [])
+    await untilLocksWait(t.db, 1, first)
+    const second = oauth.exchangeCode(params, []).then(
+      () => 'issued',
+      (error: { code?: string }) => error.code,
+    )
+    await untilLocksWait(t.db, 2, second)
+    release.resolve()
+    await holder
+    const tokens = await first
+    expect(await second).toBe('invalid_grant')
+    expect(await oauth.authenticateAccessToken(tokens.access_token)).toBeUndefined()
+    await expect(oauth.refresh({ refresh_token: tokens.refresh_token, client_id: client.clientId }, [])).rejects.toThrow()
+  })
+
+  test('revoking a token while its refresh is issuing the next pair revokes that pair too', async () => {
+    const { oauth } = t.services
+    const client = await oauth.register({ redirectUris: [REDIRECT_URI] })
+    const { verifier, challenge } = pkce()
+    const request = { clientId: client.clientId, redirectUri: REDIRECT_URI, codeChallenge: challenge, state: undefined, scope: 'gear', resource: null }
+    const code = await oauth.issueCode(request, t.ownerId)
+    const tokens = await oauth.exchangeCode({ code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }, [])
+    // The client's row held by another transaction: the refresh's new token (its foreign key) waits for it.
+    const held = Promise.withResolvers<void>()
+    const release = Promise.withResolvers<void>()
+    const holder = t.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('oauth_clients').select('id').where('client_id', '=', client.clientId).forUpdate().execute()
+      held.resolve()
+      await release.promise
+    })
+    await held.promise
+    const refreshing = oauth.refresh({ refresh_token: tokens.refresh_token, client_id: client.clientId }, [])
+    await untilLocksWait(t.db, 1, refreshing)
+    const revoking = oauth.revoke(tokens.access_token, client.clientId)
+    await untilLocksWait(t.db, 2, revoking)
+    release.resolve()
+    await holder
+    const next = await refreshing
+    await revoking
+    expect(await oauth.authenticateAccessToken(next.access_token)).toBeUndefined()
+    await expect(oauth.refresh({ refresh_token: next.refresh_token, client_id: client.clientId }, [])).rejects.toThrow()
   })
 })

@@ -123,6 +123,23 @@ describe('paging of every list', () => {
         })
       }
     }
+    // Well-formed JSON of the right kinds, but not a key any list hands out: an id beyond
+    // integer, a name PostgreSQL text cannot hold (NUL).
+    const tampered = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url')
+    const cases: [string, string][] = [
+      ...['/api/items', '/api/categories', '/api/setups'].flatMap((path): [string, string][] => [
+        [path, tampered(['a', 2 ** 31])],
+        [path, tampered(['a', 0])],
+        [path, tampered(['a\u0000', 1])],
+      ]),
+      ['/api/threads', tampered([0, 2 ** 31])],
+      ['/api/threads', tampered([0, -1])],
+    ]
+    for (const [path, cursor] of cases) {
+      const res = await t.call('GET', `${path}?limit=5&cursor=${cursor}`)
+      const paths = res.body.error?.details?.map((d: { path: string }) => d.path)
+      expect({ path, cursor, status: res.status, paths }).toEqual({ path, cursor, status: 400, paths: ['query.cursor'] })
+    }
     expect((await t.call('GET', '/api/items?limit=1000')).status).toBe(200)
   })
 

@@ -173,6 +173,20 @@ describe('/api/setups', () => {
       })
     })
 
+    test('deleting an item changes the list of every setup that had it, so their updatedAt moves; others keep theirs', async () => {
+      const { g, setup, detail } = await loadedSetup()
+      const other = await created('POST', '/api/setups', { name: 'Day hike' })
+      const filled = await t.call('PUT', `/api/setups/${other.id}/items`, { items: [{ itemId: g.jacket.id, classification: 'worn' }] })
+      await Bun.sleep(5)
+      expect((await t.call('DELETE', `/api/items/${g.food.id}`)).status).toBe(204)
+      const after = (await t.call('GET', `/api/setups/${setup.id}`)).body
+      expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(detail.updatedAt))
+      expect((await t.call('GET', `/api/setups/${other.id}`)).body.updatedAt).toBe(filled.body.updatedAt)
+      // A missing item changes nothing.
+      expect((await t.call('DELETE', `/api/items/${g.food.id}`)).status).toBe(404)
+      expect((await t.call('GET', `/api/setups/${setup.id}`)).body.updatedAt).toBe(after.updatedAt)
+    })
+
     test('a missing setup is a 404', async () => {
       const res = await t.call('GET', '/api/setups/12345')
       expect(res.status).toBe(404)

@@ -54,3 +54,36 @@ describe('totals at the bounds', () => {
     ])
   })
 })
+
+describe('totals of fractional weights', () => {
+  const t = useTestApp()
+
+  test('add up as the decimals entered (0.1 + 0.2 is 0.3, 0.1 x 3 is 0.3), in every total', async () => {
+    const gear = (await t.call('POST', '/api/categories', { name: 'Gear' })).body.id
+    const ids: number[] = []
+    for (const [weightGrams, quantity] of [
+      [0.1, 1],
+      [0.2, 1],
+      [0.1, 3],
+      [1250.7, 1],
+    ] as const) {
+      ids.push((await t.call('POST', '/api/items', { name: `w${weightGrams}x${quantity}`, categoryId: gear, weightGrams, quantity })).body.id)
+    }
+    const setup = (await t.call('POST', '/api/setups', { name: 'Trip' })).body.id
+    const classes = ['base', 'base', 'worn', 'consumable']
+    await t.call('PUT', `/api/setups/${setup}/items`, { items: ids.map((itemId, i) => ({ itemId, classification: classes[i] })) })
+
+    const total = 1251.3
+    expect((await t.call('GET', '/api/categories')).body.find((c: any) => c.id === gear).totalWeightGrams).toBe(total)
+    expect((await t.call('GET', '/api/setups')).body[0].totalWeightGrams).toBe(total)
+    const detail = (await t.call('GET', `/api/setups/${setup}`)).body
+    expect(detail.totals).toEqual({ baseWeightGrams: 0.3, wornWeightGrams: 0.3, consumableWeightGrams: 1250.7, totalWeightGrams: total, totalPriceCents: 0 })
+    expect(detail.byCategory.map((c: any) => c.weightGrams)).toEqual([total])
+
+    // A weight with all 17 significant digits a double holds totals to itself, not to 15 digits.
+    const precise = 0.12345678901234568
+    const other = (await t.call('POST', '/api/categories', { name: 'Other' })).body.id
+    await t.call('POST', '/api/items', { name: 'precise', categoryId: other, weightGrams: precise })
+    expect((await t.call('GET', '/api/categories')).body.find((c: any) => c.id === other).totalWeightGrams).toBe(precise)
+  })
+})

@@ -10,6 +10,8 @@ export interface BodyRule {
   maxBytes: number
   /** The 413 message. */
   tooLarge: string
+  /** JSON: false when the handler checks the strings it takes (see strictJsonBody). */
+  checkStrings?: boolean
 }
 
 const MAX_JSON_BODY_BYTES = 1024 * 1024
@@ -34,6 +36,7 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
       throw new PayloadTooLargeError(rule.tooLarge)
     },
   })
+  const json = rule.mediaType === 'application/json' ? strictJsonBody({ strings: rule.checkStrings ?? true }) : undefined
   return (c, next) => {
     // A GET or HEAD request carries no body the app can read (a fetch Request cannot have one):
     // nothing to check, and reading c.req.raw.body would make the node:http adapter build a
@@ -42,7 +45,7 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
     if (c.get('auth')?.via === 'session' && UNSAFE_METHODS.has(c.req.method) && hasBody(c) && !accepts(rule, c.req.header('content-type'))) {
       throw new ForbiddenError(`requests with a body must be ${rule.mediaType}`)
     }
-    return limit(c, rule.mediaType === 'application/json' ? async () => void (await strictJsonBody(c, next)) : next)
+    return limit(c, json ? async () => void (await json(c, next)) : next)
   }
 }
 

@@ -10,27 +10,31 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
  * them), and no string may carry a lone surrogate or a NUL (PostgreSQL text stores neither).
  * Anything else is a 400 naming the field. The checked text is left in Hono's body cache, so
  * `c.req.json()` and the routes' validators read exactly this text. Syntax errors are left to
- * the validators, which answer them as before.
+ * the validators, which answer them as before. With `strings: false` the strings' text is not
+ * checked: the handler checks what it takes from the body (textProblem), as MCP tools must
+ * answer a bad argument with a tool result rather than an HTTP error.
  */
-export const strictJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? ''
-  if (!JSON_TYPE.test(type) || c.req.raw.body === null) return next()
-  const bytes = new Uint8Array(await c.req.arrayBuffer())
-  const problem = checkJsonBody(bytes)
-  if (problem)
-    throw new ValidationError('invalid body', [problem])
-    // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
-  ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
-  // Handlers that read the raw Request (the MCP transport) get the same, checked bytes. Built
-  // field by field: the node:http adapter's request is not a Request, and `new Request(it)`
-  // would read only its URL and make it a GET.
-  const { url, method, headers, signal } = c.req.raw
-  c.req.raw = new Request(url, { method, headers, signal, body: bytes })
-  return next()
-}
+export const strictJsonBody =
+  ({ strings = true }: { strings?: boolean } = {}): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? ''
+    if (!JSON_TYPE.test(type) || c.req.raw.body === null) return next()
+    const bytes = new Uint8Array(await c.req.arrayBuffer())
+    const problem = checkJsonBody(bytes, { strings })
+    if (problem)
+      throw new ValidationError('invalid body', [problem])
+      // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
+    ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
+    // Handlers that read the raw Request (the MCP transport) get the same, checked bytes. Built
+    // field by field: the node:http adapter's request is not a Request, and `new Request(it)`
+    // would read only its URL and make it a GET.
+    const { url, method, headers, signal } = c.req.raw
+    c.req.raw = new Request(url, { method, headers, signal, body: bytes })
+    return next()
+  }
 
 /** The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON at all). */
-export function checkJsonBody(bytes: Uint8Array): FieldProblem | undefined {
+export function checkJsonBody(bytes: Uint8Array, { strings = true }: { strings?: boolean } = {}): FieldProblem | undefined {
   let text: string
   let invalidAt: number | undefined
   try {
@@ -44,7 +48,7 @@ export function checkJsonBody(bytes: Uint8Array): FieldProblem | undefined {
   } catch {
     return invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' }
   }
-  return new Scanner(text, invalidAt).value([]) ?? (invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' })
+  return new Scanner(text, invalidAt, strings).value([]) ?? (invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' })
 }
 
 /**
@@ -65,6 +69,29 @@ function firstReplacedCharacter(bytes: Uint8Array, text: string): number | undef
 // Without the u flag a regex sees UTF-16 code units: a high half not followed by a low one, or a low one alone.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+/** What is wrong with a string PostgreSQL text cannot hold as it is, or undefined when it is fine. */
+export function textProblem(value: string): string | undefined {
+  if (LONE_SURROGATE.test(value)) return 'is not valid Unicode (a lone surrogate)'
+  if (value.includes('\0')) return 'must not contain NUL characters'
+  return undefined
+}
+
+/** The first string (key or value) in a parsed JSON value that textProblem refuses, named by its path as strictJsonBody names it. */
+export function findTextProblem(value: unknown, path: string[] = []): FieldProblem | undefined {
+  if (typeof value === 'string') {
+    const message = textProblem(value)
+    return message === undefined ? undefined : { path: join(path), message }
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, child] of Object.entries(value)) {
+    const keyPath = [...path, key]
+    const message = Array.isArray(value) ? undefined : textProblem(key)
+    const problem = message === undefined ? findTextProblem(child, keyPath) : { path: join(keyPath), message }
+    if (problem) return problem
+  }
+  return undefined
+}
+
 /** Walks JSON text already known to be well-formed, tracking the path to each string. */
 class Scanner {
   private i = 0
@@ -72,6 +99,7 @@ class Scanner {
   constructor(
     private readonly text: string,
     private readonly invalidAt: number | undefined,
+    private readonly strings: boolean,
   ) {}
 
   value(path: string[]): FieldProblem | undefined {
@@ -124,9 +152,8 @@ class Scanner {
     const value = JSON.parse(this.text.slice(start, this.i)) as string
     const at = (message: string) => ({ value, problem: { path: join(path), message } })
     if (this.invalidAt !== undefined && this.invalidAt > start && this.invalidAt < this.i) return at('is not valid UTF-8')
-    if (LONE_SURROGATE.test(value)) return at('is not valid Unicode (a lone surrogate)')
-    if (value.includes('\0')) return at('must not contain NUL characters')
-    return { value }
+    const problem = this.strings ? textProblem(value) : undefined
+    return problem === undefined ? { value } : at(problem)
   }
 
   private skipSpace() {
