@@ -4,16 +4,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { backupTo, openBackupDatabase } from '../support/backup'
 import { createServerDatabase, serverUrl } from '../support/database'
+import { freePort } from '../support/ports'
 import { runScript, waitForLine } from '../support/process'
 import { tempDir, useTempDir } from '../support/temp-dir'
-
-/** A port where nothing listens (free a moment ago). */
-function freePort(): number {
-  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = listener.port
-  listener.stop(true)
-  return port
-}
 
 /** A path in the temporary directory that nothing has yet: `<prefix><pid>-<random>`. */
 const uniqueTempPath = (prefix: string) => path.join(tmpdir(), `${prefix}${process.pid}-${crypto.randomUUID().slice(0, 8)}`)
@@ -94,7 +87,7 @@ describe('every command that touches a database says which one', () => {
 
   test('the embedded database in use by a running process: one line, before anything is written', async () => {
     const dataDir = sharedDataDir()
-    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(21000 + (process.pid % 20000)) }
+    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()) }
     const server = Bun.spawn([process.execPath, 'src/server.ts'], {
       cwd: path.join(import.meta.dir, '../..'),
       env: { ...process.env, DATABASE_URL: '', ...env },

@@ -6,7 +6,7 @@ import { sql } from 'kysely'
 import { connectionCause, connectionProblem, DatabaseUnavailableError, describeDatabase, openCheckedDatabase, serverAddress } from '../../src/db/connection'
 import { UnavailableError } from '../../src/errors'
 import { createServerDatabase, serverUrl } from '../support/database'
-import { freePort } from '../support/embedded-postgres'
+import { freePort } from '../support/ports'
 import { tempDir } from '../support/temp-dir'
 
 const server = (url: string) => ({

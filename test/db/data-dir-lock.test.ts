@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { freePort } from '../support/ports'
 import { waitForLine } from '../support/process'
 import { tempDir } from '../support/temp-dir'
 
@@ -14,7 +15,7 @@ function run(args: string[], env: Record<string, string>) {
 describe('the embedded data directory is opened by one process at a time', () => {
   test('a second process is refused with one line naming the holder; the lock goes with the holder', async () => {
     const dataDir = tempDir('lock')
-    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(20000 + (process.pid % 20000)), DATABASE_URL: '' }
+    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()), DATABASE_URL: '' }
     const server = run(['src/server.ts'], env)
     try {
       await waitForLine(server.stdout, /listening on/)
@@ -44,7 +45,7 @@ describe('the embedded data directory is opened by one process at a time', () =>
 
   test('a holder killed with SIGKILL and left a zombie (not yet reaped) does not hold the lock', async () => {
     const dataDir = tempDir('lock')
-    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(20000 + ((process.pid + 1) % 20000)), DATABASE_URL: '' }
+    const env = { GEARBOX_DATA_DIR: dataDir, PORT: String(freePort()), DATABASE_URL: '' }
     // sh starts the server, then becomes `sleep`, which never reaps it: after SIGKILL the
     // server stays a zombie with its pid, as one does until its parent waits for it. Its own
     // process group, so that the server goes with it even when the test stops before its SIGKILL.

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import path from 'node:path'
 import { bodyOf } from '../support/app'
 import { HOOK_TIMEOUT_MS } from '../support/database'
+import { freePort } from '../support/ports'
 import { waitForLine } from '../support/process'
 import { useTempDir } from '../support/temp-dir'
 
-const port = 30000 + (process.pid % 20000)
+const port = freePort()
 const base = `http://127.0.0.1:${port}`
 let server: ReturnType<typeof Bun.spawn>
 let output = ''

@@ -7,6 +7,7 @@ import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { repositoriesFor } from '../../src/repositories'
 import { createServices } from '../../src/services'
+import { freePort } from '../support/ports'
 import { waitForLine } from '../support/process'
 import { useTempDir } from '../support/temp-dir'
 
@@ -37,7 +38,7 @@ describe('a large list on the embedded database', () => {
       select 'Item ' || lpad(g::text, 6, '0'), 1, g, repeat('n', ${NOTES_BYTES}) from generate_series(1, ${ITEMS}) g`.execute(db)
     await db.destroy()
 
-    const port = 20000 + ((process.pid + 11) % 20000)
+    const port = freePort()
     base = `http://127.0.0.1:${port}`
     server = Bun.spawn(['bun', 'src/server.ts'], {
       cwd: root,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import path from 'node:path'
 import { type OwnServer, startOwnServer } from '../support/own-server'
+import { freePort } from '../support/ports'
 import { waitForLine } from '../support/process'
 
 const root = path.join(import.meta.dir, '../..')
@@ -18,7 +19,7 @@ describe('a database outage', () => {
 
   beforeAll(async () => {
     pg = await startOwnServer()
-    const port = 20000 + ((process.pid + 7) % 20000)
+    const port = freePort()
     base = `http://127.0.0.1:${port}`
     gearbox = Bun.spawn(['bun', 'src/server.ts'], {
       cwd: root,

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { HOOK_TIMEOUT_MS } from '../support/database'
+import { freePort } from '../support/ports'
 import { waitForLine } from '../support/process'
 
 const root = path.join(import.meta.dir, '../..')
@@ -22,7 +23,7 @@ function firstRunBlock(): string {
 }
 
 describe.if(tools.length === 0)("the README's first run, as written", () => {
-  const port = 40000 + (process.pid % 20000)
+  const port = freePort()
   let dir: string
   let server: ReturnType<typeof Bun.spawn>
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import { createServerDatabase } from '../support/database'
-import { freePort } from '../support/embedded-postgres'
+import { freePort } from '../support/ports'
 import { readRest, waitForLine } from '../support/process'
 import { tempDir } from '../support/temp-dir'
 

