@@ -30,10 +30,10 @@ const query: Query = process.env.DATABASE_URL
 const ITEM = `select item.*, categories.name as category_name from items as item
   inner join categories on categories.id = item.category_id`
 const ORDER_BY_NAME = 'order by lower(item.name), item.name, item.id'
-const itemWeight = 'coalesce(i.weight_grams, 0) * i.quantity'
-const totalWeight = `coalesce(sum(${itemWeight}), 0)`
+const itemWeight = 'coalesce(i.weight_grams, 0)::text::numeric * i.quantity'
+const totalWeight = `coalesce(sum(${itemWeight}), 0)::float8`
 const totalPrice = 'coalesce(sum(coalesce(i.price_cents, 0)::bigint * i.quantity), 0)::bigint'
-const weightOf = (c: string) => `coalesce(sum(${itemWeight}) filter (where si.classification = '${c}'), 0)`
+const weightOf = (c: string) => `coalesce(sum(${itemWeight}) filter (where si.classification = '${c}'), 0)::float8`
 const LINES = `from setup_items as si inner join items as i on i.id = si.item_id
   inner join categories as c on c.id = i.category_id where si.setup_id = $1`
 const SETUP = `select setups.*,
