@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors'
 
@@ -14,8 +14,6 @@ const TYPES = [
     matches: (b: Uint8Array) => startsWith(b, [0x52, 0x49, 0x46, 0x46]) && startsWith(b.subarray(8), [0x57, 0x45, 0x42, 0x50]),
   },
 ] as const
-
-const STORED_NAME = new RegExp(`^[0-9a-f]{32}\\.(${TYPES.map((t) => t.ext).join('|')})$`)
 
 function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
   return bytes.length >= prefix.length && prefix.every((value, i) => bytes[i] === value)
@@ -38,11 +36,22 @@ export class ImageService {
     return { filename }
   }
 
-  /** Throws NotFoundError for names this service could not have written, or files that are gone. */
+  /**
+   * An image in the upload folder by its file name, typed by its bytes. Any plain file name is
+   * served, not only the names `save` gives: an import from the old app keeps its images'
+   * names. Only what `save` would take is served (png, jpeg or webp by content), so no other
+   * file in the folder can be read through it. Throws NotFoundError for a name that is not a
+   * plain file name (a path, a dot-file such as the import's staging folder), a file that is
+   * not there, or one that is not such an image.
+   */
   async open(filename: string): Promise<{ file: Blob; mime: string }> {
-    const ext = STORED_NAME.exec(filename)?.[1]
-    const file = ext ? Bun.file(path.join(this.uploadDir, filename)) : undefined
-    if (!file || !(await file.exists())) throw new NotFoundError('image', filename)
-    return { file, mime: TYPES.find((t) => t.ext === ext)!.mime }
+    const plain = filename !== '' && path.basename(filename) === filename && !filename.startsWith('.') && !filename.includes('\0')
+    const where = path.join(this.uploadDir, filename)
+    const info = plain ? await stat(where).catch(() => undefined) : undefined
+    const file = info?.isFile() ? Bun.file(where) : undefined
+    const head = file && new Uint8Array(await file.slice(0, 16).arrayBuffer())
+    const type = head && TYPES.find((t) => t.matches(head))
+    if (!file || !type) throw new NotFoundError('image', filename)
+    return { file, mime: type.mime }
   }
 }

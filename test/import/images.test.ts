@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { STAGING_DIR } from '../../src/import/images'
+import { ImageService } from '../../src/services/image-service'
 import { imageBytes, realisticRows, runImport, targetState, uploadsBeside, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
@@ -27,6 +28,12 @@ describe('images', () => {
     expect(readFileSync(path.join(uploadDir(), 'duplex.webp')).equals(imageBytes('duplex.webp'))).toBe(true)
     expect(result.output).toContain('images: 2 of 2 copied to')
     expect(result.output).toContain('1 file(s) in')
+    // GearBox serves each under the name its row holds (GET /uploads/:filename).
+    const images = new ImageService(uploadDir())
+    for (const name of ['stove.png', 'duplex.webp']) {
+      const { file, mime } = await images.open(name)
+      expect({ name, mime, bytes: Buffer.from(await file.arrayBuffer()).equals(imageBytes(name)) }).toEqual({ name, mime: 'image/png', bytes: true })
+    }
   })
 
   test('a missing image is a problem: refused, listed with table, id and name, nothing written', async () => {

@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'bun:test'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { MAX_IMAGE_BYTES } from '../../src/services/image-service'
 import { bodyOf, useTestApp } from '../support/app'
 
@@ -77,6 +79,26 @@ describe('images', () => {
 
   test('uploading needs credentials', async () => {
     expect((await upload(PNG, 'a.png', {})).status).toBe(401)
+  })
+
+  test('an image under a name the old app gave it (kept by the import) is served, typed by its bytes', async () => {
+    writeFileSync(path.join(t.uploadDir, 'Stove 2.png'), JPEG)
+    const served = await t.app.request(`/uploads/${encodeURIComponent('Stove 2.png')}`)
+    expect(served.status).toBe(200)
+    expect(served.headers.get('content-type')).toBe('image/jpeg')
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(JPEG)
+  })
+
+  test('a file in the upload folder that is not an image GearBox takes is not served', async () => {
+    writeFileSync(path.join(t.uploadDir, 'notes.txt'), 'not an image')
+    writeFileSync(path.join(t.uploadDir, 'page.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    mkdirSync(path.join(t.uploadDir, '.gearbox-import-staging'), { recursive: true })
+    writeFileSync(path.join(t.uploadDir, '.gearbox-import-staging', 'staged.png'), PNG)
+    writeFileSync(path.join(t.uploadDir, '.hidden.png'), PNG)
+    for (const name of ['notes.txt', 'page.svg', '.hidden.png', '.gearbox-import-staging%2Fstaged.png', '.gearbox-import-staging']) {
+      const res = await t.app.request(`/uploads/${name}`)
+      expect({ name, status: res.status }).toEqual({ name, status: 404 })
+    }
   })
 
   test.each(['..%2Fpackage.json', 'nothere.png', '0123456789abcdef0123456789abcdef.png', 'a.svg'])('/uploads/%s is a 404', async (name) => {

@@ -98,6 +98,10 @@ export function useTestApp(options: { serve?: boolean; on?: typeof backend } = {
     get url() {
       return url
     },
+    /** GEARBOX_UPLOAD_DIR of the suite's app. */
+    get uploadDir() {
+      return uploadDir()
+    },
     call,
     signIn,
   }
