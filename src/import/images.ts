@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import path from 'node:path'
+import { imageType, isPlainFileName } from '../domain/image'
 import type { Problem } from './problems'
 import { rowProblem, type SourceTable } from './scan'
 
@@ -25,6 +26,8 @@ export interface ImageReference {
 export interface ImageCheck {
   /** Every referenced file found in the uploads folder: name -> SHA-256 (hex). */
   files: Map<string, string>
+  /** Those of `files` that are not png, jpeg or webp by content: copied, but GearBox does not serve them. */
+  unservable: string[]
   /** One missing_image problem per row whose image is not in the uploads folder. */
   problems: Problem[]
   /** The rows those problems belong to, in the same order. */
@@ -36,7 +39,11 @@ export interface ImageCheck {
 /** An image cannot be put in place; nothing was written. */
 export class ImageError extends Error {}
 
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
+/** SHA-256 (hex) of a file's bytes, or of the file at a path. */
+const sha256 = (file: string | Buffer) =>
+  createHash('sha256')
+    .update(typeof file === 'string' ? readFileSync(file) : file)
+    .digest('hex')
 const isFile = (file: string) => statSync(file, { throwIfNoEntry: false })?.isFile() ?? false
 
 /** Every row that names an image (a text value in an image column). */
@@ -51,15 +58,17 @@ export function imageReferences(tables: SourceTable[]): ImageReference[] {
 /** Looks up every referenced image in the old uploads folder `from` and hashes it. */
 export function checkImages(references: ImageReference[], from: string): ImageCheck {
   const files = new Map<string, string>()
+  const unservable: string[] = []
   const missing: ImageReference[] = []
   const problems: Problem[] = []
   for (const ref of references) {
     if (files.has(ref.name)) continue
-    // Only a plain name inside the folder: never a path that leads out of it.
-    const plain = ref.name !== '' && path.basename(ref.name) === ref.name && !ref.name.startsWith('.')
+    const plain = isPlainFileName(ref.name)
     const file = path.join(from, ref.name)
     if (plain && isFile(file)) {
-      files.set(ref.name, sha256(file))
+      const bytes = readFileSync(file)
+      files.set(ref.name, sha256(bytes))
+      if (!imageType(bytes)) unservable.push(ref.name)
       continue
     }
     missing.push(ref)
@@ -67,7 +76,7 @@ export function checkImages(references: ImageReference[], from: string): ImageCh
     problems.push(rowProblem(ref.table, ref.r, { kind: 'missing_image', column: IMAGE_COLUMNS[ref.table.spec.name]!, value: ref.name, message }))
   }
   const unreferenced = readdirSync(from).filter((name) => !files.has(name) && isFile(path.join(from, name))).length
-  return { files, problems, missing, unreferenced }
+  return { files, unservable, problems, missing, unreferenced }
 }
 
 /**

@@ -42,6 +42,8 @@ export interface ImageSummary {
   missing: number
   /** Files in the uploads folder no row names, left alone. */
   unreferenced: number
+  /** Copied images that are not png, jpeg or webp by content, so GearBox does not serve them. */
+  unservable: number
   skipped: boolean
 }
 
@@ -118,6 +120,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
       copied: images?.files.size ?? 0,
       missing: images ? new Set(images.missing.map((m) => m.name)).size : 0,
       unreferenced: images?.unreferenced ?? 0,
+      unservable: images?.unservable.length ?? 0,
       skipped: !images,
     }
     const problems = [...scan.problems, ...(images?.problems ?? [])]
@@ -154,7 +157,10 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
         ? names.size > 0
           ? `images: not copied (--no-images); ${names.size} image(s) named by the rows are not moved\n`
           : ''
-        : `images: ${imageSummary.copied} of ${names.size} ${copied}; ${imageSummary.missing} missing; ${imageSummary.unreferenced} file(s) in ${options.uploads} that no row names, left alone\n`
+        : `images: ${imageSummary.copied} of ${names.size} ${copied}; ${imageSummary.missing} missing; ${imageSummary.unreferenced} file(s) in ${options.uploads} that no row names, left alone\n` +
+          (images?.unservable.length
+            ? `images not png, jpeg or webp (${images.unservable.length}), moved like the others, but GearBox does not serve them: ${images.unservable.slice(0, 5).join(', ')}${images.unservable.length > 5 ? ', …' : ''}\n`
+            : '')
 
     if (options.dryRun) {
       out.write(formatSummary(tables()) + imagesLine('would be copied'))

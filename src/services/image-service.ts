@@ -1,23 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { IMAGE_HEAD_BYTES, imageType, isPlainFileName } from '../domain/image'
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors'
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
-
-const TYPES = [
-  { ext: 'png', mime: 'image/png', matches: (b: Uint8Array) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
-  { ext: 'jpg', mime: 'image/jpeg', matches: (b: Uint8Array) => startsWith(b, [0xff, 0xd8, 0xff]) },
-  {
-    ext: 'webp',
-    mime: 'image/webp',
-    matches: (b: Uint8Array) => startsWith(b, [0x52, 0x49, 0x46, 0x46]) && startsWith(b.subarray(8), [0x57, 0x45, 0x42, 0x50]),
-  },
-] as const
-
-function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
-  return bytes.length >= prefix.length && prefix.every((value, i) => bytes[i] === value)
-}
 
 /** Stores uploaded images under random names; the type comes from the bytes, never the file name. */
 export class ImageService {
@@ -26,7 +13,7 @@ export class ImageService {
   /** Throws ValidationError for anything but png/jpeg/webp, PayloadTooLargeError above 5 MB. */
   async save(bytes: Uint8Array): Promise<{ filename: string }> {
     if (bytes.length > MAX_IMAGE_BYTES) throw new PayloadTooLargeError(`image is larger than ${MAX_IMAGE_BYTES} bytes`)
-    const type = TYPES.find((t) => t.matches(bytes))
+    const type = imageType(bytes)
     if (!type) {
       throw new ValidationError('file is not a png, jpeg or webp image', [{ path: 'file', message: 'must be png, jpeg or webp' }])
     }
@@ -45,12 +32,10 @@ export class ImageService {
    * not there, or one that is not such an image.
    */
   async open(filename: string): Promise<{ file: Blob; mime: string }> {
-    const plain = filename !== '' && path.basename(filename) === filename && !filename.startsWith('.') && !filename.includes('\0')
     const where = path.join(this.uploadDir, filename)
-    const info = plain ? await stat(where).catch(() => undefined) : undefined
+    const info = isPlainFileName(filename) ? await stat(where).catch(() => undefined) : undefined
     const file = info?.isFile() ? Bun.file(where) : undefined
-    const head = file && new Uint8Array(await file.slice(0, 16).arrayBuffer())
-    const type = head && TYPES.find((t) => t.matches(head))
+    const type = file && imageType(new Uint8Array(await file.slice(0, IMAGE_HEAD_BYTES).arrayBuffer()))
     if (!file || !type) throw new NotFoundError('image', filename)
     return { file, mime: type.mime }
   }

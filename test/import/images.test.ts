@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { NotFoundError } from '../../src/errors'
 import { STAGING_DIR } from '../../src/import/images'
 import { ImageService } from '../../src/services/image-service'
 import { imageBytes, realisticRows, runImport, targetState, uploadsBeside, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
@@ -22,7 +23,7 @@ describe('images', () => {
     fileWithImages()
     const result = await runImport(fx.file, fx.target)
     expect(result.status).toBe('imported')
-    expect(result.images).toEqual({ referenced: 2, copied: 2, missing: 0, unreferenced: 1, skipped: false })
+    expect(result.images).toEqual({ referenced: 2, copied: 2, missing: 0, unreferenced: 1, unservable: 0, skipped: false })
     expect(readdirSync(uploadDir()).sort()).toEqual(['duplex.webp', 'stove.png'])
     expect(readFileSync(path.join(uploadDir(), 'stove.png')).equals(imageBytes('stove.png'))).toBe(true)
     expect(readFileSync(path.join(uploadDir(), 'duplex.webp')).equals(imageBytes('duplex.webp'))).toBe(true)
@@ -34,6 +35,18 @@ describe('images', () => {
       const { file, mime } = await images.open(name)
       expect({ name, mime, bytes: Buffer.from(await file.arrayBuffer()).equals(imageBytes(name)) }).toEqual({ name, mime: 'image/png', bytes: true })
     }
+  })
+
+  test('an image that is not a png, jpeg or webp is copied and kept, and the summary says GearBox does not serve it', async () => {
+    fileWithImages()
+    const gif = Buffer.from('GIF89a and the rest of a gif')
+    writeFileSync(path.join(uploadsBeside(fx.file), 'duplex.webp'), gif)
+    const result = await runImport(fx.file, fx.target)
+    expect(result.status).toBe('imported')
+    expect(result.images).toMatchObject({ copied: 2, unservable: 1 })
+    expect(result.output).toContain('images not png, jpeg or webp (1), moved like the others, but GearBox does not serve them: duplex.webp\n')
+    expect(readFileSync(path.join(uploadDir(), 'duplex.webp')).equals(gif)).toBe(true)
+    await expect(new ImageService(uploadDir()).open('duplex.webp')).rejects.toThrow(NotFoundError)
   })
 
   test('a missing image is a problem: refused, listed with table, id and name, nothing written', async () => {
