@@ -27,7 +27,7 @@ function readmeCommands(): string[] {
   }
   for (const span of readme.matchAll(/`([^`\n]+)`/g)) {
     const words = withoutAssignments(span[1]!).split(/\s+/)
-    if (['npm', 'npx', 'bun', 'bunx', 'bash'].includes(words[0]!)) commands.push(span[1]!)
+    if (['npm', 'npx', 'bun', 'bunx', 'bash'].includes(words[0]!) || words[0]!.startsWith('.ci/')) commands.push(span[1]!)
   }
   return commands
 }
@@ -65,6 +65,11 @@ function problemWith(command: string): string | undefined {
     case 'bunx':
       return `${program} is not on the PATH after npm install: use npm run <script> or npx bun`
     default:
+      // A wrapper of the repository's (.ci/no-leftovers): it runs its arguments as a command.
+      if (program?.startsWith('.ci/')) {
+        if (!existsSync(path.join(root, program))) return `${program}: no such file`
+        return args.length > 0 ? problemWith(args.join(' ')) : undefined
+      }
       return OUTSIDE_PROGRAMS.has(program!) ? undefined : `${program}: not a known command`
   }
 }
@@ -95,6 +100,8 @@ describe('README commands', () => {
     expect(problemWith('npm run db:import-sqlite --help')).toContain('follow `--`')
     expect(problemWith('npx bun scripts/no-such-file.ts')).toContain('no such file')
     expect(problemWith('npx some-package')).toContain('not a dependency')
+    expect(problemWith('.ci/no-leftovers bun test test/readme.test.ts')).toContain('not on the PATH')
+    expect(problemWith('.ci/no-such-wrapper npm test')).toContain('no such file')
     expect(problemWith('DATABASE_URL=postgres://x/y npm run migrate:list')).toBeUndefined()
   })
 })
