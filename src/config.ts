@@ -10,6 +10,8 @@ const flag = (fallback: boolean) =>
 const integer = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number')
 const positiveInt = (fallback: number) => integer().positive('must be at least 1').default(fallback)
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
 /** Every environment variable GearBox reads, with its rule and default (the README's Configuration table lists each). */
 export const envSchema = z.object({
   DATABASE_URL: z
@@ -23,8 +25,8 @@ export const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(30_000),
   DATABASE_ACQUIRE_TIMEOUT_MS: positiveInt(3_000),
   DATABASE_PREPARED_STATEMENTS: flag(true),
-  GEARBOX_DATA_DIR: z.string().min(1).default('./data'),
-  GEARBOX_UPLOAD_DIR: z.string().min(1).optional(),
+  GEARBOX_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  GEARBOX_UPLOAD_DIR: z.string().min(1, 'must not be empty').optional(),
   PORT: integer().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').default(3000),
   MIGRATE_ON_START: flag(true),
   GEARBOX_TRUST_PROXY: flag(false),
@@ -44,7 +46,7 @@ export const envSchema = z.object({
   DATABASE_STARTUP_ATTEMPTS: positiveInt(30),
   DATABASE_STARTUP_RETRY_DELAY_MS: integer().nonnegative('must be 0 or more').default(2000),
   SHUTDOWN_TIMEOUT_S: positiveInt(10),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SLOW_QUERY_MS: integer().nonnegative('must be 0 (off) or more').default(500),
   METRICS: flag(false),
   METRICS_TOKEN: z

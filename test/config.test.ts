@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, type DatabaseConfig, loadConfig } from '../src/config'
+import { ConfigError, type DatabaseConfig, envSchema, loadConfig } from '../src/config'
 import { createPostgresClient } from '../src/db/database'
 
 type PostgresConfig = Extract<DatabaseConfig, { kind: 'postgres' }>
@@ -39,9 +39,25 @@ describe('loadConfig', () => {
       slowQueryMs: 0,
       metrics: { enabled: true, token: 'a-token-of-16-chars' },
     })
-    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/)
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
     expect(() => loadConfig({ DATABASE_STARTUP_ATTEMPTS: '0' })).toThrow('DATABASE_STARTUP_ATTEMPTS must be at least 1')
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN must be at least 16 characters')
+  })
+
+  test('every refused value is one sentence naming its variable: "<VARIABLE> must ..."', () => {
+    const refusals: string[] = []
+    for (const variable of Object.keys(envSchema.shape)) {
+      for (const value of ['', 'x', '-1', '99999999']) {
+        try {
+          loadConfig({ [variable]: value })
+        } catch (error) {
+          refusals.push((error as Error).message)
+        }
+      }
+    }
+    // Each variable is refused for some value; none in the validation library's own words.
+    expect(new Set(refusals.map((m) => /^Invalid configuration: (\w+) /.exec(m)?.[1])).size).toBe(Object.keys(envSchema.shape).length)
+    expect(refusals.filter((m) => !/^Invalid configuration: \w+ must [^;]+$/.test(m))).toEqual([])
   })
 
   test('an empty environment gives the embedded database in ./data and every default', () => {
