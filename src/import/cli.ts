@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, loadConfig } from '../config'
+import { describeDatabase } from '../db/connection'
 import { missingEmbeddedDatabase, openPGlite } from '../db/database'
 import { unwritableFileProblem } from '../file-checks'
 import { exportLegacyFile } from './export'
@@ -107,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
 function openTarget({ database }: Config): Target {
   if (database.kind === 'postgres') return serverTarget(database)
   // Opened on first use, so a refused file leaves no data directory behind.
-  const name = `the embedded database in ${database.dataDir}`
+  const name = describeDatabase(database)
   let target: Target | undefined
   const open = () => {
     target ??= pgliteTarget(openPGlite(database.dataDir), name)

@@ -6,6 +6,7 @@ import { PostgresJSDialect } from 'kysely-postgres-js'
 import type postgres from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { quoteIdent } from '../db/bulk'
+import { describeDatabase } from '../db/connection'
 import { createPGliteDatabase, createPostgresClient } from '../db/database'
 import { migrateToLatest } from '../db/migrator'
 
@@ -55,7 +56,7 @@ export function serverTarget(config: Extract<DatabaseConfig, { kind: 'postgres' 
   const sql = createPostgresClient({ ...config, maxConnections: 1 })
   const db = new Kysely<unknown>({ dialect: new PostgresJSDialect({ postgres: sql }) })
   return {
-    name: `PostgreSQL at ${new URL(config.url).host}${new URL(config.url).pathname}`,
+    name: describeDatabase(config),
     scanDuringLoad: true,
     migrate: () => migrateToLatest(db),
     transaction: (work) => sql.begin((tx) => work(serverSession(tx))) as Promise<never>,

@@ -77,7 +77,10 @@ describe('every command that touches a database says which one', () => {
         expect(status.stdout).toMatch(/\n0 applied, \d+ pending\n$/)
         const list = await runScript('migrate:list', [], env)
         expect(list.stdout.split('\n')[0]).toBe(`database: PostgreSQL ${shown}`)
-        for (const r of [status, list]) expect(r.stdout + r.stderr.join('\n')).not.toContain(`:${secret}@`)
+        const file = path.join(tempDir('which-server'), 'out.db')
+        const exported = await runScript('db:export-sqlite', [file], env)
+        expect(exported.stdout.split('\n')[0]).toBe(`exporting PostgreSQL ${shown} to ${file}`)
+        for (const r of [status, list, exported]) expect(r.stdout + r.stderr.join('\n')).not.toContain(`:${secret}@`)
       } finally {
         await server.drop()
       }
