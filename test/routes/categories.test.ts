@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { BAD_IDS, errorPaths, ISO, useTestApp } from '../support/app'
-import { serverUrl, untilLocksWait } from '../support/database'
+import { holdTransaction, serverUrl, untilLocksWait } from '../support/database'
 
 describe('/api/categories', () => {
   const t = useTestApp()
@@ -145,18 +145,10 @@ describe.if(serverUrl !== undefined)('/api/categories on a PostgreSQL server', (
 
   test('deleting a category while an item is being added to it moves that item too', async () => {
     const id = (await t.call('POST', '/api/categories', { name: 'Shelter' })).body.id
-    const added = Promise.withResolvers<void>()
-    const commit = Promise.withResolvers<void>()
-    const adding = t.db.transaction().execute(async (trx) => {
-      await trx.insertInto('items').values({ name: 'Tent', category_id: id }).execute()
-      added.resolve()
-      await commit.promise
-    })
-    await added.promise
+    const adding = await holdTransaction(t.db, (trx) => trx.insertInto('items').values({ name: 'Tent', category_id: id }).execute())
     const deleting = t.call('DELETE', `/api/categories/${id}`)
     await untilLocksWait(t.db, 1, deleting)
-    commit.resolve()
-    await adding
+    await adding.end()
     expect((await deleting).status).toBe(204)
     expect((await t.call('GET', '/api/items')).body.map((i: { name: string; categoryId: number }) => [i.name, i.categoryId])).toEqual([['Tent', 1]])
   })

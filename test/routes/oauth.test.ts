@@ -4,7 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { MAX_UNUSED_CLIENTS, UNUSED_CLIENT_SECONDS } from '../../src/services/oauth-service'
 import { bodyOf, OWNER, sha256, useTestApp } from '../support/app'
-import { serverUrl, untilLocksWait } from '../support/database'
+import { holdTransaction, serverUrl, untilLocksWait } from '../support/database'
 import { approveInBrowser, cookieFrom, MemoryOAuthProvider, pkce, REDIRECT_URI, readForm, submitForm } from '../support/oauth'
 
 describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
@@ -603,14 +603,7 @@ describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server
       })
       .returning('id')
       .executeTakeFirstOrThrow()
-    const held = Promise.withResolvers<void>()
-    const release = Promise.withResolvers<void>()
-    const holder = t.db.transaction().execute(async (trx) => {
-      await trx.selectFrom('oauth_codes').select('id').where('id', '=', expired.id).forUpdate().execute()
-      held.resolve()
-      await release.promise
-    })
-    await held.promise
+    const holder = await holdTransaction(t.db, (trx) => trx.selectFrom('oauth_codes').select('id').where('id', '=', expired.id).forUpdate().execute())
     const first = oauth.exchangeCode(params, [])
     await untilLocksWait(t.db, 1, first)
     const second = oauth.exchangeCode(params, []).then(
@@ -618,8 +611,7 @@ describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server
       (error: { code?: string }) => error.code,
     )
     await untilLocksWait(t.db, 2, second)
-    release.resolve()
-    await holder
+    await holder.end()
     const tokens = await first
     expect(await second).toBe('invalid_grant')
     expect(await oauth.authenticateAccessToken(tokens.access_token)).toBeUndefined()
@@ -634,20 +626,14 @@ describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server
     const code = await oauth.issueCode(request, t.ownerId)
     const tokens = await oauth.exchangeCode({ code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }, [])
     // The client's row held by another transaction: the refresh's new token (its foreign key) waits for it.
-    const held = Promise.withResolvers<void>()
-    const release = Promise.withResolvers<void>()
-    const holder = t.db.transaction().execute(async (trx) => {
-      await trx.selectFrom('oauth_clients').select('id').where('client_id', '=', client.clientId).forUpdate().execute()
-      held.resolve()
-      await release.promise
-    })
-    await held.promise
+    const holder = await holdTransaction(t.db, (trx) =>
+      trx.selectFrom('oauth_clients').select('id').where('client_id', '=', client.clientId).forUpdate().execute(),
+    )
     const refreshing = oauth.refresh({ refresh_token: tokens.refresh_token, client_id: client.clientId }, [])
     await untilLocksWait(t.db, 1, refreshing)
     const revoking = oauth.revoke(tokens.access_token, client.clientId)
     await untilLocksWait(t.db, 2, revoking)
-    release.resolve()
-    await holder
+    await holder.end()
     const next = await refreshing
     await revoking
     expect(await oauth.authenticateAccessToken(next.access_token)).toBeUndefined()

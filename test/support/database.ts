@@ -216,7 +216,29 @@ export function inTransactionOf<R>(db: () => Kysely<DB>, repository: (trx: Kysel
 }
 
 /**
- * Resolves once `count` lock requests wait on the server, or once `work` settled without that
+ * Opens a transaction on `db` and runs `work` in it (a row lock, an insert), then keeps it open:
+ * resolves once `work` is done, with `end()`, which commits it and resolves when it has.
+ * For tests of what another transaction does meanwhile (with untilLocksWait).
+ */
+export async function holdTransaction(db: Kysely<DB>, work: (trx: Kysely<DB>) => Promise<unknown>): Promise<{ end(): Promise<void> }> {
+  const done = Promise.withResolvers<void>()
+  const release = Promise.withResolvers<void>()
+  const held = db.transaction().execute(async (trx) => {
+    await work(trx)
+    done.resolve()
+    await release.promise
+  })
+  await Promise.race([done.promise, held])
+  return {
+    async end() {
+      release.resolve()
+      await held
+    },
+  }
+}
+
+/**
+ * Resolves once `count` lock requests wait in `db`'s database, or once `work` settled without that
  * many ever waiting; a test then ends the transaction they wait for and checks what `work` did.
  */
 export async function untilLocksWait(db: Kysely<DB>, count: number, work: Promise<unknown>): Promise<void> {
@@ -225,7 +247,12 @@ export async function untilLocksWait(db: Kysely<DB>, count: number, work: Promis
     () => (settled = true),
     () => (settled = true),
   )
-  const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_locks where not granted`.execute(db)).rows[0]!.n
+  // Only this database's backends: another test run on the same server may have waiting locks of its own.
+  const waiting = async () =>
+    (
+      await sql<{ n: number }>`select count(*)::int as n from pg_locks as l join pg_stat_activity as a on a.pid = l.pid
+        where not l.granted and a.datname = current_database()`.execute(db)
+    ).rows[0]!.n
   while (!settled && (await waiting()) < count) await Bun.sleep(20)
 }
 
