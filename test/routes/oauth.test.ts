@@ -583,12 +583,17 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
 describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server', () => {
   const t = useTestApp({ on: 'postgres' })
 
-  test('a code presented again while its first exchange is still issuing tokens revokes those tokens too', async () => {
-    const { oauth } = t.services
-    const client = await oauth.register({ redirectUris: [REDIRECT_URI] })
+  /** A registered client and a code issued to it for the owner, with the PKCE pair it was issued with. */
+  async function issuedCode() {
+    const client = await t.services.oauth.register({ redirectUris: [REDIRECT_URI] })
     const { verifier, challenge } = pkce()
     const request = { clientId: client.clientId, redirectUri: REDIRECT_URI, codeChallenge: challenge, state: undefined, scope: 'gear', resource: null }
-    const code = await oauth.issueCode(request, t.ownerId)
+    return { client, verifier, challenge, code: await t.services.oauth.issueCode(request, t.ownerId) }
+  }
+
+  test('a code presented again while its first exchange is still issuing tokens revokes those tokens too', async () => {
+    const { oauth } = t.services
+    const { client, verifier, challenge, code } = await issuedCode()
     const params = { code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }
     // An expired code held by another transaction: the first exchange's clean-up waits for it.
     const expired = await t.db
@@ -620,10 +625,7 @@ describe.if(serverUrl !== undefined)('OAuth code exchange on a PostgreSQL server
 
   test('revoking a token while its refresh is issuing the next pair revokes that pair too', async () => {
     const { oauth } = t.services
-    const client = await oauth.register({ redirectUris: [REDIRECT_URI] })
-    const { verifier, challenge } = pkce()
-    const request = { clientId: client.clientId, redirectUri: REDIRECT_URI, codeChallenge: challenge, state: undefined, scope: 'gear', resource: null }
-    const code = await oauth.issueCode(request, t.ownerId)
+    const { client, verifier, code } = await issuedCode()
     const tokens = await oauth.exchangeCode({ code, redirect_uri: REDIRECT_URI, client_id: client.clientId, code_verifier: verifier }, [])
     // The client's row held by another transaction: the refresh's new token (its foreign key) waits for it.
     const holder = await holdTransaction(t.db, (trx) =>
