@@ -7,16 +7,16 @@ import { NotFoundError } from '../errors'
 import { decodeCursor, epochMicros, fromEpochMicros, type Page, type PageRequest, toPage } from './paging'
 
 export interface ApiKeyRepository {
-  /** Throws NotFoundError when the user does not exist. */
+  /** One statement. Throws NotFoundError when the user does not exist. */
   create(input: { userId: number; name: string; keyHash: string; keyPrefix: string }): Promise<ApiKey>
   /** The user's keys, oldest first. */
   listByUser(userId: number): Promise<ApiKey[]>
   /** One page of `listByUser` (see PageRequest). Throws ValidationError (path `query.cursor`) for a bad cursor. */
   listPageByUser(userId: number, page: PageRequest): Promise<Page<ApiKey>>
   findByHash(keyHash: string): Promise<ApiKeyOwner | undefined>
-  /** Sets last_used_at to now() unless it was set within TOUCH_INTERVAL_SECONDS (saves a write per request). */
+  /** One statement: sets last_used_at to now() unless it was set within TOUCH_INTERVAL_SECONDS (saves a write per request). */
   touch(id: number): Promise<void>
-  /** Throws NotFoundError when the key does not exist or belongs to someone else. */
+  /** One statement. Throws NotFoundError when the key does not exist or belongs to someone else. */
   delete(userId: number, id: number): Promise<void>
 }
 

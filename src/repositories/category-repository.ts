@@ -21,9 +21,9 @@ export interface CategoryRepository {
    * added to it are committed first, later ones wait. Throws NotFoundError; TransactionRequiredError outside a transaction.
    */
   lockById(id: number): Promise<Category>
-  /** Throws ConflictError (`categories_name_key`) when the name is taken. */
+  /** One statement. Throws ConflictError (`categories_name_key`) when the name is taken. */
   create(input: NewCategory): Promise<Category>
-  /** Throws NotFoundError, or ConflictError (`categories_name_key`) when the name is taken. */
+  /** One statement. Throws NotFoundError, or ConflictError (`categories_name_key`) when the name is taken. */
   update(id: number, patch: CategoryPatch): Promise<Category>
   /** Throws NotFoundError, or ConflictError while items, threads or candidates still refer to it. */
   delete(id: number): Promise<void>

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Kysely } from 'kysely'
+import { retryTransaction } from '../db/retry'
 import type { DB } from '../db/types'
 import { type ApiKeyRepository, KyselyApiKeyRepository } from './api-key-repository'
 import { type CategoryRepository, KyselyCategoryRepository } from './category-repository'
@@ -48,12 +49,22 @@ export function repositoriesFor(db: Kysely<DB>): Repositories {
 /**
  * The one way services reach the database. `read` hands out repositories outside any
  * transaction, for queries; `write` hands out repositories bound to one transaction, for
- * anything that changes rows. Neither may be called inside `write`: repositories from outside
- * the transaction would run outside it (and on PGlite wait forever for its connection).
+ * anything that changes rows; `autocommit`, for a change that is one statement. None may be
+ * called inside `write`: repositories from outside the transaction would run outside it (and
+ * on PGlite wait forever for its connection).
  */
 export interface Store {
   read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>
   write<T>(work: (repos: Repositories) => Promise<T>): Promise<T>
+  /**
+   * For a change that is a single statement (a repository method documented as one): runs it
+   * outside an explicit transaction, where PostgreSQL commits it on its own (autocommit,
+   * https://www.postgresql.org/docs/current/tutorial-transactions.html), as atomic as in
+   * `write` but one round trip where `write` needs BEGIN and COMMIT around it. A deadlock or
+   * serialization failure runs it again, as `write` does. Work of more statements must use
+   * `write`: here each would commit alone.
+   */
+  autocommit<T>(statement: (repos: Repositories) => Promise<T>): Promise<T>
 }
 
 const insideWrite = new AsyncLocalStorage<true>()
@@ -72,6 +83,10 @@ export function createStore(db: Kysely<DB>): Store {
     async write(work) {
       refuseNesting('write')
       return insideWrite.run(true, () => inTransaction(db, (trx) => work(repositoriesFor(trx))))
+    },
+    async autocommit(statement) {
+      refuseNesting('autocommit')
+      return retryTransaction(() => statement(outer))
     },
   }
 }

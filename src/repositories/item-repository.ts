@@ -16,9 +16,9 @@ export interface ItemRepository {
   listPage(filter: ItemFilter, page: PageRequest): Promise<Page<ItemWithCategory>>
   /** Returns undefined when there is no such item. */
   findById(id: number): Promise<ItemWithCategory | undefined>
-  /** Throws ValidationError (path `categoryId`) for an unknown category, ValidationError for a check violation. */
+  /** One statement. Throws ValidationError (path `categoryId`) for an unknown category, ValidationError for a check violation. */
   create(input: NewItem): Promise<ItemWithCategory>
-  /** Sets updatedAt. Throws NotFoundError, or ValidationError as `create` does. */
+  /** One statement; sets updatedAt. Throws NotFoundError, or ValidationError as `create` does. */
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory>
   /** Also removes the item from every setup (cascade). Throws NotFoundError. */
   delete(id: number): Promise<void>

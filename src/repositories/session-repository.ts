@@ -16,7 +16,7 @@ export interface SessionRepository {
   create(session: Session): Promise<Session>
   /** The session with this id, expired or not; callers decide what expiry means. */
   find(id: string): Promise<Session | undefined>
-  /** Deletes the session if it exists; deleting a missing one is not an error (logout twice). */
+  /** Deletes the session if it exists, in one statement; deleting a missing one is not an error (logout twice). */
   delete(id: string): Promise<void>
   /** Removes every expired session; returns how many went. */
   deleteExpired(): Promise<number>

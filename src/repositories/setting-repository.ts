@@ -7,7 +7,7 @@ export interface SettingRepository {
   all(): Promise<Record<string, string>>
   /** The stored value, or undefined when the key was never set. */
   get(key: string): Promise<string | undefined>
-  /** Creates or overwrites the setting. */
+  /** Creates or overwrites the setting, in one statement. */
   set(key: string, value: string): Promise<Setting>
 }
 

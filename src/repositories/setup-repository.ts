@@ -19,7 +19,7 @@ export interface SetupRepository {
   create(input: { name: string }): Promise<Setup>
   /** Throws NotFoundError when the setup does not exist. */
   rename(id: number, name: string): Promise<Setup>
-  /** Its setup_items go with it. Throws NotFoundError when the setup does not exist. */
+  /** One statement; its setup_items go with it (cascade). Throws NotFoundError when the setup does not exist. */
   delete(id: number): Promise<void>
   /**
    * Makes `entries` the setup's whole item list; a failure leaves the old list. Throws

@@ -33,13 +33,13 @@ export interface ThreadRepository {
    * changes to its status wait for each other. Throws NotFoundError; TransactionRequiredError outside a transaction.
    */
   lockById(id: number): Promise<Thread>
-  /** Throws ValidationError (path categoryId) for an unknown category. */
+  /** One statement. Throws ValidationError (path categoryId) for an unknown category. */
   create(input: NewThread): Promise<Thread>
   /** Throws NotFoundError, or ValidationError (path categoryId) for an unknown category. */
   update(id: number, patch: ThreadPatch): Promise<Thread>
   /** Sets status and resolved candidate. Throws NotFoundError. */
   setResolution(id: number, resolution: ThreadResolution): Promise<Thread>
-  /** Deletes the thread and (by cascade) its candidates. Throws NotFoundError. */
+  /** One statement: deletes the thread and (by cascade) its candidates. Throws NotFoundError. */
   delete(id: number): Promise<void>
   /**
    * Moves every thread and every candidate of `fromCategoryId` to `toCategoryId`. Throws ConflictError
@@ -51,9 +51,9 @@ export interface ThreadRepository {
   findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined>
   /** Throws NotFoundError (thread), or ValidationError (path categoryId) for an unknown category. */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate>
-  /** Throws NotFoundError if the candidate is not one of the thread's, ValidationError for an unknown category. */
+  /** One statement. Throws NotFoundError if the candidate is not one of the thread's, ValidationError for an unknown category. */
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate>
-  /** Throws NotFoundError if the candidate is not one of the thread's. */
+  /** One statement. Throws NotFoundError if the candidate is not one of the thread's. */
   deleteCandidate(threadId: number, candidateId: number): Promise<void>
   /**
    * Gives the candidates sortOrder 1..n in the order of `candidateIds`, in one statement.

@@ -83,7 +83,7 @@ export class AuthService {
   }
 
   async logout(token: string): Promise<void> {
-    await this.store.write((repos) => repos.sessions.delete(sha256Hex(token)))
+    await this.store.autocommit((repos) => repos.sessions.delete(sha256Hex(token)))
   }
 
   /** The session's user, or undefined for an unknown or expired token (expired ones are deleted). */
@@ -92,7 +92,7 @@ export class AuthService {
     const session = await this.store.read((repos) => repos.sessions.find(id))
     if (!session) return undefined
     if (session.expiresAt.getTime() <= Date.now()) {
-      await this.store.write((repos) => repos.sessions.delete(id))
+      await this.store.autocommit((repos) => repos.sessions.delete(id))
       return undefined
     }
     return { userId: session.userId }
@@ -105,7 +105,7 @@ export class AuthService {
     if (!found) return undefined
     // Checked here too, so most requests skip the UPDATE; the repository's own check settles races.
     if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= TOUCH_INTERVAL_SECONDS * 1000)
-      await this.store.write((repos) => repos.apiKeys.touch(found.id))
+      await this.store.autocommit((repos) => repos.apiKeys.touch(found.id))
     return { userId: found.userId }
   }
 
@@ -128,13 +128,13 @@ export class AuthService {
   /** The plaintext key is returned here once; only its hash and a display prefix are stored. */
   async createApiKey(userId: number, name: string): Promise<CreatedApiKey> {
     const key = API_KEY_PREFIX + randomToken()
-    const apiKey = await this.store.write((repos) =>
+    const apiKey = await this.store.autocommit((repos) =>
       repos.apiKeys.create({ userId, name, keyHash: sha256Hex(key), keyPrefix: key.slice(0, KEY_PREFIX_LENGTH) }),
     )
     return { ...apiKey, key }
   }
 
   deleteApiKey(userId: number, id: number): Promise<void> {
-    return this.store.write((repos) => repos.apiKeys.delete(userId, id))
+    return this.store.autocommit((repos) => repos.apiKeys.delete(userId, id))
   }
 }

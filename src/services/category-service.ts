@@ -19,11 +19,11 @@ export class CategoryService {
   }
 
   create(input: NewCategory): Promise<Category> {
-    return this.store.write((repos) => repos.categories.create(input))
+    return this.store.autocommit((repos) => repos.categories.create(input))
   }
 
   update(id: number, patch: CategoryPatch): Promise<Category> {
-    return this.store.write((repos) => repos.categories.update(id, patch))
+    return this.store.autocommit((repos) => repos.categories.update(id, patch))
   }
 
   /** Hands the category's items, threads and candidates to Uncategorized, then deletes it. ConflictError for Uncategorized itself. */

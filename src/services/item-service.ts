@@ -22,11 +22,11 @@ export class ItemService {
   }
 
   create(input: NewItem): Promise<ItemWithCategory> {
-    return this.store.write((repos) => repos.items.create(input))
+    return this.store.autocommit((repos) => repos.items.create(input))
   }
 
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory> {
-    return this.store.write((repos) => repos.items.update(id, patch))
+    return this.store.autocommit((repos) => repos.items.update(id, patch))
   }
 
   /** Also takes it out of every setup, whose updatedAt moves (their lists change). Throws NotFoundError. */

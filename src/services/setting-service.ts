@@ -35,6 +35,6 @@ export class SettingService {
       if (problem) problems.push({ path: 'value', message: `${key} ${problem}` })
     }
     if (problems.length > 0) throw new ValidationError('invalid setting', problems)
-    return this.store.write((repos) => repos.settings.set(key, value))
+    return this.store.autocommit((repos) => repos.settings.set(key, value))
   }
 }

@@ -31,7 +31,7 @@ export class SetupService {
   }
 
   delete(id: number): Promise<void> {
-    return this.store.write((repos) => repos.setups.delete(id))
+    return this.store.autocommit((repos) => repos.setups.delete(id))
   }
 
   /** Replaces the setup's whole item list, all or nothing. ValidationError (`items.<index>.itemId`) for an item listed twice. */

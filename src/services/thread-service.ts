@@ -28,7 +28,7 @@ export class ThreadService {
   }
 
   async create(input: NewThread): Promise<ThreadWithCandidates> {
-    return { ...(await this.store.write((repos) => repos.threads.create(input))), candidates: [] }
+    return { ...(await this.store.autocommit((repos) => repos.threads.create(input))), candidates: [] }
   }
 
   async update(id: number, patch: ThreadPatch): Promise<ThreadWithCandidates> {
@@ -39,7 +39,7 @@ export class ThreadService {
   }
 
   delete(id: number): Promise<void> {
-    return this.store.write((repos) => repos.threads.delete(id))
+    return this.store.autocommit((repos) => repos.threads.delete(id))
   }
 
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
@@ -47,11 +47,11 @@ export class ThreadService {
   }
 
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
-    return this.store.write((repos) => repos.threads.updateCandidate(threadId, candidateId, patch))
+    return this.store.autocommit((repos) => repos.threads.updateCandidate(threadId, candidateId, patch))
   }
 
   deleteCandidate(threadId: number, candidateId: number): Promise<void> {
-    return this.store.write((repos) => repos.threads.deleteCandidate(threadId, candidateId))
+    return this.store.autocommit((repos) => repos.threads.deleteCandidate(threadId, candidateId))
   }
 
   async reorderCandidates(threadId: number, candidateIds: number[]): Promise<ThreadWithCandidates> {

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, beforeEach } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
-import { type Kysely, sql } from 'kysely'
+import { type DatabaseConnection, type Dialect, type Driver, Kysely, sql } from 'kysely'
+import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
 import type { DatabaseConfig } from '../../src/config'
-import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { createDatabase, createPGliteDatabase, createPostgresClient, pgliteOptions } from '../../src/db/database'
+import { withDriverGuards } from '../../src/db/guarded-driver'
 import { migrateToLatest } from '../../src/db/migrator'
+import { PGliteDialect } from '../../src/db/pglite-dialect'
 import type { DB } from '../../src/db/types'
 import { inTransaction } from '../../src/repositories/transaction'
 import { tableNames } from './schema'
@@ -273,4 +276,50 @@ export function countingQueries(db: Kysely<DB>): { db: Kysely<DB>; queries: numb
     }),
   }
   return counted
+}
+
+/**
+ * A second Kysely on a test database whose driver records the SQL of every statement it sends,
+ * and `begin`, `commit` or `rollback` for each transaction's (which Kysely's `log` option never
+ * sees). `close()` it before the test database; on PGlite it leaves the shared PGlite open.
+ */
+export function recordingStatements(engine: TestDatabase['engine']): { db: Kysely<DB>; statements: string[]; close(): Promise<void> } {
+  const statements: string[] = []
+  const inner: Dialect =
+    'pglite' in engine ? new PGliteDialect({ pglite: engine.pglite }) : new PostgresJSDialect({ postgres: createPostgresClient(engine.server) })
+  // Each recording connection stands for the driver's own, which the driver gets back.
+  const originals = new WeakMap<DatabaseConnection, DatabaseConnection>()
+  const original = (connection: DatabaseConnection) => originals.get(connection) ?? connection
+  /** Records `statement`, then sends it. */
+  const record = <T>(statement: string, send: () => Promise<T>): Promise<T> => {
+    statements.push(statement)
+    return send()
+  }
+  const recordingDriver = (driver: Driver): Driver => ({
+    init: () => driver.init(),
+    async acquireConnection() {
+      const connection = await driver.acquireConnection()
+      const recording: DatabaseConnection = {
+        executeQuery: (query) => record(query.sql, () => connection.executeQuery(query)),
+        streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+      }
+      originals.set(recording, connection)
+      return recording
+    },
+    releaseConnection: (connection) => driver.releaseConnection(original(connection)),
+    beginTransaction: (connection, settings) => record('begin', () => driver.beginTransaction(original(connection), settings)),
+    commitTransaction: (connection) => record('commit', () => driver.commitTransaction(original(connection))),
+    rollbackTransaction: (connection) => record('rollback', () => driver.rollbackTransaction(original(connection))),
+    destroy: async () => {
+      if (!('pglite' in engine)) await driver.destroy()
+    },
+  })
+  const dialect: Dialect = {
+    createAdapter: () => inner.createAdapter(),
+    createIntrospector: (db) => inner.createIntrospector(db),
+    createQueryCompiler: () => inner.createQueryCompiler(),
+    createDriver: () => recordingDriver(inner.createDriver()),
+  }
+  const db = new Kysely<DB>({ dialect: withDriverGuards(dialect) })
+  return { db, statements, close: () => db.destroy() }
 }
