@@ -10,11 +10,7 @@ const END_TIMEOUT_SECONDS = 5
 const timedOut = () => new UnavailableError('database unavailable: no connection became free in time')
 
 export interface PooledClientOptions {
-  /**
-   * postgres.js's `prepare` for every statement. kysely-postgres-js sends each through
-   * `unsafe`, which does not prepare by default: each would be parsed and planned anew (about 3x
-   * a prepared small select). False for PgBouncer in transaction mode (DATABASE_PREPARED_STATEMENTS).
-   */
+  /** postgres.js's `prepare` for every statement: false for PgBouncer in transaction mode. */
   prepare: boolean
   /**
    * How long a transaction waits for a connection of its own, or a statement for one to be
