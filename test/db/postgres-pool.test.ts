@@ -48,37 +48,48 @@ describe('the postgres.js pool behind Kysely', () => {
     }
   })
 
-  const waitingFor: Record<string, (db: Kysely<DB>) => Promise<unknown>> = {
-    'a statement': (db) => db.insertInto('settings').values({ key: 'gave up', value: '1' }).execute(),
-    'a transaction': (db) =>
-      db.transaction().execute(async (trx) => {
-        await trx.insertInto('settings').values({ key: 'gave up', value: '1' }).execute()
-        await trx.insertInto('settings').values({ key: 'gave up too', value: '1' }).execute()
-      }),
-  }
-  for (const [what, change] of Object.entries(waitingFor)) {
-    test(`${what} that waits longer than the acquire timeout is a 503, and never runs`, async () => {
-      const { db, pool } = await poolOfOne()
-      try {
-        const hold = await holdTransaction(db, (trx) => trx.insertInto('settings').values({ key: 'held', value: '1' }).execute())
-        const started = Date.now()
-        const waiting = rejection(change(db))
-        await Bun.sleep(100)
-        expect({ inUse: pool.inUse, waiting: pool.waiting }).toEqual({ inUse: 1, waiting: 1 })
-        const error = await waiting
-        expect(error).toBeInstanceOf(UnavailableError)
-        expect((error as Error).message).toBe('database unavailable: no connection became free in time')
-        expect(Date.now() - started).toBeLessThan(2_000)
-        expect({ inUse: pool.inUse, waiting: pool.waiting }).toEqual({ inUse: 1, waiting: 0 })
-        await hold.end()
-        await Bun.sleep(100)
-        expect(await keys(db)).toEqual(['held'])
-      } finally {
-        await db.deleteFrom('settings').execute()
-        await db.destroy()
-      }
-    })
-  }
+  test('a statement that waits longer than the acquire timeout is a 503, and never runs', async () => {
+    const { db, pool } = await poolOfOne()
+    try {
+      const hold = await holdTransaction(db, (trx) => trx.insertInto('settings').values({ key: 'held', value: '1' }).execute())
+      const started = Date.now()
+      const waiting = rejection(db.insertInto('settings').values({ key: 'gave up', value: '1' }).execute())
+      await Bun.sleep(100)
+      expect({ inUse: pool.inUse, waiting: pool.waiting }).toEqual({ inUse: 1, waiting: 1 })
+      const error = await waiting
+      expect(error).toBeInstanceOf(UnavailableError)
+      expect((error as Error).message).toBe('database unavailable: no connection became free in time')
+      expect(Date.now() - started).toBeLessThan(2_000)
+      expect({ inUse: pool.inUse, waiting: pool.waiting }).toEqual({ inUse: 1, waiting: 0 })
+      await hold.end()
+      await Bun.sleep(100)
+      expect(await keys(db)).toEqual(['held'])
+    } finally {
+      await db.deleteFrom('settings').execute()
+      await db.destroy()
+    }
+  })
+
+  test('a transaction that waits longer than the acquire timeout is a 503, and runs nothing', async () => {
+    const { db } = await poolOfOne()
+    try {
+      const hold = await holdTransaction(db, (trx) => trx.insertInto('settings').values({ key: 'held', value: '1' }).execute())
+      const error = await rejection(
+        db.transaction().execute(async (trx) => {
+          await trx.insertInto('settings').values({ key: 'gave up', value: '1' }).execute()
+          await trx.insertInto('settings').values({ key: 'gave up too', value: '1' }).execute()
+        }),
+      )
+      expect(error).toBeInstanceOf(UnavailableError)
+      expect((error as Error).message).toBe('database unavailable: no connection became free in time')
+      await hold.end()
+      await Bun.sleep(100)
+      expect(await keys(db)).toEqual(['held'])
+    } finally {
+      await db.deleteFrom('settings').execute()
+      await db.destroy()
+    }
+  })
 
   test('once sent, a statement runs to its end: only statement_timeout bounds it', async () => {
     const { db, pool } = await poolOfOne()
