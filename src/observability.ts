@@ -56,12 +56,7 @@ function prettyStream(): NodeJS.WritableStream | undefined {
   }
 }
 
-/**
- * The database pool: `size` is the most connections. On a server, a transaction holds a
- * connection of its own while a statement outside one shares one (src/db/postgres-pool.ts):
- * `inUse` counts transactions holding a connection and statements sent on one and not yet
- * answered, `waiting` those still waiting for a connection. On PGlite, holders of its one connection.
- */
+/** Connections of the database pool as Kysely sees them: `size` is the maximum. */
 export interface PoolStats {
   size: number
   inUse: number
@@ -107,8 +102,8 @@ export class Metrics {
         },
       })
     gauge('gearbox_db_pool_size', 'Maximum connections of the database pool.', () => pool.size)
-    gauge('gearbox_db_pool_in_use', 'Transactions holding a pool connection, and statements sent on one and not yet answered.', () => pool.inUse)
-    gauge('gearbox_db_pool_waiting', 'Transactions and statements waiting for a pool connection.', () => pool.waiting)
+    gauge('gearbox_db_pool_in_use', 'Pool connections currently held by a query or transaction.', () => pool.inUse)
+    gauge('gearbox_db_pool_waiting', 'Queries or transactions waiting for a pool connection.', () => pool.waiting)
     new Gauge({
       name: 'gearbox_migrations_pending',
       help: 'Migrations on disk that the database has not applied.',

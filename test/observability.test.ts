@@ -133,8 +133,7 @@ describe('GET /metrics', () => {
 
   test('the pool counts follow connections held and waited for', async () => {
     const { promise: release, resolve } = Promise.withResolvers<void>()
-    // A transaction holds a connection of its own from its BEGIN to its end.
-    const held = Array.from({ length: 6 }, () => db.transaction().execute(() => release))
+    const held = Array.from({ length: 6 }, () => db.connection().execute(() => release))
     await Bun.sleep(100)
     expect({ inUse: pool.inUse, waiting: pool.waiting }).toEqual({ inUse: 5, waiting: 1 })
     resolve()

@@ -3,16 +3,17 @@ import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync,
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, type LogEvent } from 'kysely'
-import { PostgresJSDialect, type PostgresJSDialectConfig } from 'kysely-postgres-js'
-import postgres from 'postgres'
+import { PostgresJSDialect } from 'kysely-postgres-js'
+import postgres, { type Sql } from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { fsProblem } from '../file-checks'
 import { withDriverGuards } from './guarded-driver'
 import { PGliteDialect } from './pglite-dialect'
-import { pooledClient } from './postgres-pool'
 import type { DB } from './types'
 
 const INT8_OID = 20
+/** How long closing the pool waits for queries still running before it closes their connections. */
+const END_TIMEOUT_SECONDS = 5
 
 export interface DatabaseOptions {
   /** Kysely's `log` option: called after every query with its duration. */
@@ -27,23 +28,37 @@ export interface DatabaseOptions {
  * holder at a time, so overlapping transactions never share one session.
  */
 export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Kysely<DB> {
-  const { pool } = options
-  if (config.kind === 'pglite') {
-    if (pool) pool.size = 1
-    return new Kysely<DB>({ dialect: withDriverGuards(new PGliteDialect({ pglite: openPGlite(config.dataDir) }), { pool }), log: options.log })
+  const dialect =
+    config.kind === 'pglite'
+      ? withDriverGuards(new PGliteDialect({ pglite: openPGlite(config.dataDir) }), { pool: options.pool })
+      : withDriverGuards(new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }), {
+          acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000,
+          pool: options.pool,
+          pipelineBegin: true,
+        })
+  if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
+  return new Kysely<DB>({ dialect, log: options.log })
+}
+
+/**
+ * kysely-postgres-js runs every query as `reserved.unsafe(sql, params)`, and postgres.js's
+ * `unsafe` does not prepare by default, so each query was parsed and planned anew (about 3x
+ * a prepared small select). This hands the dialect connections that prepare, unless
+ * DATABASE_PREPARED_STATEMENTS=false (PgBouncer in transaction mode).
+ */
+function preparing(client: Sql, prepare: boolean) {
+  return {
+    // Without a timeout, postgres.js's end() never resolves when a reserve() was still queued
+    // as it began; after END_TIMEOUT_SECONDS it closes the connections itself.
+    end: () => client.end({ timeout: END_TIMEOUT_SECONDS }),
+    async reserve() {
+      const reserved = await client.reserve()
+      return {
+        release: () => reserved.release(),
+        unsafe: (query: string, params?: any[], options?: object) => reserved.unsafe(query, params, { prepare, ...options }),
+      }
+    },
   }
-  const client = pooledClient(createPostgresClient(config), { prepare: config.preparedStatements, acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000 })
-  if (pool) {
-    pool.size = config.maxConnections
-    Object.defineProperties(pool, {
-      inUse: { get: () => client.counts().inUse, configurable: true },
-      waiting: { get: () => client.counts().waiting, configurable: true },
-    })
-  }
-  // kysely-postgres-js types a pending query as a Promise; it only awaits one or calls its
-  // cursor(), which pooledClient's thenables provide.
-  const postgres = (() => client) as unknown as PostgresJSDialectConfig['postgres']
-  return new Kysely<DB>({ dialect: withDriverGuards(new PostgresJSDialect({ postgres }), { pipelineBegin: true }), log: options.log })
 }
 
 /** Whether `dataDir` holds an embedded database (PGlite's initdb has run there). */

@@ -1,8 +1,16 @@
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely'
+import { UnavailableError } from '../errors'
 import { translateDbError } from './errors'
 
 export interface DriverGuards {
-  /** Kept up to date with the connections Kysely holds and the acquisitions still waiting (PGlite's one connection). */
+  /**
+   * Waiting for a pooled connection ends after this many milliseconds with an UnavailableError
+   * (503 + Retry-After). While the server is down, postgres.js queues each query until one of
+   * its connections has reconnected; without a bound a request would wait out every reconnect
+   * attempt and its client would give up first. Absent: no bound (PGlite's one connection).
+   */
+  acquireTimeoutMs?: number
+  /** Kept up to date with the connections Kysely holds and the acquisitions still waiting. */
   pool?: { inUse: number; waiting: number }
   /**
    * Send a transaction's BEGIN together with its first statement, one round trip for both,
@@ -17,7 +25,7 @@ export interface DriverGuards {
 
 /**
  * Wraps a dialect so that every query error passes through translateDbError, wherever it was
- * run, and acquiring a connection is counted as `guards` say. One plain object per
+ * run, and acquiring a connection is bounded and counted as `guards` say. One plain object per
  * driver and per connection, no Proxy: this sits on the path of every query.
  */
 export function withDriverGuards(dialect: Dialect, guards: DriverGuards = {}): Dialect {
@@ -38,8 +46,6 @@ const rethrow = (error: unknown): never => {
 class GuardedConnection implements DatabaseConnection {
   /** A BEGIN already sent whose answer the next statement awaits (DriverGuards.pipelineBegin). */
   pendingBegin: Promise<void> | undefined
-  /** Whether that BEGIN succeeded, until the transaction ends: one that failed left nothing to roll back. */
-  begun: Promise<boolean> | undefined
 
   constructor(readonly inner: DatabaseConnection) {}
 
@@ -93,11 +99,11 @@ class GuardedDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const { pool } = this.guards
+    const { pool, acquireTimeoutMs } = this.guards
     if (pool) pool.waiting++
     let connection: DatabaseConnection
     try {
-      connection = await this.driver.acquireConnection().catch(rethrow)
+      connection = await (acquireTimeoutMs === undefined ? this.driver.acquireConnection() : acquireWithin(this.driver, acquireTimeoutMs)).catch(rethrow)
     } finally {
       if (pool) pool.waiting--
     }
@@ -119,12 +125,8 @@ class GuardedDriver implements Driver {
     const begin = this.driver.beginTransaction(unguarded(connection), settings)
     if (!this.guards.pipelineBegin) return begin.catch(rethrow)
     // Sent already; its answer is awaited with the next statement's.
-    const guarded = connection as GuardedConnection
-    guarded.pendingBegin = begin
-    guarded.begun = begin.then(
-      () => true,
-      () => false,
-    )
+    begin.catch(() => {})
+    ;(connection as GuardedConnection).pendingBegin = begin
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -133,10 +135,8 @@ class GuardedDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const guarded = connection as GuardedConnection
-    guarded.pendingBegin = undefined
-    // A pipelined BEGIN that failed (no connection for it, say) left no transaction to roll back.
-    if (guarded.begun && !(await guarded.begun)) return
+    // A BEGIN that failed left no transaction; ROLLBACK is still sent (it only warns then).
+    await (connection as GuardedConnection).settleBegin().catch(() => {})
     return this.driver.rollbackTransaction(unguarded(connection)).catch(rethrow)
   }
 
@@ -168,4 +168,20 @@ class GuardedDriver implements Driver {
     await (connection as GuardedConnection).settleBegin().catch(rethrow)
     return call.call(this.driver, unguarded(connection), name, compileQuery).catch(rethrow)
   }
+}
+
+/** The driver's next connection, or an UnavailableError after `timeoutMs`; one that arrives later goes straight back to the pool. */
+function acquireWithin(driver: Driver, timeoutMs: number): Promise<DatabaseConnection> {
+  const pending = driver.acquireConnection()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new UnavailableError('database unavailable: no connection became free in time'))
+      pending.then(
+        (connection) => driver.releaseConnection(connection),
+        () => {},
+      )
+    }, timeoutMs)
+  })
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer))
 }
