@@ -79,7 +79,7 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
       .updateTable('api_keys')
       .set((eb) => ({ last_used_at: eb.fn('now') }))
       .where('id', '=', id)
-      .where(sql<boolean>`last_used_at is null or last_used_at < now() - make_interval(secs => ${sql.lit(TOUCH_INTERVAL_SECONDS)})`)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - make_interval(secs => ${sql.lit(TOUCH_INTERVAL_SECONDS)})`)]))
       .execute()
   }
 

@@ -60,6 +60,19 @@ describe('ApiKeyRepository', () => {
     expect(Date.now() - (await lastUsed(1))!.getTime()).toBeLessThan(5_000)
   })
 
+  test("touch records the use of that key only, never another's, used or not", async () => {
+    const owner = await user('owner')
+    const other = await user('other')
+    await key(owner.id, 'laptop')
+    await key(other.id, 'long unused')
+    await key(other.id, 'never used')
+    await setLastUsed(2, 3_600_000)
+    const before = await lastUsed(2)
+    await repo().touch(1)
+    expect(await lastUsed(1)).toBeInstanceOf(Date)
+    expect({ longUnused: await lastUsed(2), neverUsed: await lastUsed(3) }).toEqual({ longUnused: before, neverUsed: null })
+  })
+
   test('delete removes only a key of that user; otherwise NotFoundError', async () => {
     const owner = await user('owner')
     const other = await user('other')
