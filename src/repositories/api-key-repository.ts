@@ -79,7 +79,9 @@ export class KyselyApiKeyRepository implements ApiKeyRepository {
       .updateTable('api_keys')
       .set((eb) => ({ last_used_at: eb.fn('now') }))
       .where('id', '=', id)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - make_interval(secs => ${sql.lit(TOUCH_INTERVAL_SECONDS)})`)]))
+      .where((eb) =>
+        eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - make_interval(secs => ${sql.lit(TOUCH_INTERVAL_SECONDS)})`)]),
+      )
       .execute()
   }
 
