@@ -60,7 +60,8 @@ export interface Store {
    * For a change that is a single statement (a repository method documented as one): runs it
    * outside an explicit transaction, where PostgreSQL commits it on its own (autocommit,
    * https://www.postgresql.org/docs/current/tutorial-transactions.html), as atomic as in
-   * `write` but one round trip where `write` needs BEGIN and COMMIT around it. A deadlock or
+   * `write` but in one round trip (`write` takes two on a server: BEGIN goes out with the
+   * statement, COMMIT after it; on PGlite, three queries). A deadlock or
    * serialization failure runs it again, as `write` does. Work of more statements must use
    * `write`: here each would commit alone.
    */
