@@ -1,57 +1,29 @@
 // On a server, a transaction's BEGIN goes out with its first statement (DriverGuards.pipelineBegin):
 // a TCP relay between the pool and PostgreSQL sees what the driver writes.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import type { Socket } from 'bun'
 import { sql } from 'kysely'
 import { createDatabase } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { createServerDatabase } from '../support/database'
+import { startRelay } from '../support/relay'
 
 let server: Awaited<ReturnType<typeof createServerDatabase>>
-let relay: { port: number; stop(closeActiveConnections?: boolean): void }
-/** Each chunk the pool wrote towards PostgreSQL, as text. */
-const sent: string[] = []
+let relay: ReturnType<typeof startRelay>
 
 beforeAll(async () => {
   server = await createServerDatabase()
   await migrateToLatest(server.db)
-  const target = new URL(server.url)
-  relay = Bun.listen<{ upstream?: Socket; early: Buffer[] }>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      async open(client) {
-        client.data = { early: [] }
-        const upstream = await Bun.connect({
-          hostname: target.hostname,
-          port: Number(target.port || 5432),
-          socket: {
-            data: (_, chunk) => void client.write(chunk),
-            close: () => void client.end(),
-          },
-        })
-        for (const chunk of client.data.early) upstream.write(chunk)
-        client.data.upstream = upstream
-      },
-      data(client, chunk) {
-        sent.push(Buffer.from(chunk).toString('latin1'))
-        if (client.data.upstream) client.data.upstream.write(chunk)
-        else client.data.early.push(Buffer.from(chunk))
-      },
-      close: (client) => void client.data.upstream?.end(),
-    },
-  })
+  relay = startRelay(server.url)
 }, 60_000)
 
 afterAll(async () => {
-  relay?.stop(true)
+  relay?.stop()
   await server?.drop()
 }, 60_000)
 
 test('a transaction sends BEGIN and its first statement in one write, and still commits or rolls back as one', async () => {
-  const url = new URL(server.url)
-  url.host = `127.0.0.1:${relay.port}`
-  const db = createDatabase({ ...server.config, url: url.toString(), maxConnections: 1 })
+  const { sent } = relay
+  const db = createDatabase({ ...server.config, url: relay.url, maxConnections: 1 })
   try {
     await sql`select 1`.execute(db)
     sent.length = 0

@@ -6,7 +6,6 @@
 // serialises everything, so these need a server. A shared-pool design (statements pipelined on busy
 // connections, reserving only for transactions) was tried and reverted for breaking these.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Socket } from 'bun'
 import { type Kysely, sql } from 'kysely'
 import type { DatabaseConfig } from '../../src/config'
 import { createDatabase } from '../../src/db/database'
@@ -16,36 +15,7 @@ import { ConflictError, UnavailableError } from '../../src/errors'
 import type { PoolStats } from '../../src/observability'
 import { createServerDatabase, holdTransaction } from '../support/database'
 import { rejection } from '../support/failures'
-
-/** A relay in front of `target` that waits `delayMs` before it connects each client to the server (a slow network or server). */
-function slowRelay(target: string, delayMs: number) {
-  const server = new URL(target)
-  const relay = Bun.listen<{ upstream?: Socket; early: Buffer[] }>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      async open(client) {
-        client.data = { early: [] }
-        await Bun.sleep(delayMs)
-        const upstream = await Bun.connect({
-          hostname: server.hostname,
-          port: Number(server.port || 5432),
-          socket: { data: (_, chunk) => void client.write(chunk), close: () => void client.end() },
-        })
-        for (const chunk of client.data.early) upstream.write(chunk)
-        client.data.upstream = upstream
-      },
-      data(client, chunk) {
-        if (client.data.upstream) client.data.upstream.write(chunk)
-        else client.data.early.push(Buffer.from(chunk))
-      },
-      close: (client) => void client.data.upstream?.end(),
-    },
-  })
-  const url = new URL(target)
-  url.host = `127.0.0.1:${relay.port}`
-  return { url: url.toString(), stop: () => relay.stop(true) }
-}
+import { startRelay } from '../support/relay'
 
 /** `promise`'s outcome, or 'still waiting' after `ms`. */
 async function within<T>(ms: number, promise: Promise<T>): Promise<{ value: T } | { error: unknown } | 'still waiting'> {
@@ -71,11 +41,17 @@ describe('waiting for a server pool connection', () => {
     const db = createDatabase({ ...server.config, maxConnections: 1, acquireTimeoutMs: 300, ...config }, { pool: stats })
     return { db, stats }
   }
+  /** How `change` ended: 'ok', '503' (an UnavailableError) or 'other …'. */
+  const outcomeOf = (change: Promise<unknown>) =>
+    change.then(
+      () => 'ok',
+      (e: unknown) => (e instanceof UnavailableError ? '503' : `other ${e}`),
+    )
   const keys = async (db: Kysely<DB>) => (await db.selectFrom('settings').select('key').orderBy('key').execute()).map((r) => r.key)
   const clean = (db: Kysely<DB>) => db.deleteFrom('settings').execute()
 
   test('a statement that gives up while its connection is still being opened does not take that connection out of the pool for good', async () => {
-    const relay = slowRelay(server.url, 700)
+    const relay = startRelay(server.url, { connectDelayMs: 700 })
     const { db } = pool({ url: relay.url })
     try {
       // The first statement opens the pool's one connection, which takes 700 ms: it gives up at 300 ms (a 503, fine).
@@ -91,7 +67,7 @@ describe('waiting for a server pool connection', () => {
   }, 20_000)
 
   test('same, with a pool of 3: no connection whose first statement gave up is lost', async () => {
-    const relay = slowRelay(server.url, 700)
+    const relay = startRelay(server.url, { connectDelayMs: 700 })
     const { db } = pool({ url: relay.url, maxConnections: 3 })
     try {
       const first = await Promise.allSettled([1, 2, 3].map((i) => sql`select ${i}::int`.execute(db)))
@@ -111,7 +87,7 @@ describe('waiting for a server pool connection', () => {
   }, 20_000)
 
   test('control: the slow relay itself works when the acquire timeout is longer than opening a connection', async () => {
-    const relay = slowRelay(server.url, 700)
+    const relay = startRelay(server.url, { connectDelayMs: 700 })
     const { db } = pool({ url: relay.url, acquireTimeoutMs: 5_000 })
     try {
       expect((await sql<{ n: number }>`select 2 as n`.execute(db)).rows).toEqual([{ n: 2 }])
@@ -347,9 +323,8 @@ describe('waiting for a server pool connection', () => {
       await sql`select 1`.execute(db)
       for (let round = 0; round < 25; round++) {
         const hold = await holdTransaction(db, (trx) => sql`select 1`.execute(trx))
-        const change = db
-          .transaction()
-          .execute(async (trx) => {
+        const change = outcomeOf(
+          db.transaction().execute(async (trx) => {
             await trx
               .insertInto('settings')
               .values({ key: `r${round}a`, value: '1' })
@@ -358,19 +333,14 @@ describe('waiting for a server pool connection', () => {
               .insertInto('settings')
               .values({ key: `r${round}b`, value: '1' })
               .execute()
-          })
-          .then(
-            () => 'ok',
-            (e) => (e instanceof UnavailableError ? '503' : `other ${e}`),
-          )
-        const stmt = db
-          .insertInto('settings')
-          .values({ key: `r${round}s`, value: '1' })
-          .execute()
-          .then(
-            () => 'ok',
-            (e) => (e instanceof UnavailableError ? '503' : `other ${e}`),
-          )
+          }),
+        )
+        const stmt = outcomeOf(
+          db
+            .insertInto('settings')
+            .values({ key: `r${round}s`, value: '1' })
+            .execute(),
+        )
         await Bun.sleep(95 + (round % 10))
         await hold.end()
         const outcomes = await Promise.all([change, stmt])
