@@ -1,3 +1,4 @@
+import type { Timestamp } from './timestamp'
 /** How often a key's last use is recorded at most. */
 export const TOUCH_INTERVAL_SECONDS = 60
 
@@ -6,8 +7,8 @@ export interface ApiKey {
   id: number
   name: string
   prefix: string
-  createdAt: Date
-  lastUsedAt: Date | null
+  createdAt: Timestamp
+  lastUsedAt: Timestamp | null
 }
 
 export interface ApiKeyOwner {

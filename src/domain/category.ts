@@ -1,8 +1,9 @@
+import type { Timestamp } from './timestamp'
 export interface Category {
   id: number
   name: string
   icon: string
-  createdAt: Date
+  createdAt: Timestamp
 }
 
 export interface CategorySummary extends Category {

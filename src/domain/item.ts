@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { MAX_QUANTITY } from '../schemas/common'
 import { BOUND, type FieldValues, gearFields } from './gear'
+import type { Timestamp } from './timestamp'
 
 /** An item's writable fields: the gear description plus what only an owned item has. */
 export const itemFields = {
@@ -13,8 +14,8 @@ export const ITEM_KEYS = Object.keys(itemFields) as (keyof ItemFields)[]
 
 export interface Item extends ItemFields {
   id: number
-  createdAt: Date
-  updatedAt: Date
+  createdAt: Timestamp
+  updatedAt: Timestamp
 }
 
 export interface ItemWithCategory extends Item {

@@ -1,4 +1,5 @@
 import type { ItemWithCategory } from './item'
+import type { Timestamp } from './timestamp'
 
 export const CLASSIFICATIONS = ['base', 'worn', 'consumable'] as const
 export type Classification = (typeof CLASSIFICATIONS)[number]
@@ -6,8 +7,8 @@ export type Classification = (typeof CLASSIFICATIONS)[number]
 export interface Setup {
   id: number
   name: string
-  createdAt: Date
-  updatedAt: Date
+  createdAt: Timestamp
+  updatedAt: Timestamp
 }
 
 export interface SetupSummary extends Setup {

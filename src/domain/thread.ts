@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { type FieldValues, gearFields, Text } from './gear'
+import type { Timestamp } from './timestamp'
 
 export const THREAD_STATUSES = ['active', 'resolved'] as const
 export type ThreadStatus = (typeof THREAD_STATUSES)[number]
@@ -12,8 +13,8 @@ export interface Thread {
   status: ThreadStatus
   categoryId: number
   resolvedCandidateId: number | null
-  createdAt: Date
-  updatedAt: Date
+  createdAt: Timestamp
+  updatedAt: Timestamp
 }
 
 export interface ThreadSummary extends Thread {
@@ -37,8 +38,8 @@ export const CANDIDATE_KEYS = Object.keys(candidateFields) as (keyof CandidateFi
 export interface Candidate extends CandidateFields {
   id: number
   threadId: number
-  createdAt: Date
-  updatedAt: Date
+  createdAt: Timestamp
+  updatedAt: Timestamp
 }
 
 export interface ThreadWithCandidates extends Thread {

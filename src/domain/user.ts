@@ -1,7 +1,8 @@
+import type { Timestamp } from './timestamp'
 export interface User {
   id: number
   username: string
-  createdAt: Date
+  createdAt: Timestamp
 }
 
 /** A user with the stored password hash; only sign-in needs it, so nothing else reads it. */

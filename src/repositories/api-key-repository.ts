@@ -3,6 +3,7 @@ import { onConstraint } from '../db/errors'
 import { prepared } from '../db/prepared'
 import type { ApiKeys, DB } from '../db/types'
 import { type ApiKey, type ApiKeyOwner, TOUCH_INTERVAL_SECONDS } from '../domain/api-key'
+import { toTimestamp } from '../domain/timestamp'
 import { NotFoundError } from '../errors'
 import { decodeCursor, epochMicros, fromEpochMicros, type Page, type PageRequest, toPage } from './paging'
 
@@ -27,8 +28,8 @@ const toApiKey = (row: KeyRow): ApiKey => ({
   id: row.id,
   name: row.name,
   prefix: row.key_prefix,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
+  createdAt: toTimestamp(row.created_at),
+  lastUsedAt: row.last_used_at && toTimestamp(row.last_used_at),
 })
 
 const keyByHash = prepared((db, keyHash: string) => db.selectFrom('api_keys').select(['id', 'user_id', 'last_used_at']).where('key_hash', '=', keyHash))

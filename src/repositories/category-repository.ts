@@ -4,6 +4,7 @@ import { prepared } from '../db/prepared'
 import type { CategoryRow } from '../db/rows'
 import type { DB } from '../db/types'
 import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
+import { toTimestamp } from '../domain/timestamp'
 import { ConflictError, NotFoundError } from '../errors'
 import { totalPrice, totalWeight } from './item-repository'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
@@ -120,5 +121,5 @@ function toSummary(row: CategoryRow & { item_count: number; total_weight_grams: 
 }
 
 function toCategory(row: CategoryRow): Category {
-  return { id: row.id, name: row.name, icon: row.icon, createdAt: row.created_at }
+  return { id: row.id, name: row.name, icon: row.icon, createdAt: toTimestamp(row.created_at) }
 }

@@ -3,9 +3,10 @@ import { onConstraint } from '../db/errors'
 import { prepared } from '../db/prepared'
 import type { ItemRow } from '../db/rows'
 import type { Database } from '../db/schema'
-import { DEFAULT_QUANTITY, ITEM_KEYS, type Item, type ItemFields, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
+import { DEFAULT_QUANTITY, ITEM_KEYS, type ItemFields, type ItemFilter, type ItemPatch, type ItemWithCategory, type NewItem } from '../domain/item'
+import { toTimestamp } from '../domain/timestamp'
 import { NotFoundError, ValidationError } from '../errors'
-import { type Columns, fromColumns, toColumns } from './columns'
+import { type Columns, toColumns } from './columns'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
 import { assertTransaction } from './transaction'
 
@@ -148,10 +149,27 @@ export const weightTotal = (sum: RawBuilder<unknown>) => sql<number>`coalesce(${
 export const totalWeight = weightTotal(sql`sum(${itemWeight})`)
 export const totalPrice = sql<number>`coalesce(sum(coalesce(i.price_cents, 0)::bigint * i.quantity), 0)::bigint`
 
-export function toItem(row: ItemRow): Item {
-  return { id: row.id, ...fromColumns(row, ITEM_KEYS), createdAt: row.created_at, updatedAt: row.updated_at }
-}
-
-export function toItemWithCategory(row: ItemRow & { category_name: string }): ItemWithCategory {
-  return { ...toItem(row), categoryName: row.category_name }
+/**
+ * An item row with its category's name as the domain object. Every item of every list and
+ * setup passes through here, so it is one object literal (fromColumns and spreads took about
+ * twice as long). A row nested in JSON (jsonArrayFrom) carries its timestamps as strings.
+ */
+export function toItemWithCategory(
+  row: Omit<ItemRow, 'created_at' | 'updated_at'> & { created_at: Date | string; updated_at: Date | string; category_name: string },
+): ItemWithCategory {
+  return {
+    id: row.id,
+    name: row.name,
+    weightGrams: row.weight_grams,
+    priceCents: row.price_cents,
+    categoryId: row.category_id,
+    notes: row.notes,
+    productUrl: row.product_url,
+    imageFilename: row.image_filename,
+    imageSourceUrl: row.image_source_url,
+    quantity: row.quantity,
+    createdAt: toTimestamp(row.created_at),
+    updatedAt: toTimestamp(row.updated_at),
+    categoryName: row.category_name,
+  }
 }

@@ -4,6 +4,7 @@ import { prepared } from '../db/prepared'
 import type { Database } from '../db/schema'
 import type { Setups } from '../db/types'
 import type { Classification, Setup, SetupDetail, SetupItemEntry, SetupSummary } from '../domain/setup'
+import { toTimestamp } from '../domain/timestamp'
 import { NotFoundError, ValidationError } from '../errors'
 import { itemWeight, toItemWithCategory, totalPrice, totalWeight, weightTotal } from './item-repository'
 import { decodeCursor, type Page, type PageRequest, toPage } from './paging'
@@ -122,11 +123,7 @@ export class KyselySetupRepository implements SetupRepository {
     if (!row) return undefined
     return {
       ...toSetup(row),
-      // JSON carries timestamps as strings.
-      items: row.items.map((i) => ({
-        ...toItemWithCategory({ ...i, created_at: new Date(i.created_at), updated_at: new Date(i.updated_at) }),
-        classification: i.classification,
-      })),
+      items: row.items.map((i) => ({ ...toItemWithCategory(i), classification: i.classification })),
       // An aggregate without GROUP BY always yields its one row.
       totals: row.totals!,
       byCategory: row.byCategory,
@@ -207,7 +204,7 @@ export class KyselySetupRepository implements SetupRepository {
 }
 
 function toSetup(row: Selectable<Setups>): Setup {
-  return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at }
+  return { id: row.id, name: row.name, createdAt: toTimestamp(row.created_at), updatedAt: toTimestamp(row.updated_at) }
 }
 
 function toSummary(row: Selectable<Setups> & { item_count: number; total_weight_grams: number; total_price_cents: number }): SetupSummary {

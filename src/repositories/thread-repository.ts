@@ -15,6 +15,7 @@ import {
   type ThreadSummary,
   type ThreadWithCandidates,
 } from '../domain/thread'
+import { toTimestamp } from '../domain/timestamp'
 import { NotFoundError, ValidationError } from '../errors'
 import { fromColumns, toColumns } from './columns'
 import { unknownCategory } from './item-repository'
@@ -77,8 +78,8 @@ function toThread(row: ThreadRow): Thread {
     status: row.status,
     categoryId: row.category_id,
     resolvedCandidateId: row.resolved_candidate_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    createdAt: toTimestamp(row.created_at),
+    updatedAt: toTimestamp(row.updated_at),
   }
 }
 
@@ -91,8 +92,8 @@ function toCandidate(row: CandidateRow): Candidate {
     id: row.id,
     threadId: row.thread_id,
     ...fromColumns(row, CANDIDATE_KEYS),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    createdAt: toTimestamp(row.created_at),
+    updatedAt: toTimestamp(row.updated_at),
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { onConstraint } from '../db/errors'
 import type { DB, Users } from '../db/types'
+import { toTimestamp } from '../domain/timestamp'
 import type { User, UserCredentials } from '../domain/user'
 import { ConflictError } from '../errors'
 import { assertTransaction } from './transaction'
@@ -21,7 +22,7 @@ export interface UserRepository {
 const toUser = (row: Pick<Selectable<Users>, 'id' | 'username' | 'created_at'>): User => ({
   id: row.id,
   username: row.username,
-  createdAt: row.created_at,
+  createdAt: toTimestamp(row.created_at),
 })
 
 export class KyselyUserRepository implements UserRepository {

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../../src/errors'
 import { KyselyApiKeyRepository } from '../../src/repositories/api-key-repository'
 import { KyselyUserRepository } from '../../src/repositories/user-repository'
 import { useTestDatabase } from '../support/database'
+import { anyTimestamp } from '../support/timestamp'
 
 describe('ApiKeyRepository', () => {
   const t = useTestDatabase()
@@ -21,7 +22,7 @@ describe('ApiKeyRepository', () => {
     const owner = await user('owner')
     const other = await user('other')
     const first = await key(owner.id, 'laptop')
-    expect(first).toEqual({ id: 1, name: 'laptop', prefix: 'gbx_laptop', createdAt: expect.any(Date), lastUsedAt: null })
+    expect(first).toEqual({ id: 1, name: 'laptop', prefix: 'gbx_laptop', createdAt: anyTimestamp(), lastUsedAt: null })
     await key(other.id, 'theirs')
     await key(owner.id, 'backup')
     expect((await repo().listByUser(owner.id)).map((k) => k.name)).toEqual(['laptop', 'backup'])

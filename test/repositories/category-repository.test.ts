@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { ConflictError, NotFoundError } from '../../src/errors'
 import { KyselyCategoryRepository } from '../../src/repositories/category-repository'
 import { countingQueries, useTestDatabase } from '../support/database'
+import { anyTimestamp } from '../support/timestamp'
 
 describe('CategoryRepository', () => {
   const t = useTestDatabase()
@@ -11,7 +12,7 @@ describe('CategoryRepository', () => {
 
   test('list of the seed: Uncategorized with zero totals', async () => {
     expect(await repo().list()).toEqual([
-      { id: 1, name: 'Uncategorized', icon: 'package', createdAt: expect.any(Date), itemCount: 0, totalWeightGrams: 0, totalPriceCents: 0 },
+      { id: 1, name: 'Uncategorized', icon: 'package', createdAt: anyTimestamp(), itemCount: 0, totalWeightGrams: 0, totalPriceCents: 0 },
     ])
   })
 
@@ -46,7 +47,7 @@ describe('CategoryRepository', () => {
 
   test('create defaults the icon, and findById reads it back', async () => {
     const created = await repo().create({ name: 'Shelter' })
-    expect(created).toEqual({ id: 2, name: 'Shelter', icon: 'package', createdAt: expect.any(Date) })
+    expect(created).toEqual({ id: 2, name: 'Shelter', icon: 'package', createdAt: anyTimestamp() })
     expect(await repo().findById(2)).toEqual(created)
     expect(await repo().findById(3)).toBeUndefined()
   })

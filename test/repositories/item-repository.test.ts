@@ -4,6 +4,7 @@ import { escapeLike, KyselyItemRepository } from '../../src/repositories/item-re
 import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { countingQueries, inTransactionOf, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
+import { anyTimestamp } from '../support/timestamp'
 
 describe('ItemRepository', () => {
   const t = useTestDatabase()
@@ -28,10 +29,10 @@ describe('ItemRepository', () => {
       imageFilename: null,
       imageSourceUrl: null,
       quantity: 1,
-      createdAt: expect.any(Date),
-      updatedAt: expect.any(Date),
+      createdAt: anyTimestamp(),
+      updatedAt: anyTimestamp(),
     })
-    expect(item.updatedAt.getTime()).toBe(item.createdAt.getTime())
+    expect(Date.parse(item.updatedAt)).toBe(Date.parse(item.createdAt))
   })
 
   test('create stores every field', async () => {
@@ -132,9 +133,9 @@ describe('ItemRepository', () => {
       priceCents: 500,
       notes: 'new',
       quantity: 2,
-      createdAt: past,
+      createdAt: past.toISOString(),
     })
-    expect(updated.updatedAt.getTime()).toBeGreaterThan(past.getTime())
+    expect(Date.parse(updated.updatedAt)).toBeGreaterThan(past.getTime())
   })
 
   test('update errors: missing item, unknown category, check violation', async () => {

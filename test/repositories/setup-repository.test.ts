@@ -6,6 +6,7 @@ import { KyselySetupRepository } from '../../src/repositories/setup-repository'
 import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { inTransactionOf, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
+import { anyTimestamp } from '../support/timestamp'
 
 describe('KyselySetupRepository', () => {
   const t = useTestDatabase()
@@ -69,7 +70,7 @@ describe('KyselySetupRepository', () => {
   describe('create and list', () => {
     test('create returns the stored setup', async () => {
       const setup = await repo().create({ name: 'Day hike' })
-      expect(setup).toEqual({ id: 1, name: 'Day hike', createdAt: expect.any(Date), updatedAt: expect.any(Date) })
+      expect(setup).toEqual({ id: 1, name: 'Day hike', createdAt: anyTimestamp(), updatedAt: anyTimestamp() })
     })
 
     test('list orders by name, case-insensitive, then id, with zero totals for empty setups', async () => {
@@ -88,8 +89,8 @@ describe('KyselySetupRepository', () => {
         itemCount: 0,
         totalWeightGrams: 0,
         totalPriceCents: 0,
-        createdAt: expect.any(Date),
-        updatedAt: expect.any(Date),
+        createdAt: anyTimestamp(),
+        updatedAt: anyTimestamp(),
       })
     })
 
@@ -156,11 +157,11 @@ describe('KyselySetupRepository', () => {
         imageSourceUrl: null,
         quantity: 2,
         classification: 'consumable',
-        createdAt: expect.any(Date),
-        updatedAt: expect.any(Date),
+        createdAt: anyTimestamp(),
+        updatedAt: anyTimestamp(),
       })
       const stored = await t.db.selectFrom('items').select('created_at').where('id', '=', g.gas).executeTakeFirstOrThrow()
-      expect(gas?.createdAt.getTime()).toBe(stored.created_at.getTime())
+      expect(gas?.createdAt).toBe(stored.created_at.toISOString())
     })
 
     test('an empty setup has no items, zero totals and no categories', async () => {
@@ -194,7 +195,7 @@ describe('KyselySetupRepository', () => {
       const renamed = await repo().rename(setup.id, 'New')
       expect(renamed.name).toBe('New')
       expect(renamed.createdAt).toEqual(setup.createdAt)
-      expect(renamed.updatedAt.getTime()).toBeGreaterThan(setup.updatedAt.getTime())
+      expect(Date.parse(renamed.updatedAt)).toBeGreaterThan(Date.parse(setup.updatedAt))
     })
 
     test('rename of a missing setup is NotFoundError', async () => {
@@ -230,7 +231,7 @@ describe('KyselySetupRepository', () => {
         ['stove', 'consumable'],
         ['jacket', 'base'],
       ])
-      expect(after!.updatedAt.getTime()).toBeGreaterThan(before.getTime())
+      expect(Date.parse(after!.updatedAt)).toBeGreaterThan(Date.parse(before))
     })
 
     test('outside a transaction replaceItems and setClassification refuse to run and change nothing', async () => {

@@ -5,6 +5,7 @@ import { KyselyThreadRepository } from '../../src/repositories/thread-repository
 import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { inTransactionOf, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
+import { anyTimestamp } from '../support/timestamp'
 
 describe('ThreadRepository', () => {
   const t = useTestDatabase()
@@ -29,10 +30,10 @@ describe('ThreadRepository', () => {
         status: 'active',
         categoryId: 1,
         resolvedCandidateId: null,
-        createdAt: expect.any(Date),
-        updatedAt: expect.any(Date),
+        createdAt: anyTimestamp(),
+        updatedAt: anyTimestamp(),
       })
-      expect(thread.createdAt.getTime()).toBeGreaterThanOrEqual(before - 5000)
+      expect(Date.parse(thread.createdAt)).toBeGreaterThanOrEqual(before - 5000)
     })
 
     test('create with an unknown category is a ValidationError on categoryId', async () => {
@@ -68,8 +69,8 @@ describe('ThreadRepository', () => {
         categoryId: 1,
         resolvedCandidateId: null,
         candidateCount: 2,
-        createdAt: at('2026-01-01T00:00:00Z'),
-        updatedAt: expect.any(Date),
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: anyTimestamp(),
       })
       expect((await repo().list({ status: 'active' })).map((x) => x.id)).toEqual([2, 1])
       expect((await repo().list({ status: 'resolved' })).map((x) => x.id)).toEqual([3])
@@ -90,7 +91,7 @@ describe('ThreadRepository', () => {
         [1, 'late', 5],
         [3, 'tie', 5],
       ])
-      expect(found?.candidates[0]?.createdAt).toBeInstanceOf(Date)
+      expect(found?.candidates[0]?.createdAt).toEqual(anyTimestamp())
       expect(found?.name).toBe('Stove')
       expect(await repo().findById(999)).toBeUndefined()
     })
@@ -106,8 +107,8 @@ describe('ThreadRepository', () => {
       const past = new Date('2020-01-01T00:00:00Z')
       await t.db.updateTable('threads').set({ created_at: past, updated_at: past }).execute()
       const renamed = await repo().update(thread.id, { name: 'Tarp' })
-      expect(renamed).toMatchObject({ name: 'Tarp', categoryId: 1, createdAt: past })
-      expect(renamed.updatedAt.getTime()).toBeGreaterThan(past.getTime())
+      expect(renamed).toMatchObject({ name: 'Tarp', categoryId: 1, createdAt: past.toISOString() })
+      expect(Date.parse(renamed.updatedAt)).toBeGreaterThan(past.getTime())
       expect(await repo().update(thread.id, { categoryId: cat })).toMatchObject({ name: 'Tarp', categoryId: cat })
     })
 
@@ -210,8 +211,8 @@ describe('ThreadRepository', () => {
         pros: null,
         cons: null,
         sortOrder: 1,
-        createdAt: expect.any(Date),
-        updatedAt: expect.any(Date),
+        createdAt: anyTimestamp(),
+        updatedAt: anyTimestamp(),
       })
       await repo().addCandidate(thread.id, { name: 'Explicit', sortOrder: 7.5 })
       expect((await repo().addCandidate(thread.id, { name: 'Next' })).sortOrder).toBe(8.5)
@@ -282,8 +283,8 @@ describe('ThreadRepository', () => {
       const past = new Date('2020-01-01T00:00:00Z')
       await t.db.updateTable('thread_candidates').set({ created_at: past, updated_at: past }).execute()
       const updated = await repo().updateCandidate(a.id, candidate.id, { name: 'y', notes: null, status: 'arrived', sortOrder: 3 })
-      expect(updated).toMatchObject({ name: 'y', notes: null, weightGrams: 100, status: 'arrived', sortOrder: 3, createdAt: past })
-      expect(updated.updatedAt.getTime()).toBeGreaterThan(past.getTime())
+      expect(updated).toMatchObject({ name: 'y', notes: null, weightGrams: 100, status: 'arrived', sortOrder: 3, createdAt: past.toISOString() })
+      expect(Date.parse(updated.updatedAt)).toBeGreaterThan(past.getTime())
       expect(await rejection(repo().updateCandidate(b.id, candidate.id, { name: 'z' }))).toBeInstanceOf(NotFoundError)
       expect(await rejection(repo().updateCandidate(a.id, 99, { name: 'z' }))).toBeInstanceOf(NotFoundError)
       const badCategory = await rejection(repo().updateCandidate(a.id, candidate.id, { categoryId: 99 }))

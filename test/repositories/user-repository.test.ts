@@ -4,6 +4,7 @@ import { TransactionRequiredError } from '../../src/repositories/transaction'
 import { KyselyUserRepository } from '../../src/repositories/user-repository'
 import { onServerDatabase, serverUrl, useTestDatabase } from '../support/database'
 import { rejection } from '../support/failures'
+import { anyTimestamp } from '../support/timestamp'
 
 describe('UserRepository', () => {
   const t = useTestDatabase()
@@ -11,7 +12,7 @@ describe('UserRepository', () => {
 
   test('create returns the user without its hash; findById and findCredentials read it back', async () => {
     const user = await repo().create({ username: 'owner', passwordHash: '$argon2id$hash' })
-    expect(user).toEqual({ id: 1, username: 'owner', createdAt: expect.any(Date) })
+    expect(user).toEqual({ id: 1, username: 'owner', createdAt: anyTimestamp() })
     expect(await repo().findById(1)).toEqual(user)
     expect(await repo().findCredentials('owner')).toEqual({ ...user, passwordHash: '$argon2id$hash' })
   })
