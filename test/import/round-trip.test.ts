@@ -32,8 +32,8 @@ describe('after an import the application reads the legacy data through its repo
       categoryName: 'Shelter',
       notes: 'tab\there\nnew line\r\nCRLF',
       quantity: 1,
-      createdAt: new Date(T * 1000),
-      updatedAt: new Date((T + 60) * 1000),
+      createdAt: new Date(T * 1000).toISOString(),
+      updatedAt: new Date((T + 60) * 1000).toISOString(),
     })
     expect((await repos.items.findById(9))!.weightGrams).toBe(5e-324)
     expect((await repos.items.list({ q: '🔥' })).map((i) => i.id)).toEqual([2])
