@@ -2,8 +2,8 @@ import { dlopen, FFIType, type Library } from 'bun:ffi'
 import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, type LogEvent } from 'kysely'
-import { PostgresJSDialect } from 'kysely-postgres-js'
+import { CompiledQuery, type DatabaseConnection, Kysely, type LogEvent } from 'kysely'
+import { PostgresJSDialect, type PostgresJSDialectConfig, PostgresJSDriver } from 'kysely-postgres-js'
 import postgres, { type Sql } from 'postgres'
 import type { DatabaseConfig } from '../config'
 import { fsProblem } from '../file-checks'
@@ -31,13 +31,37 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
   const dialect =
     config.kind === 'pglite'
       ? withDriverGuards(new PGliteDialect({ pglite: openPGlite(config.dataDir) }), { pool: options.pool })
-      : withDriverGuards(new PostgresJSDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }), {
+      : withDriverGuards(new PostgresDialect({ postgres: () => preparing(createPostgresClient(config), config.preparedStatements) }), {
           acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000,
           pool: options.pool,
           pipelineBegin: true,
+          dropLostConnections: true,
         })
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
   return new Kysely<DB>({ dialect, log: options.log })
+}
+
+/**
+ * kysely-postgres-js's driver inherits Kysely's PostgresDriver.rollbackTransaction, which, when
+ * ROLLBACK fails (the connection is lost), calls a private method of Kysely's own connection
+ * class that kysely-postgres-js's connection lacks: the caller got that TypeError (a 500)
+ * instead of the lost connection's error (a 503). This driver's ROLLBACK fails with its own
+ * error; postgres.js replaces a lost connection by itself.
+ */
+class PostgresDriver extends PostgresJSDriver {
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'))
+  }
+}
+
+class PostgresDialect extends PostgresJSDialect {
+  constructor(private readonly driverConfig: PostgresJSDialectConfig) {
+    super(driverConfig)
+  }
+
+  override createDriver(): PostgresDriver {
+    return new PostgresDriver(this.driverConfig)
+  }
 }
 
 /**

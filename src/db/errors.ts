@@ -18,9 +18,21 @@ const CONNECTION_FAILURES = new Set([
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
   '57P01',
+  '57P02',
   '57P03',
   '53300',
 ])
+
+/**
+ * True for an error that means the database cannot be reached or the connection was lost
+ * (a socket error, postgres.js's CONNECTION_* codes, or PostgreSQL's class 57P shutdowns and
+ * 53300), whether or not translateDbError has turned it into an UnavailableError yet.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  const e = error instanceof UnavailableError ? error.cause : error
+  const code = (e as PgError | undefined)?.code
+  return typeof code === 'string' && CONNECTION_FAILURES.has(code)
+}
 
 /**
  * The one place where PostgreSQL error codes become domain errors. Messages name the
@@ -52,7 +64,7 @@ export function translateDbError(error: unknown): unknown {
       // PostgreSQL text cannot hold a NUL character ("\u0000" in JSON).
       return new ValidationError('text must not contain NUL characters', [])
   }
-  if (e.code && CONNECTION_FAILURES.has(e.code)) return new UnavailableError('database unavailable', { cause: error })
+  if (isConnectionFailure(e)) return new UnavailableError('database unavailable', { cause: error })
   const busy = e.code ? BUSY[e.code] : undefined
   if (busy) return new UnavailableError(`database busy: ${busy}`, { cause: error })
   return error

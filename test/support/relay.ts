@@ -5,8 +5,13 @@ import type { Socket } from 'bun'
  * the relay, and `sent` holds each chunk a client wrote towards the server (latin1 text), so a
  * test sees what the driver sends and in how many writes. With `connectDelayMs`, each client
  * is connected to the server only that long after it arrives (a slow network or server).
+ * With `cutOn`, a chunk that matches it is not passed on: the relay closes that client's
+ * connection both ways instead (the network fails just as that statement goes out).
  */
-export function startRelay(target: string, { connectDelayMs = 0 } = {}): { url: string; sent: string[]; stop(): void } {
+export function startRelay(
+  target: string,
+  { connectDelayMs = 0, cutOn }: { connectDelayMs?: number; cutOn?: RegExp } = {},
+): { url: string; sent: string[]; stop(): void } {
   const server = new URL(target)
   const sent: string[] = []
   const relay = Bun.listen<{ upstream?: Socket; early: Buffer[] }>({
@@ -28,7 +33,13 @@ export function startRelay(target: string, { connectDelayMs = 0 } = {}): { url: 
         client.data.upstream = upstream
       },
       data(client, chunk) {
-        sent.push(Buffer.from(chunk).toString('latin1'))
+        const text = Buffer.from(chunk).toString('latin1')
+        sent.push(text)
+        if (cutOn?.test(text)) {
+          client.data.upstream?.end()
+          client.end()
+          return
+        }
         if (client.data.upstream) client.data.upstream.write(chunk)
         else client.data.early.push(Buffer.from(chunk))
       },
