@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
 import { createApp } from '../../src/app'
 import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
@@ -21,10 +21,16 @@ describe('health on a migrated database', () => {
 })
 
 describe('health when the database is not ready', () => {
-  const unmigrated = createPGliteDatabase(new PGlite(pgliteOptions))
+  // Opened in a hook, not while the file is collected: a new PGlite runs initdb, seconds of
+  // synchronous WebAssembly that would stall the suite above while it connects to the server
+  // (its 3 s acquire timeout then fired first: CI failed once that way).
+  let unmigrated: ReturnType<typeof createPGliteDatabase>
   const unreachable = unreachableDatabase()
+  beforeAll(() => {
+    unmigrated = createPGliteDatabase(new PGlite(pgliteOptions))
+  })
   afterAll(async () => {
-    await unmigrated.destroy()
+    await unmigrated?.destroy()
     await unreachable.destroy()
   })
 
