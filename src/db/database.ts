@@ -35,7 +35,6 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
           acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000,
           pool: options.pool,
           pipelineBegin: true,
-          dropLostConnections: true,
         })
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
   return new Kysely<DB>({ dialect, log: options.log })

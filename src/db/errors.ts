@@ -24,17 +24,6 @@ const CONNECTION_FAILURES = new Set([
 ])
 
 /**
- * True for an error that means the database cannot be reached or the connection was lost
- * (a socket error, postgres.js's CONNECTION_* codes, or PostgreSQL's class 57P shutdowns and
- * 53300), whether or not translateDbError has turned it into an UnavailableError yet.
- */
-export function isConnectionFailure(error: unknown): boolean {
-  const e = error instanceof UnavailableError ? error.cause : error
-  const code = (e as PgError | undefined)?.code
-  return typeof code === 'string' && CONNECTION_FAILURES.has(code)
-}
-
-/**
  * The one place where PostgreSQL error codes become domain errors. Messages name the
  * constraint (our migrations name every one) but never carry SQL or driver text.
  */
@@ -64,7 +53,7 @@ export function translateDbError(error: unknown): unknown {
       // PostgreSQL text cannot hold a NUL character ("\u0000" in JSON).
       return new ValidationError('text must not contain NUL characters', [])
   }
-  if (isConnectionFailure(e)) return new UnavailableError('database unavailable', { cause: error })
+  if (e.code && CONNECTION_FAILURES.has(e.code)) return new UnavailableError('database unavailable', { cause: error })
   const busy = e.code ? BUSY[e.code] : undefined
   if (busy) return new UnavailableError(`database busy: ${busy}`, { cause: error })
   return error

@@ -1,6 +1,6 @@
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely'
 import { UnavailableError } from '../errors'
-import { isConnectionFailure, translateDbError } from './errors'
+import { translateDbError } from './errors'
 
 export interface DriverGuards {
   /**
@@ -21,14 +21,6 @@ export interface DriverGuards {
    * a transaction. Only for a server: PGlite runs one query at a time anyway.
    */
   pipelineBegin?: boolean
-  /**
-   * Once a query on a connection fails because the connection was lost, every later query on
-   * it fails at once with that error (a transaction's ROLLBACK too), and the connection is not
-   * handed back to the driver. postgres.js (3.4.9) moves a lost reserved connection to its
-   * closed queue, and releasing it after that lists it as open: the next query written to it
-   * threw an uncaught TypeError (a null socket) and never settled. Only for a server.
-   */
-  dropLostConnections?: boolean
 }
 
 /**
@@ -54,44 +46,24 @@ const rethrow = (error: unknown): never => {
 class GuardedConnection implements DatabaseConnection {
   /** A BEGIN already sent whose answer the next statement awaits (DriverGuards.pipelineBegin). */
   pendingBegin: Promise<void> | undefined
-  /** The error that lost this connection (DriverGuards.dropLostConnections). */
-  lost: unknown
 
-  constructor(
-    readonly inner: DatabaseConnection,
-    private readonly dropLost: boolean,
-  ) {}
-
-  /**
-   * `call` on the driver's own connection, its error translated. Rejected at once, sending
-   * nothing, once the connection is lost; a failure that loses it is noted first.
-   */
-  run<T>(call: (inner: DatabaseConnection) => Promise<T>): Promise<T> {
-    if (this.lost !== undefined) return Promise.reject(translateDbError(this.lost))
-    return call(this.inner).catch(this.#failed)
-  }
-
-  /** Translates `error`, first noting it when it lost the connection. */
-  readonly #failed = (error: unknown): never => {
-    if (this.dropLost && isConnectionFailure(error)) this.lost ??= error
-    return rethrow(error)
-  }
+  constructor(readonly inner: DatabaseConnection) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const begin = this.pendingBegin
-    if (!begin) return this.run((inner) => inner.executeQuery<R>(query))
+    if (!begin) return this.inner.executeQuery<R>(query).catch(rethrow)
     this.pendingBegin = undefined
-    return this.run((inner) => {
-      // Sent now, right behind the BEGIN; the statement's own outcome counts only once BEGIN succeeded.
-      const result = inner.executeQuery<R>(query)
-      return begin.then(
+    // Sent now, right behind the BEGIN; the statement's own outcome counts only once BEGIN succeeded.
+    const result = this.inner.executeQuery<R>(query)
+    return begin
+      .then(
         () => result,
         (error) => {
           result.catch(() => {})
           throw error
         },
       )
-    })
+      .catch(rethrow)
   }
 
   /** Waits for a pipelined BEGIN's answer (before a COMMIT, ROLLBACK, savepoint or stream). */
@@ -102,16 +74,16 @@ class GuardedConnection implements DatabaseConnection {
   }
 
   async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    await this.run(() => this.settleBegin())
     try {
+      await this.settleBegin()
       yield* this.inner.streamQuery<R>(query, chunkSize)
     } catch (error) {
-      this.#failed(error)
+      rethrow(error)
     }
   }
 }
 
-const guarded = (connection: DatabaseConnection) => connection as GuardedConnection
+const unguarded = (connection: DatabaseConnection) => (connection as GuardedConnection).inner
 
 class GuardedDriver implements Driver {
   // PGlite lends one connection object again and again: it keeps one wrapper.
@@ -138,7 +110,7 @@ class GuardedDriver implements Driver {
     if (pool) pool.inUse++
     let wrapper = this.#wrappers.get(connection)
     if (!wrapper) {
-      wrapper = new GuardedConnection(connection, this.guards.dropLostConnections === true)
+      wrapper = new GuardedConnection(connection)
       this.#wrappers.set(connection, wrapper)
     }
     return wrapper
@@ -146,31 +118,26 @@ class GuardedDriver implements Driver {
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     if (this.guards.pool) this.guards.pool.inUse--
-    // The driver has let go of a lost connection already (DriverGuards.dropLostConnections).
-    if ((connection as GuardedConnection).lost !== undefined) return
-    await this.driver.releaseConnection(guarded(connection).inner)
+    await this.driver.releaseConnection(unguarded(connection))
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const begin = this.driver.beginTransaction(guarded(connection).inner, settings)
+    const begin = this.driver.beginTransaction(unguarded(connection), settings)
     if (!this.guards.pipelineBegin) return begin.catch(rethrow)
     // Sent already; its answer is awaited with the next statement's.
     begin.catch(() => {})
-    guarded(connection).pendingBegin = begin
+    ;(connection as GuardedConnection).pendingBegin = begin
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = guarded(connection)
-    await c.run(() => c.settleBegin())
-    return c.run((inner) => this.driver.commitTransaction(inner))
+    await (connection as GuardedConnection).settleBegin().catch(rethrow)
+    return this.driver.commitTransaction(unguarded(connection)).catch(rethrow)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = guarded(connection)
-    // A BEGIN that failed left no transaction; ROLLBACK is still sent (it only warns then),
-    // unless the connection was lost.
-    await c.run(() => c.settleBegin()).catch(() => {})
-    return c.run((inner) => this.driver.rollbackTransaction(inner))
+    // A BEGIN that failed left no transaction; ROLLBACK is still sent (it only warns then).
+    await (connection as GuardedConnection).settleBegin().catch(() => {})
+    return this.driver.rollbackTransaction(unguarded(connection)).catch(rethrow)
   }
 
   savepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
@@ -198,9 +165,8 @@ class GuardedDriver implements Driver {
     const call = this.driver[method]
     // Kysely's own message for a driver without savepoints.
     if (!call) throw new Error(`The \`${method}\` method is not supported by this driver`)
-    const c = guarded(connection)
-    await c.run(() => c.settleBegin())
-    return c.run((inner) => call.call(this.driver, inner, name, compileQuery))
+    await (connection as GuardedConnection).settleBegin().catch(rethrow)
+    return call.call(this.driver, unguarded(connection), name, compileQuery).catch(rethrow)
   }
 }
 

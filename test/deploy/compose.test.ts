@@ -2,7 +2,7 @@
 // wiring instead: what they name must exist in the code, and the services must connect.
 // Not run here: building the image, `docker compose up`, `docker stop` on a container.
 import { describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { loadConfig } from '../../src/config'
 
@@ -121,6 +121,22 @@ describe('Dockerfile', () => {
       expect(provider, `${name}: "${target}" must come from a production dependency`).toBeDefined()
     }
     for (const file of ['kysely.config.ts', 'tsconfig.json', 'migrations', 'src', 'scripts']) expect(copied).toContain(file)
+  })
+
+  test("the image's install applies patches/ as npm's does: patch-package is a production dependency, the patches are copied first", async () => {
+    const lines = await instructions()
+    expect(pkg.scripts.postinstall).toBe('patch-package')
+    expect(pkg.dependencies['patch-package']).toBeDefined()
+    const install = lines.findIndex((l) => l.startsWith('RUN bun install'))
+    expect(lines.indexOf('COPY patches ./patches')).toBeGreaterThan(-1)
+    expect(lines.indexOf('COPY patches ./patches')).toBeLessThan(install)
+    // Each patch is made for one version (postgres+3.4.9.patch): the dependency is pinned to it.
+    const patches = readdirSync(`${root}/patches`)
+    expect(patches.length).toBeGreaterThan(0)
+    for (const file of patches) {
+      const [, name, version] = /^(.+)\+([^+]+)\.patch$/.exec(file) ?? []
+      expect(pkg.dependencies[name ?? ''], file).toBe(version)
+    }
   })
 
   test('the data volume is writable by the user the server runs as', async () => {
