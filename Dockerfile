@@ -4,7 +4,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 # The postinstall script (patch-package) applies these to node_modules: postgres.js's fix for
-# a reserved connection that closed (README, "Database outages").
+# lost connections (README, "Database outages").
 COPY patches ./patches
 # Production dependencies from the lockfile (kysely-ctl is one: the migrate:* commands run
 # in the container). The `bun` npm package is for `npm start` without Bun; the image has its own.

@@ -9,10 +9,15 @@
 // which ends the process, and a statement that never settled) or, once the pool had reconnected
 // it for another caller, on that caller's new session, outside the transaction; releasing it
 // listed the closed connection as open (porsager/postgres#1208; patches/postgres+3.4.9.patch).
+// The same patch covers what a reviewer's random-kill stress run found in postgres.js's
+// connection: a lost array-type query (run after every connect) was an unhandled rejection that
+// ended the process; statements sent between the socket's error and its close, or queued behind
+// a full pipeline, never settled; and the closed socket's unsent bytes kept the next session's
+// startup unsent, so the pool never came back.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { sql, type Transaction } from 'kysely'
 import postgres from 'postgres'
-import { createDatabase } from '../../src/db/database'
+import { createDatabase, createPostgresClient } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import type { DB } from '../../src/db/types'
 import { UnavailableError } from '../../src/errors'
@@ -137,5 +142,80 @@ test("a backend ended between statements and its connection reopened for another
     expect(await countOf(db, ['moved-first', 'moved-second'])).toBe(0)
   } finally {
     await db.destroy()
+  }
+})
+
+test("a connection lost while postgres.js reads the server's array types (after every connect) does not end the process; the next attempt connects", async () => {
+  // Only the first connection's type query is cut: postgres.js left that rejection unhandled,
+  // and Bun ends the process on an unhandled rejection (bun test fails the run on one).
+  let cut = false
+  const cutsTypes = startRelay(server.url, { cutOn: { test: (text) => !cut && /typcategory/.test(text) && (cut = true) } })
+  const db = createDatabase({ ...server.config, url: cutsTypes.url, maxConnections: 1 })
+  try {
+    expect(await within(5_000, sql<{ one: number }>`select 1 as one`.execute(db))).toMatchObject({ rows: [{ one: 1 }] })
+    expect(cut).toBe(true)
+  } finally {
+    await db.destroy()
+    cutsTypes.stop()
+  }
+})
+
+test('a backend ended during a streamed query: the stream fails with a 503 and the pool serves the next statements', async () => {
+  const db = createDatabase({ ...server.config, maxConnections: 1 })
+  const killer = postgres(server.url, { max: 1, onnotice: () => {} })
+  try {
+    // The server sleeps before row 150, so the end comes while the stream waits for rows.
+    const streamed = (async () => {
+      let count = 0
+      for await (const _ of db
+        .selectFrom(sql<{ n: number }>`(select n, pg_sleep(case when n = 150 then 2 else 0 end) from generate_series(1, 300) n)`.as('t'))
+        .selectAll()
+        .stream(50))
+        count++
+      return count
+    })().catch((e: unknown) => e)
+    await Bun.sleep(500)
+    await killer`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`
+    expect(await within(5_000, streamed)).toBeInstanceOf(UnavailableError)
+    // A statement sent in the moment between the socket's error and its close fails with it
+    // (a 503 too); after that every statement is served. Before: the closed connection kept
+    // the next one's startup message unsent, and every later statement was a 503.
+    const next = () =>
+      within(
+        5_000,
+        sql<{ one: number }>`select 1 as one`.execute(db).catch((e: unknown) => e),
+      )
+    const first = await next()
+    if (first instanceof Error) expect(first).toBeInstanceOf(UnavailableError)
+    for (let i = 0; i < 3; i++) expect(await next()).toMatchObject({ rows: [{ one: 1 }] })
+  } finally {
+    await killer.end()
+    await db.destroy()
+  }
+})
+
+test('statements queued behind a full pipeline on a reserved connection fail when its backend ends; none waits forever', async () => {
+  // On postgres.js's own client (the one createDatabase builds): a random-kill stress run of
+  // Kysely transactions left 1-2 in 60 waiting forever this way before the fix.
+  const client = createPostgresClient(server.config)
+  const killer = postgres(server.url, { max: 1, onnotice: () => {} })
+  try {
+    const reserved = await client.reserve()
+    const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`
+    // A first use of a statement with parameters is described before it runs: postgres.js
+    // holds the statements behind it on the connection until the slow one is answered.
+    const slow = reserved.unsafe('select pg_sleep($1::float8)', [2])
+    const queued = [reserved.unsafe('select $1::int as a', [1]), reserved.unsafe('select $1::int as b', [2])]
+    const all = Promise.allSettled([slow, ...queued])
+    await Bun.sleep(100)
+    await killer`select pg_terminate_backend(${backend!.pid})`
+    const settled = await within(5_000, all)
+    expect(settled).toBeArrayOfSize(3)
+    for (const result of settled as PromiseSettledResult<unknown>[]) expect(result.status).toBe('rejected')
+    reserved.release()
+    expect(await within(5_000, client`select 1 as one`)).toMatchObject([{ one: 1 }])
+  } finally {
+    await killer.end()
+    await client.end({ timeout: 1 })
   }
 })
