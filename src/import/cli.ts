@@ -169,6 +169,7 @@ export async function exportMain(argv: string[]): Promise<number> {
   }
   try {
     const result = await exportLegacyFile({ file, force: values.force, openTarget: () => openTarget(config), out: process.stdout })
+    if (result.status === 'refused') process.stderr.write(`error: ${result.message}\n`)
     return result.exitCode
   } catch (error) {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nno file was written\n`)

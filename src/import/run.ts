@@ -91,7 +91,9 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   const outcome = (status: ImportStatus, exitCode: number, message: string, rest: Partial<ImportOutcome> = {}): ImportOutcome => {
     const result = { status, exitCode, message, problems: [], tables: [], verification: [], ...rest }
     if (options.reportPath) writeJson(options.reportPath, { file: options.file, ...result })
-    ;(exitCode === 0 ? out : (options.err ?? out)).write(`${message}\n`)
+    // A failure is one line on stderr with `error: ` in front, as every command of this project prints one.
+    if (exitCode === 0) out.write(`${message}\n`)
+    else (options.err ?? out).write(`error: ${message}\n`)
     return result
   }
 
@@ -102,7 +104,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   try {
     db = openLegacyFile(options.file)
   } catch (error) {
-    if (error instanceof LegacyFileError) return outcome('not-gearbox', 2, `error: ${error.message}`)
+    if (error instanceof LegacyFileError) return outcome('not-gearbox', 2, error.message)
     throw error
   }
 
@@ -258,7 +260,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
       try {
         scan = await scanLegacyFile(db)
       } catch (error) {
-        if (error instanceof LegacyFileError) return outcome('not-gearbox', 2, `error: ${error.message}`)
+        if (error instanceof LegacyFileError) return outcome('not-gearbox', 2, error.message)
         throw error
       }
       const decided = decide(scan)

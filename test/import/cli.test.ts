@@ -128,7 +128,7 @@ describe('the command line', () => {
     const refused = run([file], dataDir)
     expect(refused.code).toBe(1)
     expect(refused.stderr.trim()).toBe(
-      'refused: 1 row(s) name 1 image(s) in the old uploads folder; pass that folder with --uploads <dir>, or run with --no-images to move the data without them; nothing was written',
+      'error: refused: 1 row(s) name 1 image(s) in the old uploads folder; pass that folder with --uploads <dir>, or run with --no-images to move the data without them; nothing was written',
     )
     expect(existsSync(dataDir)).toBe(false)
     expect(run(['--uploads', path.join(dir, 'nowhere'), file], dataDir).stderr).toContain('--uploads ' + path.join(dir, 'nowhere') + ': no such folder')
@@ -148,7 +148,7 @@ describe('the command line', () => {
     const r = run(['--report', report, '--uploads', uploadsBeside(file), file])
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('items 1 category_id = 42: categories.id = 42 does not exist')
-    expect(r.stderr).toContain('refused: 1 problem(s)')
+    expect(r.stderr).toContain('error: refused: 1 problem(s)')
     expect(JSON.parse(readFileSync(report, 'utf8')).problems).toEqual([
       { kind: 'dangling_reference', table: 'items', id: 1, column: 'category_id', value: 42, message: 'categories.id = 42 does not exist' },
     ])
@@ -170,7 +170,7 @@ describe('the command line', () => {
 
     const second = run(['--no-images', file], dataDir)
     expect(second.code).toBe(1)
-    expect(second.stderr).toContain('refused: the target already holds data')
+    expect(second.stderr).toContain('error: refused: the target already holds data')
     expect(run(['--replace', '--uploads', uploadsBeside(file), file], dataDir).code).toBe(0)
   }, 120_000)
 
@@ -190,7 +190,7 @@ describe('the command line', () => {
 
     const again = Bun.spawnSync([process.execPath, exportScript, out], { env })
     expect(again.exitCode).toBe(1)
-    expect(again.stdout.toString()).toContain('already exists; pass --force to replace it')
+    expect(again.stderr.toString()).toBe(`error: refused: ${out} already exists; pass --force to replace it\n`)
     // npm keeps --force for itself: refused, the file untouched.
     const before = readFileSync(out)
     const npm = Bun.spawnSync(['npm', 'run', '--silent', 'db:export-sqlite', '--force', out], { cwd: path.join(import.meta.dir, '../..'), env })
