@@ -97,7 +97,8 @@ async function readTarget(session: TargetSession) {
  * Writes the target's data as a legacy GearBox SQLite file (the old app's DDL, seconds, 0/1,
  * JSON text, sqlite_sequence at each table's high-water mark), so an install can go back to
  * the SQLite version. The file appears whole or not at all (written beside it, then
- * renamed). Refuses an existing file unless `force` (status 'refused', its message for the caller to print). Throws when the target cannot be read.
+ * renamed). Refuses an existing file unless `force` (status 'refused', its message for the
+ * caller to print). Throws when the target cannot be read.
  */
 export async function exportLegacyFile(options: ExportOptions): Promise<ExportOutcome> {
   const { file, out } = options

@@ -78,17 +78,19 @@ test('a statement lost with its connection ends the transaction with a 503; no R
   }
 })
 
-/** Ends the backend that serves `trx` from another session, and waits for `afterwards`. */
-async function terminateBackendOf(trx: Transaction<DB>, afterwards: () => Promise<unknown>) {
-  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
+/** Ends backend `pid` of the test database from a session of its own; without `pid`, every other backend of it. */
+async function terminateBackend(pid?: number): Promise<void> {
   const killer = postgres(server.url, { max: 1, onnotice: () => {} })
   try {
-    await killer`select pg_terminate_backend(${rows[0]!.pid})`
+    await (pid === undefined
+      ? killer`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`
+      : killer`select pg_terminate_backend(${pid})`)
   } finally {
     await killer.end()
   }
-  await afterwards()
 }
+
+const backendPid = async (trx: Transaction<DB>) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid
 
 /** `work` settled within `ms`, or a clear failure instead of a hung test. */
 const within = <T>(ms: number, work: Promise<T>) => Promise.race([work, Bun.sleep(ms).then(() => 'still pending' as const)])
@@ -109,8 +111,9 @@ test('a backend ended while its transaction waits between statements: the next s
       .transaction()
       .execute(async (trx) => {
         await trx.insertInto('settings').values({ key: 'idle-first', value: '1' }).execute()
+        await terminateBackend(await backendPid(trx))
         // The close reaches postgres.js a moment after the backend has ended.
-        await terminateBackendOf(trx, () => Bun.sleep(200))
+        await Bun.sleep(200)
         await trx.insertInto('settings').values({ key: 'idle-second', value: '1' }).execute()
       })
       .catch((e: unknown) => e)
@@ -133,7 +136,8 @@ test("a backend ended between statements and its connection reopened for another
         // once the backend has ended, postgres.js reconnects it for that caller at once (it
         // dropped that caller's reserve() before: a 503 when the acquire timeout ran out).
         other = sql`select 1 as one`.execute(db)
-        await terminateBackendOf(trx, () => Bun.sleep(300))
+        await terminateBackend(await backendPid(trx))
+        await Bun.sleep(300)
         await trx.insertInto('settings').values({ key: 'moved-second', value: '1' }).execute()
       })
       .catch((e: unknown) => e)
@@ -162,7 +166,6 @@ test("a connection lost while postgres.js reads the server's array types (after 
 
 test('a backend ended during a streamed query: the stream fails with a 503 and the pool serves the next statements', async () => {
   const db = createDatabase({ ...server.config, maxConnections: 1 })
-  const killer = postgres(server.url, { max: 1, onnotice: () => {} })
   try {
     // The server sleeps before row 150, so the end comes while the stream waits for rows.
     const streamed = (async () => {
@@ -175,7 +178,7 @@ test('a backend ended during a streamed query: the stream fails with a 503 and t
       return count
     })().catch((e: unknown) => e)
     await Bun.sleep(500)
-    await killer`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`
+    await terminateBackend()
     expect(await within(5_000, streamed)).toBeInstanceOf(UnavailableError)
     // A statement sent in the moment between the socket's error and its close fails with it
     // (a 503 too); after that every statement is served. Before: the closed connection kept
@@ -189,7 +192,6 @@ test('a backend ended during a streamed query: the stream fails with a 503 and t
     if (first instanceof Error) expect(first).toBeInstanceOf(UnavailableError)
     for (let i = 0; i < 3; i++) expect(await next()).toMatchObject({ rows: [{ one: 1 }] })
   } finally {
-    await killer.end()
     await db.destroy()
   }
 })
@@ -198,7 +200,6 @@ test('statements queued behind a full pipeline on a reserved connection fail whe
   // On postgres.js's own client (the one createDatabase builds): a random-kill stress run of
   // Kysely transactions left 1-2 in 60 waiting forever this way before the fix.
   const client = createPostgresClient(server.config)
-  const killer = postgres(server.url, { max: 1, onnotice: () => {} })
   try {
     const reserved = await client.reserve()
     const [backend] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`
@@ -208,14 +209,13 @@ test('statements queued behind a full pipeline on a reserved connection fail whe
     const queued = [reserved.unsafe('select $1::int as a', [1]), reserved.unsafe('select $1::int as b', [2])]
     const all = Promise.allSettled([slow, ...queued])
     await Bun.sleep(100)
-    await killer`select pg_terminate_backend(${backend!.pid})`
+    await terminateBackend(backend!.pid)
     const settled = await within(5_000, all)
     expect(settled).toBeArrayOfSize(3)
     for (const result of settled as PromiseSettledResult<unknown>[]) expect(result.status).toBe('rejected')
     reserved.release()
     expect(await within(5_000, client`select 1 as one`)).toMatchObject([{ one: 1 }])
   } finally {
-    await killer.end()
     await client.end({ timeout: 1 })
   }
 })

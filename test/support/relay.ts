@@ -5,8 +5,9 @@ import type { Socket } from 'bun'
  * the relay, and `sent` holds each chunk a client wrote towards the server (latin1 text), so a
  * test sees what the driver sends and in how many writes. With `connectDelayMs`, each client
  * is connected to the server only that long after it arrives (a slow network or server).
- * With `cutOn` (a RegExp, or anything with its `test`), a chunk that matches it is not passed on: the relay closes that client's
- * connection both ways instead (the network fails just as that statement goes out).
+ * With `cutOn` (a RegExp, or anything with its `test`), a chunk that matches it is not passed
+ * on: the relay closes that client's connection both ways instead (the network fails just as
+ * that statement goes out).
  */
 export function startRelay(
   target: string,
