@@ -54,6 +54,7 @@ describe('transactions', () => {
   async function overlap(firstOutcome: 'commit' | 'rollback') {
     const firstWrote = Promise.withResolvers<void>()
     const endFirst = Promise.withResolvers<void>()
+    const secondWrote = Promise.withResolvers<void>()
     const events: string[] = []
 
     const first = outcome(
@@ -76,14 +77,18 @@ describe('transactions', () => {
           .values({ key: 'second', value: firstOutcome === 'commit' ? 'rollback' : 'commit' })
           .execute()
         events.push('second wrote')
+        secondWrote.resolve()
         if (firstOutcome === 'commit') throw new Rollback('second')
       }),
     )
     // A query outside any transaction, issued while `first` is open: it must not join it.
     const plain = outcome(t.db.insertInto('settings').values({ key: 'plain', value: 'commit' }).execute())
 
-    // Give `second` and `plain` every chance to run before `first` ends.
-    await Bun.sleep(50)
+    // On the server `second` needs no turn of `first`'s: wait until it has written (it may have
+    // to open a new connection, which on a loaded machine takes a while), or 10 s if it is
+    // wrongly queued behind `first`. PGlite has one session, so `second` cannot start before
+    // `first` ends: give it 50 ms to wrongly try.
+    await (backend === 'pglite' ? Bun.sleep(50) : Promise.race([secondWrote.promise, Bun.sleep(10_000)]))
     endFirst.resolve()
     expect(await Promise.all([first, second, plain])).toEqual(firstOutcome === 'commit' ? ['ok', 'rolled back', 'ok'] : ['rolled back', 'ok', 'ok'])
     expect(await t.db.selectFrom('settings').select(['key', 'value']).orderBy('key').execute()).toEqual(
