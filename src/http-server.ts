@@ -34,8 +34,6 @@ export function listen(
 ): Promise<HttpServer> {
   const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
     hostname: 'localhost',
-    // Bun's own Request and Response stay in place.
-    overrideGlobalObjects: false,
     // Reached only for a request the adapter cannot turn into a Request (a bad Host header).
     errorHandler: () => Response.json(errorBody('validation_failed', 'malformed HTTP request'), { status: 400 }),
   })

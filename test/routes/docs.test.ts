@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { type HttpServer, listen } from '../../src/http-server'
 import { bodyOf, useTestApp } from '../support/app'
 
 /**
@@ -31,10 +32,11 @@ describe('GET /docs', () => {
   })
 
   describe.if(!!chromium)('in headless Chromium, with every host but this one unreachable', () => {
-    let server: ReturnType<typeof Bun.serve>
+    let server: HttpServer
     let profile: string
     beforeAll(async () => {
-      server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => t.app.fetch(req) })
+      // GearBox's own HTTP server, as in production.
+      server = await listen(t.app.fetch, 0, '127.0.0.1')
       profile = await mkdtemp(path.join(tmpdir(), 'gearbox-chromium-'))
     })
     afterAll(async () => {
