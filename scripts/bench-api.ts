@@ -6,7 +6,9 @@
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx bun scripts/bench-api.ts
  *   npx bun scripts/bench-api.ts --embedded          # PGlite data directory, peer: bare PGlite
  *
- * Options: --rounds N (3), --seconds S per measurement (5), --connections C (20).
+ * Options: --rounds N (3), --seconds S per measurement (5), --connections C (20). --bun-serve
+ * also measures GearBox's app on Bun.serve (scripts/bench/gearbox-on-bun-serve.ts): what the
+ * HTTP layer costs.
  * Needs wrk (Debian: apt-get install wrk). On a server the database is created and dropped.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -21,6 +23,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '20' },
+    'bun-serve': { type: 'boolean', default: false },
   },
 })
 const rounds = Number(opts.rounds)
@@ -66,10 +69,18 @@ interface Server {
   stop(): Promise<void>
 }
 
-async function start(kind: 'gearbox' | 'peer'): Promise<Server> {
+type Who = 'gearbox' | 'bun-serve' | 'peer'
+const entries: Record<Who, string> = {
+  gearbox: 'src/server.ts',
+  'bun-serve': 'scripts/bench/gearbox-on-bun-serve.ts',
+  peer: 'scripts/bench/baseline-server.ts',
+}
+const measured: Who[] = opts['bun-serve'] ? ['gearbox', 'bun-serve', 'peer'] : ['gearbox', 'peer']
+
+async function start(kind: Who): Promise<Server> {
   const port = nextPort++
-  const entry = kind === 'gearbox' ? 'src/server.ts' : 'scripts/bench/baseline-server.ts'
-  const env = { ...process.env, ...(kind === 'gearbox' ? databaseEnv : peerEnv), PORT: String(port) }
+  const entry = entries[kind]
+  const env = { ...process.env, ...(kind === 'peer' ? peerEnv : databaseEnv), PORT: String(port) }
   const child = Bun.spawn([process.execPath, entry], { cwd: root, env, stdout: 'ignore', stderr: 'inherit' })
   const url = `http://127.0.0.1:${port}`
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await Bun.sleep(100)) {
@@ -177,23 +188,25 @@ async function drive(url: string, kind: (typeof kinds)[number]): Promise<Sample>
   return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)![1]), p50: ms('50'), p99: ms('99') }
 }
 
-const results = new Map<string, { gearbox: Sample[]; peer: Sample[] }>(kinds.map((k) => [k.name, { gearbox: [], peer: [] }]))
-async function checkPeer(peer: Server) {
+const results = new Map<string, Record<Who, Sample[]>>(kinds.map((k) => [k.name, { gearbox: [], 'bun-serve': [], peer: [] }]))
+/** Every server but GearBox itself must answer each read with GearBox's JSON. */
+async function checkAnswers(who: Who, server: Server) {
+  if (who === 'gearbox') return
   for (const r of reads) {
-    const got = await body(call(peer.url, r.path, { headers: auth }))
-    if (!Bun.deepEquals(got, answers.get(r.path))) throw new Error(`the peer's ${r.path} differs from GearBox's`)
+    const got = await body(call(server.url, r.path, { headers: auth }))
+    if (!Bun.deepEquals(got, answers.get(r.path))) throw new Error(`${who}'s ${r.path} differs from GearBox's`)
   }
 }
 
 try {
   if (opts.embedded) {
-    // One process may open a PGlite directory: the two take turns.
+    // One process may open a PGlite directory: they take turns.
     await gearbox.stop()
     for (const phase of phases) {
       for (let round = 0; round < rounds; round++) {
-        for (const who of ['gearbox', 'peer'] as const) {
+        for (const who of measured) {
           const server = await start(who)
-          if (who === 'peer' && round === 0 && phase === reads) await checkPeer(server)
+          if (round === 0 && phase === reads) await checkAnswers(who, server)
           for (const kind of phase) results.get(kind.name)![who].push(await drive(server.url, kind))
           await server.stop()
         }
@@ -201,19 +214,20 @@ try {
       }
     }
   } else {
-    const peer = await start('peer')
-    await checkPeer(peer)
+    const servers: Partial<Record<Who, Server>> = { gearbox }
+    for (const who of measured.slice(1)) {
+      servers[who] = await start(who)
+      await checkAnswers(who, servers[who])
+    }
     for (const phase of phases) {
       for (let round = 0; round < rounds; round++) {
         for (const kind of phase) {
-          results.get(kind.name)!.gearbox.push(await drive(gearbox.url, kind))
-          results.get(kind.name)!.peer.push(await drive(peer.url, kind))
+          for (const who of measured) results.get(kind.name)![who].push(await drive(servers[who]!.url, kind))
         }
         console.error(`round ${round + 1}/${rounds} done`)
       }
     }
-    await peer.stop()
-    await gearbox.stop()
+    for (const server of Object.values(servers)) await server.stop()
   }
 } finally {
   await dropDatabase()
@@ -221,13 +235,18 @@ try {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const fmt = (n: number, digits = 0) => n.toFixed(digits)
-const peerName = opts.embedded ? 'bare PGlite' : 'bare postgres.js'
+const names: Record<Who, string> = { gearbox: 'GearBox', 'bun-serve': 'GearBox on Bun.serve', peer: opts.embedded ? 'bare PGlite' : 'bare postgres.js' }
 console.log(`\n${opts.embedded ? 'Embedded PGlite' : 'PostgreSQL server'}; wrk -c${opts.connections}, ${opts.seconds} s each, median of ${rounds} rounds\n`)
-console.log(`| request | GearBox req/s | p50 / p99 ms | ${peerName} req/s | p50 / p99 ms | ratio |`)
-console.log('| --- | --- | --- | --- | --- | --- |')
-for (const [name, { gearbox: g, peer: p }] of results) {
-  const [gr, pr] = [median(g.map((s) => s.rps)), median(p.map((s) => s.rps))]
-  console.log(
-    `| ${name} | ${fmt(gr)} | ${fmt(median(g.map((s) => s.p50)), 2)} / ${fmt(median(g.map((s) => s.p99)), 2)} | ${fmt(pr)} | ${fmt(median(p.map((s) => s.p50)), 2)} / ${fmt(median(p.map((s) => s.p99)), 2)} | ${fmt(gr / pr, 2)} |`,
+// Per server: req/s and p50 / p99 ms; then each GearBox column's ratio to the peer.
+const others = measured.filter((who) => who !== 'peer')
+console.log(
+  `| request | ${measured.map((who) => `${names[who]} req/s | p50 / p99 ms`).join(' | ')} | ${others.map((who) => `${names[who]} / peer`).join(' | ')} |`,
+)
+console.log(`| --- |${' --- | --- |'.repeat(measured.length)}${' --- |'.repeat(others.length)}`)
+for (const [name, samples] of results) {
+  const rps = (who: Who) => median(samples[who].map((s) => s.rps))
+  const cells = measured.map(
+    (who) => `${fmt(rps(who))} | ${fmt(median(samples[who].map((s) => s.p50)), 2)} / ${fmt(median(samples[who].map((s) => s.p99)), 2)}`,
   )
+  console.log(`| ${name} | ${cells.join(' | ')} | ${others.map((who) => fmt(rps(who) / rps('peer'), 2)).join(' | ')} |`)
 }
