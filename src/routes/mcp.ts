@@ -14,7 +14,7 @@ const MAX_MCP_BODY_BYTES = 1024 * 1024
  * JSON-RPC as any JSON body, but the strings are left to the tools: a lone surrogate or NUL in a
  * tool's argument is that tool's failure (isError), not an HTTP 400 the client sees as a broken transport.
  */
-const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false }
+const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false, rawRequest: true }
 
 /**
  * Browsers send Origin; a page that reached GearBox through DNS rebinding has a foreign one,

@@ -1,8 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ForbiddenError, PayloadTooLargeError } from '../../errors'
 import type { AppEnv } from '../router'
-import { strictJsonBody } from './json-body'
+import { hasBody, strictJsonBody } from './json-body'
 
 /** What a router's routes accept as a request body: one media type, at most `maxBytes` bytes. */
 export interface BodyRule {
@@ -12,6 +12,8 @@ export interface BodyRule {
   tooLarge: string
   /** JSON: false when the handler checks the strings it takes (see strictJsonBody). */
   checkStrings?: boolean
+  /** JSON: true when the handler reads the body from `c.req.raw` rather than through Hono (see strictJsonBody). */
+  rawRequest?: boolean
 }
 
 const MAX_JSON_BODY_BYTES = 1024 * 1024
@@ -36,7 +38,7 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
       throw new PayloadTooLargeError(rule.tooLarge)
     },
   })
-  const json = rule.mediaType === 'application/json' ? strictJsonBody({ strings: rule.checkStrings ?? true }) : undefined
+  const json = rule.mediaType === 'application/json' ? strictJsonBody({ strings: rule.checkStrings ?? true, raw: rule.rawRequest }) : undefined
   return (c, next) => {
     // A GET or HEAD request carries no body the app can read (a fetch Request cannot have one):
     // nothing to check, and reading c.req.raw.body would make the node:http adapter build a
@@ -45,7 +47,15 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
     if (c.get('auth')?.via === 'session' && UNSAFE_METHODS.has(c.req.method) && hasBody(c) && !accepts(rule, c.req.header('content-type'))) {
       throw new ForbiddenError(`requests with a body must be ${rule.mediaType}`)
     }
-    return limit(c, json ? async () => void (await json(c, next)) : next)
+    const then = json ? async () => void (await json(c, next)) : next
+    // A declared length is checked here: Hono's bodyLimit reads c.req.raw.body first, which
+    // makes the node:http adapter build a whole second Request per request. node:http reads
+    // exactly that many bytes. A chunked body (or a Request without the header) goes to bodyLimit,
+    // which counts the bytes as they come.
+    const length = c.req.header('content-length')
+    if (length === undefined || c.req.header('transfer-encoding') !== undefined) return limit(c, then)
+    if (Number(length) > rule.maxBytes) throw new PayloadTooLargeError(rule.tooLarge)
+    return then()
   }
 }
 
@@ -53,10 +63,4 @@ function accepts(rule: BodyRule, contentType: string | undefined): boolean {
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? ''
   if (rule.mediaType === 'application/json') return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)
   return type === rule.mediaType
-}
-
-function hasBody(c: Context<AppEnv>): boolean {
-  const length = c.req.header('content-length')
-  if (length !== undefined) return Number(length) > 0
-  return c.req.raw.body !== null
 }

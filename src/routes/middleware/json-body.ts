@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { type FieldProblem, ValidationError } from '../../errors'
 import type { AppEnv } from '../router'
 
@@ -12,26 +12,41 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
  * `c.req.json()` and the routes' validators read exactly this text. Syntax errors are left to
  * the validators, which answer them as before. With `strings: false` the strings' text is not
  * checked: the handler checks what it takes from the body (textProblem), as MCP tools must
- * answer a bad argument with a tool result rather than an HTTP error.
+ * answer a bad argument with a tool result rather than an HTTP error. With `raw: true`,
+ * `c.req.raw` is replaced by a Request carrying the checked bytes, for a handler that reads
+ * the Request itself; otherwise its body is consumed.
  */
 export const strictJsonBody =
-  ({ strings = true }: { strings?: boolean } = {}): MiddlewareHandler<AppEnv> =>
+  ({ strings = true, raw = false }: { strings?: boolean; raw?: boolean } = {}): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? ''
-    if (!JSON_TYPE.test(type) || c.req.raw.body === null) return next()
+    if (!JSON_TYPE.test(type) || !hasBody(c)) return next()
     const bytes = new Uint8Array(await c.req.arrayBuffer())
     const problem = checkJsonBody(bytes, { strings })
     if (problem)
       throw new ValidationError('invalid body', [problem])
       // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
     ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
-    // Handlers that read the raw Request (the MCP transport) get the same, checked bytes. Built
-    // field by field: the node:http adapter's request is not a Request, and `new Request(it)`
-    // would read only its URL and make it a GET.
-    const { url, method, headers, signal } = c.req.raw
-    c.req.raw = new Request(url, { method, headers, signal, body: bytes })
+    if (raw) {
+      // Handlers that read the raw Request (the MCP transport) get the same, checked bytes. Built
+      // field by field: the node:http adapter's request is not a Request, and `new Request(it)`
+      // would read only its URL and make it a GET.
+      const { url, method, headers, signal } = c.req.raw
+      c.req.raw = new Request(url, { method, headers, signal, body: bytes })
+    }
     return next()
   }
+
+/**
+ * Whether the request carries a body, told by its Content-Length or Transfer-Encoding header
+ * (RFC 9112 section 6.3); only a Request with neither is asked itself, since reading
+ * `c.req.raw.body` makes the node:http adapter build a whole second Request.
+ */
+export function hasBody(c: Context<AppEnv>): boolean {
+  const length = c.req.header('content-length')
+  if (length !== undefined) return Number(length) > 0
+  return c.req.header('transfer-encoding') !== undefined || c.req.raw.body !== null
+}
 
 /** The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON at all). */
 export function checkJsonBody(bytes: Uint8Array, { strings = true }: { strings?: boolean } = {}): FieldProblem | undefined {
