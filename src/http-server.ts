@@ -26,6 +26,11 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024
  * JSON shape. The handler's second argument is `{ incoming, outgoing }` (the socket address is
  * `incoming.socket.remoteAddress`). A request without a Host header (HTTP/1.0 allows that)
  * is read as addressed to `localhost`, so its path is routed as sent.
+ *
+ * The first call replaces the global Request and Response with the adapter's lightweight
+ * ones (@hono/node-server's default): a response built from a string is then written with
+ * one `writeHead` and `end`, not read back through a ReadableStream. Bun's native APIs that
+ * take a Response (Bun.serve, HTMLRewriter) refuse those; GearBox uses neither.
  */
 export function listen(
   fetch: (request: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>,
