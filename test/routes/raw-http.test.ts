@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import net from 'node:net'
 import { type HttpServer, listen, MAX_BODY_BYTES, MAX_HEADER_BYTES } from '../../src/http-server'
-import { useTestApp } from '../support/app'
+import { OWNER, useTestApp } from '../support/app'
 
 /** Sends `request` as raw bytes and reads until the server closes: status line, headers and body. */
 function exchange(port: number, request: string): Promise<{ status: number; headers: string; body: string }> {
@@ -91,6 +91,20 @@ describe("a started server answers every request in the contract's JSON shape", 
       expect(res.status).toBe(400)
       expect(json(res)).toEqual({ error: { code: 'validation_failed', message: 'malformed HTTP request' } })
     }
+  })
+
+  test("a signed-in browser's DELETE without Content-Length has no body, so no media type is asked of it", async () => {
+    const item = await t.call('POST', '/api/items', { name: 'Tarp', categoryId: 1 })
+    const login = await fetch(`http://127.0.0.1:${server.port}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(OWNER),
+    })
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]
+    // What fetch() sends for a DELETE without a body: neither Content-Length nor Transfer-Encoding.
+    const res = await send(`DELETE /api/items/${item.body.id} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`)
+    expect(res.status).toBe(204)
+    expect((await t.call('GET', `/api/items/${item.body.id}`)).status).toBe(404)
   })
 
   test('the server still answers normally afterwards', async () => {

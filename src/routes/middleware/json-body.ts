@@ -38,14 +38,18 @@ export const strictJsonBody =
   }
 
 /**
- * Whether the request carries a body, told by its Content-Length or Transfer-Encoding header
- * (RFC 9112 section 6.3); only a Request with neither is asked itself, since reading
- * `c.req.raw.body` makes the node:http adapter build a whole second Request.
+ * Whether the request carries a body, told by its Content-Length or Transfer-Encoding header:
+ * a request off the wire with neither has none (RFC 9112 section 6.3), as a browser's DELETE.
+ * Only a Request handed to the app directly (`app.request()`, no node:http bindings in
+ * `c.env`) can carry one without them; that one is asked itself. Reading `c.req.raw.body`
+ * would also make the node:http adapter build a whole second Request.
  */
 export function hasBody(c: Context<AppEnv>): boolean {
   const length = c.req.header('content-length')
   if (length !== undefined) return Number(length) > 0
-  return c.req.header('transfer-encoding') !== undefined || c.req.raw.body !== null
+  if (c.req.header('transfer-encoding') !== undefined) return true
+  const fromServer = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined
+  return !fromServer && c.req.raw.body !== null
 }
 
 /** The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON at all). */
