@@ -91,11 +91,9 @@ export function serveApiDocs(app: OpenAPIHono<AppEnv>): void {
   // One literal route per asset: a regular expression in a path would cost every request its
   // router (Hono's RegExpRouter refuses alternatives and falls back to the slower TrieRouter).
   for (const [name, asset] of Object.entries(ASSETS)) {
-    app.get(`/docs/${name}`, (c) =>
-      c.body(Bun.file(Bun.resolveSync(asset.file, import.meta.dir)).stream(), 200, {
-        'content-type': asset.type,
-        'cache-control': 'public, max-age=86400',
-      }),
-    )
+    app.get(`/docs/${name}`, (c) => {
+      const file = Bun.file(Bun.resolveSync(asset.file, import.meta.dir))
+      return c.body(file.stream(), 200, { 'content-type': asset.type, 'content-length': String(file.size), 'cache-control': 'public, max-age=86400' })
+    })
   }
 }

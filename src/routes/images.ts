@@ -53,6 +53,11 @@ export function imageRoutes(services: Services) {
 export function uploadRoutes(services: Services) {
   return createRouter().openapi(serve, async (c) => {
     const { file, mime } = await services.images.open(c.req.valid('param').filename)
-    return c.body(file.stream(), 200, { 'content-type': mime, 'cache-control': 'public, max-age=31536000, immutable' })
+    // Streamed, with its length: a client sees the size at once (and a HEAD gets it too).
+    return c.body(file.stream(), 200, {
+      'content-type': mime,
+      'content-length': String(file.size),
+      'cache-control': 'public, max-age=31536000, immutable',
+    })
   })
 }

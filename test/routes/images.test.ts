@@ -31,6 +31,7 @@ describe('images', () => {
     const served = await t.app.request(`/uploads/${filename}`)
     expect(served.status).toBe(200)
     expect(served.headers.get('content-type')).toBe(mime)
+    expect(served.headers.get('content-length')).toBe(String(bytes.byteLength))
     expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes)
   })
 
