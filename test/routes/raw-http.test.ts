@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import net from 'node:net'
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js'
 import { type HttpServer, listen, MAX_BODY_BYTES, MAX_HEADER_BYTES } from '../../src/http-server'
 import { OWNER, useTestApp } from '../support/app'
 
@@ -105,6 +106,23 @@ describe("a started server answers every request in the contract's JSON shape", 
     const res = await send(`DELETE /api/items/${item.body.id} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`)
     expect(res.status).toBe(204)
     expect((await t.call('GET', `/api/items/${item.body.id}`)).status).toBe(404)
+  })
+
+  test('a chunked body, or none at all, keeps the request whole: a chunked MCP call is answered, a bodiless PUT is named a PUT', async () => {
+    const initialize = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    })
+    const mcp = await send(
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: ${t.auth.authorization}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${Buffer.byteLength(initialize).toString(16)}\r\n${initialize}\r\n0\r\n\r\n`,
+    )
+    expect(mcp.status).toBe(200)
+    expect(json(mcp)).toMatchObject({ jsonrpc: '2.0', id: 1, result: { protocolVersion: LATEST_PROTOCOL_VERSION } })
+    const put = await send(`PUT /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: ${t.auth.authorization}\r\nconnection: close\r\n\r\n`)
+    expect(put.status).toBe(404)
+    expect(json(put)).toEqual({ error: { code: 'not_found', message: 'no route for PUT /api/items' } })
   })
 
   test('the server still answers normally afterwards', async () => {
