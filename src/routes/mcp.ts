@@ -90,7 +90,9 @@ export function mcpRoutes(services: Services) {
       })
       await server.connect(transport)
       try {
-        return await transport.handleRequest(c.req.raw)
+        // Through c.newResponse, so the headers set before (the request id) are on it too.
+        const response = await transport.handleRequest(c.req.raw)
+        return c.newResponse(response.body, response)
       } finally {
         await server.close()
       }

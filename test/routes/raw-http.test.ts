@@ -120,6 +120,8 @@ describe("a started server answers every request in the contract's JSON shape", 
     )
     expect(mcp.status).toBe(200)
     expect(json(mcp)).toMatchObject({ jsonrpc: '2.0', id: 1, result: { protocolVersion: LATEST_PROTOCOL_VERSION } })
+    // As every other answer, the transport's carries the request id.
+    expect(mcp.headers).toMatch(/\r\nx-request-id: [\w-]+/)
     const put = await send(`PUT /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: ${t.auth.authorization}\r\nconnection: close\r\n\r\n`)
     expect(put.status).toBe(404)
     expect(json(put)).toEqual({ error: { code: 'not_found', message: 'no route for PUT /api/items' } })
