@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { errorBody } from './routes/error-handler'
@@ -18,6 +18,8 @@ export interface HttpServer {
 export const MAX_HEADER_BYTES = 16 * 1024
 /** The largest body the server takes on any route; routes set smaller limits of their own. */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024
+/** How long a client has to send a request's body once its headers are in (node:http's requestTimeout default). */
+export const REQUEST_TIMEOUT_MS = 300_000
 
 /**
  * Serves `fetch` (Hono's `app.fetch`) over HTTP/1.1 on node:http, which Bun implements,
@@ -36,6 +38,7 @@ export function listen(
   fetch: (request: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>,
   port: number,
   hostname?: string,
+  { requestTimeoutMs = REQUEST_TIMEOUT_MS }: { requestTimeoutMs?: number } = {},
 ): Promise<HttpServer> {
   const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
     hostname: 'localhost',
@@ -57,6 +60,7 @@ export function listen(
       outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body))
       return
     }
+    answerIncompleteBody(incoming, outgoing, requestTimeoutMs)
     if (inFlight++ === 0) drained = Promise.withResolvers<void>()
     void Promise.resolve(listener(incoming, outgoing)).finally(() => {
       if (--inFlight === 0) drained.resolve()
@@ -96,6 +100,23 @@ function refuse(incoming: IncomingMessage): [number, ReturnType<typeof errorBody
     return [413, errorBody('payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`)]
   }
   return undefined
+}
+
+/**
+ * Bun's node:http does not enforce `requestTimeout`: a body that stops arriving held its
+ * handler and connection for good. Once `timeoutMs` has passed with the body still
+ * incomplete, the client gets a JSON 408 (RFC 9110 section 15.5.9) and the connection closes.
+ * A request with neither Content-Length nor Transfer-Encoding has no body to wait for.
+ */
+function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerResponse, timeoutMs: number): void {
+  if (incoming.headers['content-length'] === undefined && incoming.headers['transfer-encoding'] === undefined) return
+  const timer = setTimeout(() => {
+    if (incoming.complete) return
+    const body = JSON.stringify(errorBody('validation_failed', `the request body did not arrive within ${timeoutMs / 1000} s`))
+    if (outgoing.headersSent) incoming.socket.destroy()
+    else outgoing.writeHead(408, { 'content-type': 'application/json', connection: 'close' }).end(body, () => incoming.socket.destroy())
+  }, timeoutMs)
+  outgoing.once('close', () => clearTimeout(timer))
 }
 
 /** A request node:http could not parse (RFC 9112 section 2.2; RFC 6585 section 5 for 431): answered in JSON, then closed. */

@@ -127,6 +127,23 @@ describe("a started server answers every request in the contract's JSON shape", 
     expect(json(put)).toEqual({ error: { code: 'not_found', message: 'no route for PUT /api/items' } })
   })
 
+  test('a body that stops arriving is a JSON 408 after the request timeout, and the connection closes', async () => {
+    const slow = await listen(t.app.fetch, 0, '127.0.0.1', { requestTimeoutMs: 500 })
+    try {
+      const started = performance.now()
+      const res = await exchange(
+        slow.port,
+        `POST /api/items HTTP/1.1\r\nHost: localhost\r\nauthorization: ${t.auth.authorization}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"name":`,
+      )
+      expect(res.status).toBe(408)
+      expect(json(res)).toEqual({ error: { code: 'validation_failed', message: 'the request body did not arrive within 0.5 s' } })
+      expect(performance.now() - started).toBeLessThan(5_000)
+      expect((await t.call('GET', '/api/items')).body).toEqual([])
+    } finally {
+      await slow.stop(true)
+    }
+  })
+
   test('the server still answers normally afterwards', async () => {
     const res = await send('GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
     expect(res.status).toBe(200)
