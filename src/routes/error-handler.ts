@@ -52,8 +52,16 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (reply) return c.json(reply.body, reply.status)
   // Hono's own 400s: malformed JSON, a body that is not JSON.
   if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('validation_failed', error.message || 'invalid request'), 400)
+  // Nobody is left to answer, and nothing went wrong here: not an unhandled error.
+  if (bodyCutOff(c)) return c.json(errorBody('validation_failed', 'the connection closed before the request body arrived'), 400)
   console.error(`[${c.get('requestId')}] unhandled error: ${describeUnexpected(error)}`)
   return c.json(errorBody('internal', `internal error (request ${c.get('requestId')})`), 500)
+}
+
+/** Whether the request came over node:http and its connection closed before the whole body arrived (a client that hung up, or a 408). */
+function bodyCutOff(c: Context<AppEnv>): boolean {
+  const incoming = (c.env as { incoming?: { complete: boolean; destroyed: boolean } } | undefined)?.incoming
+  return incoming?.destroyed === true && !incoming.complete
 }
 
 /**

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, spyOn, test } from 'bun:test'
 import net from 'node:net'
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js'
 import { type HttpServer, listen, MAX_BODY_BYTES, MAX_HEADER_BYTES } from '../../src/http-server'
@@ -141,6 +141,25 @@ describe("a started server answers every request in the contract's JSON shape", 
       expect((await t.call('GET', '/api/items')).body).toEqual([])
     } finally {
       await slow.stop(true)
+    }
+  })
+
+  test('a client that hangs up in the middle of its body is not logged as an unhandled error', async () => {
+    const own = await listen(t.app.fetch, 0, '127.0.0.1')
+    const errors = spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const socket = net.connect(own.port, '127.0.0.1')
+      await new Promise((resolve) => socket.once('connect', resolve))
+      socket.write(
+        `POST /api/items HTTP/1.1\r\nHost: localhost\r\nauthorization: ${t.auth.authorization}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"name":`,
+      )
+      await Bun.sleep(300)
+      socket.destroy()
+      // stop() returns once every handler has finished, this one included.
+      await own.stop()
+      expect(errors.mock.calls.map((args) => String(args[0]))).toEqual([])
+    } finally {
+      errors.mockRestore()
     }
   })
 
