@@ -146,7 +146,8 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
       .map((m, i) => ({ spec: m.table.spec, row: m.table.rows[m.r]!, reasons: [images!.problems[i]!] }))
       .filter((m) => kept.has(m.row))
     const rejectedCount = plan.reduce((n, t) => n + t.rejected.length, 0)
-    if ((rejectedCount > 0 || keptWithoutImage.length > 0) && options.rejectsPath) writeRejects(options.rejectsPath, plan, keptWithoutImage)
+    // Written even when empty: a rejects file left by an earlier run must not pass for this one's.
+    if (options.rejectsPath) writeRejects(options.rejectsPath, plan, keptWithoutImage)
     const leftOut = [...plan.flatMap((t) => t.rejected.flatMap((r) => r.reasons)), ...keptWithoutImage.flatMap((m) => m.reasons)]
     const tables = (times?: Map<string, number>): TableSummary[] =>
       plan.map((t) => ({ table: t.spec.name, rows: t.rows.length, rejected: t.rejected.length, ms: times?.get(t.spec.name) ?? 0 }))

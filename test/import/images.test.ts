@@ -102,6 +102,15 @@ describe('images', () => {
     expect(readdirSync(uploadDir())).toEqual(['duplex.webp'])
   })
 
+  test('with nothing left out, the rejects file is written empty, not left as an earlier run wrote it', async () => {
+    fileWithImages()
+    const rejectsPath = path.join(fx.dir, 'rejects.jsonl')
+    writeFileSync(rejectsPath, '{"table":"items","id":2,"from":"an earlier run"}\n')
+    const result = await runImport(fx.file, fx.target, { skipInvalid: true, rejectsPath })
+    expect(result.status).toBe('imported')
+    expect(readFileSync(rejectsPath, 'utf8')).toBe('')
+  })
+
   test('all or nothing with the database: a refused target gets no image, and nothing stays staged', async () => {
     fileWithImages()
     await fx.target.db.insertInto('categories').values({ name: 'Mine' }).execute()
