@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, ConfigError, loadConfig } from '../config'
-import { DatabaseUnavailableError, describeDatabase, openCheckedDatabase } from '../db/connection'
+import { DatabaseUnavailableError, describeDatabase, failureLine, openCheckedDatabase } from '../db/connection'
 import { missingEmbeddedDatabase } from '../db/database'
 import { migrationStatus } from '../db/migration-status'
 import { checkSchema } from '../db/schema-check'
@@ -191,11 +191,13 @@ function refuse(message: string): number {
 
 /** Loads the configuration and runs `work`; any failure becomes one line on stderr and exit status 1. */
 async function oneLine(work: (config: Config) => Promise<number>): Promise<number> {
+  let config: Config | undefined
   try {
-    return await work(loadConfig())
+    config = loadConfig()
+    return await work(config)
   } catch (error) {
     const known = [ConfigError, DatabaseUnavailableError, BackupFileError, SchemaVersionError, SchemaMismatchError, VerificationError]
-    const message = error instanceof Error ? error.message : String(error)
+    const message = config ? failureLine(config.database, error) : error instanceof Error ? error.message : String(error)
     // An unexpected error keeps its first line: the message, never a stack trace.
     err.write(`error: ${known.some((k) => error instanceof k) ? message : message.split('\n')[0]}\n`)
     return 1

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { DatabaseConfig } from '../config'
 import { createDatabase } from './database'
+import { isConnectionFailure } from './errors'
 import type { DB } from './types'
 
 /** A database that cannot be opened or reached; the message is one line naming the variable, where and why. */
@@ -44,7 +45,11 @@ const CAUSES: Record<string, string> = {
   ENOTDIR: 'a path component is not a directory',
   EROFS: 'read-only file system',
   '57P03': 'the server is starting up or shutting down',
-  '57P01': 'the server is shutting down',
+  '57P01': 'the server is shutting down, or ended this session',
+  '57P02': 'the server ended every session after a crash',
+  CONNECTION_CLOSED: 'the connection closed',
+  CONNECTION_ENDED: 'the connection was ended',
+  CONNECTION_DESTROYED: 'the connection was destroyed',
   '53300': 'too many connections',
 }
 
@@ -70,6 +75,20 @@ export function connectionProblem(config: DatabaseConfig, error: unknown): strin
   }
   const { host, port } = serverAddress(config.url)
   return `DATABASE_URL: cannot connect to PostgreSQL at ${host}:${port} (${redactedUrl(config.url)}): ${connectionCause(error)}`
+}
+
+/**
+ * A command's one line for `error` once the database was open: a connection lost on the way
+ * names the variable, the server and the cause (`DATABASE_URL: lost the connection to
+ * PostgreSQL at db:5432: the connection closed (CONNECTION_CLOSED)`) rather than the driver's
+ * text; any other error is its message.
+ */
+export function failureLine(config: DatabaseConfig, error: unknown): string {
+  if (config.kind === 'postgres' && isConnectionFailure(error)) {
+    const { host, port } = serverAddress(config.url)
+    return `DATABASE_URL: lost the connection to PostgreSQL at ${host}:${port}: ${connectionCause(error)}`
+  }
+  return error instanceof Error ? error.message : String(error)
 }
 
 /**

@@ -23,6 +23,15 @@ const CONNECTION_FAILURES = new Set([
   '53300',
 ])
 
+/** Whether `error`, or an error it wraps (`cause`), is a connection that failed or was lost. */
+export function isConnectionFailure(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as PgError).code
+    if (code && CONNECTION_FAILURES.has(code)) return true
+  }
+  return false
+}
+
 /**
  * The one place where PostgreSQL error codes become domain errors. Messages name the
  * constraint (our migrations name every one) but never carry SQL or driver text.

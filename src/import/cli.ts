@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, loadConfig } from '../config'
-import { describeDatabase } from '../db/connection'
+import { describeDatabase, failureLine } from '../db/connection'
 import { missingEmbeddedDatabase, openPGlite } from '../db/database'
 import { unwritableFileProblem } from '../file-checks'
 import { exportLegacyFile } from './export'
@@ -100,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return (await importLegacyFile(options)).exitCode
   } catch (error) {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nnothing was written\n`)
+    process.stderr.write(`error: ${failureLine(config.database, error)}\nnothing was written\n`)
     return 1
   }
 }
@@ -172,7 +172,7 @@ export async function exportMain(argv: string[]): Promise<number> {
     if (result.status === 'refused') process.stderr.write(`error: ${result.message}\n`)
     return result.exitCode
   } catch (error) {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\nno file was written\n`)
+    process.stderr.write(`error: ${failureLine(config.database, error)}\nno file was written\n`)
     return 1
   }
 }

@@ -3,7 +3,15 @@ import { describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'kysely'
-import { connectionCause, connectionProblem, DatabaseUnavailableError, describeDatabase, openCheckedDatabase, serverAddress } from '../../src/db/connection'
+import {
+  connectionCause,
+  connectionProblem,
+  DatabaseUnavailableError,
+  describeDatabase,
+  failureLine,
+  openCheckedDatabase,
+  serverAddress,
+} from '../../src/db/connection'
 import { UnavailableError } from '../../src/errors'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { freePort } from '../support/ports'
@@ -46,6 +54,19 @@ describe('where a database is and why it cannot be used', () => {
       'the embedded database /srv/data/db is in use by process 7',
     )
     expect(describeDatabase(server('postgres://gearbox:s3cret@db:5432/gearbox'))).toBe('PostgreSQL postgres://gearbox@db:5432/gearbox')
+  })
+
+  test('failureLine: a connection lost on the way names the variable, the server and the cause; other errors keep their message', () => {
+    const closed = Object.assign(new Error('write CONNECTION_CLOSED db:5432'), { code: 'CONNECTION_CLOSED' })
+    const config = server('postgres://gearbox:s3cret@db:5432/gearbox')
+    const line = 'DATABASE_URL: lost the connection to PostgreSQL at db:5432: the connection closed (CONNECTION_CLOSED)'
+    expect(failureLine(config, closed)).toBe(line)
+    expect(failureLine(config, new UnavailableError('database unavailable', { cause: closed }))).toBe(line)
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })
+    expect(failureLine(config, terminated)).toBe(
+      'DATABASE_URL: lost the connection to PostgreSQL at db:5432: the server is shutting down, or ended this session (57P01)',
+    )
+    expect(failureLine(config, new Error('refused: the target is not empty'))).toBe('refused: the target is not empty')
   })
 
   test('openCheckedDatabase: one line for a server nobody listens on; a file in the way of the embedded directory', async () => {
