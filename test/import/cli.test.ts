@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { sql } from 'kysely'
+import { createServerDatabase, serverUrl } from '../support/database'
 import { imageBytes, legacyDdl, realisticRows, uploadsBeside, writeLegacyFile } from '../support/legacy-sqlite'
 import { waitForLine } from '../support/process'
+import { startRelay } from '../support/relay'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
 const exportScript = path.join(import.meta.dir, '../../scripts/export-postgres-to-sqlite.ts')
@@ -120,6 +123,33 @@ describe('the command line', () => {
     expect(npm(['--', '--dry-run', '--no-images', file]).stdout).toContain('dry run: nothing was written')
     expect(existsSync(dataDir)).toBe(false)
   }, 60_000)
+
+  test.if(!!serverUrl)(
+    'a connection lost in the middle of the import: one line naming DATABASE_URL, the server and the cause; nothing written',
+    async () => {
+      const file = path.join(dir, 'lost.db')
+      writeLegacyFile(file, realisticRows())
+      const target = await createServerDatabase()
+      // The network fails just as the first COPY goes out.
+      const relay = startRelay(target.url, { cutOn: /copy /i })
+      try {
+        const r = Bun.spawnSync([process.execPath, script, '--no-images', file], {
+          env: { ...process.env, DATABASE_URL: relay.url, DATABASE_CONNECT_TIMEOUT_S: '2' },
+        })
+        const { port } = new URL(relay.url)
+        expect(r.exitCode).toBe(1)
+        expect(r.stderr.toString()).toStartWith(`error: DATABASE_URL: lost the connection to PostgreSQL at 127.0.0.1:${port}: `)
+        expect(r.stderr.toString()).toEndWith('\nnothing was written\n')
+        // The migrations ran in the import's one transaction: not even a table is left.
+        const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = 'public'`.execute(target.db)
+        expect(tables.rows).toEqual([{ n: 0 }])
+      } finally {
+        relay.stop()
+        await target.drop()
+      }
+    },
+    60_000,
+  )
 
   test('a file whose rows name images needs the uploads folder, or --no-images', () => {
     const file = path.join(dir, 'images.db')
