@@ -56,8 +56,7 @@ export function listen(
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (incoming, outgoing) => {
     const refusal = refuse(incoming)
     if (refusal) {
-      const [status, body] = refusal
-      outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body))
+      answerAndClose(outgoing, ...refusal)
       return
     }
     answerIncompleteBody(incoming, outgoing, requestTimeoutMs)
@@ -112,11 +111,18 @@ function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerRespons
   if (incoming.headers['content-length'] === undefined && incoming.headers['transfer-encoding'] === undefined) return
   const timer = setTimeout(() => {
     if (incoming.complete) return
-    const body = JSON.stringify(errorBody('validation_failed', `the request body did not arrive within ${timeoutMs / 1000} s`))
     if (outgoing.headersSent) incoming.socket.destroy()
-    else outgoing.writeHead(408, { 'content-type': 'application/json', connection: 'close' }).end(body, () => incoming.socket.destroy())
+    else
+      answerAndClose(outgoing, 408, errorBody('validation_failed', `the request body did not arrive within ${timeoutMs / 1000} s`), () =>
+        incoming.socket.destroy(),
+      )
   }, timeoutMs)
   outgoing.once('close', () => clearTimeout(timer))
+}
+
+/** Answers `body` as JSON with `status` and `Connection: close`; `then` runs once it is written. */
+function answerAndClose(outgoing: ServerResponse, status: number, body: ReturnType<typeof errorBody>, then?: () => void): void {
+  outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body), then)
 }
 
 /** A request node:http could not parse (RFC 9112 section 2.2; RFC 6585 section 5 for 431): answered in JSON, then closed. */

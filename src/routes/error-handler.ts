@@ -16,6 +16,7 @@ import {
   ValidationError,
 } from '../errors'
 import type { ErrorCode } from '../schemas/common'
+import { incomingOf } from './bindings'
 import type { AppEnv } from './router'
 
 type Code = z.infer<typeof ErrorCode>
@@ -60,7 +61,7 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 
 /** Whether the request came over node:http and its connection closed before the whole body arrived (a client that hung up, or a 408). */
 function bodyCutOff(c: Context<AppEnv>): boolean {
-  const incoming = (c.env as { incoming?: { complete: boolean; destroyed: boolean } } | undefined)?.incoming
+  const incoming = incomingOf(c)
   return incoming?.destroyed === true && !incoming.complete
 }
 

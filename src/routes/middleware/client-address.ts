@@ -1,9 +1,5 @@
 import type { Context } from 'hono'
-
-/** What the HTTP server (src/http-server.ts) passes as Hono's `c.env`: only the part read here. */
-interface ServerBindings {
-  incoming?: { socket?: { remoteAddress?: string } }
-}
+import { incomingOf } from '../bindings'
 
 /** Longest address kept: an IPv6 address with a zone fits; anything longer is not an address. */
 const MAX_ADDRESS_LENGTH = 100
@@ -19,7 +15,6 @@ export function clientAddress(c: Context, trustProxy: boolean): string {
     const appended = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim()
     if (appended) return appended.slice(0, MAX_ADDRESS_LENGTH)
   }
-  const bindings = c.env as ServerBindings | undefined
   // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; one client, one spelling.
-  return (bindings?.incoming?.socket?.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '').slice(0, MAX_ADDRESS_LENGTH)
+  return (incomingOf(c)?.socket?.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '').slice(0, MAX_ADDRESS_LENGTH)
 }

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { type FieldProblem, ValidationError } from '../../errors'
+import { incomingOf } from '../bindings'
 import type { AppEnv } from '../router'
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
@@ -48,8 +49,7 @@ export function hasBody(c: Context<AppEnv>): boolean {
   const length = c.req.header('content-length')
   if (length !== undefined) return Number(length) > 0
   if (c.req.header('transfer-encoding') !== undefined) return true
-  const fromServer = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined
-  return !fromServer && c.req.raw.body !== null
+  return incomingOf(c) === undefined && c.req.raw.body !== null
 }
 
 /** The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON at all). */
