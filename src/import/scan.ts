@@ -105,8 +105,9 @@ export async function scanLegacyFile(db: Database, listener?: ScanListener): Pro
     tables.push(await readTable(db, spec, encoding, sequences.get(spec.name) ?? 0, clean ? listener : undefined))
   }
   const byName = new Map(tables.map((t) => [t.spec.name, t]))
+  const parents = new ParentValues(byName)
   for (const table of tables) {
-    checkReferences(table, byName)
+    checkReferences(table, parents)
     checkUnique(table)
   }
   checkSeedCategory(byName.get('categories')!)
@@ -139,14 +140,15 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
   if (rows.length === 0) await listener?.rows(spec, rows, 0, 0)
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
-    const undecodable = new Set<number>()
+    // Only a UTF-16 file has text to decode here; a UTF-8 file's rows allocate nothing.
+    const undecodable = decoder ? new Set<number>() : undefined
     texts.forEach((c, t) => {
       const bytes = row[columns + t] as Uint8Array | null
       if (bytes === null) return
       try {
         row[c] = decoder!.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
       } catch {
-        undecodable.add(c)
+        undecodable!.add(c)
         addProblem(table, r, {
           kind: 'invalid_text',
           column: spec.columns[c]!.name,
@@ -157,7 +159,7 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
     })
     row.length = columns
     for (let c = 0; c < columns; c++) {
-      if (undecodable.has(c)) continue
+      if (undecodable?.has(c)) continue
       const column = spec.columns[c]!
       const raw = row[c]
       const checked = checkValue(column, raw)
@@ -207,20 +209,56 @@ function addProblem(table: ScanTable, r: number, p: Omit<Problem, 'table' | 'id'
   else table.problems.set(r, [problem])
 }
 
-/** Index of the rows of `table` by the values of `column`. */
-function columnValues(table: SourceTable, column: string): Map<unknown, number> {
-  const c = table.spec.columns.findIndex((col) => col.name === column)
-  const index = new Map<unknown, number>()
-  table.rows.forEach((row, r) => {
-    if (!index.has(row[c])) index.set(row[c], r)
-  })
-  return index
+/** Membership in a referenced column's values: numbers by binary search, other values in a Set. */
+interface Values {
+  has(value: unknown): boolean
 }
 
-function checkReferences(table: ScanTable, byName: Map<string, ScanTable>): void {
+/** Numbers, sorted once: a lookup is a binary search (a Set of 200,000 numbers costs more to build). */
+class SortedNumbers implements Values {
+  private readonly sorted: Float64Array
+  constructor(values: unknown[]) {
+    this.sorted = Float64Array.from(values.filter((v): v is number => typeof v === 'number')).sort()
+  }
+
+  has(value: unknown): boolean {
+    if (typeof value !== 'number') return false
+    const sorted = this.sorted
+    let [low, high] = [0, sorted.length - 1]
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      const v = sorted[middle]!
+      if (v < value) low = middle + 1
+      else if (v > value) high = middle - 1
+      else return true
+    }
+    return false
+  }
+}
+
+/** The values of each referenced column, collected once however many columns refer to it. */
+class ParentValues {
+  private readonly values = new Map<string, Values>()
+  constructor(private readonly byName: Map<string, SourceTable>) {}
+
+  of(ref: { table: string; column: string }, kind: ColumnSpec['kind']['type']): Values {
+    const name = `${ref.table}.${ref.column}`
+    let values = this.values.get(name)
+    if (!values) {
+      const table = this.byName.get(ref.table)!
+      const c = table.spec.columns.findIndex((col) => col.name === ref.column)
+      const column = table.rows.map((row) => row[c])
+      values = kind === 'int' ? new SortedNumbers(column) : new Set(column)
+      this.values.set(name, values)
+    }
+    return values
+  }
+}
+
+function checkReferences(table: ScanTable, parentValues: ParentValues): void {
   table.spec.columns.forEach((column, c) => {
     if (!column.ref) return
-    const parents = columnValues(byName.get(column.ref.table)!, column.ref.column)
+    const parents = parentValues.of(column.ref, column.kind.type)
     const wanted = column.kind.type === 'int' ? 'number' : 'string'
     table.rows.forEach((row, r) => {
       const value = row[c]
@@ -239,14 +277,23 @@ function checkReferences(table: ScanTable, byName: Map<string, ScanTable>): void
 function checkUnique(table: ScanTable): void {
   for (const set of table.spec.unique) {
     const indexes = set.map((name) => table.spec.columns.findIndex((c) => c.name === name))
-    const seen = new Map<string, number>()
+    // One level of maps per column, keyed as the values print in a problem (jsonSafe), so two
+    // values collide exactly when their JSON does; the last level holds the first row's index.
+    const seen = new Map<unknown, unknown>()
     table.rows.forEach((row, r) => {
       const values = indexes.map((i) => row[i])
       // NULLs never collide in a PostgreSQL unique constraint.
       if (values.some((v) => v === null || v === undefined)) return
-      const key = JSON.stringify(values.map(jsonSafe))
-      const first = seen.get(key)
-      if (first === undefined) return void seen.set(key, r)
+      let level = seen
+      for (const value of values.slice(0, -1)) {
+        const key = jsonSafe(value)
+        let next = level.get(key) as Map<unknown, unknown> | undefined
+        if (!next) level.set(key, (next = new Map()))
+        level = next
+      }
+      const key = jsonSafe(values.at(-1))
+      const first = level.get(key) as number | undefined
+      if (first === undefined) return void level.set(key, r)
       addProblem(table, r, {
         kind: 'duplicate',
         column: set.join(', '),

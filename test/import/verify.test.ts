@@ -143,6 +143,24 @@ describe('the two canonical forms', () => {
     expect(sourceChecksum(spec, []).md5).toBe('d41d8cd98f00b204e9800998ecf8427e')
   })
 
+  test('the source checksum is the md5 of the canonical text, however long a value and whatever its characters', () => {
+    const md5 = (text: string) => new Bun.CryptoHasher('md5').update(text).digest('hex')
+    // Longer than the buffer the text is written into, in characters of 1 to 4 UTF-8 bytes.
+    const long = 'aü€😀'.repeat(300_000)
+    const clients = [
+      [1, 'c|1', null, '["https://x.example/cb","é😀",""]', 1_700_000_000],
+      [2, long, 'Ünïcödé', '[]', 0],
+    ]
+    expect(sourceChecksum(tableSpec('oauth_clients'), clients)).toEqual({
+      rows: 2,
+      md5: md5('1|3:c|1|N|[3]20:https://x.example/cb,6:é😀,0:|1700000000\n' + `2|${Buffer.byteLength(long)}:${long}|11:Ünïcödé|[0]|0`),
+    })
+    const items = [[-7, 'x', -0.5, null, 1, null, null, null, null, 2, 5, 6]]
+    expect(sourceChecksum(tableSpec('items'), items).md5).toBe(md5('-7|1:x|bfe0000000000000|N|1|N|N|N|N|2|5|6'))
+    const codes = [[1, 'h', 'c|1', 1, 'https://r', 'ch', 'S256', null, 10, 1, 11]]
+    expect(sourceChecksum(tableSpec('oauth_codes'), codes).md5).toBe(md5('1|1:h|3:c|1|1|9:https://r|2:ch|4:S256|N|10|true|11'))
+  })
+
   test('COPY data is PostgreSQL binary format: exact doubles, microseconds since 2000, UTF-8 text', () => {
     const column = (name: string, kind: ColumnSpec['kind']): ColumnSpec => ({ name, kind, nullable: true })
     const columns = [column('t', { type: 'time' }), column('w', { type: 'real' }), column('s', { type: 'text' }), column('b', { type: 'bool' })]
