@@ -27,7 +27,8 @@ export const REQUEST_TIMEOUT_MS = 300_000
  * with empty bodies, where node:http's `clientError` lets every answer take the contract's
  * JSON shape. The handler's second argument is `{ incoming, outgoing }` (the socket address is
  * `incoming.socket.remoteAddress`). A request without a Host header (HTTP/1.0 allows that)
- * is read as addressed to `localhost`, so its path is routed as sent.
+ * is read as addressed to `localhost`, so its path is routed as sent. Pipelined requests on
+ * one connection are handled one at a time, in the order they came (RFC 9112 section 9.3.2).
  *
  * The first call replaces the global Request and Response with the adapter's lightweight
  * ones (@hono/node-server's default): a response built from a string is then written with
@@ -52,6 +53,9 @@ export function listen(
   drained.resolve()
   const forced = Promise.withResolvers<void>()
   let stopping = false
+  // Per connection, the last request's handler: Bun's node:http hands over pipelined requests
+  // as they arrive, and each waits here for the one before it (RFC 9112 section 9.3.2).
+  const handling = new WeakMap<Duplex, Promise<unknown>>()
   // node:http's own answer to a missing Host is an empty 400: refuse() answers it instead.
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (incoming, outgoing) => {
     const refusal = refuse(incoming)
@@ -61,12 +65,17 @@ export function listen(
     }
     answerIncompleteBody(incoming, outgoing, requestTimeoutMs)
     if (inFlight++ === 0) drained = Promise.withResolvers<void>()
-    void Promise.resolve(listener(incoming, outgoing)).finally(() => {
+    const socket = incoming.socket
+    const before = handling.get(socket)
+    const handle = () => listener(incoming, outgoing)
+    const handled: Promise<unknown> = (before ? before.then(handle, handle) : Promise.resolve(handle())).finally(() => {
+      if (handling.get(socket) === handled) handling.delete(socket)
       if (--inFlight === 0) drained.resolve()
       // Once stopping, a keep-alive connection closes as soon as its response is out, rather
       // than after the keep-alive timeout (Bun's node:http keeps it open until then).
       if (stopping) setImmediate(() => server.closeIdleConnections())
     })
+    handling.set(socket, handled)
   })
   server.on('clientError', answerClientError)
   return new Promise((resolve, reject) => {

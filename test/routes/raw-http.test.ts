@@ -169,3 +169,31 @@ describe("a started server answers every request in the contract's JSON shape", 
     expect(json(res)).toEqual({ status: 'ok' })
   })
 })
+
+describe('pipelined requests', () => {
+  test('on one connection are handled one after another and answered in order (RFC 9112 section 9.3.2)', async () => {
+    const log: string[] = []
+    const server = await listen(
+      async (request) => {
+        const path = new URL(request.url).pathname
+        log.push(`start ${request.method} ${path}`)
+        // The first takes longest: were they handled side by side, the others would end first.
+        await Bun.sleep(path === '/first' ? 200 : 0)
+        log.push(`end ${request.method} ${path}`)
+        return Response.json({ path })
+      },
+      0,
+      '127.0.0.1',
+    )
+    try {
+      const request = (method: string, path: string, last = false) =>
+        `${method} ${path} HTTP/1.1\r\nHost: localhost\r\ncontent-length: 2\r\n${last ? 'connection: close\r\n' : ''}\r\n{}`
+      const res = await exchange(server.port, request('POST', '/first') + request('DELETE', '/second') + request('POST', '/third', true))
+      expect(log).toEqual(['start POST /first', 'end POST /first', 'start DELETE /second', 'end DELETE /second', 'start POST /third', 'end POST /third'])
+      const answered = [...`${res.headers}\r\n\r\n${res.body}`.matchAll(/"path":"(\/\w+)"/g)].map((m) => m[1])
+      expect(answered).toEqual(['/first', '/second', '/third'])
+    } finally {
+      await server.stop()
+    }
+  })
+})
