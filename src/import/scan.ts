@@ -288,7 +288,10 @@ function checkUnique(table: ScanTable): void {
       for (const value of values.slice(0, -1)) {
         const key = jsonSafe(value)
         let next = level.get(key) as Map<unknown, unknown> | undefined
-        if (!next) level.set(key, (next = new Map()))
+        if (!next) {
+          next = new Map()
+          level.set(key, next)
+        }
         level = next
       }
       const key = jsonSafe(values.at(-1))
