@@ -63,11 +63,14 @@ export function listen(
       answerAndClose(outgoing, ...refusal)
       return
     }
-    answerIncompleteBody(incoming, outgoing, requestTimeoutMs)
     if (inFlight++ === 0) drained = Promise.withResolvers<void>()
     const socket = incoming.socket
     const before = handling.get(socket)
-    const handle = () => listener(incoming, outgoing)
+    // The body's time starts with the request's turn: no one reads a waiting request's body.
+    const handle = () => {
+      answerIncompleteBody(incoming, outgoing, requestTimeoutMs)
+      return listener(incoming, outgoing)
+    }
     const handled: Promise<unknown> = (before ? before.then(handle, handle) : Promise.resolve(handle())).finally(() => {
       if (handling.get(socket) === handled) handling.delete(socket)
       if (--inFlight === 0) drained.resolve()
@@ -113,18 +116,18 @@ function refuse(incoming: IncomingMessage): [number, ReturnType<typeof errorBody
 /**
  * Bun's node:http does not enforce `requestTimeout`: a body that stops arriving held its
  * handler and connection for good. Once `timeoutMs` has passed with the body still
- * incomplete, the client gets a JSON 408 (RFC 9110 section 15.5.9) and the connection closes.
+ * incomplete, the client gets a JSON 408 (RFC 9110 section 15.5.9), the connection closes and
+ * a handler still reading the body gets an error.
  * A request with neither Content-Length nor Transfer-Encoding has no body to wait for.
  */
 function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerResponse, timeoutMs: number): void {
   if (incoming.headers['content-length'] === undefined && incoming.headers['transfer-encoding'] === undefined) return
   const timer = setTimeout(() => {
     if (incoming.complete) return
-    if (outgoing.headersSent) incoming.socket.destroy()
-    else
-      answerAndClose(outgoing, 408, errorBody('validation_failed', `the request body did not arrive within ${timeoutMs / 1000} s`), () =>
-        incoming.socket.destroy(),
-      )
+    // Ends the body stream too, so a handler still reading it fails and finishes.
+    const close = () => incoming.destroy(new Error(`the request body did not arrive within ${timeoutMs / 1000} s`))
+    if (outgoing.headersSent) close()
+    else answerAndClose(outgoing, 408, errorBody('validation_failed', `the request body did not arrive within ${timeoutMs / 1000} s`), close)
   }, timeoutMs)
   outgoing.once('close', () => clearTimeout(timer))
 }

@@ -139,6 +139,8 @@ describe("a started server answers every request in the contract's JSON shape", 
       expect(json(res)).toEqual({ error: { code: 'validation_failed', message: 'the request body did not arrive within 0.5 s' } })
       expect(performance.now() - started).toBeLessThan(5_000)
       expect((await t.call('GET', '/api/items')).body).toEqual([])
+      // The handler that was reading the body has finished: a graceful stop does not wait for it.
+      expect(await Promise.race([slow.stop().then(() => 'stopped'), Bun.sleep(5_000).then(() => 'still waiting')])).toBe('stopped')
     } finally {
       await slow.stop(true)
     }
@@ -192,6 +194,37 @@ describe('pipelined requests', () => {
       expect(log).toEqual(['start POST /first', 'end POST /first', 'start DELETE /second', 'end DELETE /second', 'start POST /third', 'end POST /third'])
       const answered = [...`${res.headers}\r\n\r\n${res.body}`.matchAll(/"path":"(\/\w+)"/g)].map((m) => m[1])
       expect(answered).toEqual(['/first', '/second', '/third'])
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test("a request's body time starts with its turn: a large body behind a slow request is not a 408", async () => {
+    const server = await listen(
+      async (request) => {
+        const path = new URL(request.url).pathname
+        const body = await request.text()
+        // Longer than the request timeout: the second request waits that long for its turn.
+        if (path === '/slow') await Bun.sleep(1_000)
+        return Response.json({ path, bytes: body.length })
+      },
+      0,
+      '127.0.0.1',
+      { requestTimeoutMs: 500 },
+    )
+    try {
+      // Large enough that the server stops reading the socket while the second request waits.
+      const large = 'x'.repeat(1 << 20)
+      const res = await exchange(
+        server.port,
+        `POST /slow HTTP/1.1\r\nHost: localhost\r\ncontent-length: 2\r\n\r\n{}` +
+          `POST /large HTTP/1.1\r\nHost: localhost\r\ncontent-length: ${large.length}\r\nconnection: close\r\n\r\n${large}`,
+      )
+      const answered = [...`${res.headers}\r\n\r\n${res.body}`.matchAll(/\{"path":"\/\w+","bytes":\d+\}/g)].map((m) => JSON.parse(m[0]))
+      expect(answered).toEqual([
+        { path: '/slow', bytes: 2 },
+        { path: '/large', bytes: large.length },
+      ])
     } finally {
       await server.stop()
     }
