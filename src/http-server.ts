@@ -124,10 +124,11 @@ function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerRespons
   if (incoming.headers['content-length'] === undefined && incoming.headers['transfer-encoding'] === undefined) return
   const timer = setTimeout(() => {
     if (incoming.complete) return
+    const message = `the request body did not arrive within ${timeoutMs / 1000} s`
     // Ends the body stream too, so a handler still reading it fails and finishes.
-    const close = () => incoming.destroy(new Error(`the request body did not arrive within ${timeoutMs / 1000} s`))
+    const close = () => incoming.destroy(new Error(message))
     if (outgoing.headersSent) close()
-    else answerAndClose(outgoing, 408, errorBody('validation_failed', `the request body did not arrive within ${timeoutMs / 1000} s`), close)
+    else answerAndClose(outgoing, 408, errorBody('validation_failed', message), close)
   }, timeoutMs)
   outgoing.once('close', () => clearTimeout(timer))
 }

@@ -241,14 +241,14 @@ class ParentValues {
   private readonly values = new Map<string, Values>()
   constructor(private readonly byName: Map<string, SourceTable>) {}
 
-  of(ref: { table: string; column: string }, kind: ColumnSpec['kind']['type']): Values {
+  of(ref: { table: string; column: string }): Values {
     const name = `${ref.table}.${ref.column}`
     let values = this.values.get(name)
     if (!values) {
       const table = this.byName.get(ref.table)!
       const c = table.spec.columns.findIndex((col) => col.name === ref.column)
       const column = table.rows.map((row) => row[c])
-      values = kind === 'int' ? new SortedNumbers(column) : new Set(column)
+      values = table.spec.columns[c]!.kind.type === 'int' ? new SortedNumbers(column) : new Set(column)
       this.values.set(name, values)
     }
     return values
@@ -258,7 +258,7 @@ class ParentValues {
 function checkReferences(table: ScanTable, parentValues: ParentValues): void {
   table.spec.columns.forEach((column, c) => {
     if (!column.ref) return
-    const parents = parentValues.of(column.ref, column.kind.type)
+    const parents = parentValues.of(column.ref)
     const wanted = column.kind.type === 'int' ? 'number' : 'string'
     table.rows.forEach((row, r) => {
       const value = row[c]
