@@ -1,5 +1,5 @@
 import type { TableSpec } from './legacy-schema'
-import type { Problem } from './problems'
+import { type Problem, printed } from './problems'
 import { rowProblem, type ScanResult, type SourceTable } from './scan'
 
 export interface PlannedTable {
@@ -56,7 +56,7 @@ function cascade(tables: SourceTable[], problems: Map<SourceTable, Map<number, P
             kind: 'parent_left_out',
             column: column.name,
             value: row[c],
-            message: `${column.ref!.table} ${JSON.stringify(row[c])} was left out`,
+            message: `${column.ref!.table} ${printed(row[c])} was left out`,
           })
           childProblems.set(r, [problem])
           changed = true

@@ -43,10 +43,17 @@ export const problemTitles: Record<ProblemKind, string> = {
   parent_left_out: 'Rows left out because a row they belong to was left out',
 }
 
-/** A value as JSON can carry it: big integers, blobs and non-finite numbers become strings. */
+/**
+ * A value as JSON can carry it: big integers, blobs and non-finite numbers become strings, in
+ * a list (a key of several columns) too.
+ */
 export function jsonSafe(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonSafe)
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
   if (value instanceof Uint8Array) return `x'${Buffer.from(value).toString('hex')}'`
   return value
 }
+
+/** A value as a problem's message shows it: its jsonSafe form as JSON (`"x'01'"`, `"Infinity"`, `"250g"`, `12`). */
+export const printed = (value: unknown): string => JSON.stringify(jsonSafe(value))

@@ -2,7 +2,7 @@ import { Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
 import { quoteIdent } from '../db/bulk'
 import { type ColumnSpec, legacyTables, type TableSpec } from './legacy-schema'
-import { jsonSafe, type Problem } from './problems'
+import { jsonSafe, type Problem, printed } from './problems'
 import { checkValue, Invalid } from './validate'
 
 /** The input is not a GearBox SQLite file; the message is meant for the user as is. */
@@ -262,13 +262,14 @@ function checkReferences(table: ScanTable, parentValues: ParentValues): void {
     const wanted = column.kind.type === 'int' ? 'number' : 'string'
     table.rows.forEach((row, r) => {
       const value = row[c]
-      // Wrong types are already reported; NULL is allowed where the column is nullable.
-      if (typeof value !== wanted || parents.has(value)) return
+      // Wrong types (a fraction or Infinity in an integer column too) are already reported; NULL
+      // is allowed where the column is nullable.
+      if (typeof value !== wanted || (wanted === 'number' && !Number.isInteger(value)) || parents.has(value)) return
       addProblem(table, r, {
         kind: 'dangling_reference',
         column: column.name,
         value,
-        message: `${column.ref!.table}.${column.ref!.column} = ${JSON.stringify(value)} does not exist`,
+        message: `${column.ref!.table}.${column.ref!.column} = ${printed(value)} does not exist`,
       })
     })
   })
@@ -301,7 +302,7 @@ function checkUnique(table: ScanTable): void {
         kind: 'duplicate',
         column: set.join(', '),
         value: values.length === 1 ? values[0] : values,
-        message: `same ${set.join(', ')} as ${table.spec.key} ${JSON.stringify(rowKey(table, first))}`,
+        message: `same ${set.join(', ')} as ${table.spec.key} ${printed(rowKey(table, first))}`,
       })
     })
   }

@@ -346,3 +346,28 @@ describe('UTF-16 files', () => {
     })
   }
 })
+
+describe('values in problems', () => {
+  // Each value prints as the file holds it: JSON has no Infinity (JSON.stringify gave `null`)
+  // and no bytes (a blob inside a key of two columns printed as `{"0":1}`).
+  test('print as the file holds them, in the output and in the report, also inside a key of several columns', async () => {
+    const rows = realisticRows()
+    rows.items!.push(item(11, { category_id: Infinity }))
+    const blob = new Uint8Array([1])
+    rows.setup_items!.push({ id: 5, setup_id: blob, item_id: 1, classification: 'base' }, { id: 6, setup_id: blob, item_id: 1, classification: 'base' })
+    writeLegacyFile(fx.file, rows, '', looseDdl.replace(/FOREIGN KEY[^\n]*\n/g, ''))
+    const reportPath = path.join(fx.dir, 'report.json')
+
+    const result = await runImport(fx.file, fx.target, { reportPath })
+
+    expect(result.status).toBe('refused')
+    // Infinity is no integer: the wrong type, not a reference to a category `null`.
+    expect(result.output).toContain('items 11 category_id = "Infinity": expected an integer, found real')
+    expect(result.output).not.toContain('null')
+    expect(result.output).toContain(`setup_items 6 setup_id, item_id = ["x'01'",1]: same setup_id, item_id as id 5`)
+    expect(result.output).not.toContain('{"0":1}')
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'))
+    expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'duplicate', table: 'setup_items', id: 6, value: ["x'01'", 1] }))
+    expect(report.problems.filter((p: Problem) => p.table === 'items')).toEqual([expect.objectContaining({ kind: 'wrong_type', id: 11, value: 'Infinity' })])
+  })
+})
