@@ -2,18 +2,20 @@
  * Where the CPU time of `GET /api/items/1` goes, layer by layer: the profile behind
  * scripts/bench-api.ts's ratio for one item (issue 13). Prints CPU microseconds per request
  * (user + system, this process or the server's, so a noisy machine's waiting does not count)
- * and each as a multiple of the peer: the driver row in this process, the driver on Bun.serve
- * over HTTP (what scripts/bench-api.ts compares GearBox with).
+ * and each as a multiple of the peer: the driver row in this process, over HTTP the driver's
+ * work in one Hono route on Bun.serve (bench-api's peer is the same work on bare Bun.serve).
+ * GearBox runs as it does by default: request log on, Prometheus metrics off.
  *
  * In this process, one request at a time after a warm-up, on one database:
  *   driver    postgres.js prepared statements: the API-key lookup and the item, then JSON (the peer's work)
  *   services  GearBox's AuthService.authenticateApiKey and ItemService.get (Kysely, repositories), then JSON
  *   app       GearBox's Hono app (app.request): routing, middleware, validation, no request log
- *   app+log   the same with the request log (pino, to /dev/null) and the Prometheus metrics
+ *   app+log   the same with the request log (pino, written synchronously to /dev/null)
  * Over HTTP, wrk -c20 against a server process (CPU from /proc/<pid>/stat), each on node:http
  * (src/http-server.ts, what GearBox serves with) and on Bun.serve:
  *   static    one Hono route answering fixed JSON: the HTTP layer alone
- *   driver    one Hono route doing the driver row's work (scripts/bench/http-layer-server.ts)
+ *   driver    one Hono route doing the driver row's work (scripts/bench/http-layer-server.ts),
+ *             and on node:http also a bare handler without Hono
  *   GearBox   the whole server (src/server.ts; on Bun.serve: scripts/bench/gearbox-on-bun-serve.ts)
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx bun scripts/bench-api-layers.ts
@@ -31,7 +33,7 @@ import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import { createDatabase } from '../src/db/database'
 import { migrateToLatest } from '../src/db/migrator'
-import { Metrics, queryObserver } from '../src/observability'
+import { queryObserver } from '../src/observability'
 import { createServices } from '../src/services'
 
 const { values: opts } = parseArgs({
@@ -62,17 +64,15 @@ const samples = new Map<string, number[]>()
 const record = (row: string, value: number) => samples.set(row, [...(samples.get(row) ?? []), value])
 
 try {
-  // --- GearBox in this process, as src/server.ts builds it; the request log goes to /dev/null
+  // --- GearBox in this process, as src/server.ts builds it by default (metrics off); the
+  // request log goes to /dev/null, one synchronous write per line
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl })
-  const log = pino({ level: 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination('/dev/null'))
-  const pool = { size: 0, inUse: 0, waiting: 0 }
-  const metrics = new Metrics(pool, async () => 0)
-  const observe = queryObserver(log, config.slowQueryMs, metrics)
-  const db = createDatabase(config.database, { log: (event) => observe(event), pool })
+  const log = pino({ level: 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: '/dev/null', sync: true }))
+  const db = createDatabase(config.database, { log: queryObserver(log, config.slowQueryMs) })
   await migrateToLatest(db)
   const services = createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle, gearboxUrl: config.gearboxUrl })
   const app = createApp({ services })
-  const logged = createApp({ services, log, metrics: { metrics } })
+  const logged = createApp({ services, log })
 
   const owner = JSON.stringify({ username: 'bench', password: 'a long bench passphrase' })
   const json = { 'content-type': 'application/json' }
@@ -130,6 +130,7 @@ try {
     ['static, node:http', 'scripts/bench/http-layer-server.ts', { MODE: 'node', HANDLER: 'static' }],
     ['static, Bun.serve', 'scripts/bench/http-layer-server.ts', { MODE: 'bun', HANDLER: 'static' }],
     ['driver, node:http', 'scripts/bench/http-layer-server.ts', { MODE: 'node', HANDLER: 'driver' }],
+    ['driver, bare node:http (no Hono)', 'scripts/bench/http-layer-server.ts', { MODE: 'bare', HANDLER: 'driver' }],
     ['driver, Bun.serve', 'scripts/bench/http-layer-server.ts', { MODE: 'bun', HANDLER: 'driver' }],
     ['GearBox, node:http', 'src/server.ts', {}],
     ['GearBox, Bun.serve', 'scripts/bench/gearbox-on-bun-serve.ts', {}],
@@ -152,7 +153,7 @@ try {
     for (const [row, entry, env] of servers) {
       const child = Bun.spawn([process.execPath, entry], {
         cwd: root,
-        env: { ...process.env, ...env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'info' },
+        env: { ...process.env, ...env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'info', METRICS: 'false' },
         stdout: 'ignore',
         stderr: 'inherit',
       })
@@ -182,7 +183,7 @@ try {
 }
 
 console.log(`\nGET /api/items/1, CPU microseconds per request (user + system), median of ${rounds} rounds`)
-console.log('x peer: against the driver alone, in this process or on Bun.serve (what bench-api.ts compares with)\n')
+console.log('x peer: against the driver alone in this process, or over HTTP the driver in one Hono route on Bun.serve\n')
 console.log('| layer | µs per request | x peer | all rounds |')
 console.log('| --- | --- | --- | --- |')
 for (const [row, values] of samples) {
