@@ -23,7 +23,6 @@
  * Options: --rounds N (3; each row's median), --requests N in process per round (5000),
  * --seconds S per HTTP measurement (4). Needs wrk and Linux's /proc. Creates and drops its database.
  */
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,6 +34,7 @@ import { createDatabase } from '../src/db/database'
 import { migrateToLatest } from '../src/db/migrator'
 import { queryObserver } from '../src/observability'
 import { createServices } from '../src/services'
+import { driverWork } from './bench/driver-work'
 
 const { values: opts } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, requests: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '4' } },
@@ -91,15 +91,14 @@ try {
   const item = JSON.stringify({ name: 'Tent', weightGrams: 1200.5, priceCents: 34900, categoryId: 1, notes: 'Seeded for the benchmark' })
   await ok(app.request('/api/items', { method: 'POST', body: item, headers: { ...json, ...auth } }))
 
-  const sql = postgres(databaseUrl, { max: 10, types: { int8: { to: 20, from: [20], serialize: String, parse: Number } }, onnotice: () => {} })
-  const ITEM = 'select item.*, categories.name as category_name from items as item inner join categories on categories.id = item.category_id'
+  const driver = driverWork(databaseUrl)
   const inProcess: [string, () => Promise<unknown>][] = [
     [
       'driver',
       async () => {
-        const hash = createHash('sha256').update(key).digest('hex')
-        await sql.unsafe('select id, user_id, last_used_at from api_keys where key_hash = $1', [hash], { prepare: true })
-        return JSON.stringify((await sql.unsafe(`${ITEM} where item.id = $1`, [1], { prepare: true }))[0])
+        const answer = await driver.answer(auth.authorization, 1)
+        if (!answer) throw new Error('the key was refused')
+        return JSON.stringify(answer)
       },
     ],
     [
@@ -122,7 +121,7 @@ try {
     }
     console.error(`in process: round ${round + 1}/${rounds} done`)
   }
-  await sql.end()
+  await driver.end()
   await db.destroy()
 
   // --- over HTTP: each server in turn, wrk after a one-second warm-up, its CPU from /proc
