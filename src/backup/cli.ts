@@ -8,6 +8,7 @@ import { missingEmbeddedDatabase } from '../db/database'
 import { migrationStatus } from '../db/migration-status'
 import { checkSchema } from '../db/schema-check'
 import { unreadableFileProblem, unwritableFileProblem, unwritableFolderProblem } from '../file-checks'
+import { ImageError } from '../import/images'
 import { TargetNotEmptyError } from '../import/load'
 import { formatVerification } from '../import/report'
 import { VerificationError } from '../import/verify'
@@ -89,8 +90,8 @@ export async function restoreMain(argv: string[]): Promise<number> {
   const checked = await oneLine(async (config) => {
     const unreadable = unreadableFileProblem(file)
     if (unreadable) throw new BackupFileError(unreadable)
-    // Images are staged beside the upload directory, then renamed into it after the commit.
-    const uploads = unwritableFolderProblem(config.uploadDir) ?? unwritableFolderProblem(path.dirname(path.resolve(config.uploadDir)))
+    // Images are staged inside the upload directory (created when missing), then renamed into it before the commit.
+    const uploads = unwritableFolderProblem(config.uploadDir)
     if (uploads) throw new Error(`GEARBOX_UPLOAD_DIR: cannot restore images into ${config.uploadDir}: ${uploads}; nothing was written`)
     return checkBackupFile(file)
   })
@@ -116,6 +117,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
     } catch (error) {
       if (error instanceof VerificationError) out.write(`${formatVerification(error.results)}\n`)
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
+      if (error instanceof ImageError) throw new Error(`refused: ${error.message}; nothing was written`)
       if (error instanceof TargetNotEmptyError)
         throw new Error(
           `refused: ${engine.name} already holds data beyond a fresh install (${error.holdings}); run with --replace to replace it; nothing was written`,

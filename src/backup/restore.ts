@@ -1,8 +1,9 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, migrateToLatest } from '../db/migrator'
+import { alreadyInPlace, placeImages, removeImages } from '../import/images'
 import { TargetNotEmptyError, targetContents } from '../import/load'
 import { type Output, Progress } from '../import/report'
 import { type TableVerification, VerificationError } from '../import/verify'
@@ -36,26 +37,31 @@ export class SchemaMismatchError extends Error {}
 /**
  * Restores a backup file (see archive.ts) into the engine's database and `uploadDir`:
  *  1. reads the whole file and checks every SHA-256 (images go to a staging directory
- *     next to `uploadDir`);
+ *     inside `uploadDir`, so putting one in place is a rename), and refuses when anything
+ *     other than the same image is in the way of one (images.ts alreadyInPlace);
  *  2. in ONE transaction: refuses a target holding more than a fresh install unless
  *     `replace`, migrates it to the backup's schema version (up or down), empties it,
  *     loads every table, re-creates keys and indexes (checking every row), sets each
  *     sequence to its high-water mark, compares every table's row count and checksum with
- *     the manifest, then migrates forward to this GearBox's latest version;
- *  3. after the commit, renames the staged images into `uploadDir`.
- * Failed or killed before the commit, the database and `uploadDir` are as they were.
- * Throws BackupFileError, SchemaVersionError, TargetNotEmptyError, SchemaMismatchError or
- * VerificationError, each saying what is wrong.
+ *     the manifest, migrates forward to this GearBox's latest version and, last before
+ *     the commit, renames the staged images into `uploadDir`.
+ * Failed before the commit, the database and `uploadDir` are as they were (the images put
+ * in place are removed again); killed, at most images no row names yet are left.
+ * Throws BackupFileError, ImageError, SchemaVersionError, TargetNotEmptyError,
+ * SchemaMismatchError or VerificationError, each saying what is wrong.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now()
   const progress = new Progress(options.progress, options.progress.isTTY ?? false)
   const uploadDir = path.resolve(options.uploadDir)
   await removeStaleStaging(uploadDir)
-  const staging = `${uploadDir}.restore-${process.pid}`
+  const staging = path.join(uploadDir, `${STAGING_PREFIX}${process.pid}`)
+  const placed: string[] = []
   try {
     const { manifest, tables } = await readArchive(options.file, staging)
     progress.step('read and check the backup file', performance.now() - started)
+    const hashes = new Map(manifest.images.map((i) => [i.name, i.sha256]))
+    const toPlace = manifest.images.filter((i) => !alreadyInPlace(uploadDir, i.name, i.sha256)).map((i) => i.name)
     const files = migrationFiles()
     checkSchemaVersion(manifest.migrations, files)
     const version = manifest.migrations.at(-1)!
@@ -105,13 +111,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         progress.step(`migrate forward (${migratedForward.length})`, performance.now() - forwardStarted)
       }
       progress.step('load', performance.now() - loadStarted)
+      // Last before the commit: a failure here still rolls everything back.
+      placeImages(toPlace, hashes, uploadDir, placed, staging)
       return { verification, migratedForward }
     })
-
-    // Only now, with the rows that name them committed, do the images appear.
-    await mkdir(uploadDir, { recursive: true })
-    for (const image of manifest.images) await rename(path.join(staging, image.name), path.join(uploadDir, image.name))
     return { manifest, verification, migratedForward, ms: performance.now() - started }
+  } catch (error) {
+    removeImages(placed, uploadDir, staging)
+    throw error
   } finally {
     await rm(staging, { recursive: true, force: true })
   }
@@ -151,13 +158,24 @@ async function verify(session: Session, manifest: Manifest, shapes: TableShape[]
   return results
 }
 
-/** Staging directories of restores that were killed (their process is gone). */
+// A restore's staging directory inside the upload directory, followed by its process id; the
+// backup skips names that start with a dot, and GET /uploads serves none.
+const STAGING_PREFIX = '.gearbox-restore-'
+
+/**
+ * Staging directories of restores that were killed (their process is gone): inside the upload
+ * directory, and next to it, where versions before 2026-12-03 staged.
+ */
 async function removeStaleStaging(uploadDir: string): Promise<void> {
-  const prefix = `${path.basename(uploadDir)}.restore-`
-  const siblings = await readdir(path.dirname(uploadDir)).catch(() => [] as string[])
-  for (const name of siblings.filter((n) => n.startsWith(prefix))) {
-    const pid = Number(name.slice(prefix.length))
-    if (!Number.isInteger(pid) || !isRunning(pid)) await rm(path.join(path.dirname(uploadDir), name), { recursive: true, force: true })
+  for (const [dir, prefix] of [
+    [uploadDir, STAGING_PREFIX],
+    [path.dirname(uploadDir), `${path.basename(uploadDir)}.restore-`],
+  ] as const) {
+    const names = await readdir(dir).catch(() => [] as string[])
+    for (const name of names.filter((n) => n.startsWith(prefix))) {
+      const pid = Number(name.slice(prefix.length))
+      if (!Number.isInteger(pid) || !isRunning(pid)) await rm(path.join(dir, name), { recursive: true, force: true })
+    }
   }
 }
 

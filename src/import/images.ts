@@ -80,21 +80,31 @@ export function checkImages(references: ImageReference[], from: string): ImageCh
 }
 
 /**
+ * Whether `uploadDir/name` already holds the file whose SHA-256 is `hash` (true: leave it as it
+ * is) or nothing (false: put it in place). Throws ImageError when anything else is in the way:
+ * a file of other content, or a directory or other non-file.
+ */
+export function alreadyInPlace(uploadDir: string, name: string, hash: string): boolean {
+  const file = path.join(uploadDir, name)
+  const info = statSync(file, { throwIfNoEntry: false })
+  if (!info) return false
+  if (!info.isFile()) throw new ImageError(`${file} is in the way (not a file); move it away first`)
+  if (sha256(file) === hash) return true
+  throw new ImageError(`${file} already exists with other content; move it away first`)
+}
+
+/**
  * Removes whatever an earlier run staged, then copies every file from `from` into the staging
  * folder of `uploadDir` and checks each copy's SHA-256. A file already in `uploadDir` with
- * the same content is left as it is. Returns the names staged; throws ImageError when a file
- * of that name but other content is there.
+ * the same content is left as it is. Returns the names staged; throws ImageError when
+ * something else is in the way (see alreadyInPlace).
  */
 export function stageImages(files: Map<string, string>, from: string, uploadDir: string): string[] {
   const staging = path.join(uploadDir, STAGING_DIR)
   rmSync(staging, { recursive: true, force: true })
   const staged: string[] = []
   for (const [name, hash] of files) {
-    const existing = path.join(uploadDir, name)
-    if (isFile(existing)) {
-      if (sha256(existing) === hash) continue
-      throw new ImageError(`${existing} already exists with other content; move it away first`)
-    }
+    if (alreadyInPlace(uploadDir, name, hash)) continue
     mkdirSync(staging, { recursive: true })
     copyFileSync(path.join(from, name), path.join(staging, name))
     if (sha256(path.join(staging, name)) !== hash) throw new ImageError(`the copy of ${name} differs from the original (SHA-256)`)
@@ -104,22 +114,29 @@ export function stageImages(files: Map<string, string>, from: string, uploadDir:
 }
 
 /**
- * Puts the staged files under their names (a rename: a file appears whole or not at all) and
- * checks their SHA-256 once more. Called right before the commit; `placed` collects the
- * names put in place, for removeImages when the commit fails. Throws ImageError.
+ * Puts the files staged in `staging` (a folder inside `uploadDir`, so this is a rename: a file
+ * appears whole or not at all) under their names, and checks their SHA-256 (`files`: name ->
+ * hex) once more. Called right before the commit; `placed` collects the names put in place,
+ * for removeImages when the commit fails. Throws ImageError.
  */
-export function placeImages(names: string[], files: Map<string, string>, uploadDir: string, placed: string[]): void {
+export function placeImages(
+  names: string[],
+  files: Map<string, string>,
+  uploadDir: string,
+  placed: string[],
+  staging = path.join(uploadDir, STAGING_DIR),
+): void {
   for (const name of names) {
     const file = path.join(uploadDir, name)
-    renameSync(path.join(uploadDir, STAGING_DIR, name), file)
+    renameSync(path.join(staging, name), file)
     placed.push(name)
     if (sha256(file) !== files.get(name)) throw new ImageError(`${file} differs from the original (SHA-256)`)
   }
-  rmSync(path.join(uploadDir, STAGING_DIR), { recursive: true, force: true })
+  rmSync(staging, { recursive: true, force: true })
 }
 
-/** Undoes a run: removes the files it placed and whatever it staged. */
-export function removeImages(placed: string[], uploadDir: string): void {
+/** Undoes a run: removes the files it placed and whatever it staged in `staging`. */
+export function removeImages(placed: string[], uploadDir: string, staging = path.join(uploadDir, STAGING_DIR)): void {
   for (const name of placed) unlinkSync(path.join(uploadDir, name))
-  rmSync(path.join(uploadDir, STAGING_DIR), { recursive: true, force: true })
+  rmSync(staging, { recursive: true, force: true })
 }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { BackupFileError, sha256 } from '../../src/backup/archive'
 import { SchemaVersionError } from '../../src/backup/restore'
 import { createMigrator } from '../../src/db/migrator'
+import { ImageError } from '../../src/import/images'
 import { TargetNotEmptyError } from '../../src/import/load'
 import { VerificationError } from '../../src/import/verify'
 import {
@@ -53,7 +54,7 @@ async function expectNothingWritten(restore: () => Promise<unknown>): Promise<un
   const error = await rejection(restore())
   expect(await tableContents(target.db)).toEqual(rows)
   expect(directoryContents(uploads())).toEqual(images)
-  // No staging directory is left next to the upload directory.
+  // No staging directory is left in the upload directory (directoryContents lists folders too) or next to it.
   expect(readdirSync(dir).filter((n) => n.startsWith('target-uploads.restore-'))).toEqual([])
   return error
 }
@@ -132,6 +133,27 @@ describe(`restore refusals on ${backend}: a clear message and nothing written`, 
     const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
     expect(error).toBeInstanceOf(BackupFileError)
     expect((error as Error).message).toMatch(/^images\/[0-9a-f]+\.png does not match its SHA-256 in the manifest$/)
+  }, 60_000)
+
+  test('something other than the same image in the way of one: refused before anything is written; the same image stays', async () => {
+    const name = readdirSync(path.join(dir, 'source-uploads'))[0]!
+    const inTheWay = path.join(uploads(), name)
+    // A file of other content would be overwritten, and a folder would make the rename fail after the commit.
+    mkdirSync(uploads(), { recursive: true })
+    writeFileSync(inTheWay, 'mine')
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), backup, true))
+    expect(error).toBeInstanceOf(ImageError)
+    expect((error as Error).message).toBe(`${inTheWay} already exists with other content; move it away first`)
+    rmSync(inTheWay)
+    mkdirSync(inTheWay)
+    const folder = await expectNothingWritten(() => restoreFrom(target, uploads(), backup, true))
+    expect((folder as Error).message).toBe(`${inTheWay} is in the way (not a file); move it away first`)
+    rmSync(inTheWay, { recursive: true })
+
+    copyFileSync(path.join(dir, 'source-uploads', name), inTheWay)
+    await restoreFrom(target, uploads(), backup, true)
+    expect(await tableContents(target.db)).toEqual(await tableContents(source.db))
+    expect(directoryContents(uploads())).toMatchObject(directoryContents(path.join(dir, 'source-uploads')))
   }, 60_000)
 
   test('rows that load but do not match the manifest checksum: verification fails, rolled back', async () => {

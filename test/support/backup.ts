@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
@@ -111,7 +111,8 @@ export async function tableContents(db: Kysely<DB>): Promise<Record<string, stri
 /** File name -> bytes of every file in `dir` (none when it does not exist). */
 export function directoryContents(dir: string): Record<string, string> {
   mkdirSync(dir, { recursive: true })
-  return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(path.join(dir, name)).toString('base64')]))
+  const content = (file: string) => (statSync(file).isDirectory() ? '(a folder)' : readFileSync(file).toString('base64'))
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, content(path.join(dir, name))]))
 }
 
 /** Writes `count` small images (PNG signature + random bytes) into `dir`; returns their names. */
