@@ -1,4 +1,4 @@
-import { quoteIdent } from '../db/bulk'
+import { quoteIdent, sequenceHighWater } from '../db/bulk'
 import type { Session } from './engine'
 
 /** A table as the backup stores it: columns in their order, the key rows are sorted by. */
@@ -64,7 +64,7 @@ export async function pinSettings(session: Session): Promise<void> {
 export interface SequencePosition {
   table: string
   column: string
-  /** The sequence's last value (null: never used); a restore never hands out an id at or below it. */
+  /** The highest id the sequence handed out or was set past (null: none; see sequenceHighWater); a restore never hands out an id at or below it. */
   lastValue: number | null
 }
 
@@ -75,10 +75,8 @@ export async function sequencePositions(session: Session): Promise<SequencePosit
     where table_schema = current_schema() and is_identity = 'YES' and table_name not like 'kysely\\_%' order by 1, 2`)
   const positions: SequencePosition[] = []
   for (const c of columns) {
-    const [seq] = await session.query<{ last: number | null }>(
-      `select case when is_called then last_value::int end as last from ${await sequenceOf(session, c.table, c.column)}`,
-    )
-    positions.push({ ...c, lastValue: seq?.last ?? null })
+    const last = await sequenceHighWater(session, c.table, c.column)
+    positions.push({ ...c, lastValue: last > 0 ? last : null })
   }
   return positions
 }

@@ -6,6 +6,21 @@ export interface SqlSession {
   query<T>(text: string): Promise<T[]>
 }
 
+/**
+ * The highest id the sequence of `table`.`column` (an identity or serial column) has handed
+ * out, or been set past: its last_value when is_called, else last_value - 1 (after
+ * `setval(s, n, false)` it hands out n next); 0 for a sequence never used. The bulk loaders
+ * leave sequences with is_called false, so reading last_value alone would lose their mark.
+ */
+export async function sequenceHighWater(session: SqlSession, table: string, column: string): Promise<number> {
+  const quoted = (text: string) => `'${text.replaceAll("'", "''")}'`
+  const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence(${quoted(quoteIdent(table))}, ${quoted(column)}) as name`)) as [
+    { name: string },
+  ]
+  const [row] = await session.query<{ last: string }>(`select (case when is_called then last_value else last_value - 1 end)::text as last from ${name}`)
+  return Number(row!.last)
+}
+
 /** A statement that re-creates a dropped key or index, and the tables whose rows it reads. */
 export interface Rebuild {
   sql: string

@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
-import { quoteIdent } from '../db/bulk'
+import { quoteIdent, sequenceHighWater } from '../db/bulk'
 import { type ColumnSpec, legacyDdl, legacyTables } from './legacy-schema'
 import type { Output } from './report'
 import type { Target, TargetSession } from './target'
@@ -82,11 +82,7 @@ async function readTarget(session: TargetSession) {
     const rows = result.map((r) => spec.columns.map((_, i) => r[`c${i}`]))
     let highWater: number | undefined
     if (spec.columns.find((c) => c.name === spec.key)!.kind.type === 'int') {
-      const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(spec.name)}', '${spec.key}') as name`)) as [
-        { name: string },
-      ]
-      const [seq] = await session.query<{ last: string }>(`select (case when is_called then last_value else last_value - 1 end)::text as last from ${name}`)
-      highWater = Number(seq!.last)
+      highWater = await sequenceHighWater(session, spec.name, spec.key)
     }
     tables.push({ rows, highWater })
   }

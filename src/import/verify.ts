@@ -1,4 +1,4 @@
-import { quoteIdent } from '../db/bulk'
+import { sequenceHighWater } from '../db/bulk'
 import { type Checksum, sourceChecksum, targetChecksumSql } from './checksum'
 import { keepsSeedCategory, type PlannedTable } from './plan'
 import type { TargetSession } from './target'
@@ -34,17 +34,7 @@ export function targetChecksums(session: TargetSession, plan: PlannedTable[]): P
 /** The id the sequence of each planned table hands out next (undefined for tables without one). */
 export async function nextIds(session: TargetSession, plan: PlannedTable[]): Promise<(number | undefined)[]> {
   const next: (number | undefined)[] = []
-  for (const t of plan) {
-    if (t.highWater === undefined) {
-      next.push(undefined)
-      continue
-    }
-    const [{ name }] = (await session.query<{ name: string }>(`select pg_get_serial_sequence('${quoteIdent(t.spec.name)}', '${t.spec.key}') as name`)) as [
-      { name: string },
-    ]
-    const [row] = await session.query<{ next: string }>(`select (case when is_called then last_value + 1 else last_value end)::text as next from ${name}`)
-    next.push(Number(row!.next))
-  }
+  for (const t of plan) next.push(t.highWater === undefined ? undefined : (await sequenceHighWater(session, t.spec.name, t.spec.key)) + 1)
   return next
 }
 
