@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { MAX_JSON_DEPTH } from '../../src/routes/middleware/json-body'
 import { bodyOf, useTestApp } from '../support/app'
 
 /** A body of text parts and raw byte runs, so a test can send bytes that are not UTF-8. */
@@ -53,6 +54,22 @@ describe('JSON bodies are taken as sent or refused', () => {
     const res = await send('POST', '/api/items', bytes(`{"name":${JSON.stringify(name)},"categoryId":1,"notes":"\\ud83d\\ude00 \\u00e9"}`))
     expect(res.status).toBe(201)
     expect(await bodyOf(res)).toMatchObject({ name, notes: '😀 é' })
+  })
+
+  test('a body nested deeper than MAX_JSON_DEPTH is a 400 naming where, even without signing in and however deep', async () => {
+    const nested = (depth: number, inner = '0') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`
+    const message = `nests deeper than ${MAX_JSON_DEPTH} levels`
+    const path = ['notes', ...Array.from({ length: MAX_JSON_DEPTH - 1 }, () => '0')].join('.')
+    // At the limit the body is walked whole (and refused by the schema for what it holds).
+    const atLimit = await send('POST', '/api/items', `{"name":"Tent","categoryId":1,"notes":${nested(MAX_JSON_DEPTH - 1)}}`)
+    expect((await bodyOf(atLimit)).error.details).toEqual([{ path: 'notes', message: expect.not.stringContaining('nests') }])
+    await expectRefused(await send('POST', '/api/items', `{"name":"Tent","categoryId":1,"notes":${nested(MAX_JSON_DEPTH)}}`), path, message)
+    // Deep enough to overflow a recursive walk's stack, wide enough to take it seconds: at once a 400.
+    const huge = `{"username":"owner","password":"p","x":${nested(100_000, Array(50_000).fill(0).join(','))}}`
+    const login = await t.app.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })
+    expect(login.status).toBe(400)
+    expect((await bodyOf(login)).error.details).toEqual([{ path: `x${'.0'.repeat(MAX_JSON_DEPTH - 1)}`, message }])
+    expect((await t.call('GET', '/api/items')).body).toEqual([])
   })
 
   test("malformed JSON is still the validators' 400, also when its bytes are not UTF-8", async () => {

@@ -215,6 +215,11 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
       'client_name: is not valid Unicode (a lone surrogate)',
     ],
     ['{"redirect_uris":["https://app.example/cb"],"redirect_uris":["https://evil.example/cb"]}', 'invalid_redirect_uri', 'redirect_uris: duplicate key'],
+    [
+      `{"redirect_uris":["https://app.example/cb"],"client_name":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+      'invalid_client_metadata',
+      `client_name${'.0'.repeat(31)}: nests deeper than 32 levels`,
+    ],
   ])('registration: %s is refused in OAuth’s shape and nothing is stored', async (body, error, description) => {
     const res = await fetch(`${t.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     expect(res.status).toBe(400)

@@ -8,7 +8,8 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
 /**
  * Every JSON request body passes here before a route reads it: it must be valid UTF-8
  * (RFC 8259 section 8.1), hold no duplicate keys (section 4 leaves them undefined; we refuse
- * them), and no string may carry a lone surrogate or a NUL (PostgreSQL text stores neither).
+ * them), nest no deeper than MAX_JSON_DEPTH (section 9 lets a parser set that limit), and no
+ * string may carry a lone surrogate or a NUL (PostgreSQL text stores neither).
  * Anything else is a 400 naming the field. The checked text is left in Hono's body cache, so
  * `c.req.json()` and the routes' validators read exactly this text. Syntax errors are left to
  * the validators, which answer them as before. With `strings: false` the strings' text is not
@@ -111,6 +112,13 @@ export function findTextProblem(value: unknown, path: string[] = []): FieldProbl
   return undefined
 }
 
+/**
+ * How deep objects and arrays may nest in a request body. GearBox's own bodies go four levels
+ * deep at most (an MCP call's arguments included); a limit keeps the walk below cheap and
+ * bounded, as a body nested 20,000 deep would otherwise hold the server for seconds.
+ */
+export const MAX_JSON_DEPTH = 32
+
 /** Walks JSON text already known to be well-formed, tracking the path to each string. */
 class Scanner {
   private i = 0
@@ -124,6 +132,7 @@ class Scanner {
   value(path: string[]): FieldProblem | undefined {
     this.skipSpace()
     const c = this.text[this.i]
+    if ((c === '{' || c === '[') && path.length >= MAX_JSON_DEPTH) return { path: join(path), message: `nests deeper than ${MAX_JSON_DEPTH} levels` }
     if (c === '{') return this.object(path)
     if (c === '[') return this.array(path)
     if (c === '"') return this.string(path).problem
