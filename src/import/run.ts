@@ -31,7 +31,8 @@ export interface ImportOptions {
   progress: Output & { isTTY?: boolean }
 }
 
-export type ImportStatus = 'imported' | 'dry-run' | 'not-gearbox' | 'refused' | 'target-not-empty' | 'verification-failed'
+/** `failed`: stopped by an error outside the file (the target cannot be reached, say); only the report says so, the error is thrown. */
+export type ImportStatus = 'imported' | 'dry-run' | 'not-gearbox' | 'refused' | 'target-not-empty' | 'verification-failed' | 'failed'
 
 /** What happened to the images the rows name. */
 export interface ImageSummary {
@@ -298,6 +299,11 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
       return outcome('verification-failed', 1, error.message, { verification: error.results })
     }
     if (error instanceof ImageError) return outcome('verification-failed', 1, `verification failed: ${error.message}; nothing was written`)
+    // The report of an earlier run must not pass for this one's.
+    if (options.reportPath) {
+      const message = error instanceof Error ? error.message : String(error)
+      writeJson(options.reportPath, { file: options.file, status: 'failed', exitCode: 1, message, problems: [], tables: [], verification: [] })
+    }
     throw error
   } finally {
     db.close()

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { tableSpec } from '../../src/import/legacy-schema'
 import { emptyTarget } from '../../src/import/load'
@@ -369,5 +369,23 @@ describe('values in problems', () => {
     const report = JSON.parse(readFileSync(reportPath, 'utf8'))
     expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'duplicate', table: 'setup_items', id: 6, value: ["x'01'", 1] }))
     expect(report.problems.filter((p: Problem) => p.table === 'items')).toEqual([expect.objectContaining({ kind: 'wrong_type', id: 11, value: 'Infinity' })])
+  })
+})
+
+describe('the report of a run that fails', () => {
+  test("says it failed, in place of an earlier run's report", async () => {
+    writeLegacyFile(fx.file, realisticRows())
+    const reportPath = path.join(fx.dir, 'report.json')
+    writeFileSync(reportPath, JSON.stringify({ status: 'imported', message: 'imported and verified' }))
+    const unreachable = () => {
+      throw new Error('the target cannot be reached')
+    }
+    await expect(runImport(fx.file, fx.target, { reportPath, openTarget: unreachable })).rejects.toThrow('the target cannot be reached')
+    expect(JSON.parse(readFileSync(reportPath, 'utf8'))).toMatchObject({
+      file: fx.file,
+      status: 'failed',
+      exitCode: 1,
+      message: 'the target cannot be reached',
+    })
   })
 })
