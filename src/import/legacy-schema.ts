@@ -14,7 +14,8 @@ import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../schemas/comm
 export type ColumnKind =
   | { type: 'int'; min?: number; max?: number }
   | { type: 'real'; min?: number; max?: number }
-  | { type: 'text' }
+  /** maxBytes: the most UTF-8 bytes a value may take (an indexed column; see MAX_INDEXED_TEXT_BYTES). */
+  | { type: 'text'; maxBytes?: number }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'time' }
   | { type: 'bool' }
@@ -46,6 +47,17 @@ const ref = (name: string, table: string, column = 'id', nullable = false): Colu
   ref: { table, column },
 })
 const text = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'text' }, nullable })
+
+/**
+ * The most UTF-8 bytes of an indexed text column's value. A B-tree index entry holds at most
+ * about 2,700 bytes (PostgreSQL's BTMaxItemSize, a third of an 8 kB page), and the list-order
+ * indexes hold a name twice (`lower(name), name, id`); a longer value would make the import
+ * fail as the index is built, so the scan reports it. Far above any real name (the API takes
+ * at most 200 characters).
+ */
+export const MAX_INDEXED_TEXT_BYTES = 1000
+/** A text column that a key or index of the target holds. */
+const indexed = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'text', maxBytes: MAX_INDEXED_TEXT_BYTES }, nullable })
 const time = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'time' }, nullable })
 const enumOf = (name: string, values: string[]): ColumnSpec => ({ name, kind: { type: 'enum', values }, nullable: false })
 const bool = (name: string): ColumnSpec => ({ name, kind: { type: 'bool' }, nullable: false })
@@ -58,13 +70,13 @@ const gear = [text('notes', true), text('product_url', true), text('image_filena
 
 /** In load order: every parent before its children (threads.resolved_candidate_id is set afterwards). */
 export const legacyTables: TableSpec[] = [
-  { name: 'categories', key: 'id', columns: [id, text('name'), text('icon'), time('created_at')], unique: [['name']] },
+  { name: 'categories', key: 'id', columns: [id, indexed('name'), text('icon'), time('created_at')], unique: [['name']] },
   {
     name: 'items',
     key: 'id',
     columns: [
       id,
-      text('name'),
+      indexed('name'),
       weight,
       price,
       ref('category_id', 'categories'),
@@ -109,7 +121,7 @@ export const legacyTables: TableSpec[] = [
     ],
     unique: [],
   },
-  { name: 'setups', key: 'id', columns: [id, text('name'), time('created_at'), time('updated_at')], unique: [] },
+  { name: 'setups', key: 'id', columns: [id, indexed('name'), time('created_at'), time('updated_at')], unique: [] },
   {
     name: 'setup_items',
     key: 'id',
@@ -119,20 +131,26 @@ export const legacyTables: TableSpec[] = [
   {
     name: 'users',
     key: 'id',
-    columns: [id, text('username'), text('password_hash'), time('created_at')],
+    columns: [id, indexed('username'), text('password_hash'), time('created_at')],
     unique: [['username']],
   },
-  { name: 'sessions', key: 'id', columns: [text('id'), ref('user_id', 'users'), time('expires_at')], unique: [] },
+  { name: 'sessions', key: 'id', columns: [indexed('id'), ref('user_id', 'users'), time('expires_at')], unique: [] },
   {
     name: 'api_keys',
     key: 'id',
-    columns: [id, ref('user_id', 'users'), text('name'), text('key_hash'), text('key_prefix'), time('last_used_at', true), time('created_at')],
+    columns: [id, ref('user_id', 'users'), text('name'), indexed('key_hash'), text('key_prefix'), time('last_used_at', true), time('created_at')],
     unique: [['key_hash']],
   },
   {
     name: 'oauth_clients',
     key: 'id',
-    columns: [id, text('client_id'), text('client_name', true), { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false }, time('created_at')],
+    columns: [
+      id,
+      indexed('client_id'),
+      text('client_name', true),
+      { name: 'redirect_uris', kind: { type: 'json-strings' }, nullable: false },
+      time('created_at'),
+    ],
     unique: [['client_id']],
   },
   {
@@ -140,7 +158,7 @@ export const legacyTables: TableSpec[] = [
     key: 'id',
     columns: [
       id,
-      text('code_hash'),
+      indexed('code_hash'),
       ref('client_id', 'oauth_clients', 'client_id'),
       ref('user_id', 'users'),
       text('redirect_uri'),
@@ -158,8 +176,8 @@ export const legacyTables: TableSpec[] = [
     key: 'id',
     columns: [
       id,
-      text('access_token_hash'),
-      text('refresh_token_hash', true),
+      indexed('access_token_hash'),
+      indexed('refresh_token_hash', true),
       ref('client_id', 'oauth_clients', 'client_id'),
       ref('user_id', 'users'),
       text('scope', true),
@@ -170,7 +188,7 @@ export const legacyTables: TableSpec[] = [
     ],
     unique: [['access_token_hash'], ['refresh_token_hash']],
   },
-  { name: 'settings', key: 'key', columns: [text('key'), text('value')], unique: [] },
+  { name: 'settings', key: 'key', columns: [indexed('key'), text('value')], unique: [] },
 ]
 
 export function tableSpec(name: string): TableSpec {

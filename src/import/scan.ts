@@ -96,12 +96,19 @@ const LISTEN_ROWS = 5000
 export async function scanLegacyFile(db: Database, listener?: ScanListener): Promise<ScanResult> {
   const encoding = db.query<{ encoding: TextEncoding }, []>('pragma encoding').get()!.encoding
   const hasSequences = db.query(`select 1 from sqlite_master where type = 'table' and name = 'sqlite_sequence'`).get() !== null
-  const sequences = new Map(
-    (hasSequences ? db.query<{ name: string; seq: bigint }, []>('select name, seq from sqlite_sequence').all() : []).map((s) => [s.name, Number(s.seq)]),
-  )
+  const sequenceProblems: Problem[] = []
+  const sequences = new Map<string, number>()
+  for (const { name, seq } of hasSequences ? db.query<{ name: unknown; seq: unknown }, []>('select name, seq from sqlite_sequence').all() : []) {
+    if (!legacyTables.some((t) => t.name === name && t.columns.find((c) => c.name === t.key)!.kind.type === 'int')) continue
+    // The id sequence continues after it, so the next id must still fit PostgreSQL's integer.
+    const checked = checkValue(SEQUENCE_COLUMN, seq)
+    if (checked instanceof Invalid)
+      sequenceProblems.push({ kind: checked.kind, table: 'sqlite_sequence', id: name as string, column: 'seq', value: jsonSafe(seq), message: checked.message })
+    else sequences.set(name as string, (checked as number | null) ?? 0)
+  }
   const tables: ScanTable[] = []
   for (const spec of legacyTables) {
-    const clean = tables.every((t) => t.problems.size === 0)
+    const clean = sequenceProblems.length === 0 && tables.every((t) => t.problems.size === 0)
     tables.push(await readTable(db, spec, encoding, sequences.get(spec.name) ?? 0, clean ? listener : undefined))
   }
   const byName = new Map(tables.map((t) => [t.spec.name, t]))
@@ -111,9 +118,12 @@ export async function scanLegacyFile(db: Database, listener?: ScanListener): Pro
     checkUnique(table)
   }
   checkSeedCategory(byName.get('categories')!)
-  const problems = tables.flatMap((t) => [...t.problems.values()].flat())
+  const problems = [...sequenceProblems, ...tables.flatMap((t) => [...t.problems.values()].flat())]
   return { tables, problems, encoding }
 }
+
+/** sqlite_sequence.seq as the scan checks it: 0 up to one below PostgreSQL's largest integer (NULL counts as 0). */
+const SEQUENCE_COLUMN: ColumnSpec = { name: 'seq', kind: { type: 'int', min: 0, max: 2_147_483_646 }, nullable: true }
 
 type ScanTable = Omit<SourceTable, 'problems'> & { problems: Map<number, Problem[]> }
 

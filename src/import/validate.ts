@@ -65,6 +65,9 @@ export function checkValue(column: ColumnSpec, raw: unknown): unknown {
       if (raw.includes('\0')) return fail('nul_character', 'contains a NUL character')
       if (kind.type === 'enum' && !kind.values.includes(raw)) return fail('not_in_set', `must be one of ${kind.values.join(', ')}`)
       if (kind.type === 'json-strings') return checkJsonStrings(raw)
+      // A UTF-16 unit takes at most 3 bytes: only a long value is measured.
+      if (kind.type === 'text' && kind.maxBytes !== undefined && raw.length * 3 > kind.maxBytes && Buffer.byteLength(raw) > kind.maxBytes)
+        return fail('check_violation', `longer than ${kind.maxBytes} bytes (UTF-8), more than the target's index on it holds`)
       return pass(raw)
     }
     default:

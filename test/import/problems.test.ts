@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { tableSpec } from '../../src/import/legacy-schema'
+import { MAX_INDEXED_TEXT_BYTES, tableSpec } from '../../src/import/legacy-schema'
 import { emptyTarget } from '../../src/import/load'
 import type { Problem } from '../../src/import/problems'
 import { StreamingLoad } from '../../src/import/transfer'
@@ -60,6 +60,8 @@ function fileWithEveryProblem(): void {
 }
 
 const expected: [Problem['kind'], string, number | string, string][] = [
+  // Item 3,000,000,000 moved SQLite's AUTOINCREMENT counter there too.
+  ['out_of_range', 'sqlite_sequence', 'items', 'seq'],
   ['duplicate', 'categories', 8, 'name'],
   ['nul_character', 'categories', 9, 'name'],
   ['dangling_reference', 'items', 11, 'category_id'],
@@ -387,5 +389,38 @@ describe('the report of a run that fails', () => {
       exitCode: 1,
       message: 'the target cannot be reached',
     })
+  })
+})
+
+describe('values the scan passed that the database refused', () => {
+  // Each made the COPY, an index build or a setval fail with a bare SQL error naming no row.
+  test('an indexed name longer than an index entry holds, and sqlite_sequence values no id sequence takes, are problems', async () => {
+    const rows = realisticRows()
+    const long = 'é'.repeat(MAX_INDEXED_TEXT_BYTES / 2 + 1)
+    rows.items!.push(item(11, { name: long }))
+    const sequences = `update sqlite_sequence set seq = 'abc' where name = 'items';
+      update sqlite_sequence set seq = 12.5 where name = 'setups';
+      insert or replace into sqlite_sequence (name, seq) values ('threads', 2147483647);`
+    writeLegacyFile(fx.file, rows, sequences)
+    const before = await targetState(fx.target.db)
+
+    const result = await runImport(fx.file, fx.target)
+
+    expect(result.status).toBe('refused')
+    const seq = (id: string, kind: Problem['kind'], value: unknown, message: string) => ({ kind, table: 'sqlite_sequence', id, column: 'seq', value, message })
+    expect(result.problems).toEqual([
+      seq('items', 'wrong_type', 'abc', 'expected an integer, found text'),
+      seq('setups', 'wrong_type', 12.5, 'expected an integer, found real'),
+      seq('threads', 'check_violation', 2147483647, 'must be at most 2147483646'),
+      {
+        kind: 'check_violation',
+        table: 'items',
+        id: 11,
+        column: 'name',
+        value: long,
+        message: `longer than ${MAX_INDEXED_TEXT_BYTES} bytes (UTF-8), more than the target's index on it holds`,
+      },
+    ])
+    expect(await targetState(fx.target.db)).toEqual(before)
   })
 })
