@@ -141,6 +141,7 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
   const rows = db.query<unknown[], []>(`select ${select.join(', ')} from ${quoteIdent(spec.name)} order by ${quoteIdent(spec.key)}`).values() as unknown[][]
   const table: ScanTable = { spec, rows, problems: new Map() }
   const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
+  if (decoder && texts.includes(keyIndex)) sortByUtf8Key(rows, spec.columns.length + texts.indexOf(keyIndex), encoding)
   if (spec.columns[keyIndex]!.kind.type === 'int') {
     const key = quoteIdent(spec.key)
     const max = db.query<{ id: bigint | null }, []>(`select max(${key}) as id from ${quoteIdent(spec.name)} where typeof(${key}) = 'integer'`).get()!.id
@@ -191,6 +192,25 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
       await listener.rows(spec, rows, checked - ((checked - 1) % LISTEN_ROWS) - 1, checked)
   }
   return table
+}
+
+/**
+ * Puts the rows of a UTF-16 file's table with a text key (sessions, settings) in the order of
+ * their keys' UTF-8 bytes, the order the target's checksum reads them in (`collate "C"`).
+ * SQLite orders them by their UTF-16 bytes, which differs beyond ASCII (U+0100 before U+00FF
+ * in UTF-16le; U+FF71 after U+10000 in UTF-16be). `at`: the column of the key's stored bytes.
+ */
+function sortByUtf8Key(rows: unknown[][], at: number, encoding: TextEncoding): void {
+  // A key that is not valid UTF-16 is reported by the scan; here it only needs a place.
+  const decoder = new TextDecoder('utf-16le', { ignoreBOM: true })
+  const utf8 = new Map(
+    rows.map((row) => {
+      const bytes = row[at] as Uint8Array | null
+      const text = bytes === null ? '' : decoder.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
+      return [row, Buffer.from(text, 'utf8')]
+    }),
+  )
+  rows.sort((a, b) => Buffer.compare(utf8.get(a)!, utf8.get(b)!))
 }
 
 function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown): Buffer {

@@ -332,6 +332,21 @@ describe('--skip-invalid', () => {
 })
 
 describe('UTF-16 files', () => {
+  // SQLite orders text keys by their UTF-16 bytes; the target's checksum by their UTF-8 bytes.
+  for (const encoding of ['UTF-16le', 'UTF-16be'] as const) {
+    test(`${encoding}: text keys beyond ASCII import and verify`, async () => {
+      const rows = realisticRows()
+      rows.settings = ['Ā', 'ÿ', '𐀀', 'ｱ', 'a'].map((key, i) => ({ key, value: String(i) }))
+      rows.sessions = ['Āsess', 'ÿsess', '𐀀sess', 'ｱsess'].map((id) => ({ id, user_id: 1, expires_at: T }))
+      writeLegacyFile(fx.file, rows, '', ddlIn(encoding))
+      const result = await runImport(fx.file, fx.target)
+      expect(result.output).not.toContain('DIFF')
+      expect(result.status).toBe('imported')
+      const settings = await fx.target.db.selectFrom('settings').select(['key', 'value']).execute()
+      expect(Object.fromEntries(settings.map((r) => [r.key, r.value]))).toEqual(Object.fromEntries(rows.settings.map((r) => [r.key, r.value])))
+    })
+  }
+
   // In UTF-16le, 00 d8 41 00 is a lone high surrogate (U+D800) before "A"; SQLite would read it as U+10041.
   for (const [encoding, bytes] of [
     ['UTF-16le', '00d84100'],
