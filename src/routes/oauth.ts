@@ -18,7 +18,7 @@ import {
 } from '../schemas/oauth'
 import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
-import { OAUTH_SCOPE } from '../services/oauth-service'
+import { InvalidClientError, OAUTH_SCOPE } from '../services/oauth-service'
 import { rejectForeignOrigin, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
 import { checkJsonBody, findTextProblem } from './middleware/json-body'
 import { type AuthorizeFields, consentPage, errorPage, signInPage } from './oauth-pages'
@@ -38,11 +38,20 @@ const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next()
 }
 
+const tooLarge = `request body is larger than ${MAX_OAUTH_BODY_BYTES} bytes`
+
+/** The authorize form's limit: a 413 in GearBox's error shape, like the other pages' API calls. */
 const limitBody = bodyLimit({
   maxSize: MAX_OAUTH_BODY_BYTES,
   onError: () => {
-    throw new PayloadTooLargeError(`request body is larger than ${MAX_OAUTH_BODY_BYTES} bytes`)
+    throw new PayloadTooLargeError(tooLarge)
   },
+})
+
+/** The limit of the token, registration and revocation endpoints: still 413, in OAuth's error shape (RFC 6749 section 5.2). */
+const limitOAuthBody = bodyLimit({
+  maxSize: MAX_OAUTH_BODY_BYTES,
+  onError: (c) => c.json({ error: 'invalid_request', error_description: tooLarge }, 413),
 })
 
 /** The consent POST: a browser always sends Origin on a form post, so a missing one is refused too. */
@@ -51,14 +60,32 @@ const requireSameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   return rejectForeignOrigin(c, next)
 }
 
-/** An application/x-www-form-urlencoded body: the first value of each field, and every `resource`. */
-async function readForm(c: Context<AppEnv>): Promise<AuthorizeFields> {
+/** A request's parameters: the first value of each, every `resource` (RFC 8707 allows several), and the names given more than once. */
+type Parameters = AuthorizeFields & { repeated: string[] }
+
+/** Parameters of a query or form; `repeated` names every one but `resource` that appears more than once (RFC 6749 sections 3.1, 3.2). */
+function parametersOf(all: URLSearchParams): Parameters {
+  const params: Record<string, string> = {}
+  const repeated = new Set<string>()
+  for (const [key, value] of all) {
+    if (params[key] === undefined) params[key] = value
+    else if (key !== 'resource') repeated.add(key)
+  }
+  return { params, resources: all.getAll('resource'), repeated: [...repeated] }
+}
+
+/** An application/x-www-form-urlencoded body's parameters; throws OAuthError invalid_request for another content type. */
+async function readForm(c: Context<AppEnv>): Promise<Parameters> {
   const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
   if (type !== FORM) throw new OAuthError('invalid_request', `the body must be ${FORM}`)
-  const form = new URLSearchParams(await c.req.text())
-  const params: Record<string, string> = {}
-  for (const [key, value] of form) params[key] ??= value
-  return { params, resources: form.getAll('resource') }
+  return parametersOf(new URLSearchParams(await c.req.text()))
+}
+
+/** A token or revocation request's parameters; a repeated one is invalid_request (RFC 6749 section 3.2). */
+async function readSingleForm(c: Context<AppEnv>): Promise<AuthorizeFields> {
+  const { params, resources, repeated } = await readForm(c)
+  if (repeated.length > 0) throw new OAuthError('invalid_request', `${repeated.join(', ')} must not be given more than once`)
+  return { params, resources }
 }
 
 /** `redirect_uri` with the answer in its query, and `iss` (RFC 9207) so the client knows who answered. */
@@ -102,15 +129,24 @@ export function oauthRoutes(services: Services) {
     authorization_response_iss_parameter_supported: true,
   }
 
-  /** Sign-in form, consent page, or (client and redirect URI unknown) an error page; never a redirect. */
-  async function authorizePage(c: Context<AppEnv>, fields: AuthorizeFields, show: (client: OAuthClient) => Promise<Response>): Promise<Response> {
+  /**
+   * Sign-in form, consent page, or an error page when the client and redirect URI cannot be
+   * trusted (unknown, or either given twice: RFC 6749 section 4.1.2.1); never a redirect then.
+   * Any other parameter given twice goes back to the client as invalid_request (section 3.1).
+   */
+  async function authorizePage(c: Context<AppEnv>, { repeated, ...fields }: Parameters, show: (client: OAuthClient) => Promise<Response>): Promise<Response> {
+    if (repeated.includes('client_id') || repeated.includes('redirect_uri'))
+      return c.html(errorPage('client_id and redirect_uri must each be given once. Nothing was sent back to the client.'), 400)
     const client = await oauth.clientFor(fields.params.client_id, fields.params.redirect_uri)
     if (!client) return c.html(errorPage('Unknown client, or a redirect_uri it did not register. Nothing was sent back to it.'), 400)
     try {
+      if (repeated.length > 0) throw new OAuthError('invalid_request', `${repeated.join(', ')} must not be given more than once`)
       oauth.checkAuthorization(client, fields.params, fields.resources)
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error
-      return redirectBack(c, fields.params.redirect_uri as string, issuer, fields.params.state, { error: error.code, error_description: error.message })
+      // A repeated state is not echoed: which of them the client expects is unknown.
+      const state = repeated.includes('state') ? undefined : fields.params.state
+      return redirectBack(c, fields.params.redirect_uri as string, issuer, state, { error: error.code, error_description: error.message })
     }
     return show(client)
   }
@@ -144,7 +180,7 @@ export function oauthRoutes(services: Services) {
     responses: { 200: json(AuthorizationServerMetadataSchema, 'The metadata') },
   })
 
-  router.use('/oauth/register', forScripts, limitBody, noStore)
+  router.use('/oauth/register', forScripts, limitOAuthBody, noStore)
   router.post('/oauth/register', async (c) => {
     const metadataError = (where: string, message: string) =>
       new OAuthError(where.split('.')[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata', `${where}: ${message}`)
@@ -196,7 +232,7 @@ export function oauthRoutes(services: Services) {
   // The pages carry the request (and, after sign-in, a session); no cache should keep them.
   router.use('/oauth/authorize', noStore)
   router.get('/oauth/authorize', (c) => {
-    const fields = { params: c.req.query(), resources: c.req.queries('resource') ?? [] }
+    const fields = parametersOf(new URL(c.req.url).searchParams)
     return authorizePage(c, fields, async (client) => ((await signedIn(c)) ? c.html(consentPage(fields, client)) : c.html(signInPage(fields, client))))
   })
   router.post('/oauth/authorize', limitBody, requireSameOrigin, async (c) => {
@@ -213,7 +249,10 @@ export function oauthRoutes(services: Services) {
           setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })
         } catch (error) {
           if (error instanceof UnauthorizedError) return c.html(signInPage(fields, client, error.message), 401)
-          if (error instanceof TooManyRequestsError) return c.html(signInPage(fields, client, error.message), 429)
+          if (error instanceof TooManyRequestsError) {
+            if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
+            return c.html(signInPage(fields, client, error.message), 429)
+          }
           throw error
         }
         // Post/redirect/get: the consent page is a fresh GET with the session cookie.
@@ -253,16 +292,24 @@ export function oauthRoutes(services: Services) {
     })
   }
 
-  router.use('/oauth/token', forScripts, limitBody, noStore)
+  router.use('/oauth/token', forScripts, limitOAuthBody, noStore)
   router.post('/oauth/token', async (c) => {
-    const { params, resources } = await readForm(c)
-    switch (params.grant_type) {
-      case 'authorization_code':
-        return c.json(await oauth.exchangeCode(params, resources), 200)
-      case 'refresh_token':
-        return c.json(await oauth.refresh(params, resources), 200)
-      default:
-        throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token')
+    const { params, resources } = await readSingleForm(c)
+    try {
+      switch (params.grant_type) {
+        case undefined:
+          throw new OAuthError('invalid_request', 'grant_type is required')
+        case 'authorization_code':
+          return c.json(await oauth.exchangeCode(params, resources), 200)
+        case 'refresh_token':
+          return c.json(await oauth.refresh(params, resources), 200)
+        default:
+          throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token')
+      }
+    } catch (error) {
+      // RFC 6749 section 5.2: 401, and no WWW-Authenticate, as the client sent no Authorization header.
+      if (error instanceof InvalidClientError) return c.json({ error: 'invalid_client', error_description: error.message }, 401)
+      throw error
     }
   })
   router.openAPIRegistry.registerPath({
@@ -272,18 +319,22 @@ export function oauthRoutes(services: Services) {
     tags,
     summary: 'Tokens: authorization_code with PKCE (RFC 7636), or refresh_token with rotation',
     description:
-      'A wrong verifier, client or redirect_uri, an expired or used code, or a rotated refresh token is invalid_grant; a code used twice and a ' +
+      'A client_id of no registered client is invalid_client (401): register again. A missing or repeated parameter, or a code_verifier that is not ' +
+      '43-128 characters of [A-Za-z0-9-._~], is invalid_request. ' +
+      "A wrong verifier, another client's code or refresh token, another redirect_uri, an expired or used code, or a rotated refresh token is invalid_grant; a code used twice and a " +
       'rotated refresh token presented again revoke every token of that grant. A resource other than <GEARBOX_URL>/mcp is invalid_target. Cache-Control: no-store.',
     request: { body: { required: true, content: { [FORM]: { schema: TokenRequestBody } } } },
     responses: {
       200: json(TokenResponseSchema, 'A new access and refresh token'),
       400: oauthError('invalid_request, invalid_grant, invalid_target, invalid_scope or unsupported_grant_type'),
+      401: oauthError('invalid_client: the client_id names no registered client'),
+      413: oauthError('invalid_request: the body is larger than 64 KiB'),
     },
   })
 
-  router.use('/oauth/revoke', forScripts, limitBody, noStore)
+  router.use('/oauth/revoke', forScripts, limitOAuthBody, noStore)
   router.post('/oauth/revoke', async (c) => {
-    const { params } = await readForm(c)
+    const { params } = await readSingleForm(c)
     if (!params.token) throw new OAuthError('invalid_request', 'token is required')
     await oauth.revoke(params.token, params.client_id)
     return c.body(null, 200)

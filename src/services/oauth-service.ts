@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { OAuthError } from '../errors'
+import { DomainError, OAuthError } from '../errors'
 import type { Repositories, Store } from '../repositories'
 import type { OAuthClient } from '../repositories/oauth-repository'
 import { type Authenticated, randomToken, sha256Hex } from './auth-service'
@@ -42,6 +42,15 @@ export interface TokenResponse {
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 // RFC 7636 section 4.2: BASE64URL(SHA256(verifier)) is always 43 characters.
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+// RFC 7636 section 4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~".
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
+
+/**
+ * RFC 6749 section 5.2 `invalid_client`: the token request names no registered client (never
+ * registered, or pruned). The token route answers it with HTTP 401 in OAuth's error shape, so
+ * a client registers again instead of retrying a grant that cannot work.
+ */
+export class InvalidClientError extends DomainError {}
 
 /** RFC 7636 section 4.6, compared in constant time. */
 function pkceMatches(verifier: string, challenge: string): boolean {
@@ -161,13 +170,18 @@ export class OAuthService {
   }
 
   /**
-   * `grant_type=authorization_code` (RFC 6749 section 4.1.3, RFC 7636 section 4.5). A wrong
-   * verifier, client or redirect URI, or an unknown, expired or used code is invalid_grant; a
-   * code presented again also revokes every token issued from it.
+   * `grant_type=authorization_code` (RFC 6749 section 4.1.3, RFC 7636 section 4.5). A missing
+   * field, or a code_verifier that is not 43-128 unreserved characters (RFC 7636 section 4.1),
+   * is invalid_request; a client_id no registered client has throws InvalidClientError. A wrong
+   * verifier, another client's code or redirect URI, or an unknown, expired or used code is
+   * invalid_grant; a code presented again also revokes every token issued from it.
    */
   async exchangeCode(params: Record<string, string | undefined>, resources: string[]): Promise<TokenResponse> {
     const { code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier } = params
     if (!code || !redirectUri || !clientId || !verifier) throw new OAuthError('invalid_request', 'code, redirect_uri, client_id and code_verifier are required')
+    if (!CODE_VERIFIER.test(verifier))
+      throw new OAuthError('invalid_request', 'code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_" and "~"')
+    await this.requireClient(clientId)
     const resource = this.checkResource(resources)
     const codeHash = sha256Hex(code)
     // Redeemed and issued in one transaction: a second exchange of the code waits on its row until
@@ -194,27 +208,31 @@ export class OAuthService {
   /**
    * `grant_type=refresh_token` (RFC 6749 section 6) with rotation: the presented refresh token
    * stops working. One that was already rotated away revokes its whole family (OAuth 2.1
-   * section 4.3.1). Throws OAuthError.
+   * section 4.3.1). Throws OAuthError, or InvalidClientError for a client_id no registered
+   * client has.
    */
   async refresh(params: Record<string, string | undefined>, resources: string[]): Promise<TokenResponse> {
     const { refresh_token: refreshToken, client_id: clientId } = params
     if (!refreshToken || !clientId) throw new OAuthError('invalid_request', 'refresh_token and client_id are required')
+    await this.requireClient(clientId)
     this.checkResource(resources)
     this.checkScope(params.scope)
     const hash = sha256Hex(refreshToken)
-    const rotated = mayNameClient(clientId)
-      ? await this.store.write(async (repos) => {
-          const old = await repos.oauth.claimRefreshToken(hash, clientId)
-          return old && this.issueTokens(repos, old)
-        })
-      : undefined
+    const rotated = await this.store.write(async (repos) => {
+      const old = await repos.oauth.claimRefreshToken(hash, clientId)
+      return old && this.issueTokens(repos, old)
+    })
     if (rotated) return rotated
     const known = await this.store.read((repos) => repos.oauth.findTokenByHash(hash))
     if (known?.revoked && known.refreshTokenHash === hash) await this.store.write((repos) => repos.oauth.revokeFamily(known.familyId))
     throw new OAuthError('invalid_grant', 'the refresh token is unknown, expired, revoked or not this client’s')
   }
 
-  /** RFC 7009: revokes the token's whole family. Unknown tokens, or another client's, change nothing. */
+  /**
+   * RFC 7009: revokes the token's whole family. Unknown tokens, or another client's, change
+   * nothing and are no error (section 2.2). Public clients do not authenticate here, so an
+   * unknown client_id is no invalid_client either: its tokens, if any, are simply not revoked.
+   */
   async revoke(token: string, clientId: string | undefined): Promise<void> {
     const found = await this.store.read((repos) => repos.oauth.findTokenByHash(sha256Hex(token)))
     if (found && (clientId === undefined || found.clientId === clientId)) await this.store.write((repos) => repos.oauth.revokeFamily(found.familyId))
@@ -224,6 +242,12 @@ export class OAuthService {
   async authenticateAccessToken(token: string): Promise<Authenticated | undefined> {
     const found = await this.store.read((repos) => repos.oauth.findTokenByAccessHash(sha256Hex(token)))
     return found && { userId: found.userId }
+  }
+
+  /** Throws InvalidClientError unless `clientId` names a registered client (RFC 6749 section 5.2). */
+  private async requireClient(clientId: string): Promise<void> {
+    const client = mayNameClient(clientId) ? await this.store.read((repos) => repos.oauth.findClient(clientId)) : undefined
+    if (!client) throw new InvalidClientError('client_id names no registered client (it may have been removed); register again')
   }
 
   private async issueTokens(repos: Repositories, grant: { clientId: string; userId: number; familyId: string }): Promise<TokenResponse> {

@@ -50,7 +50,7 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     return { clientId: client.client_id as string, verifier, code: back.searchParams.get('code') as string }
   }
 
-  const redeem = (code: { clientId: string; verifier: string; code: string }, extra: Record<string, string | undefined> = {}) =>
+  const redeem = (code: { clientId: string; verifier: string; code: string }, extra: Record<string, string | string[] | undefined> = {}) =>
     form('/oauth/token', {
       grant_type: 'authorization_code',
       code: code.code,
@@ -288,6 +288,8 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     [{ code_challenge_method: undefined }, 'invalid_request'],
     [{ code_challenge_method: 'plain' }, 'invalid_request'],
     [{ code_challenge: 'short' }, 'invalid_request'],
+    [{ code_challenge: `${'a'.repeat(42)}+` }, 'invalid_request'],
+    [{ code_challenge: 'a'.repeat(44) }, 'invalid_request'],
     [{ response_type: 'token' }, 'unsupported_response_type'],
     [{ resource: 'https://other.example/mcp' }, 'invalid_target'],
     [{ scope: 'admin' }, 'invalid_scope'],
@@ -301,6 +303,59 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(back.searchParams.get('state')).toBe('s1')
     expect(back.searchParams.get('iss')).toBe(t.url)
     expect(back.searchParams.get('code')).toBeNull()
+  })
+
+  test('authorize: a parameter given twice redirects back with invalid_request naming it; a repeated state is not echoed', async () => {
+    const { body: client } = await register()
+    for (const [name, state] of [
+      ['scope', 's1'],
+      ['response_type', 's1'],
+      ['state', null],
+    ] as const) {
+      const url = authorizeUrl(client.client_id, pkce().challenge, { scope: 'gear' })
+      url.searchParams.append(name, url.searchParams.get(name) as string)
+      const res = await fetch(url, { redirect: 'manual' })
+      expect(res.status).toBe(302)
+      const back = new URL(res.headers.get('location') as string)
+      expect(back.origin + back.pathname).toBe(REDIRECT_URI)
+      expect(back.searchParams.get('error')).toBe('invalid_request')
+      expect(back.searchParams.get('error_description')).toBe(`${name} must not be given more than once`)
+      expect(back.searchParams.get('state')).toBe(state)
+    }
+    // Several resource parameters are RFC 8707's, not a repetition: the sign-in page.
+    const url = authorizeUrl(client.client_id, pkce().challenge)
+    url.searchParams.append('resource', `${t.url}/mcp`)
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(200)
+  })
+
+  test('authorize: client_id or redirect_uri given twice is the HTML error page, never a redirect (RFC 6749 section 4.1.2.1)', async () => {
+    const { body: client } = await register()
+    for (const name of ['client_id', 'redirect_uri']) {
+      const url = authorizeUrl(client.client_id, pkce().challenge)
+      url.searchParams.append(name, url.searchParams.get(name) as string)
+      const res = await fetch(url, { redirect: 'manual' })
+      expect(res.status).toBe(400)
+      expect(res.headers.get('location')).toBeNull()
+      expect(await res.text()).toContain('client_id and redirect_uri must each be given once')
+    }
+  })
+
+  test('sign-in page: throttled sign-in is a 429 page with Retry-After', async () => {
+    const { body: client } = await register()
+    const url = authorizeUrl(client.client_id, pkce().challenge)
+    const page = await readForm(await (await fetch(url)).text())
+    const attempt = () =>
+      submitForm(url.href, page, [
+        ['username', 'owner'],
+        ['password', 'wrong password'],
+      ])
+    for (let i = 0; i < 5; i++) expect((await attempt()).status).toBe(401)
+    const refused = await attempt()
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('content-type')).toStartWith('text/html')
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(890)
+    expect(retryAfter).toBeLessThanOrEqual(900)
   })
 
   test('consent: deny redirects with access_denied and issues no code', async () => {
@@ -403,7 +458,6 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
   test.each([
     ['a wrong verifier', { code_verifier: pkce().verifier }],
     ['another redirect_uri', { redirect_uri: 'http://127.0.0.1:53682/other' }],
-    ['another client', { client_id: 'someone-else' }],
     ['an unknown code', { code: 'made-up' }],
     ['no resource when the request had one', { resource: undefined }],
   ])('token: %s is invalid_grant (no-store too)', async (_, extra) => {
@@ -478,10 +532,11 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
   test("refresh: another client's refresh token, or a wrong resource, changes nothing", async () => {
     const code = await obtainCode()
     const first = (await redeem(code)).body
-    const stranger = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'someone-else' })
-    expect(stranger.body.error).toBe('invalid_grant')
+    const { body: other } = await register()
+    const stranger = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: other.client_id })
+    expect(stranger).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
     const withNul = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: `${code.clientId}\u0000` })
-    expect(withNul).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
+    expect(withNul).toMatchObject({ status: 401, body: { error: 'invalid_client' } })
     const wrongTarget = await form('/oauth/token', {
       grant_type: 'refresh_token',
       refresh_token: first.refresh_token,
@@ -497,6 +552,105 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
       resource: `${t.url}/mcp`,
     })
     expect(ok.status).toBe(200)
+  })
+
+  test("token: another registered client's code is invalid_grant", async () => {
+    const code = await obtainCode()
+    const { body: other } = await register()
+    expect(await redeem(code, { client_id: other.client_id })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
+  })
+
+  test('token: a client_id no client has (pruned, or never registered) is invalid_client 401 for both grants, without WWW-Authenticate', async () => {
+    const code = await obtainCode()
+    const tokens = (await redeem(code)).body
+    const again = await obtainCode()
+    const unknown = { error: 'invalid_client', error_description: 'client_id names no registered client (it may have been removed); register again' }
+    for (const res of [
+      await redeem(again, { client_id: 'someone-else' }),
+      await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'someone-else' }),
+    ]) {
+      expect(res).toMatchObject({ status: 401, body: unknown })
+      expect(res.headers.get('www-authenticate')).toBeNull()
+      expect(res.headers.get('cache-control')).toBe('no-store')
+    }
+    // Nothing was used up: the code and the refresh token still work for their own client.
+    expect((await redeem(again)).status).toBe(200)
+    expect((await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: code.clientId })).status).toBe(200)
+    // The client is removed (as the 30-day pruning does): its refresh token now answers invalid_client.
+    const fresh = await obtainCode()
+    const freshTokens = (await redeem(fresh)).body
+    await t.db.deleteFrom('oauth_tokens').where('client_id', '=', fresh.clientId).execute()
+    await t.db.deleteFrom('oauth_codes').where('client_id', '=', fresh.clientId).execute()
+    await t.db.deleteFrom('oauth_clients').where('client_id', '=', fresh.clientId).execute()
+    const pruned = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: freshTokens.refresh_token, client_id: fresh.clientId })
+    expect(pruned).toMatchObject({ status: 401, body: unknown })
+  })
+
+  test('revoke: an unknown client_id is still a 200 and revokes nothing (RFC 7009 section 2.2: no client authentication for public clients)', async () => {
+    const code = await obtainCode()
+    const tokens = (await redeem(code)).body
+    const res = await form('/oauth/revoke', { token: tokens.access_token, client_id: 'someone-else' })
+    expect(res.status).toBe(200)
+    expect((await mcpWith(tokens.access_token)).status).toBe(200)
+  })
+
+  test.each([
+    ['42 characters', 'a'.repeat(42)],
+    ['129 characters', 'a'.repeat(129)],
+    ['a character outside [A-Za-z0-9-._~]', `${'a'.repeat(42)}+`],
+    ['a space', `${'a'.repeat(42)} b`],
+  ])('token: a code_verifier of %s is invalid_request, and the code stays usable', async (_, verifier) => {
+    const code = await obtainCode()
+    const res = await redeem(code, { code_verifier: verifier })
+    expect(res).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: expect.stringContaining('code_verifier') } })
+    expect((await redeem(code)).status).toBe(200)
+  })
+
+  test('token: a verifier of 43 and of 128 unreserved characters is accepted syntax (a mismatch is invalid_grant)', async () => {
+    for (const verifier of ['a'.repeat(43), `${'aZ09-._~'.repeat(16)}`]) {
+      expect(verifier.length === 43 || verifier.length === 128).toBe(true)
+      expect((await redeem(await obtainCode(), { code_verifier: verifier })).body.error).toBe('invalid_grant')
+    }
+  })
+
+  test.each(['code', 'client_id', 'grant_type', 'code_verifier'])('token: %s given twice is invalid_request naming it', async (name) => {
+    const code = await obtainCode()
+    const fields: Record<string, string> = {
+      grant_type: 'authorization_code',
+      code: code.code,
+      redirect_uri: REDIRECT_URI,
+      client_id: code.clientId,
+      code_verifier: code.verifier,
+    }
+    const res = await form('/oauth/token', { ...fields, [name]: [fields[name]!, fields[name]!] })
+    expect(res).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: `${name} must not be given more than once` } })
+    expect((await redeem(code)).status).toBe(200)
+  })
+
+  test('token: several resource parameters are not a repetition (RFC 8707)', async () => {
+    const code = await obtainCode()
+    expect((await redeem(code, { resource: [`${t.url}/mcp`, `${t.url}/mcp`] })).status).toBe(200)
+  })
+
+  test('revoke: a token given twice is invalid_request', async () => {
+    const code = await obtainCode()
+    const tokens = (await redeem(code)).body
+    const res = await form('/oauth/revoke', { token: [tokens.access_token, 'other'] })
+    expect(res).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: 'token must not be given more than once' } })
+    expect((await mcpWith(tokens.access_token)).status).toBe(200)
+  })
+
+  test('token: no grant_type is invalid_request, not unsupported_grant_type', async () => {
+    const code = await obtainCode()
+    const res = await form('/oauth/token', { code: code.code, client_id: code.clientId, redirect_uri: REDIRECT_URI, code_verifier: code.verifier })
+    expect(res).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: 'grant_type is required' } })
+  })
+
+  test.each(['/oauth/token', '/oauth/register', '/oauth/revoke'])('%s: a body over 64 KiB is a 413 in OAuth’s error shape', async (path) => {
+    const type = path === '/oauth/register' ? 'application/json' : 'application/x-www-form-urlencoded'
+    const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body: `x=${'a'.repeat(64 * 1024)}` })
+    expect(res.status).toBe(413)
+    expect(await bodyOf(res)).toEqual({ error: 'invalid_request', error_description: 'request body is larger than 65536 bytes' })
   })
 
   test('revoke: an access token revokes its chain; unknown tokens are a 200; no token is invalid_request', async () => {
