@@ -20,7 +20,15 @@ interface Tool<S extends z.ZodObject = z.ZodObject> {
   /** The HTTP route's body or query schema: the arguments besides the ids. */
   input?: S
   readOnly?: boolean
-  destructive?: boolean
+  /**
+   * MCP tool annotations: a tool that is not read-only overwrites or removes data unless it only
+   * adds (a create), so destructiveHint is true unless `additive`; `idempotent` when calling it
+   * again with the same arguments changes nothing more (idempotentHint): the same values again
+   * (only an updatedAt moves), or a refusal (a deleted item, a resolved thread). See the MCP
+   * specification, "Tools", ToolAnnotations.
+   */
+  additive?: boolean
+  idempotent?: boolean
   run(services: Services, args: z.output<S>, ids: Record<string, number>): Promise<unknown>
 }
 
@@ -30,7 +38,7 @@ const tool = <S extends z.ZodObject = typeof NoInput>(t: Tool<S>) => t as unknow
 /** The tools of shared/api.md: each calls the service of its HTTP twin with the twin's schema. */
 export const TOOLS: Record<string, Tool> = {
   list_categories: tool({ description: 'Categories with item count and totals, by name', readOnly: true, run: (s) => s.categories.list() }),
-  create_category: tool({ description: 'Create a category', input: CreateCategoryBody, run: (s, body) => s.categories.create(body) }),
+  create_category: tool({ description: 'Create a category', input: CreateCategoryBody, additive: true, run: (s, body) => s.categories.create(body) }),
   list_items: tool({
     description: 'Items with their category name, by name; filter by categoryId, search name and notes with q',
     input: z.object({ categoryId: dbId.optional(), q: ItemListQuery.shape.q }).strict(),
@@ -41,15 +49,17 @@ export const TOOLS: Record<string, Tool> = {
   create_item: tool({
     description: 'Create an item (weights in grams, prices in integer cents)',
     input: CreateItemBody,
+    additive: true,
     run: (s, body) => s.items.create(body),
   }),
   update_item: tool({
     description: 'Change some fields of an item',
     ids: ['id'],
     input: UpdateItemBody,
+    idempotent: true,
     run: (s, patch, { id }) => s.items.update(id!, patch),
   }),
-  delete_item: tool({ description: 'Delete an item; it leaves every setup too', ids: ['id'], destructive: true, run: (s, _, { id }) => s.items.delete(id!) }),
+  delete_item: tool({ description: 'Delete an item; it leaves every setup too', ids: ['id'], idempotent: true, run: (s, _, { id }) => s.items.delete(id!) }),
   list_setups: tool({ description: 'Setups (loadouts) with item count and totals, by name', readOnly: true, run: (s) => s.setups.list() }),
   get_setup: tool({
     description: 'One setup with its items, totals by classification and totals by category',
@@ -57,11 +67,12 @@ export const TOOLS: Record<string, Tool> = {
     readOnly: true,
     run: (s, _, { id }) => s.setups.get(id!),
   }),
-  create_setup: tool({ description: 'Create an empty setup', input: CreateSetupBody, run: (s, body) => s.setups.create(body) }),
+  create_setup: tool({ description: 'Create an empty setup', input: CreateSetupBody, additive: true, run: (s, body) => s.setups.create(body) }),
   set_setup_items: tool({
     description: "Replace a setup's whole item list; each entry is {itemId, classification: base | worn | consumable}",
     ids: ['id'],
     input: ReplaceSetupItemsBody,
+    idempotent: true,
     run: (s, body, { id }) => s.setups.replaceItems(id!, body.items),
   }),
   list_threads: tool({
@@ -72,17 +83,20 @@ export const TOOLS: Record<string, Tool> = {
     run: (s, filter) => s.threads.list(filter),
   }),
   get_thread: tool({ description: 'One thread with its candidates', ids: ['id'], readOnly: true, run: (s, _, { id }) => s.threads.get(id!) }),
-  create_thread: tool({ description: 'Start a purchase research thread', input: CreateThreadBody, run: (s, body) => s.threads.create(body) }),
+  create_thread: tool({ description: 'Start a purchase research thread', input: CreateThreadBody, additive: true, run: (s, body) => s.threads.create(body) }),
   add_candidate: tool({
     description: 'Add a candidate product to a thread',
     ids: ['threadId'],
     input: CreateCandidateBody,
+    additive: true,
     run: (s, body, { threadId }) => s.threads.addCandidate(threadId!, body),
   }),
   resolve_thread: tool({
     description: 'Buy a candidate: creates an item from it and resolves the thread',
     ids: ['id'],
     input: ResolveThreadBody,
+    // A second call is refused (already resolved): no second item.
+    idempotent: true,
     run: (s, body, { id }) => s.threads.resolve(id!, body.candidateId),
   }),
   get_settings: tool({ description: 'Every stored setting as key -> value', readOnly: true, run: (s) => s.settings.all() }),
@@ -143,7 +157,7 @@ export function createMcpServer(services: Services): Server {
       name,
       description: t.description,
       inputSchema: z.toJSONSchema(argumentsSchema(t), { io: 'input' }) as { type: 'object' },
-      annotations: { readOnlyHint: t.readOnly ?? false, ...(t.readOnly ? {} : { destructiveHint: t.destructive ?? false }) },
+      annotations: t.readOnly ? { readOnlyHint: true } : { readOnlyHint: false, destructiveHint: !t.additive, idempotentHint: t.idempotent ?? false },
     })),
   }))
   server.setRequestHandler(CallToolRequestSchema, async (request) => {

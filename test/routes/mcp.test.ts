@@ -77,8 +77,11 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     for (const name of ['list_categories', 'list_items', 'get_item', 'list_setups', 'get_setup', 'list_threads', 'get_thread', 'get_settings']) {
       expect(byName[name]!.annotations?.readOnlyHint).toBe(true)
     }
-    expect(byName.delete_item!.annotations).toEqual({ readOnlyHint: false, destructiveHint: true })
-    expect(byName.create_item!.annotations?.readOnlyHint).toBe(false)
+    // MCP annotations: destructiveHint false promises only additive updates (creates); whatever overwrites or removes is destructive.
+    const additive = { readOnlyHint: false, destructiveHint: false, idempotentHint: false }
+    for (const name of ['create_category', 'create_item', 'create_setup', 'create_thread', 'add_candidate']) expect(byName[name]!.annotations).toEqual(additive)
+    for (const name of ['update_item', 'delete_item', 'set_setup_items', 'resolve_thread'])
+      expect(byName[name]!.annotations).toEqual({ readOnlyHint: false, destructiveHint: true, idempotentHint: true })
     expect(byName.create_item!.inputSchema).toMatchObject({ type: 'object', required: ['name', 'categoryId'], additionalProperties: false })
     expect(byName.update_item!.inputSchema).toMatchObject({ required: ['id'], properties: { id: { type: 'integer' }, weightGrams: {} } })
     expect(byName.add_candidate!.inputSchema).toMatchObject({ required: ['threadId', 'name'] })
