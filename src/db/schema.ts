@@ -12,3 +12,24 @@ export interface Database extends DB {
   thread_candidates: Enum<ThreadCandidates, 'status', CandidateStatus>
   threads: Enum<Threads, 'status', ThreadStatus>
 }
+
+// Every table the migrations create: the generated DB's keys, so the compiler keeps the list whole.
+const tables: Record<keyof DB, true> = {
+  api_keys: true,
+  categories: true,
+  items: true,
+  login_attempts: true,
+  oauth_clients: true,
+  oauth_codes: true,
+  oauth_tokens: true,
+  sessions: true,
+  settings: true,
+  setup_items: true,
+  setups: true,
+  thread_candidates: true,
+  threads: true,
+  users: true,
+}
+
+/** GearBox's tables (the migrations' bookkeeping aside): what the bulk loaders may empty; any other table in the schema is not theirs. */
+export const APPLICATION_TABLES = Object.keys(tables) as (keyof DB)[]

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
 import { sql } from 'kysely'
+import { APPLICATION_TABLES } from '../../src/db/schema'
 import { ddlIn, deletedRows, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
@@ -221,6 +222,28 @@ describe('a target that already holds data', () => {
     expect(result.status).toBe('imported')
     expect(await fx.target.db.selectFrom('items').select('id').execute()).toEqual([{ id: 1 }])
     expect((await fx.target.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual(['owner'])
+  })
+})
+
+describe("tables in the schema that are not GearBox's", () => {
+  test('are neither counted nor emptied, not even with --replace, and their keys stay', async () => {
+    writeLegacyFile(fx.file, realisticRows())
+    expect((await runImport(fx.file, fx.target)).status).toBe('imported')
+    // GearBox's own tables are exactly the list the loaders empty.
+    const { rows: tables } = await sql<{ name: string }>`select table_name as name from information_schema.tables
+      where table_schema = current_schema() and table_name not like 'kysely\\_%' order by 1`.execute(fx.target.db)
+    expect(tables.map((t) => t.name)).toEqual([...APPLICATION_TABLES].sort())
+    await sql`create table audit_log (id int primary key, message text not null)`.execute(fx.target.db)
+    await sql`insert into audit_log values (1, 'precious')`.execute(fx.target.db)
+
+    const result = await runImport(fx.file, fx.target, { replace: true })
+
+    expect(result.status).toBe('imported')
+    expect((await sql<{ message: string }>`select message from audit_log`.execute(fx.target.db)).rows).toEqual([{ message: 'precious' }])
+    const { rows: keys } = await sql<{
+      name: string
+    }>`select conname as name from pg_constraint where conrelid = 'audit_log'::regclass and contype = 'p'`.execute(fx.target.db)
+    expect(keys).toEqual([{ name: 'audit_log_pkey' }])
   })
 })
 
