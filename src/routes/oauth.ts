@@ -65,10 +65,11 @@ type Parameters = AuthorizeFields & { repeated: string[] }
 
 /** Parameters of a query or form; `repeated` names every one but `resource` that appears more than once (RFC 6749 sections 3.1, 3.2). */
 function parametersOf(all: URLSearchParams): Parameters {
-  const params: Record<string, string> = {}
+  // No prototype: `constructor` or `__proto__` is a parameter like any other (an unknown one, ignored).
+  const params: Record<string, string> = Object.create(null)
   const repeated = new Set<string>()
   for (const [key, value] of all) {
-    if (params[key] === undefined) params[key] = value
+    if (!Object.hasOwn(params, key)) params[key] = value
     else if (key !== 'resource') repeated.add(key)
   }
   return { params, resources: all.getAll('resource'), repeated: [...repeated] }

@@ -627,6 +627,15 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect((await redeem(code)).status).toBe(200)
   })
 
+  test('token and authorize: unknown parameters named like Object properties are ignored, not taken as repeated', async () => {
+    const code = await obtainCode()
+    expect((await redeem(code, { constructor: 'x', toString: 'y', ['__proto__']: 'z' })).status).toBe(200)
+    const { body: client } = await register()
+    const url = authorizeUrl(client.client_id, pkce().challenge)
+    for (const name of ['constructor', 'hasOwnProperty', '__proto__']) url.searchParams.set(name, 'x')
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(200)
+  })
+
   test('token: several resource parameters are not a repetition (RFC 8707)', async () => {
     const code = await obtainCode()
     expect((await redeem(code, { resource: [`${t.url}/mcp`, `${t.url}/mcp`] })).status).toBe(200)
