@@ -5,14 +5,17 @@ import { migrationFiles, migrationStatus } from './migration-status'
 import { createMigrator } from './migrator'
 
 /**
- * Everything that defines our schema, as comparable rows: columns (type, nullability,
- * default, identity), constraints with their definitions, and other indexes with theirs.
+ * Everything that defines our schema, as comparable rows: columns (type, collation,
+ * nullability, default, identity and its sequence's steps), constraints with their
+ * definitions, other indexes with theirs, and what changes rows behind a statement's back or
+ * hides them: triggers, rules, row-level security and its policies.
  * PostgreSQL 18 also lists NOT NULL as constraints; those are left out (the columns say
  * it), so the same migrations give the same fingerprint on PostgreSQL 15 to 18.
  */
 export async function schemaFingerprint(db: Kysely<any>) {
   const { rows: columns } = await sql<Record<string, unknown>>`
-    select table_name, column_name, ordinal_position, data_type, is_nullable, column_default, is_identity
+    select table_name, column_name, ordinal_position, data_type, collation_name, is_nullable, column_default, is_identity,
+      identity_generation, identity_increment, identity_minimum, identity_maximum, identity_cycle
     from information_schema.columns
     where table_schema = current_schema() and table_name not like 'kysely_migration%'
     order by table_name, ordinal_position`.execute(db)
@@ -28,7 +31,22 @@ export async function schemaFingerprint(db: Kysely<any>) {
     where t.relnamespace = current_schema()::regnamespace and t.relname not like 'kysely_migration%'
       and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid and c.contype in ('p', 'u', 'x'))
     order by 1, 2`.execute(db)
-  return { columns, constraints, indexes }
+  // Row-level security is a table's flag; its policies, triggers and rules have names of their own.
+  const { rows: behaviour } = await sql<{ kind: string; name: string; definition: string }>`
+    select 'trigger' as kind, t.tgrelid::regclass::text || '.' || t.tgname as name, pg_get_triggerdef(t.oid) as definition
+    from pg_trigger t join pg_class c on c.oid = t.tgrelid
+    where not t.tgisinternal and c.relnamespace = current_schema()::regnamespace
+    union all
+    select 'rule', tablename || '.' || rulename, definition from pg_rules where schemaname = current_schema()
+    union all
+    select 'row-level security on', relname, case when relforcerowsecurity then 'enabled, forced' else 'enabled' end
+    from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r' and relrowsecurity
+    union all
+    select 'policy', tablename || '.' || policyname,
+      permissive || ' for ' || cmd || ' to ' || array_to_string(roles, ', ') || coalesce(' using (' || qual || ')', '') || coalesce(' with check (' || with_check || ')', '')
+    from pg_policies where schemaname = current_schema()
+    order by 1, 2`.execute(db)
+  return { columns, constraints, indexes, behaviour }
 }
 
 type Fingerprint = Awaited<ReturnType<typeof schemaFingerprint>>
@@ -44,9 +62,10 @@ export interface SchemaReport {
 
 /**
  * Compares the live schema of `db` with the one the migrations produce, built in a
- * throwaway in-memory PGlite migrated to the same version: tables, columns (type,
- * nullability, default, identity), named constraints with their definitions, indexes, and
- * the migration history (applied migrations this version does not know, or gaps).
+ * throwaway in-memory PGlite migrated to the same version: tables, columns (type, collation,
+ * nullability, default, identity), named constraints with their definitions, indexes,
+ * triggers, rules, row-level security and policies, and the migration history (applied
+ * migrations this version does not know, or gaps).
  */
 export async function checkSchema(db: Kysely<any>): Promise<SchemaReport> {
   const status = await migrationStatus(db)
@@ -95,8 +114,12 @@ function compareFingerprints(live: Fingerprint, expected: Fingerprint): string[]
   for (const t of expectedTables) if (!liveTables.has(t)) differences.push(`missing table ${t}`)
   for (const t of liveTables) if (!expectedTables.has(t)) differences.push(`extra table ${t}`)
 
+  const identity = (c: Record<string, unknown>) =>
+    c.is_identity === 'YES'
+      ? `, identity (generated ${String(c.identity_generation).toLowerCase()}, increment ${c.identity_increment}, ${c.identity_minimum} to ${c.identity_maximum}${c.identity_cycle === 'YES' ? ', cycle' : ''})`
+      : ''
   const column = (c: Record<string, any>) =>
-    `${c.data_type}, ${c.is_nullable === 'YES' ? 'null' : 'not null'}${c.column_default === null ? '' : `, default ${c.column_default}`}${c.is_identity === 'YES' ? ', identity' : ''}`
+    `${c.data_type}${c.collation_name === null ? '' : ` collate "${c.collation_name}"`}, ${c.is_nullable === 'YES' ? 'null' : 'not null'}${c.column_default === null ? '' : `, default ${c.column_default}`}${identity(c)}`
   compare(
     byKey(live.columns, (c) => `${c.table_name}.${c.column_name}`),
     byKey(expected.columns, (c) => `${c.table_name}.${c.column_name}`),
@@ -116,6 +139,14 @@ function compareFingerprints(live: Fingerprint, expected: Fingerprint): string[]
     'index',
     (i) => String(i.indexdef),
   )
+  for (const kind of ['trigger', 'rule', 'row-level security on', 'policy']) {
+    const of = (f: Fingerprint) =>
+      byKey(
+        f.behaviour.filter((b) => b.kind === kind),
+        (b) => b.name,
+      )
+    compare(of(live), of(expected), kind, (b) => b.definition)
+  }
   return differences
 
   function compare(

@@ -42,7 +42,7 @@ describe('migrations round trip: latest -> zero -> latest', () => {
       expect(results).toEqual([{ migrationName: name, direction: 'Down', status: 'Success' }])
     }
     expect(await tableNames(db)).toEqual([])
-    expect(await schemaFingerprint(db)).toEqual({ columns: [], constraints: [], indexes: [] })
+    expect(await schemaFingerprint(db)).toEqual({ columns: [], constraints: [], indexes: [], behaviour: [] })
     expect(await pendingMigrations(db)).toEqual(migrationNames)
 
     await migrateToLatest(db)
