@@ -69,17 +69,13 @@ export type OAuthErrorCode =
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
   | 'access_denied'
-  | 'temporarily_unavailable'
 
-/** An OAuth protocol error: answered as `{"error": code, "error_description": message}`, not the API's shape. */
+/** An OAuth protocol error: answered 400 as `{"error": code, "error_description": message}`, not the API's shape. */
 export class OAuthError extends DomainError {
   constructor(
     readonly code: OAuthErrorCode,
     message: string,
-    /** 400 unless the protocol says otherwise (429 for too many registrations). */
-    readonly status: 400 | 429 = 400,
-    retryAfterSeconds?: number,
   ) {
-    super(message, { retryAfterSeconds })
+    super(message)
   }
 }

@@ -88,9 +88,9 @@ export interface OAuthRepository {
   deleteExpired(): Promise<void>
   /**
    * Deletes registrations (RFC 7591) that nothing uses, no code and no token, once they are
-   * older than `unusedForSeconds`, and returns how many unused ones remain (the younger).
+   * older than `unusedForSeconds`, and beyond the newest `keep` of them the older ones.
    */
-  pruneUnusedClients(unusedForSeconds: number): Promise<number>
+  pruneUnusedClients(unusedForSeconds: number, keep: number): Promise<void>
 }
 
 const toClient = (row: Selectable<OauthClients>): OAuthClient => ({
@@ -258,19 +258,17 @@ export class KyselyOAuthRepository implements OAuthRepository {
     await this.db.updateTable('oauth_tokens').set({ revoked: true }).where('family_id', '=', familyId).where('revoked', '=', false).execute()
   }
 
-  async pruneUnusedClients(unusedForSeconds: number): Promise<number> {
+  async pruneUnusedClients(unusedForSeconds: number, keep: number): Promise<void> {
     const unused = (eb: ExpressionBuilder<DB, 'oauth_clients'>) =>
       eb.and([
         eb.not(eb.exists(eb.selectFrom('oauth_codes').select('id').whereRef('oauth_codes.client_id', '=', 'oauth_clients.client_id'))),
         eb.not(eb.exists(eb.selectFrom('oauth_tokens').select('id').whereRef('oauth_tokens.client_id', '=', 'oauth_clients.client_id'))),
       ])
     await this.db.deleteFrom('oauth_clients').where(unused).where('created_at', '<', sql<Date>`now() - make_interval(secs => ${unusedForSeconds})`).execute()
-    const { count } = await this.db
-      .selectFrom('oauth_clients')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where(unused)
-      .executeTakeFirstOrThrow()
-    return count
+    await this.db
+      .deleteFrom('oauth_clients')
+      .where('id', 'in', (eb) => eb.selectFrom('oauth_clients').select('id').where(unused).orderBy('created_at', 'desc').orderBy('id', 'desc').offset(keep))
+      .execute()
   }
 
   async deleteExpired(): Promise<void> {

@@ -48,7 +48,7 @@ export function domainErrorReply(error: Error): { status: ContentfulStatusCode; 
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   // RFC 6749 section 5.2: OAuth endpoints answer in OAuth's own error shape.
   if (error instanceof DomainError && error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
-  if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, error.status)
+  if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, 400)
   const reply = domainErrorReply(error)
   if (reply) return c.json(reply.body, reply.status)
   // Hono's own 400s: malformed JSON, a body that is not JSON.

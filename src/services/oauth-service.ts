@@ -11,7 +11,7 @@ export const ACCESS_TOKEN_TTL_SECONDS = 60 * 60
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60
 /** A registration no code or token has used is deleted after this long (a real client authorizes right away). */
 export const UNUSED_CLIENT_SECONDS = 60 * 60
-/** Registrations that may wait unused at once; more are refused until some expire. */
+/** Registrations that may wait unused at once; a new one beyond them pushes out the oldest. */
 export const MAX_UNUSED_CLIENTS = 100
 
 /** RFC 7591 registration input (public clients): what GearBox reads; other metadata is ignored. */
@@ -105,9 +105,12 @@ export class OAuthService {
 
   /**
    * Dynamic client registration (RFC 7591 section 3). Anyone may register, so registrations
-   * that nothing used within UNUSED_CLIENT_SECONDS are deleted, and while MAX_UNUSED_CLIENTS
-   * wait unused a new one is refused (429): a flood cannot grow the table. Throws OAuthError
-   * invalid_redirect_uri, invalid_client_metadata or temporarily_unavailable.
+   * that nothing used within UNUSED_CLIENT_SECONDS are deleted, and at most MAX_UNUSED_CLIENTS
+   * wait unused: a new one pushes out the oldest. A flood cannot grow the table, nor lock the
+   * owner's assistant out (refusing new registrations would, for as long as the flood's wait);
+   * at worst it pushes out a registration before its first code, and the client registers
+   * again (an unknown client_id is invalid_client). A registration with a code or token is
+   * never pushed out. Throws OAuthError invalid_redirect_uri or invalid_client_metadata.
    */
   async register(input: ClientRegistration): Promise<OAuthClient> {
     if (input.redirectUris.length === 0) throw new OAuthError('invalid_redirect_uri', 'redirect_uris must list at least one URI')
@@ -116,9 +119,7 @@ export class OAuthService {
       if (problem) throw new OAuthError('invalid_redirect_uri', problem)
     }
     return this.store.write(async (repos) => {
-      if ((await repos.oauth.pruneUnusedClients(UNUSED_CLIENT_SECONDS)) >= MAX_UNUSED_CLIENTS) {
-        throw new OAuthError('temporarily_unavailable', 'too many client registrations are waiting to be used; try again later', 429, UNUSED_CLIENT_SECONDS)
-      }
+      await repos.oauth.pruneUnusedClients(UNUSED_CLIENT_SECONDS, MAX_UNUSED_CLIENTS - 1)
       return repos.oauth.createClient({ clientId: crypto.randomUUID(), clientName: input.clientName ?? null, redirectUris: input.redirectUris })
     })
   }
