@@ -22,6 +22,15 @@ export interface DatabaseOptions {
   pool?: { size: number; inUse: number; waiting: number }
 }
 
+// Every Kysely instance over embedded PGlite this process made (see isEmbedded).
+const embedded = new WeakSet<Kysely<DB>>()
+
+/**
+ * Whether `db` runs on embedded PGlite, where one statement at a time runs for every request
+ * of the process: a transaction held over many statements there stops all the others.
+ */
+export const isEmbedded = (db: Kysely<DB>): boolean => embedded.has(db)
+
 /**
  * Opens the database the configuration names: a postgres.js pool for a server, or an
  * embedded PGlite. PGlite goes through PGliteDialect, which lends its single connection to one
@@ -37,7 +46,9 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
           pipelineBegin: true,
         })
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
-  return new Kysely<DB>({ dialect, log: options.log })
+  const db = new Kysely<DB>({ dialect, log: options.log })
+  if (config.kind === 'pglite') embedded.add(db)
+  return db
 }
 
 /**
@@ -114,7 +125,9 @@ export function openPGlite(dataDir: string): PGlite {
 }
 
 export function createPGliteDatabase(pglite: PGlite): Kysely<DB> {
-  return new Kysely<DB>({ dialect: withDriverGuards(new PGliteDialect({ pglite })) })
+  const db = new Kysely<DB>({ dialect: withDriverGuards(new PGliteDialect({ pglite })) })
+  embedded.add(db)
+  return db
 }
 
 /** Counts and sums come back as int8; both drivers hand them over as numbers, not strings. */

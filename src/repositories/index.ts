@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Kysely } from 'kysely'
+import { isEmbedded } from '../db/database'
 import { retryTransaction } from '../db/retry'
 import type { DB } from '../db/types'
 import { type ApiKeyRepository, KyselyApiKeyRepository } from './api-key-repository'
@@ -66,9 +67,20 @@ export interface Store {
    * `write`: here each would commit alone.
    */
   autocommit<T>(statement: (repos: Repositories) => Promise<T>): Promise<T>
+  /**
+   * Runs `work` in one REPEATABLE READ READ ONLY transaction: every `read` inside it, however
+   * many statements it takes, sees the database as of the same moment, for reads that must
+   * agree with each other (the chunks of one whole list). Holds a connection until `work` ends.
+   * Not on embedded PGlite (isEmbedded): there every request's statements take turns on one
+   * connection, and a transaction over many would stop all others until it ends, so `work`
+   * runs outside one and may see what other requests write between its reads.
+   */
+  snapshot<T>(work: () => Promise<T>): Promise<T>
 }
 
 const insideWrite = new AsyncLocalStorage<true>()
+// The repositories of the snapshot a `read` runs in, if any.
+const insideSnapshot = new AsyncLocalStorage<Repositories>()
 
 function refuseNesting(call: string): void {
   if (insideWrite.getStore()) throw new Error(`Store.${call}() was called inside Store.write(): use the repositories write() handed out`)
@@ -79,7 +91,7 @@ export function createStore(db: Kysely<DB>): Store {
   return {
     async read(work) {
       refuseNesting('read')
-      return work(outer)
+      return work(insideSnapshot.getStore() ?? outer)
     },
     async write(work) {
       refuseNesting('write')
@@ -88,6 +100,11 @@ export function createStore(db: Kysely<DB>): Store {
     async autocommit(statement) {
       refuseNesting('autocommit')
       return retryTransaction(() => statement(outer))
+    },
+    async snapshot(work) {
+      refuseNesting('snapshot')
+      if (isEmbedded(db)) return work()
+      return inTransaction(db, (trx) => insideSnapshot.run(repositoriesFor(trx), work), { snapshot: true })
     },
   }
 }

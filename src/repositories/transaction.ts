@@ -5,9 +5,12 @@ import type { DB } from '../db/types'
 /**
  * The one place a transaction starts: commits when `work` resolves, rolls back and rethrows
  * when it throws; a deadlock or serialization failure runs `work` again (retryTransaction).
+ * `snapshot`: REPEATABLE READ READ ONLY, so every statement sees the database as of the
+ * transaction's first one (https://www.postgresql.org/docs/current/transaction-iso.html).
  */
-export function inTransaction<T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-  return retryTransaction(() => db.transaction().execute(work))
+export function inTransaction<T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>, { snapshot = false } = {}): Promise<T> {
+  const builder = snapshot ? db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only') : db.transaction()
+  return retryTransaction(() => builder.execute(work))
 }
 
 /** A repository method that needs a transaction was called on repositories outside one: a bug, not bad input. */

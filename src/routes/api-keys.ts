@@ -47,7 +47,7 @@ const remove = createRoute({
 export function apiKeyRoutes(services: Services) {
   const auth = services.auth
   return createRouter()
-    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => auth.listApiKeysPage(c.get('auth').userId, page)))
+    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => auth.listApiKeysPage(c.get('auth').userId, page), services.snapshot))
     .openapi(create, async (c) => c.json(await auth.createApiKey(c.get('auth').userId, c.req.valid('json').name), 201))
     .openapi(remove, async (c) => {
       await auth.deleteApiKey(c.get('auth').userId, c.req.valid('param').id)

@@ -45,7 +45,7 @@ const remove = createRoute({
 
 export function categoryRoutes(services: Services) {
   return createRouter()
-    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => services.categories.listPage(page)))
+    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => services.categories.listPage(page), services.snapshot))
     .openapi(create, async (c) => c.json(await services.categories.create(c.req.valid('json')), 201))
     .openapi(update, async (c) => c.json(await services.categories.update(c.req.valid('param').id, c.req.valid('json')), 200))
     .openapi(remove, async (c) => {

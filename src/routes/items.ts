@@ -56,7 +56,7 @@ export function itemRoutes(services: Services) {
   return createRouter()
     .openapi(list, (c) => {
       const { limit, cursor, ...filter } = c.req.valid('query')
-      return listReply(c, { limit, cursor }, (page) => services.items.listPage(filter, page))
+      return listReply(c, { limit, cursor }, (page) => services.items.listPage(filter, page), services.snapshot)
     })
     .openapi(get, async (c) => c.json(await services.items.get(c.req.valid('param').id), 200))
     .openapi(create, async (c) => c.json(await services.items.create(c.req.valid('json')), 201))

@@ -3,21 +3,23 @@ import type { JSONParsed } from 'hono/utils/types'
 import type { Page, PageRequest } from '../repositories/paging'
 import type { AppEnv } from './router'
 
-/** Rows per query while a whole list is streamed: small enough that other requests interleave. */
+/** Rows per query while a whole list is read: small enough that other requests interleave. */
 export const STREAM_CHUNK = 500
 
 /**
  * Answers a list endpoint (api.md's Conventions). With `limit`: that page as a JSON array and,
  * while more remain, `Link: <url>; rel="next"` (RFC 8288), the same URL with the next cursor.
- * Without: the whole list, read in keyset chunks and streamed as one JSON array, each chunk
- * fetched only when the client has taken the one before, so memory stays bounded however long
- * the list and no single query holds the database for long. Errors before the first byte get
- * the usual error response; a failure after that can only cut the response short.
+ * Without: the whole list as one JSON array, read in keyset chunks of STREAM_CHUNK rows. A
+ * list longer than one chunk is read again from the start inside `snapshot` (Services.snapshot),
+ * so it is one moment's list (a row renamed meanwhile appears once, in one place), and read
+ * whole before the answer starts, so a database that fails or times out is still the usual
+ * error response (503), never a 200 cut short. Meanwhile it is held as JSON bytes, not rows.
  */
 export async function listReply<T extends object>(
   c: Context<AppEnv>,
   query: { limit?: number; cursor?: string },
   fetchPage: (page: PageRequest) => Promise<Page<T>>,
+  snapshot: <R>(work: () => Promise<R>) => Promise<R>,
 ): Promise<JsonList<T>> {
   if (query.limit !== undefined) {
     const page = await fetchPage({ limit: query.limit, cursor: query.cursor })
@@ -25,38 +27,35 @@ export async function listReply<T extends object>(
     return c.json(page.entries, 200)
   }
   const first = await fetchPage({ limit: STREAM_CHUNK, cursor: query.cursor })
-  // A list that fits in one chunk goes out whole: a stream costs more than it saves there.
+  // A list that fits in one chunk is one statement's, consistent by itself.
   if (first.nextCursor === undefined) return c.json(first.entries, 200)
-  let next: string | undefined = first.nextCursor
   const encoder = new TextEncoder()
-  // One string per chunk: the array's JSON without its brackets.
-  const json = (entries: T[]) => JSON.stringify(entries).slice(1, -1)
-  let separator = first.entries.length > 0 ? ',' : ''
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode(`[${json(first.entries)}`))
-    },
-    async pull(controller) {
-      if (next === undefined) {
-        controller.enqueue(encoder.encode(']'))
-        controller.close()
-        return
-      }
-      // Embedded PGlite runs each query on this thread: without a turn of the event loop
-      // between chunks, requests that arrived meanwhile would not even be read until the end.
-      await new Promise((resolve) => setImmediate(resolve))
-      // Each chunk leaves a few MB of garbage (rows, JSON text, bytes) that JavaScriptCore
-      // would let pile up to hundreds of MB over a long list; ask it to collect as we go.
+  const parts = await snapshot(async () => {
+    const parts = [encoder.encode('[')]
+    let cursor = query.cursor
+    do {
+      const page = await fetchPage({ limit: STREAM_CHUNK, cursor })
+      // The array's JSON without its brackets, a comma before every chunk but the first.
+      if (page.entries.length > 0) parts.push(encoder.encode((parts.length > 1 ? ',' : '') + JSON.stringify(page.entries).slice(1, -1)))
+      cursor = page.nextCursor
+      // Each chunk leaves a few MB of garbage (rows, JSON text) that JavaScriptCore would let
+      // pile up to hundreds of MB over a long list; ask it to collect as we go. The turn of the
+      // event loop lets requests that arrived meanwhile be read (embedded PGlite runs each
+      // query on this thread).
       Bun.gc(false)
-      const page = await fetchPage({ limit: STREAM_CHUNK, cursor: next })
-      next = page.nextCursor
-      if (page.entries.length > 0) {
-        controller.enqueue(encoder.encode(separator + json(page.entries)))
-        separator = ','
-      }
+      await new Promise((resolve) => setImmediate(resolve))
+    } while (cursor !== undefined)
+    parts.push(encoder.encode(']'))
+    return parts
+  })
+  // The same JSON c.json would send, each part let go once it is sent.
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const part = parts.shift()
+      if (part) controller.enqueue(part)
+      else controller.close()
     },
   })
-  // The same JSON c.json would send, only streamed.
   return c.body(body, 200, { 'content-type': 'application/json' }) as unknown as JsonList<T>
 }
 

@@ -80,7 +80,7 @@ const classifyItem = createRoute({
 
 export function setupRoutes(services: Services) {
   return createRouter()
-    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => services.setups.listPage(page)))
+    .openapi(list, (c) => listReply(c, c.req.valid('query'), (page) => services.setups.listPage(page), services.snapshot))
     .openapi(get, async (c) => c.json(await services.setups.get(c.req.valid('param').id), 200))
     .openapi(create, async (c) => c.json(await services.setups.create(c.req.valid('json')), 201))
     .openapi(update, async (c) => c.json(await services.setups.rename(c.req.valid('param').id, c.req.valid('json').name), 200))

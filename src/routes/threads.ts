@@ -127,7 +127,7 @@ export function threadRoutes(services: Services) {
   return createRouter()
     .openapi(list, (c) => {
       const { limit, cursor, ...filter } = c.req.valid('query')
-      return listReply(c, { limit, cursor }, (page) => threads.listPage(filter, page))
+      return listReply(c, { limit, cursor }, (page) => threads.listPage(filter, page), services.snapshot)
     })
     .openapi(get, async (c) => c.json(await threads.get(c.req.valid('param').id), 200))
     .openapi(create, async (c) => c.json(await threads.create(c.req.valid('json')), 201))

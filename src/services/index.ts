@@ -22,6 +22,8 @@ export interface Services {
   health: HealthService
   images: ImageService
   oauth: OAuthService
+  /** Store.snapshot: the reads of the services inside `work` all see one moment of the database. */
+  snapshot<T>(work: () => Promise<T>): Promise<T>
 }
 
 export interface ServiceOptions {
@@ -45,5 +47,6 @@ export function createServices(db: Kysely<DB>, options: ServiceOptions): Service
     health: new HealthService(store),
     images: new ImageService(options.uploadDir),
     oauth: new OAuthService(store, options.gearboxUrl ?? 'http://localhost:3000'),
+    snapshot: (work) => store.snapshot(work),
   }
 }

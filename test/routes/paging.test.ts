@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { sql } from 'kysely'
+import { UnavailableError } from '../../src/errors'
+import { STREAM_CHUNK } from '../../src/routes/lists'
 import { errorPaths, useTestApp } from '../support/app'
+import { serverUrl } from '../support/database'
 
 // api.md's Conventions: every list takes `limit` (1-1000) and `cursor`; with `limit` at most
 // that many entries and, while more remain, `Link: <url>; rel="next"`; pages never skip or
@@ -150,4 +153,55 @@ describe('paging of every list', () => {
     const items = (await res.json()) as { name: string }[]
     expect(items.map((i) => i.name)).toEqual(Array.from({ length: 1234 }, (_, i) => `bulk ${String(i + 1).padStart(5, '0')}`))
   })
+})
+
+// Without `limit`, a list longer than one chunk is read chunk by chunk; renames and failures
+// between two chunks are what those reads must not show. On a server, where other connections
+// write while the list is read (PGlite runs one statement at a time).
+describe.if(!!serverUrl)('a whole list longer than one chunk, on a server', () => {
+  const t = useTestApp({ on: 'postgres' })
+  const count = STREAM_CHUNK * 2 + 10
+
+  /** Runs `during(call)` after the n-th page the items service reads, for the next GET /api/items. */
+  async function listWhile(during: (call: number) => Promise<void>) {
+    const items = t.services.items
+    const listPage = items.listPage
+    let calls = 0
+    items.listPage = async (filter, page) => {
+      const result = await listPage.call(items, filter, page)
+      await during(++calls)
+      return result
+    }
+    try {
+      const res = await t.app.request('/api/items', { headers: t.auth })
+      // Read to the end while the wrapper is in place: a streamed answer reads on as it is taken.
+      return { res, body: JSON.parse(await res.text()) }
+    } finally {
+      items.listPage = listPage
+    }
+  }
+
+  test("is one moment's list: an item renamed between two chunks appears once, where it stood", async () => {
+    await sql`insert into items (name, category_id) select 'item ' || lpad(g::text, 4, '0'), 1 from generate_series(1, ${count}) g`.execute(t.db)
+    const first = await t.db.selectFrom('items').select('id').where('name', '=', 'item 0001').executeTakeFirstOrThrow()
+    // Moved from the first chunk to the last, committed by another connection while the list is read.
+    const { res, body } = await listWhile(async (call) => {
+      if (call === 2) expect((await t.call('PATCH', `/api/items/${first.id}`, { name: 'zzzz renamed' })).status).toBe(200)
+    })
+    expect(res.status).toBe(200)
+    const list = body as { id: number; name: string }[]
+    expect(list).toHaveLength(count)
+    expect(new Set(list.map((i) => i.id)).size).toBe(count)
+    expect(list[0]).toMatchObject({ id: first.id, name: 'item 0001' })
+  }, 60_000)
+
+  test('a database that fails after the first chunk is the usual 503, not a 200 cut short', async () => {
+    await sql`insert into items (name, category_id) select 'item ' || g, 1 from generate_series(1, ${count}) g`.execute(t.db)
+    const { res, body } = await listWhile(async (call) => {
+      if (call === 3) throw new UnavailableError('database unavailable: connection lost')
+    }).catch((error) => ({ res: undefined, body: String(error) }))
+    expect(res?.status).toBe(503)
+    expect(res?.headers.get('retry-after')).toBe('5')
+    expect(body.error.code).toBe('unavailable')
+  }, 60_000)
 })

@@ -24,5 +24,6 @@ export function storeWith<K extends keyof Repositories>(db: Kysely<DB>, repo: K,
     read: real.read,
     write: (work) => real.write((repos) => work(patched(repos))),
     autocommit: (statement) => real.autocommit((repos) => statement(patched(repos))),
+    snapshot: real.snapshot,
   }
 }
