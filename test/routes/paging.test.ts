@@ -205,3 +205,88 @@ describe.if(!!serverUrl)('a whole list longer than one chunk, on a server', () =
     expect(body.error.code).toBe('unavailable')
   }, 60_000)
 })
+
+// The Link repeats the client's own query text, `cursor` aside: decoded and encoded again (as
+// URLSearchParams does), `%FF`, which the server reads as the literal text "%FF" (it is not
+// UTF-8), came back as `%EF%BF%BD` (U+FFFD), a different search from the second page on.
+describe('the next-page Link keeps the query as sent', () => {
+  const t = useTestApp()
+
+  /** A Link's path and query, its cursor's value in the query written as CURSOR, and that value. */
+  function nextOf(link: string): { path: string; query: string; cursor: string } {
+    const url = /^<([^>?]+)\?([^>]*)>; rel="next"$/.exec(link)
+    expect(url).not.toBeNull()
+    const cursor = /(?:^|&)cursor=([\w-]+)(?:&|$)/.exec(url![2]!)
+    expect(cursor).not.toBeNull()
+    return { path: url![1]!, query: url![2]!.replace(`cursor=${cursor![1]}`, 'cursor=CURSOR'), cursor: cursor![1]! }
+  }
+
+  test('odd percent sequences, + and %2B, encoded names and stray parameters: every page is the same search', async () => {
+    const names = [
+      'a %FF 1',
+      'b %FF 2',
+      'c %FF 3',
+      'd \uFFFD 4',
+      'e a b 1',
+      'f a b 2',
+      'g a+b 1',
+      'h a+b 2',
+      'i 100% 1',
+      'j 100% 2',
+      'k %E2%82 1',
+      'l %E2%82 2',
+      'm %FFA',
+      'n %FF%41',
+    ]
+    for (const name of names) expect((await t.call('POST', '/api/items', { name, categoryId: 1 })).status).toBe(201)
+    const searches: [string, string[]][] = [
+      ['q=%FF', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
+      ['q=%ff', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
+      ['q=%EF%BF%BD', ['d \uFFFD 4']],
+      ['q=a+b', ['e a b 1', 'f a b 2']],
+      ['q=a%2Bb', ['g a+b 1', 'h a+b 2']],
+      ['q=100%', ['i 100% 1', 'j 100% 2']],
+      ['q=%E2%82', ['k %E2%82 1', 'l %E2%82 2']],
+      ['q=%FF%41', ['n %FF%41']],
+      // A parameter name written encoded (%71 is q), ones the list does not know, empty ones.
+      ['%71=%FF&&extra&x=%ZZ%FF+%2B&', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
+    ]
+    for (const [search, expected] of searches) {
+      const whole = await t.call('GET', `/api/items?${search}`)
+      expect({ search, names: whole.body.map((i: { name: string }) => i.name) }).toEqual({ search, names: expected })
+      const seen: string[] = []
+      let url: string | undefined = `/api/items?${search}&limit=1`
+      while (url) {
+        const page = await t.call('GET', url)
+        expect({ search, url, status: page.status }).toEqual({ search, url, status: 200 })
+        seen.push(...page.body.map((i: { name: string }) => i.name))
+        const link = page.headers.get('link')
+        if (!link) break
+        const next = nextOf(link)
+        // The client's own parameters, byte for byte; only the cursor is new.
+        expect({ search, path: next.path, query: next.query }).toEqual({ search, path: '/api/items', query: `${search}&limit=1&cursor=CURSOR` })
+        url = `${next.path}?${next.query.replace('CURSOR', next.cursor)}`
+      }
+      expect({ search, names: seen }).toEqual({ search, names: expected })
+    }
+  })
+
+  test('the cursor is replaced where the client put it, however its name is written', async () => {
+    for (const name of ['tent a', 'tent b', 'tent c']) await t.call('POST', '/api/items', { name, categoryId: 1 })
+    const first = await t.call('GET', '/api/items?q=tent&limit=1')
+    const { cursor } = nextOf(first.headers.get('link')!)
+    const cases: [string, string][] = [
+      [`cursor=${cursor}&q=tent&limit=1`, 'cursor=CURSOR&q=tent&limit=1'],
+      [`q=tent&%63ursor=${cursor}&limit=1`, 'q=tent&cursor=CURSOR&limit=1'],
+      [`q=tent&limit=1&cursor=${cursor}`, 'q=tent&limit=1&cursor=CURSOR'],
+    ]
+    for (const [query, expected] of cases) {
+      const second = await t.call('GET', `/api/items?${query}`)
+      expect({ query, names: second.body.map((i: { name: string }) => i.name) }).toEqual({ query, names: ['tent b'] })
+      const next = nextOf(second.headers.get('link')!)
+      expect({ query, next: next.query }).toEqual({ query, next: expected })
+      const third = await t.call('GET', `/api/items?${next.query.replace('CURSOR', next.cursor)}`)
+      expect({ query, names: third.body.map((i: { name: string }) => i.name) }).toEqual({ query, names: ['tent c'] })
+    }
+  })
+})
