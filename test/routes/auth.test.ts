@@ -283,6 +283,35 @@ describe('auth routes', () => {
       }
     })
 
+    test('beside a session cookie, an Authorization of another scheme is ignored, but a Bearer key always counts', async () => {
+      const { cookie } = await t.signIn()
+      // A browser behind a proxy with HTTP Basic auth sends this on every request.
+      for (const authorization of ['Basic b3duZXI6eA==', 'Digest username="owner"', 'bearerish gbx_x', 'Negotiate']) {
+        const res = await withCookie(cookie, '/api/auth/me', { headers: { authorization } })
+        expect({ authorization, status: res.status }).toEqual({ authorization, status: 200 })
+      }
+      const write = await withCookie(cookie, '/api/categories', {
+        method: 'POST',
+        headers: { authorization: 'Basic b3duZXI6eA==', 'content-type': 'application/json', origin: 'http://localhost' },
+        body: '{"name":"Shelter"}',
+      })
+      expect(write.status).toBe(201)
+      // Still the cookie's rules: a foreign page is refused, however it authorizes.
+      const foreign = await withCookie(cookie, '/api/categories', {
+        method: 'POST',
+        headers: { authorization: 'Basic b3duZXI6eA==', 'content-type': 'application/json', origin: 'https://evil.example' },
+        body: '{"name":"Sleep"}',
+      })
+      expect(foreign.status).toBe(403)
+      // A key that is sent is meant: a bad or malformed one is a 401 even with a valid cookie.
+      for (const authorization of ['Bearer gbx_unknown', 'bearer gbx_unknown', 'Bearer', 'Bearer ']) {
+        const res = await withCookie(cookie, '/api/auth/me', { headers: { authorization } })
+        expect({ authorization, status: res.status }).toEqual({ authorization, status: 401 })
+        expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'invalid API key' } })
+      }
+      expect((await withCookie(cookie, '/api/auth/me', { headers: t.auth })).status).toBe(200)
+    })
+
     test('an expired session is a 401 and is deleted', async () => {
       const { cookie, token } = await t.signIn()
       await t.db

@@ -19,17 +19,21 @@ const forwarded = (c: Context<AppEnv>, header: string) => c.req.header(header)?.
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Lets a request through with a valid `Authorization: Bearer <api key>` or session cookie and
- * records who it is in `c.get('auth')`; anything else is a 401. Cookie requests that change
- * something must come from this origin (a key in a header is never sent by a browser on its
- * own, so key requests skip that); each router's acceptBody() checks their body's type.
+ * Lets a request through with a valid `Authorization: Bearer <api key>` (RFC 6750 section 2.1;
+ * the scheme is case-insensitive, RFC 9110 section 11.1) or session cookie and records who it is
+ * in `c.get('auth')`; anything else throws UnauthorizedError (401). An Authorization header of
+ * another scheme is not ours: a browser behind a proxy with HTTP Basic auth sends one on every
+ * request, so it is ignored and the cookie decides. Cookie requests that change something must
+ * come from this origin, else ForbiddenError (403) (a key in a header is never sent by a browser
+ * on its own, so key requests skip that); each router's acceptBody() checks their body's type.
  */
 export function requireAuth(auth: AuthService): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const authorization = c.req.header('authorization')
-    if (authorization !== undefined) {
-      const [scheme, key] = authorization.split(' ', 2)
-      const who = scheme?.toLowerCase() === 'bearer' && key ? await auth.authenticateApiKey(key) : undefined
+    const [scheme, key] = c.req.header('authorization')?.split(' ', 2) ?? []
+    if (scheme?.toLowerCase() === 'bearer') {
+      // A client that sends a key means the key: a bad one is a 401 even beside a valid cookie,
+      // never a silent fallback to the session (which would hide a revoked or mistyped key).
+      const who = key ? await auth.authenticateApiKey(key) : undefined
       if (!who) throw new UnauthorizedError('invalid API key')
       c.set('auth', { userId: who.userId, via: 'apiKey' })
       return next()
