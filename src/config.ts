@@ -23,6 +23,7 @@ export const envSchema = z.object({
   DATABASE_MAX_CONNECTIONS: positiveInt(10),
   DATABASE_CONNECT_TIMEOUT_S: positiveInt(10),
   DATABASE_STATEMENT_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(30_000),
+  DATABASE_LOCK_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(3_000),
   DATABASE_ACQUIRE_TIMEOUT_MS: positiveInt(3_000),
   DATABASE_PREPARED_STATEMENTS: flag(true),
   GEARBOX_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
@@ -63,6 +64,8 @@ export type DatabaseConfig =
       maxConnections: number
       connectTimeoutSeconds: number
       statementTimeoutMs: number
+      /** Server-side lock_timeout for the app's statements (0: off); default 3000 ms. Bulk loaders and migrations wait as long as it takes. */
+      lockTimeoutMs?: number
       preparedStatements: boolean
       /** How long a query waits for a pooled connection before it is a 503; default 3000 ms. */
       acquireTimeoutMs?: number
@@ -115,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           maxConnections: e.DATABASE_MAX_CONNECTIONS,
           connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_S,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
           preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
           acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
         }

@@ -91,6 +91,7 @@ describe('loadConfig', () => {
       maxConnections: 10,
       connectTimeoutSeconds: 10,
       statementTimeoutMs: 30_000,
+      lockTimeoutMs: 3_000,
       preparedStatements: true,
       acquireTimeoutMs: 3_000,
     })
@@ -103,6 +104,7 @@ describe('loadConfig', () => {
         DATABASE_MAX_CONNECTIONS: '4',
         DATABASE_CONNECT_TIMEOUT_S: '3',
         DATABASE_STATEMENT_TIMEOUT_MS: '0',
+        DATABASE_LOCK_TIMEOUT_MS: '250',
         DATABASE_PREPARED_STATEMENTS: 'false',
         DATABASE_ACQUIRE_TIMEOUT_MS: '1500',
         GEARBOX_DATA_DIR: '/srv/data',
@@ -122,6 +124,7 @@ describe('loadConfig', () => {
         maxConnections: 4,
         connectTimeoutSeconds: 3,
         statementTimeoutMs: 0,
+        lockTimeoutMs: 250,
         preparedStatements: false,
         acquireTimeoutMs: 1_500,
       },
@@ -153,6 +156,7 @@ describe('loadConfig', () => {
     ['DATABASE_MAX_CONNECTIONS', '2.5'],
     ['DATABASE_CONNECT_TIMEOUT_S', '-1'],
     ['DATABASE_STATEMENT_TIMEOUT_MS', '-5'],
+    ['DATABASE_LOCK_TIMEOUT_MS', '1.5'],
     ['DATABASE_PREPARED_STATEMENTS', 'no'],
     ['MIGRATE_ON_START', 'yes'],
     ['GEARBOX_DATA_DIR', ''],
@@ -205,7 +209,8 @@ describe('createPostgresClient', () => {
     expect(options.database).toBe('gear')
     expect(options.max).toBe(7)
     expect(options.connect_timeout).toBe(4)
-    expect(options.connection).toMatchObject({ statement_timeout: 1500, application_name: 'gearbox' })
+    // The lock timeout's default: a lock wait is a 503 within a few seconds.
+    expect(options.connection).toMatchObject({ statement_timeout: 1500, lock_timeout: 3000, application_name: 'gearbox' })
     expect(options.prepare).toBe(true)
   })
 

@@ -53,10 +53,17 @@ export async function tableChecksum(session: Session, t: TableShape): Promise<Ta
 
 /**
  * Fixes every setting the text form of a value depends on, for this transaction: UTC
- * timestamps in ISO form, doubles in their shortest exact form, no statement timeout.
+ * timestamps in ISO form, doubles in their shortest exact form, no statement or lock timeout.
  */
 export async function pinSettings(session: Session): Promise<void> {
-  for (const setting of [`timezone = 'UTC'`, `datestyle = 'ISO, YMD'`, `intervalstyle = 'postgres'`, 'extra_float_digits = 1', 'statement_timeout = 0']) {
+  for (const setting of [
+    `timezone = 'UTC'`,
+    `datestyle = 'ISO, YMD'`,
+    `intervalstyle = 'postgres'`,
+    'extra_float_digits = 1',
+    'statement_timeout = 0',
+    'lock_timeout = 0',
+  ]) {
     await session.query(`set local ${setting}`)
   }
 }

@@ -141,7 +141,8 @@ export function createPostgresClient(config: Extract<DatabaseConfig, { kind: 'po
     // queries wait with it: capped at 1 s, the app is back within a second of the server.
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
     prepare: config.preparedStatements,
-    connection: { statement_timeout: config.statementTimeoutMs, application_name: 'gearbox' },
+    // A lock wait ends long before the statement timeout: api.md wants a 503 within a few seconds.
+    connection: { statement_timeout: config.statementTimeoutMs, lock_timeout: config.lockTimeoutMs ?? 3_000, application_name: 'gearbox' },
     types: {
       int8: { to: INT8_OID, from: [INT8_OID], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
     },

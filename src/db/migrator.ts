@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { Kysely } from 'kysely'
-import { FileMigrationProvider, Migrator } from 'kysely'
+import { FileMigrationProvider, type Kysely, Migrator, sql } from 'kysely'
 
 export const migrationFolder = path.join(import.meta.dir, '../../migrations')
 
@@ -11,11 +10,25 @@ export function createMigrator(db: Kysely<any>, { inTransaction = false } = {}):
 }
 
 /**
- * Applies every pending migration (each in one transaction, or all inside the caller's with
- * `inTransaction`); throws the first migration error with its name.
+ * Applies every pending migration, all in one transaction (or inside the caller's with
+ * `inTransaction`), with no lock or statement timeout; throws the first migration error with its name.
  */
 export async function migrateToLatest(db: Kysely<any>, options: { inTransaction?: boolean } = {}): Promise<void> {
-  const { error, results } = await createMigrator(db, options).migrateToLatest()
+  // A migration may wait for the locks of running requests, or for another process migrating
+  // (the migrator's advisory lock), and may take long: no lock or statement timeout here.
+  const { error, results } = options.inTransaction
+    ? await createMigrator(db, options).migrateToLatest()
+    : await db.connection().execute(async (connection) => {
+        // Set for this session and reset after (to the values the pool's connections start with).
+        await sql`set lock_timeout = 0`.execute(connection)
+        await sql`set statement_timeout = 0`.execute(connection)
+        try {
+          return await createMigrator(connection).migrateToLatest()
+        } finally {
+          await sql`reset lock_timeout`.execute(connection)
+          await sql`reset statement_timeout`.execute(connection)
+        }
+      })
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName
     // A connection failure names its cause too ("database unavailable" alone says nothing).

@@ -75,6 +75,7 @@ export async function targetContents(session: Pick<TargetSession, 'query'>, tabl
  */
 export async function emptyTarget(session: TargetSession, replace: boolean): Promise<Rebuild[]> {
   await session.query('set local statement_timeout = 0')
+  await session.query('set local lock_timeout = 0')
   // Memory for rebuilding the indexes, and for the checksums, which sort whole rows.
   await session.query(`set local maintenance_work_mem = '256MB'`)
   await session.query(`set local work_mem = '256MB'`)

@@ -60,6 +60,34 @@ describe.if(serverUrl !== undefined)('a busy PostgreSQL server', () => {
     }
   })
 
+  test('a request waiting for a lock is a 503 once DATABASE_LOCK_TIMEOUT_MS has passed, long before the statement timeout', async () => {
+    const impatient = createDatabase({ ...server.config, statementTimeoutMs: 60_000, lockTimeoutMs: 300 })
+    const locked = Promise.withResolvers<void>()
+    const release = Promise.withResolvers<void>()
+    const holder = db.transaction().execute(async (trx) => {
+      await sql`lock table items in access exclusive mode`.execute(trx)
+      locked.resolve()
+      await release.promise
+    })
+    try {
+      const services = createServices(impatient, { uploadDir: '/nonexistent' })
+      const app = createApp({ services })
+      const user = await repositoriesFor(db).users.create({ username: 'lock test owner', passwordHash: 'x' })
+      const { key } = await services.auth.createApiKey(user.id, 'k')
+      await locked.promise
+      const started = Date.now()
+      const res = await app.request('/api/items', { headers: { authorization: `Bearer ${key}` } })
+      expect(Date.now() - started).toBeLessThan(3000)
+      expect(res.status).toBe(503)
+      expect(res.headers.get('retry-after')).toBe('5')
+      expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'database busy: lock wait timed out' } })
+    } finally {
+      release.resolve()
+      await holder
+      await impatient.destroy()
+    }
+  })
+
   test('55P03 lock wait beyond lock_timeout -> UnavailableError', async () => {
     const id = await newItem('Tent')
     const locked = Promise.withResolvers<void>()
