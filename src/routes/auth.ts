@@ -56,6 +56,7 @@ const me = createRoute({
 
 export function authRoutes(services: Services) {
   const auth = services.auth
+  const publicUrl = services.oauth.issuer
   const signedIn = requireAuth(auth)
   return createRouter()
     .openapi(setup, async (c) => {
@@ -65,13 +66,13 @@ export function authRoutes(services: Services) {
     .openapi(login, async (c) => {
       const { username, password } = c.req.valid('json')
       const { user, token } = await auth.login(username, password, c.get('clientAddress'))
-      setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })
+      setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c, publicUrl), maxAge: SESSION_TTL_SECONDS })
       return c.json({ user }, 200)
     })
     .openapi({ ...logout, middleware: signedIn }, async (c) => {
       const token = getCookie(c, SESSION_COOKIE)
       if (token) await auth.logout(token)
-      deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c))
+      deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c, publicUrl))
       return c.body(null, 204)
     })
     .openapi({ ...me, middleware: signedIn }, async (c) => c.json({ user: await auth.currentUser(c.get('auth').userId) }, 200))

@@ -12,8 +12,8 @@ describe('auth routes', () => {
   const t = useTestApp()
 
   /** POSTs JSON without any credentials, as a browser that is not signed in yet. */
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}, url = `http://localhost${path}`) =>
-    t.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}, url = `http://localhost${path}`, app = t.app) =>
+    app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 
   const login = (username = OWNER.username, password = OWNER.password, headers: Record<string, string> = {}) =>
     post('/api/auth/login', { username, password }, headers)
@@ -106,6 +106,19 @@ describe('auth routes', () => {
       expect(proxied.headers.get('set-cookie')).toContain('; Secure')
       const plain = await login()
       expect(plain.headers.get('set-cookie')).not.toContain('Secure')
+    })
+
+    test('marks the cookie Secure when GEARBOX_URL is https, though the proxy says nothing of it', async () => {
+      const behindProxy = createApp({ services: createServices(t.db, { uploadDir: t.uploadDir, gearboxUrl: 'https://gear.example' }) })
+      // The proxy terminates TLS and forwards plain http without X-Forwarded-Proto.
+      const res = await post('/api/auth/login', OWNER, {}, 'http://127.0.0.1:3000/api/auth/login', behindProxy)
+      expect(res.status).toBe(200)
+      const cookie = res.headers.get('set-cookie')!
+      expect(cookie.split('; ')).toContain('Secure')
+      // Clearing it names the same attributes, or a browser would keep the Secure cookie.
+      const out = await behindProxy.request('http://127.0.0.1:3000/api/auth/logout', { method: 'POST', headers: { cookie: cookie.split('; ')[0]! } })
+      expect(out.status).toBe(204)
+      expect(out.headers.get('set-cookie')).toBe('gearbox_session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax')
     })
 
     test('a wrong password and an unknown user get the same 401 and no cookie', async () => {
