@@ -48,8 +48,12 @@ export interface ThreadRepository {
    */
   reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void>
 
-  /** The candidate if it belongs to the thread, else undefined. */
-  findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined>
+  /**
+   * The candidate if it belongs to the thread, else undefined. With `lock` (inside a
+   * transaction) its row is locked FOR KEY SHARE until the transaction ends: a concurrent
+   * delete of it waits, so a reference to it written meanwhile stays valid.
+   */
+  findCandidate(threadId: number, candidateId: number, options?: { lock?: boolean }): Promise<Candidate | undefined>
   /** Throws NotFoundError (thread), or ValidationError (path categoryId) for an unknown category. */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate>
   /** One statement. Throws NotFoundError if the candidate is not one of the thread's, ValidationError for an unknown category. */
@@ -204,8 +208,15 @@ export class KyselyThreadRepository implements ThreadRepository {
       .execute()
   }
 
-  async findCandidate(threadId: number, candidateId: number): Promise<Candidate | undefined> {
-    const row = await this.db.selectFrom('thread_candidates').selectAll().where('id', '=', candidateId).where('thread_id', '=', threadId).executeTakeFirst()
+  async findCandidate(threadId: number, candidateId: number, { lock = false } = {}): Promise<Candidate | undefined> {
+    if (lock) assertTransaction(this.db, 'ThreadRepository.findCandidate({ lock: true })')
+    const row = await this.db
+      .selectFrom('thread_candidates')
+      .selectAll()
+      .where('id', '=', candidateId)
+      .where('thread_id', '=', threadId)
+      .$if(lock, (q) => q.forKeyShare())
+      .executeTakeFirst()
     return row && toCandidate(row)
   }
 

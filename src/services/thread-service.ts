@@ -63,14 +63,16 @@ export class ThreadService {
 
   /**
    * Buys a candidate: creates an item from its gear fields and marks the thread resolved, all or
-   * nothing; a concurrent resolve waits on the thread's lock. ConflictError when already resolved,
+   * nothing; a concurrent resolve waits on the thread's lock, a concurrent delete of the
+   * candidate on the candidate's (then its ON DELETE SET NULL leaves the thread resolved). ConflictError when already resolved,
    * ValidationError (path candidateId) for a candidate of another thread.
    */
   resolve(threadId: number, candidateId: number): Promise<Resolution> {
     return this.store.write(async (repos) => {
       const thread = await repos.threads.lockById(threadId)
       if (thread.status !== 'active') throw new ConflictError(`thread ${threadId} is already resolved`)
-      const candidate = await repos.threads.findCandidate(threadId, candidateId)
+      // Locked, so that a concurrent delete of the candidate waits for the thread to name it.
+      const candidate = await repos.threads.findCandidate(threadId, candidateId, { lock: true })
       if (!candidate) {
         throw new ValidationError(`candidate ${candidateId} is not in thread ${threadId}`, [
           { path: 'candidateId', message: 'is not a candidate of this thread' },

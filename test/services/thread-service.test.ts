@@ -104,12 +104,12 @@ describe.if(serverUrl !== undefined)('ThreadService.resolve on a PostgreSQL serv
             if (locks++ === 1) secondLocking.resolve()
             return trx.threads.lockById(id)
           },
-          async findCandidate(threadId, candidateId) {
+          async findCandidate(threadId, candidateId, options) {
             if (checks++ === 0) {
               firstChecked.resolve()
               await releaseFirst.promise
             }
-            return trx.threads.findCandidate(threadId, candidateId)
+            return trx.threads.findCandidate(threadId, candidateId, options)
           },
         })),
       )
@@ -123,5 +123,40 @@ describe.if(serverUrl !== undefined)('ThreadService.resolve on a PostgreSQL serv
       expect(await resolvingSecond).toBeInstanceOf(ConflictError)
       expect(await db.selectFrom('items').select('name').execute()).toEqual([{ name: 'first' }])
       expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: first.id })
+    }))
+
+  test('a delete of the candidate while it is being resolved waits for the resolve, which names it', () =>
+    onServerDatabase(async (db) => {
+      const repos = repositoriesFor(db)
+      const thread = await repos.threads.create({ name: 'Stove', categoryId: 1 })
+      const candidate = await repos.threads.addCandidate(thread.id, { name: 'canister stove' })
+      // The resolve stops once it has found the candidate, its transaction open.
+      const found = Promise.withResolvers<void>()
+      const release = Promise.withResolvers<void>()
+      const service = new ThreadService(
+        storeWith(db, 'threads', (trx) => ({
+          async findCandidate(threadId, candidateId, options) {
+            const result = await trx.threads.findCandidate(threadId, candidateId, options)
+            found.resolve()
+            await release.promise
+            return result
+          },
+        })),
+      )
+      const resolving = service.resolve(thread.id, candidate.id)
+      await found.promise
+      let deleted = false
+      const deleting = new ThreadService(createStore(db)).deleteCandidate(thread.id, candidate.id).then(() => {
+        deleted = true
+      })
+      await Bun.sleep(200)
+      // Without the candidate's lock the delete would be done, and the resolve's reference to it a 409.
+      expect(deleted).toBe(false)
+      release.resolve()
+      expect((await resolving).item.name).toBe('canister stove')
+      await deleting
+      // The foreign key's ON DELETE SET NULL: the thread stays resolved, its item stays.
+      expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: null })
+      expect(await db.selectFrom('items').select('name').execute()).toEqual([{ name: 'canister stove' }])
     }))
 })
