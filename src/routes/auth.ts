@@ -4,7 +4,7 @@ import { forbiddenResponse, LoginBody, SetupBody, tooManyRequestsResponse, UserR
 import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
-import { rejectForeignOrigin, requireAuth, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
+import { rejectForeignOrigin, rejectForeignOriginWithCookie, requireAuth, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
 import { createRouter } from './router'
 
 const tags = ['auth']
@@ -38,8 +38,12 @@ const logout = createRoute({
   method: 'post',
   path: '/logout',
   tags,
-  summary: 'Sign out: ends the session and clears the cookie',
-  security,
+  summary: 'Sign out: ends the session the cookie names and clears the cookie',
+  description:
+    'Always 204 with the cookie cleared (Set-Cookie with Max-Age=0), also for an expired or unknown session cookie or none, so a browser can always sign out. ' +
+    'With the cookie, a foreign Origin is a 403, as for every cookie request that changes something.',
+  security: [],
+  middleware: rejectForeignOriginWithCookie,
   request: {},
   responses: { 204: { description: 'Signed out' }, 403: forbiddenResponse, ...errorResponses },
 })
@@ -69,7 +73,8 @@ export function authRoutes(services: Services) {
       setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c, publicUrl), maxAge: SESSION_TTL_SECONDS })
       return c.json({ user }, 200)
     })
-    .openapi({ ...logout, middleware: signedIn }, async (c) => {
+    .openapi(logout, async (c) => {
+      // No requireAuth: a session that expired or was deleted must still be able to clear its cookie.
       const token = getCookie(c, SESSION_COOKIE)
       if (token) await auth.logout(token)
       deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c, publicUrl))

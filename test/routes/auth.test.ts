@@ -353,11 +353,50 @@ describe('auth routes', () => {
       expect((await withCookie(second.cookie, '/api/auth/me')).status).toBe(200)
     })
 
+    test('an expired, unknown or missing session is still a 204 that clears the cookie', async () => {
+      const cleared = /^gearbox_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/
+      const expired = await t.signIn()
+      const other = await t.signIn()
+      await t.db
+        .updateTable('sessions')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', sha256(expired.token))
+        .execute()
+      const attempts: Record<string, string>[] = [
+        { cookie: expired.cookie },
+        { cookie: 'gearbox_session=not-a-session' },
+        { cookie: 'gearbox_session=' },
+        {},
+        // A key is not what logout acts on: sent alone, valid or not, it changes nothing.
+        { authorization: 'Bearer gbx_unknown' },
+        t.auth,
+      ]
+      for (const headers of attempts) {
+        const res = await t.app.request('/api/auth/logout', { method: 'POST', headers })
+        expect({ headers, status: res.status, setCookie: res.headers.get('set-cookie') }).toEqual({
+          headers,
+          status: 204,
+          setCookie: expect.stringMatching(cleared),
+        })
+      }
+      // The expired row is gone; the other session and the API key still work.
+      expect((await t.db.selectFrom('sessions').select('id').execute()).map((s) => s.id)).toEqual([sha256(other.token)])
+      expect((await withCookie(other.cookie, '/api/auth/me')).status).toBe(200)
+      expect((await t.call('GET', '/api/auth/me')).status).toBe(200)
+    })
+
     test('a foreign page cannot sign the user out', async () => {
       const { cookie } = await t.signIn()
-      const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST', headers: { origin: 'https://evil.example' } })
+      const evil = { origin: 'https://evil.example' }
+      const res = await withCookie(cookie, '/api/auth/logout', { method: 'POST', headers: evil })
       expect(res.status).toBe(403)
+      expect(res.headers.get('set-cookie')).toBeNull()
       expect(await t.db.selectFrom('sessions').selectAll().execute()).toHaveLength(1)
+      // Not with a cookie that names no session either; without any cookie there is nothing to refuse.
+      expect((await withCookie('gearbox_session=not-a-session', '/api/auth/logout', { method: 'POST', headers: evil })).status).toBe(403)
+      expect((await t.app.request('/api/auth/logout', { method: 'POST', headers: evil })).status).toBe(204)
+      expect((await withCookie(cookie, '/api/auth/logout', { method: 'POST', headers: { origin: 'http://localhost' } })).status).toBe(204)
+      expect(await t.db.selectFrom('sessions').selectAll().execute()).toEqual([])
     })
   })
 

@@ -68,6 +68,16 @@ export const rejectForeignOrigin: MiddlewareHandler<AppEnv> = async (c, next) =>
   return next()
 }
 
+/**
+ * For sign-out, which a stranger may call: a request that carries the session cookie (valid or
+ * not) changes something, so like any cookie request it must come from this origin, else
+ * ForbiddenError (403); without the cookie there is nothing to protect.
+ */
+export const rejectForeignOriginWithCookie: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (getCookie(c, SESSION_COOKIE) !== undefined) checkOrigin(c)
+  return next()
+}
+
 function checkOrigin(c: Context<AppEnv>) {
   const origin = c.req.header('origin')
   if (origin === undefined) return
