@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import type { Handler } from 'hono'
+import type { Handler, MiddlewareHandler } from 'hono'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { type Logger, type Metrics, observeRequests } from './observability'
@@ -41,6 +41,7 @@ export function createApp({ services, trustProxy = false, log, metrics }: AppDep
     return next()
   })
   app.use(secureHeaders())
+  app.use('/api/*', noStoreByDefault)
   app.onError(handleError)
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
@@ -61,6 +62,16 @@ export function createApp({ services, trustProxy = false, log, metrics }: AppDep
 
   serveApiDocs(app)
   return app
+}
+
+/**
+ * `Cache-Control: no-store` (RFC 9111 section 5.2.2.5) on every answer, errors included, that
+ * sets no caching of its own: /api answers carry the owner's data, and a new API key's plaintext
+ * once, which no browser or proxy cache may keep. A route's own Cache-Control stands.
+ */
+const noStoreByDefault: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next()
+  if (!c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store')
 }
 
 /** Prometheus text exposition of `metrics.registry`; 401 without the token when one is set. */
