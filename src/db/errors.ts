@@ -58,6 +58,9 @@ export function translateDbError(error: unknown): unknown {
       return new ValidationError('invalid value for its type', [])
     case '22003':
       return new ValidationError('number out of range', [])
+    case '2200H':
+      // sequence_generator_limit_exceeded: the table's id sequence is at PostgreSQL's largest integer.
+      return new ConflictError('no id is left for a new row: its table has used every id up to 2147483647')
     case '22021':
       // PostgreSQL text cannot hold a NUL character ("\u0000" in JSON).
       return new ValidationError('text must not contain NUL characters', [])

@@ -64,7 +64,8 @@ const bool = (name: string): ColumnSpec => ({ name, kind: { type: 'bool' }, null
 // *_weight_grams_check / *_price_cents_check: never negative; the *_max_check constraints: the upper bounds.
 const weight: ColumnSpec = { name: 'weight_grams', kind: { type: 'real', min: 0, max: MAX_WEIGHT_GRAMS }, nullable: true }
 const price: ColumnSpec = { name: 'price_cents', kind: { type: 'int', min: 0, max: MAX_PRICE_CENTS }, nullable: true }
-const id = int('id')
+// The sequence continues after the largest id, so an id must leave one after it.
+const id = int('id', undefined, 2_147_483_646)
 
 const gear = [text('notes', true), text('product_url', true), text('image_filename', true), text('image_source_url', true)]
 

@@ -65,6 +65,13 @@ describe('PostgreSQL errors become domain errors', () => {
     expect(error).toMatchObject({ message: 'text must not contain NUL characters' })
   })
 
+  test('2200H an id sequence at its maximum -> ConflictError, the table having used every id', async () => {
+    await sql`select setval(pg_get_serial_sequence('setups', 'id'), 2147483647)`.execute(t.db)
+    const error = await rejection(t.db.insertInto('setups').values({ name: 'one too many' }).execute())
+    expect(error).toBeInstanceOf(ConflictError)
+    expect(error).toMatchObject({ message: 'no id is left for a new row: its table has used every id up to 2147483647' })
+  })
+
   test('messages carry no SQL or driver text', async () => {
     const error = await rejection(t.db.insertInto('categories').values({ name: 'Uncategorized' }).execute())
     expect((error as Error).message).not.toMatch(/insert|duplicate key|categories"/i)

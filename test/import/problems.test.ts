@@ -409,10 +409,10 @@ describe('the report of a run that fails', () => {
 
 describe('values the scan passed that the database refused', () => {
   // Each made the COPY, an index build or a setval fail with a bare SQL error naming no row.
-  test('an indexed name longer than an index entry holds, and sqlite_sequence values no id sequence takes, are problems', async () => {
+  test('an indexed name longer than an index entry holds, an id no sequence continues after, and sqlite_sequence values no id sequence takes, are problems', async () => {
     const rows = realisticRows()
     const long = 'é'.repeat(MAX_INDEXED_TEXT_BYTES / 2 + 1)
-    rows.items!.push(item(11, { name: long }))
+    rows.items!.push(item(11, { name: long }), item(2_147_483_647, {}))
     const sequences = `update sqlite_sequence set seq = 'abc' where name = 'items';
       update sqlite_sequence set seq = 12.5 where name = 'setups';
       insert or replace into sqlite_sequence (name, seq) values ('threads', 2147483647);`
@@ -435,6 +435,8 @@ describe('values the scan passed that the database refused', () => {
         value: long,
         message: `longer than ${MAX_INDEXED_TEXT_BYTES} bytes (UTF-8), more than the target's index on it holds`,
       },
+      // The id sequence would have to continue after it.
+      { kind: 'check_violation', table: 'items', id: 2_147_483_647, column: 'id', value: 2_147_483_647, message: 'must be at most 2147483646' },
     ])
     expect(await targetState(fx.target.db)).toEqual(before)
   })
