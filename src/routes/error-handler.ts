@@ -51,10 +51,12 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, 400)
   const reply = domainErrorReply(error)
   if (reply) return c.json(reply.body, reply.status)
-  // Hono's own 400s: malformed JSON, a body that is not JSON.
-  if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('validation_failed', error.message || 'invalid request'), 400)
+  // Hono's own 400s: malformed JSON, a body that is not JSON or not the form it claims. The
+  // body as a whole is what is wrong (api.md: `details` names each bad field).
+  const wholeBody = (message: string) => c.json(errorBody('validation_failed', message, [{ path: 'body', message }]), 400)
+  if (error instanceof HTTPException && error.status < 500) return wholeBody(error.message || 'invalid request')
   // Nobody is left to answer, and nothing went wrong here: not an unhandled error.
-  if (bodyCutOff(c)) return c.json(errorBody('validation_failed', 'the connection closed before the request body arrived'), 400)
+  if (bodyCutOff(c)) return wholeBody('the connection closed before the request body arrived')
   console.error(`[${c.get('requestId')}] unhandled error: ${describeUnexpected(error)}`)
   return c.json(errorBody('internal', `internal error (request ${c.get('requestId')})`), 500)
 }
