@@ -247,7 +247,7 @@ export function oauthRoutes(services: Services) {
         if (problem) return c.html(signInPage(fields, client, `${problem.path}: ${problem.message}`), 400)
         try {
           const { token } = await auth.login(username ?? '', password ?? '', c.get('clientAddress'))
-          setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c), maxAge: SESSION_TTL_SECONDS })
+          setCookie(c, SESSION_COOKIE, token, { ...sessionCookieOptions(c, issuer), maxAge: SESSION_TTL_SECONDS })
         } catch (error) {
           if (error instanceof UnauthorizedError) return c.html(signInPage(fields, client, error.message), 401)
           if (error instanceof TooManyRequestsError) {

@@ -164,6 +164,7 @@ describe('GET /openapi.json', () => {
       'GET /health/ready',
       'POST /api/auth/setup',
       'POST /api/auth/login',
+      'POST /api/auth/logout',
       'GET /uploads/{filename}',
       // OAuth's discovery and endpoints come before any token (RFC 8414, RFC 9728, RFC 7591, RFC 6749).
       'GET /.well-known/oauth-protected-resource/mcp',

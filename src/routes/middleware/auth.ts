@@ -10,15 +10,12 @@ export const SESSION_COOKIE = 'gearbox_session'
  * The session cookie's attributes: one set, so clearing it matches setting it. HttpOnly,
  * SameSite=Lax, Path=/, and Secure (RFC 6265 section 4.1.2.5) when the request came over https:
  * its own URL, a proxy's `X-Forwarded-Proto: https`, or `publicUrl` (GEARBOX_URL, the
- * OAuth issuer) being https, for a proxy that terminates TLS and says nothing. Callers that
- * know GEARBOX_URL pass it; without it only the request decides.
+ * OAuth issuer) being https, for a proxy that terminates TLS and says nothing.
  */
-export function sessionCookieOptions(c: Context<AppEnv>, publicUrl?: string) {
+export function sessionCookieOptions(c: Context<AppEnv>, publicUrl: string) {
   // Behind a TLS-terminating proxy the app sees http, so the proxy's header counts too.
   const https =
-    forwarded(c, 'x-forwarded-proto')?.toLowerCase() === 'https' ||
-    new URL(c.req.url).protocol === 'https:' ||
-    (publicUrl !== undefined && URL.parse(publicUrl)?.protocol === 'https:')
+    forwarded(c, 'x-forwarded-proto')?.toLowerCase() === 'https' || new URL(c.req.url).protocol === 'https:' || URL.parse(publicUrl)?.protocol === 'https:'
   return { httpOnly: true, sameSite: 'Lax', path: '/', secure: https } as const
 }
 
