@@ -4,6 +4,7 @@ import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQue
 import type { Services } from '../services'
 import { listReply } from './lists'
 import { requireSession } from './middleware/auth'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['api-keys']
@@ -16,7 +17,7 @@ const list = createRoute({
   path: '/',
   tags,
   security,
-  middleware,
+  middleware: [requireSession, takesNoBody],
   summary: 'Your API keys, oldest first (never the keys themselves)',
   request: { query: PageQuery },
   responses: { 200: listResponse(ApiKeySchema, 'API keys'), 403: forbiddenResponse, ...errorResponses },
@@ -38,7 +39,7 @@ const remove = createRoute({
   path: '/{id}',
   tags,
   security,
-  middleware,
+  middleware: [requireSession, takesNoBody],
   summary: 'Revoke an API key',
   request: { params: IdParams },
   responses: { 204: { description: 'Deleted' }, 403: forbiddenResponse, ...errorResponses },

@@ -3,6 +3,7 @@ import { CategorySchema, CategorySummarySchema, CreateCategoryBody, UpdateCatego
 import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
 import type { Services } from '../services'
 import { listReply } from './lists'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['categories']
@@ -13,6 +14,7 @@ const list = createRoute({
   tags,
   summary: 'Categories with item count and totals (weight and price x quantity), by name',
   request: { query: PageQuery },
+  middleware: takesNoBody,
   responses: { 200: listResponse(CategorySummarySchema, 'Categories'), ...errorResponses },
 })
 
@@ -40,6 +42,7 @@ const remove = createRoute({
   tags,
   summary: 'Delete a category; its items, threads and candidates move to Uncategorized (id 1), which cannot be deleted',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 204: { description: 'Deleted' }, ...errorResponses },
 })
 

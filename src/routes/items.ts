@@ -3,6 +3,7 @@ import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse } from '
 import { CreateItemBody, ItemListQuery, ItemSchema, UpdateItemBody } from '../schemas/item'
 import type { Services } from '../services'
 import { listReply } from './lists'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['items']
@@ -13,6 +14,7 @@ const list = createRoute({
   tags,
   summary: 'Items with their category name, by name; filter by category and search name and notes',
   request: { query: ItemListQuery },
+  middleware: takesNoBody,
   responses: { 200: listResponse(ItemSchema, 'Items'), ...errorResponses },
 })
 
@@ -22,6 +24,7 @@ const get = createRoute({
   tags,
   summary: 'One item',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 200: jsonResponse(ItemSchema, 'The item'), ...errorResponses },
 })
 
@@ -49,6 +52,7 @@ const remove = createRoute({
   tags,
   summary: 'Delete an item; it leaves every setup too',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 204: { description: 'Deleted' }, ...errorResponses },
 })
 

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi'
 import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import { PutSettingBody, SettingParams, SettingSchema, SettingsSchema } from '../schemas/setting'
 import type { Services } from '../services'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['settings']
@@ -11,6 +12,7 @@ const list = createRoute({
   path: '/',
   tags,
   summary: 'Every stored setting as one key -> value object',
+  middleware: takesNoBody,
   responses: { 200: jsonResponse(SettingsSchema, 'Settings'), ...errorResponses },
 })
 

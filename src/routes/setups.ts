@@ -11,6 +11,7 @@ import {
 } from '../schemas/setup'
 import type { Services } from '../services'
 import { listReply } from './lists'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['setups']
@@ -21,6 +22,7 @@ const list = createRoute({
   tags,
   summary: 'Setups with item count and totals, by name',
   request: { query: PageQuery },
+  middleware: takesNoBody,
   responses: { 200: listResponse(SetupSummarySchema, 'Setups'), ...errorResponses },
 })
 
@@ -30,6 +32,7 @@ const get = createRoute({
   tags,
   summary: 'One setup with its items, totals by classification and totals by category',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 200: jsonResponse(SetupSchema, 'The setup'), ...errorResponses },
 })
 
@@ -57,6 +60,7 @@ const remove = createRoute({
   tags,
   summary: 'Delete a setup; its items stay in the inventory',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 204: { description: 'Deleted' }, ...errorResponses },
 })
 

@@ -16,6 +16,7 @@ import {
 } from '../schemas/thread'
 import type { Services } from '../services'
 import { listReply } from './lists'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['threads']
@@ -26,6 +27,7 @@ const list = createRoute({
   tags,
   summary: 'Purchase research threads, newest first, with their candidate counts',
   request: { query: ThreadListQuery },
+  middleware: takesNoBody,
   responses: { 200: listResponse(ThreadSummarySchema, 'Threads'), ...errorResponses },
 })
 
@@ -35,6 +37,7 @@ const get = createRoute({
   tags,
   summary: 'One thread with its candidates by sortOrder',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 200: jsonResponse(ThreadSchema, 'The thread'), ...errorResponses },
 })
 
@@ -62,6 +65,7 @@ const remove = createRoute({
   tags,
   summary: 'Delete a thread and its candidates; items it created stay',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 204: { description: 'Deleted' }, ...errorResponses },
 })
 
@@ -89,6 +93,7 @@ const removeCandidate = createRoute({
   tags,
   summary: 'Delete a candidate; a candidate of another thread is a 404',
   request: { params: CandidateParams },
+  middleware: takesNoBody,
   responses: { 204: { description: 'Deleted' }, ...errorResponses },
 })
 
@@ -119,6 +124,7 @@ const unresolve = createRoute({
   tags,
   summary: 'Make a resolved thread active again; the item it created stays. An active thread answers 409.',
   request: { params: IdParams },
+  middleware: takesNoBody,
   responses: { 200: jsonResponse(ThreadSchema, 'The active thread'), ...errorResponses },
 })
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { ForbiddenError, PayloadTooLargeError } from '../../errors'
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../errors'
 import type { AppEnv } from '../router'
 import { hasBody, strictJsonBody } from './json-body'
 
@@ -57,6 +57,17 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
     if (Number(length) > rule.maxBytes) throw new PayloadTooLargeError(rule.tooLarge)
     return then()
   }
+}
+
+/**
+ * The `middleware` of a route that declares no request body (createRoute's `request.body`): a
+ * request that carries one (hasBody; Content-Length: 0 is none) is a 400 before anything is
+ * looked up or changed, as an unknown body key is (api.md), rather than silently ignored.
+ * Runs after the router's acceptBody, so a body too large is still a 413.
+ */
+export const takesNoBody: MiddlewareHandler<AppEnv> = (c, next) => {
+  if (hasBody(c)) throw new ValidationError('invalid body', [{ path: 'body', message: 'this endpoint takes no body' }])
+  return next()
 }
 
 function accepts(rule: BodyRule, contentType: string | undefined): boolean {
