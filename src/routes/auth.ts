@@ -5,6 +5,7 @@ import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
 import { rejectForeignOrigin, rejectForeignOriginWithCookie, requireAuth, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
+import { takesNoBody } from './middleware/body'
 import { createRouter } from './router'
 
 const tags = ['auth']
@@ -43,7 +44,7 @@ const logout = createRoute({
     'Always 204 with the cookie cleared (Set-Cookie with Max-Age=0), also for an expired or unknown session cookie or none, so a browser can always sign out. ' +
     'With the cookie, a foreign Origin is a 403, as for every cookie request that changes something.',
   security: [],
-  middleware: rejectForeignOriginWithCookie,
+  middleware: [rejectForeignOriginWithCookie, takesNoBody],
   request: {},
   responses: { 204: { description: 'Signed out' }, 403: forbiddenResponse, ...errorResponses },
 })
@@ -80,5 +81,5 @@ export function authRoutes(services: Services) {
       deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c, publicUrl))
       return c.body(null, 204)
     })
-    .openapi({ ...me, middleware: signedIn }, async (c) => c.json({ user: await auth.currentUser(c.get('auth').userId) }, 200))
+    .openapi({ ...me, middleware: [signedIn, takesNoBody] }, async (c) => c.json({ user: await auth.currentUser(c.get('auth').userId) }, 200))
 }
