@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { FileMigrationProvider, type Kysely, Migrator, sql } from 'kysely'
+import { FileMigrationProvider, type Kysely, type MigrationResultSet, Migrator, sql } from 'kysely'
 
 export const migrationFolder = path.join(import.meta.dir, '../../migrations')
 
@@ -16,9 +16,9 @@ export function createMigrator(db: Kysely<any>, { inTransaction = false } = {}):
 export async function migrateToLatest(db: Kysely<any>, options: { inTransaction?: boolean } = {}): Promise<void> {
   // A migration may wait for the locks of running requests, or for another process migrating
   // (the migrator's advisory lock), and may take long: no lock or statement timeout here.
-  const { error, results } = options.inTransaction
-    ? await createMigrator(db, options).migrateToLatest()
-    : await db.connection().execute(async (connection) => {
+  const { error, results } = await (options.inTransaction
+    ? createMigrator(db, options).migrateToLatest()
+    : db.connection().execute(async (connection) => {
         // Set for this session and reset after (to the values the pool's connections start with).
         await sql`set lock_timeout = 0`.execute(connection)
         await sql`set statement_timeout = 0`.execute(connection)
@@ -29,6 +29,7 @@ export async function migrateToLatest(db: Kysely<any>, options: { inTransaction?
           await sql`reset statement_timeout`.execute(connection)
         }
       })
+  ).catch((error: unknown): MigrationResultSet => ({ error }))
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName
     // A connection failure names its cause too ("database unavailable" alone says nothing).
