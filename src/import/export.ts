@@ -21,7 +21,12 @@ export interface ExportOutcome {
   tables: { table: string; rows: number }[]
   /** Timestamps with a fraction of a second, which the legacy format cannot hold: written rounded down. */
   roundedTimestamps: number
+  /** Numbers that were -0, which SQLite stores as 0 (a REAL of integral value is kept as an integer): written as 0. */
+  negativeZeros: number
 }
+
+/** What the legacy format cannot hold as it is, counted as it is written. */
+type Changes = Pick<ExportOutcome, 'roundedTimestamps' | 'negativeZeros'>
 
 /** One column as the target stores it, selected so that its legacy value comes back exactly. */
 function selectColumn(column: ColumnSpec): string {
@@ -46,8 +51,8 @@ function selectColumn(column: ColumnSpec): string {
   }
 }
 
-/** Turns a selected value into what the legacy file stores; counts timestamps rounded down. */
-function legacyValue(column: ColumnSpec, value: unknown, rounded: { n: number }): unknown {
+/** Turns a selected value into what the legacy file stores; counts in `changes` what it cannot hold as it is. */
+function legacyValue(column: ColumnSpec, value: unknown, changes: Changes): unknown {
   if (value === null) return null
   const kind = column.kind
   switch (kind.type) {
@@ -56,11 +61,14 @@ function legacyValue(column: ColumnSpec, value: unknown, rounded: { n: number })
     case 'text':
     case 'enum':
       return value
-    case 'real':
-      return Buffer.from(value as string, 'hex').readDoubleBE(0)
+    case 'real': {
+      const n = Buffer.from(value as string, 'hex').readDoubleBE(0)
+      if (Object.is(n, -0)) changes.negativeZeros++
+      return n
+    }
     case 'time': {
       const seconds = Number(value)
-      if (!Number.isInteger(seconds)) rounded.n++
+      if (!Number.isInteger(seconds)) changes.roundedTimestamps++
       return Math.floor(seconds)
     }
     case 'json-strings':
@@ -100,7 +108,7 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
   const { file, out } = options
   if (existsSync(file) && !options.force) {
     const message = `refused: ${file} already exists; pass --force to replace it`
-    return { status: 'refused', exitCode: 1, message, tables: [], roundedTimestamps: 0 }
+    return { status: 'refused', exitCode: 1, message, tables: [], roundedTimestamps: 0, negativeZeros: 0 }
   }
   const target = options.openTarget()
   out.write(`exporting ${target.name} to ${file}\n`)
@@ -113,7 +121,7 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
 
   const partial = `${file}.partial-${process.pid}`
   rmSync(partial, { force: true })
-  const rounded = { n: 0 }
+  const changes: Changes = { roundedTimestamps: 0, negativeZeros: 0 }
   const db = new Database(partial, { create: true, strict: true })
   try {
     db.exec(legacyDdl)
@@ -122,7 +130,7 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
         const insert = db.prepare(
           `insert into ${quoteIdent(spec.name)} (${spec.columns.map((c) => quoteIdent(c.name)).join(', ')}) values (${spec.columns.map(() => '?').join(', ')})`,
         )
-        for (const row of tables[t]!.rows) insert.run(...(spec.columns.map((c, i) => legacyValue(c, row[i], rounded)) as never[]))
+        for (const row of tables[t]!.rows) insert.run(...(spec.columns.map((c, i) => legacyValue(c, row[i], changes)) as never[]))
         const highWater = tables[t]!.highWater
         // AUTOINCREMENT keeps the largest id ever issued here; a table that never had one has no row.
         db.prepare('delete from sqlite_sequence where name = ?').run(spec.name)
@@ -138,9 +146,10 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
   }
   const summary = legacyTables.map((spec, t) => ({ table: spec.name, rows: tables[t]!.rows.length }))
   for (const s of summary) out.write(`${s.table.padEnd(18)} ${String(s.rows).padStart(8)} rows\n`)
-  if (rounded.n > 0)
-    out.write(`${rounded.n} timestamp(s) had a fraction of a second, which the legacy format cannot hold: written rounded down to the second\n`)
+  if (changes.roundedTimestamps > 0)
+    out.write(`${changes.roundedTimestamps} timestamp(s) had a fraction of a second, which the legacy format cannot hold: written rounded down to the second\n`)
+  if (changes.negativeZeros > 0) out.write(`${changes.negativeZeros} number(s) were -0, which SQLite stores as 0: written as 0\n`)
   const message = `exported to ${file}`
   out.write(`${message}\n`)
-  return { status: 'exported', exitCode: 0, message, tables: summary, roundedTimestamps: rounded.n }
+  return { status: 'exported', exitCode: 0, message, tables: summary, ...changes }
 }

@@ -2,6 +2,7 @@ import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { sql } from 'kysely'
 import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { quoteIdent as quote } from '../../src/db/bulk'
 import { exportLegacyFile } from '../../src/import/export'
@@ -88,7 +89,7 @@ describe('SQLite -> PostgreSQL -> SQLite', () => {
     expect(bytes(out)).toEqual(bytes(fx.file))
   })
 
-  test('refuses an existing file unless --force; a fraction of a second is rounded down and counted', async () => {
+  test('refuses an existing file unless --force; a fraction of a second is rounded down and counted, and so is a -0', async () => {
     writeLegacyFile(fx.file, realisticRows())
     await runImport(fx.file, fx.target)
     const out = path.join(fx.dir, 'exported.db')
@@ -102,10 +103,13 @@ describe('SQLite -> PostgreSQL -> SQLite', () => {
       .set({ updated_at: new Date(1_700_000_000_250) })
       .where('id', '=', 1)
       .execute()
+    // Written by hand (the drivers send -0 as "0"); SQLite keeps a REAL of integral value as an integer, so no sign.
+    await sql`update thread_candidates set sort_order = '-0'::float8 where id = 4`.execute(fx.target.db)
     const forced = await exportTo(out, true)
     expect(forced.status).toBe('exported')
-    expect(forced.roundedTimestamps).toBe(1)
+    expect(forced).toMatchObject({ roundedTimestamps: 1, negativeZeros: 1 })
     expect(forced.text).toContain('1 timestamp(s) had a fraction of a second')
+    expect(forced.text).toContain('1 number(s) were -0, which SQLite stores as 0: written as 0')
     const db = new Database(out, { readonly: true })
     expect(db.query('select updated_at from items where id = 1').get()).toEqual({ updated_at: 1_700_000_000 })
     db.close()
