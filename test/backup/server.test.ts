@@ -31,6 +31,8 @@ describe.if(!!serverUrl)('backups on a running server', () => {
     // Each write adds an item and puts it in setup 1 and counts it in a setting, in one
     // transaction: a restored state from one snapshot has all three agree.
     let writes = 0
+    // Writes committed: `writes` counts the one in flight too, which a snapshot taken now may not see.
+    let committed = 0
     let backingUp = true
     const writer = (async () => {
       while (backingUp) {
@@ -48,10 +50,11 @@ describe.if(!!serverUrl)('backups on a running server', () => {
             .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(writes) }))
             .execute()
         })
+        committed = writes
       }
     })()
     await new Promise((resolve) => setTimeout(resolve, 200))
-    const startedAt = writes
+    const startedAt = committed
     const file = path.join(dir, 'during-writes.tar.gz')
     try {
       await backupTo(source, path.join(dir, 'uploads'), file)
