@@ -27,11 +27,10 @@ describe.if(serverUrl !== undefined)('a busy PostgreSQL server', () => {
 
   const newItem = async (name: string) => (await repositoriesFor(db).items.create({ name, categoryId: 1 })).id
 
-  test('57014 statement timeout -> 503 unavailable with Retry-After', async () => {
-    const impatient = createDatabase({ ...server.config, statementTimeoutMs: 300 })
+  /** Runs `work` while another session holds the items table in ACCESS EXCLUSIVE mode. */
+  async function whileItemsLocked<T>(work: () => Promise<T>): Promise<T> {
     const locked = Promise.withResolvers<void>()
     const release = Promise.withResolvers<void>()
-    // Another session holds the items table, so the list waits until its statement times out.
     const holder = db.transaction().execute(async (trx) => {
       await sql`lock table items in access exclusive mode`.execute(trx)
       locked.resolve()
@@ -39,51 +38,53 @@ describe.if(serverUrl !== undefined)('a busy PostgreSQL server', () => {
     })
     try {
       await locked.promise
-      const error = await rejection(sql`select pg_sleep(5)`.execute(impatient))
-      expect(error).toBeInstanceOf(UnavailableError)
-      expect((error as Error).message).toBe('database busy: statement timed out')
-
-      const services = createServices(impatient, { uploadDir: '/nonexistent' })
-      const app = createApp({ services })
-      const user = await repositoriesFor(db).users.create({ username: 'owner', passwordHash: 'x' })
-      const { key } = await services.auth.createApiKey(user.id, 'k')
-      const started = Date.now()
-      const res = await app.request('/api/items', { headers: { authorization: `Bearer ${key}` } })
-      expect(Date.now() - started).toBeLessThan(3000)
-      expect(res.status).toBe(503)
-      expect(res.headers.get('retry-after')).toBe('5')
-      expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'database busy: statement timed out' } })
+      return await work()
     } finally {
       release.resolve()
       await holder
+    }
+  }
+
+  /** GET /api/items through the app on `database`, as a new user `username`: the answer and its milliseconds. */
+  async function listItemsOn(database: Kysely<DB>, username: string) {
+    const services = createServices(database, { uploadDir: '/nonexistent' })
+    const user = await repositoriesFor(db).users.create({ username, passwordHash: 'x' })
+    const { key } = await services.auth.createApiKey(user.id, 'k')
+    const started = Date.now()
+    const res = await createApp({ services }).request('/api/items', { headers: { authorization: `Bearer ${key}` } })
+    return { res, ms: Date.now() - started }
+  }
+
+  test('57014 statement timeout -> 503 unavailable with Retry-After', async () => {
+    const impatient = createDatabase({ ...server.config, statementTimeoutMs: 300 })
+    try {
+      // The list waits for the table until its statement times out.
+      await whileItemsLocked(async () => {
+        const error = await rejection(sql`select pg_sleep(5)`.execute(impatient))
+        expect(error).toBeInstanceOf(UnavailableError)
+        expect((error as Error).message).toBe('database busy: statement timed out')
+        const { res, ms } = await listItemsOn(impatient, 'owner')
+        expect(ms).toBeLessThan(3000)
+        expect(res.status).toBe(503)
+        expect(res.headers.get('retry-after')).toBe('5')
+        expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'database busy: statement timed out' } })
+      })
+    } finally {
       await impatient.destroy()
     }
   })
 
   test('a request waiting for a lock is a 503 once DATABASE_LOCK_TIMEOUT_MS has passed, long before the statement timeout', async () => {
     const impatient = createDatabase({ ...server.config, statementTimeoutMs: 60_000, lockTimeoutMs: 300 })
-    const locked = Promise.withResolvers<void>()
-    const release = Promise.withResolvers<void>()
-    const holder = db.transaction().execute(async (trx) => {
-      await sql`lock table items in access exclusive mode`.execute(trx)
-      locked.resolve()
-      await release.promise
-    })
     try {
-      const services = createServices(impatient, { uploadDir: '/nonexistent' })
-      const app = createApp({ services })
-      const user = await repositoriesFor(db).users.create({ username: 'lock test owner', passwordHash: 'x' })
-      const { key } = await services.auth.createApiKey(user.id, 'k')
-      await locked.promise
-      const started = Date.now()
-      const res = await app.request('/api/items', { headers: { authorization: `Bearer ${key}` } })
-      expect(Date.now() - started).toBeLessThan(3000)
-      expect(res.status).toBe(503)
-      expect(res.headers.get('retry-after')).toBe('5')
-      expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'database busy: lock wait timed out' } })
+      await whileItemsLocked(async () => {
+        const { res, ms } = await listItemsOn(impatient, 'lock test owner')
+        expect(ms).toBeLessThan(3000)
+        expect(res.status).toBe(503)
+        expect(res.headers.get('retry-after')).toBe('5')
+        expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'database busy: lock wait timed out' } })
+      })
     } finally {
-      release.resolve()
-      await holder
       await impatient.destroy()
     }
   })

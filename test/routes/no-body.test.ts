@@ -1,26 +1,11 @@
 import { describe, expect, test } from 'bun:test'
-import net from 'node:net'
 import { useTestApp } from '../support/app'
+import { exchange } from '../support/raw-http'
 
 // api.md: "Unknown body keys are rejected (400), so a typo never silently drops a field." An
 // endpoint that takes no body has no known keys: a body sent to it is a 400, before anything
 // is looked up or changed; an empty one (Content-Length: 0) is no body.
 const REFUSED = { code: 'validation_failed', message: 'invalid body', details: [{ path: 'body', message: 'this endpoint takes no body' }] }
-
-/** Sends `request` as raw bytes (the connection closes after it); the status and the body's text. */
-function exchange(port: number, request: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(request))
-    const chunks: Uint8Array[] = []
-    socket.on('data', (chunk: Uint8Array) => chunks.push(chunk))
-    socket.on('error', reject)
-    socket.on('close', () => {
-      const [head = '', ...rest] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n')
-      resolve({ status: Number(head.split(' ')[1]), body: rest.join('\r\n\r\n') })
-    })
-    setTimeout(() => socket.destroy(new Error(`no answer to ${JSON.stringify(request.slice(0, 60))}`)), 10_000)
-  })
-}
 
 /** The `error` of a JSON error body, or the text itself when it is none. */
 function errorOf(text: string): unknown {

@@ -3,22 +3,7 @@ import net from 'node:net'
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js'
 import { type HttpServer, listen, MAX_BODY_BYTES, MAX_HEADER_BYTES } from '../../src/http-server'
 import { OWNER, useTestApp } from '../support/app'
-
-/** Sends `request` as raw bytes and reads until the server closes: status line, headers and body. */
-function exchange(port: number, request: string): Promise<{ status: number; headers: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(request))
-    const chunks: Uint8Array[] = []
-    socket.on('data', (chunk: Uint8Array) => chunks.push(chunk))
-    socket.on('error', reject)
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8')
-      const [head = '', ...rest] = text.split('\r\n\r\n')
-      resolve({ status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body: rest.join('\r\n\r\n') })
-    })
-    setTimeout(() => socket.destroy(new Error(`no answer to ${JSON.stringify(request.slice(0, 60))}`)), 10_000)
-  })
-}
+import { exchange } from '../support/raw-http'
 
 /** The JSON of a body sent whole or chunked (a server without a length must chunk). */
 function json(res: { headers: string; body: string }): any {
