@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { CallToolRequestSchema, type CallToolResult, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { CallToolRequestSchema, type CallToolResult, ErrorCode, ListToolsRequestSchema, McpError, type RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { type FieldProblem, ValidationError } from '../errors'
 import { CreateCategoryBody } from '../schemas/category'
 import { CreateItemBody, ItemListQuery, UpdateItemBody } from '../schemas/item'
@@ -142,8 +142,12 @@ function toolError(error: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: details ? `${body.error.message} (${details})` : body.error.message }], structuredContent: body }
 }
 
-/** An MCP server with GearBox's tools. Stateless: one is built per HTTP request. */
-export function createMcpServer(services: Services): Server {
+/**
+ * An MCP server with GearBox's tools. Stateless: one is built per HTTP request. `sentArguments`
+ * gives a tools/call's arguments as the client sent them (by JSON-RPC id): the SDK's parse drops
+ * an own `__proto__` key, which the tool must refuse as an unknown field as HTTP does.
+ */
+export function createMcpServer(services: Services, sentArguments: (id: RequestId) => unknown = () => undefined): Server {
   const server = new Server(
     { name: 'gearbox', version: '1.0.0' },
     {
@@ -160,11 +164,13 @@ export function createMcpServer(services: Services): Server {
       annotations: t.readOnly ? { readOnlyHint: true } : { readOnlyHint: false, destructiveHint: !t.additive, idempotentHint: t.idempotent ?? false },
     })),
   }))
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const t = Object.hasOwn(TOOLS, request.params.name) ? TOOLS[request.params.name] : undefined
     if (!t) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${request.params.name}`)
     try {
-      const { body, ids } = parseArguments(t, request.params.arguments ?? {})
+      const sent = sentArguments(extra.requestId)
+      const args = typeof sent === 'object' && sent !== null && !Array.isArray(sent) ? (sent as Record<string, unknown>) : request.params.arguments
+      const { body, ids } = parseArguments(t, args ?? {})
       return toolResult(await t.run(services, body, ids))
     } catch (error) {
       return toolError(error)

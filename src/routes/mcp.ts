@@ -1,4 +1,5 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js'
 import type { MiddlewareHandler } from 'hono'
 import { ForbiddenError } from '../errors'
 import type { Services } from '../services'
@@ -50,6 +51,25 @@ function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
 }
 
 /**
+ * The arguments of each tools/call in a JSON-RPC body (one message or a batch), by request id,
+ * as JSON.parse gives them: with any own `__proto__` key, which the SDK's parse would drop.
+ * Text that is not JSON, or messages of another shape, are left to the SDK to answer.
+ */
+function argumentsAsSent(text: string): (id: RequestId) => unknown {
+  let messages: unknown
+  try {
+    messages = JSON.parse(text)
+  } catch {
+    return () => undefined
+  }
+  const sent = new Map<RequestId, unknown>()
+  for (const m of [messages].flat() as { method?: unknown; id?: unknown; params?: { arguments?: unknown } }[]) {
+    if (m?.method === 'tools/call' && (typeof m.id === 'string' || typeof m.id === 'number')) sent.set(m.id, m.params?.arguments)
+  }
+  return (id) => sent.get(id)
+}
+
+/**
  * The MCP endpoint (Streamable HTTP, stateless): every POST gets a fresh server and transport,
  * so no session state lives in the process. Without sessions there is no server-initiated
  * stream to GET and nothing to DELETE (405, as the transport spec allows).
@@ -82,7 +102,9 @@ export function mcpRoutes(services: Services) {
     .use(rejectForeignOrigin(services.oauth.issuer))
     .use(requireBearer(services))
     .post('/', async (c) => {
-      const server = createMcpServer(services)
+      // The JSON body as strictJsonBody checked and cached it (none for another type: the SDK refuses those).
+      const checked = (c.req.bodyCache as { text?: Promise<string> }).text
+      const server = createMcpServer(services, argumentsAsSent(checked ? await checked : ''))
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,

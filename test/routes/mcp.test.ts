@@ -202,6 +202,24 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     expect((await http('GET', `/api/threads/${thread.id}`)).candidates).toEqual([])
   })
 
+  test('an own __proto__ key in the arguments is an unknown field, as over HTTP; nothing is stored', async () => {
+    // Sent as raw JSON-RPC: the SDK's parse (on either side) drops the key.
+    const body = '{"name":"P1","__proto__":{"icon":"zzz"}}'
+    const expected = await t.call('POST', '/api/categories', body)
+    expect(expected.status).toBe(400)
+    expect(expected.body.error.details).toEqual([{ path: '__proto__', message: 'unknown field' }])
+    const res = await t.app.request('/mcp', {
+      method: 'POST',
+      headers: { ...t.auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"create_category","arguments":${body}}}`,
+    })
+    const answer = (await res.json()) as { id: number; result: CallToolResult }
+    expect(answer.id).toBe(7)
+    expect(answer.result.isError).toBe(true)
+    expect(answer.result.structuredContent).toEqual(expected.body)
+    expect((await http('GET', '/api/categories')).map((c: { name: string }) => c.name)).toEqual(['Uncategorized'])
+  })
+
   test('update_item with no field, or a bad id, is a validation error naming the field', async () => {
     const item = (await http('POST', '/api/items', { name: 'Tent', categoryId: 1 })).id
     const empty = await t.call('PATCH', `/api/items/${item}`, {})
