@@ -17,6 +17,8 @@ export interface CategoryRepository {
   listPage(page: PageRequest): Promise<Page<CategorySummary>>
   /** Returns undefined when there is no such category. */
   findById(id: number): Promise<Category | undefined>
+  /** The category as `list` gives it, with its item totals; undefined when there is no such category. */
+  findSummary(id: number): Promise<CategorySummary | undefined>
   /**
    * Reads the category and locks its row (FOR UPDATE) until the transaction ends: rows being
    * added to it are committed first, later ones wait. Throws NotFoundError; TransactionRequiredError outside a transaction.
@@ -24,8 +26,11 @@ export interface CategoryRepository {
   lockById(id: number): Promise<Category>
   /** One statement. Throws ConflictError (`categories_name_key`) when the name is taken. */
   create(input: NewCategory): Promise<Category>
-  /** One statement. Throws NotFoundError, or ConflictError (`categories_name_key`) when the name is taken. */
-  update(id: number, patch: CategoryPatch): Promise<Category>
+  /**
+   * One statement: the changed category as `list` gives it, with its item totals. Throws
+   * NotFoundError, or ConflictError (`categories_name_key`) when the name is taken.
+   */
+  update(id: number, patch: CategoryPatch): Promise<CategorySummary>
   /** Throws NotFoundError, or ConflictError while items, threads or candidates still refer to it. */
   delete(id: number): Promise<void>
 }
@@ -67,6 +72,11 @@ export class KyselyCategoryRepository implements CategoryRepository {
     return row && toCategory(row)
   }
 
+  async findSummary(id: number): Promise<CategorySummary | undefined> {
+    const row = await listQuery(this.db).where('categories.id', '=', id).executeTakeFirst()
+    return row && toSummary(row)
+  }
+
   async lockById(id: number): Promise<Category> {
     assertTransaction(this.db, 'CategoryRepository.lockById')
     const row = await this.db.selectFrom('categories').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
@@ -84,21 +94,25 @@ export class KyselyCategoryRepository implements CategoryRepository {
     return toCategory(row)
   }
 
-  async update(id: number, patch: CategoryPatch): Promise<Category> {
+  async update(id: number, patch: CategoryPatch): Promise<CategorySummary> {
     if (patch.name === undefined && patch.icon === undefined) {
-      const category = await this.findById(id)
+      const category = await this.findSummary(id)
       if (!category) throw new NotFoundError('category', id)
       return category
     }
+    // The changed row and its item totals in one statement: the totals come from the items,
+    // which the UPDATE in the WITH leaves alone, the category's columns from its RETURNING.
     const row = await this.db
-      .updateTable('categories')
-      .set({ name: patch.name, icon: patch.icon })
-      .where('id', '=', id)
-      .returningAll()
+      .with('updated', (db) => db.updateTable('categories').set({ name: patch.name, icon: patch.icon }).where('id', '=', id).returningAll())
+      .selectFrom('updated as categories')
+      .leftJoin('items as i', 'i.category_id', 'categories.id')
+      .selectAll('categories')
+      .select((eb) => [eb.fn.count<number>('i.id').as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')])
+      .groupBy(['categories.id', 'categories.name', 'categories.icon', 'categories.created_at'])
       .executeTakeFirst()
       .catch(duplicateNameMessage)
     if (!row) throw new NotFoundError('category', id)
-    return toCategory(row)
+    return toSummary(row)
   }
 
   async delete(id: number): Promise<void> {

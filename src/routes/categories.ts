@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { CategorySchema, CategorySummarySchema, CreateCategoryBody, UpdateCategoryBody } from '../schemas/category'
+import { CategorySummarySchema, CreateCategoryBody, UpdateCategoryBody } from '../schemas/category'
 import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
 import type { Services } from '../services'
 import { listReply } from './lists'
@@ -24,7 +24,7 @@ const create = createRoute({
   tags,
   summary: 'Create a category; a taken name is a 409',
   request: { body: jsonBody(CreateCategoryBody) },
-  responses: { 201: jsonResponse(CategorySchema, 'Created'), ...errorResponses },
+  responses: { 201: jsonResponse(CategorySummarySchema, 'Created, as a list entry (no items yet)'), ...errorResponses },
 })
 
 const update = createRoute({
@@ -33,7 +33,7 @@ const update = createRoute({
   tags,
   summary: 'Rename a category or change its icon',
   request: { params: IdParams, body: jsonBody(UpdateCategoryBody) },
-  responses: { 200: jsonResponse(CategorySchema, 'Updated'), ...errorResponses },
+  responses: { 200: jsonResponse(CategorySummarySchema, 'Updated, as a list entry with its totals'), ...errorResponses },
 })
 
 const remove = createRoute({

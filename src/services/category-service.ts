@@ -1,4 +1,4 @@
-import type { Category, CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
+import type { CategoryPatch, CategorySummary, NewCategory } from '../domain/category'
 import { ConflictError } from '../errors'
 import type { Store } from '../repositories'
 import type { Page, PageRequest } from '../repositories/paging'
@@ -18,11 +18,14 @@ export class CategoryService {
     return this.store.read((repos) => repos.categories.listPage(page))
   }
 
-  create(input: NewCategory): Promise<Category> {
-    return this.store.autocommit((repos) => repos.categories.create(input))
+  /** The new category as a list entry (no items yet). Throws ConflictError when the name is taken. */
+  async create(input: NewCategory): Promise<CategorySummary> {
+    const category = await this.store.autocommit((repos) => repos.categories.create(input))
+    return { ...category, itemCount: 0, totalWeightGrams: 0, totalPriceCents: 0 }
   }
 
-  update(id: number, patch: CategoryPatch): Promise<Category> {
+  /** The changed category as a list entry, with its totals. Throws NotFoundError or ConflictError. */
+  update(id: number, patch: CategoryPatch): Promise<CategorySummary> {
     return this.store.autocommit((repos) => repos.categories.update(id, patch))
   }
 

@@ -42,7 +42,16 @@ describe('/api/categories', () => {
   test('POST creates a category (201) with the default icon', async () => {
     const res = await t.call('POST', '/api/categories', { name: 'Shelter' })
     expect(res.status).toBe(201)
-    expect(res.body).toEqual({ id: 2, name: 'Shelter', icon: 'package', createdAt: expect.stringMatching(ISO) })
+    // A list entry, as GET /api/categories gives it: no items yet.
+    expect(res.body).toEqual({
+      id: 2,
+      name: 'Shelter',
+      icon: 'package',
+      createdAt: expect.stringMatching(ISO),
+      itemCount: 0,
+      totalWeightGrams: 0,
+      totalPriceCents: 0,
+    })
     expect(await t.call('POST', '/api/categories', { name: 'Sleep', icon: 'bed' })).toMatchObject({
       status: 201,
       body: { id: 3, name: 'Sleep', icon: 'bed' },
@@ -91,6 +100,19 @@ describe('/api/categories', () => {
     })
     const res = await t.call('PATCH', `/api/categories/${id}`, { icon: 'tent' })
     expect(res).toMatchObject({ status: 200, body: { id, name: 'Shelters', icon: 'tent', createdAt } })
+  })
+
+  test('POST and PATCH answer the category as its list entry, with its item totals', async () => {
+    const { id } = await createCategory({ name: 'Shelter' })
+    await t.call('POST', '/api/items', { name: 'Tent', categoryId: id, weightGrams: 1200.5, priceCents: 34900, quantity: 2 })
+    await t.call('POST', '/api/items', { name: 'Pegs', categoryId: id, weightGrams: 80 })
+    const patched = await t.call('PATCH', `/api/categories/${id}`, { name: 'Shelters' })
+    expect(patched.status).toBe(200)
+    const listed = (await t.call('GET', '/api/categories')).body.find((c: { id: number }) => c.id === id)
+    expect(listed).toMatchObject({ itemCount: 2, totalWeightGrams: 2481, totalPriceCents: 69800 })
+    expect(patched.body).toEqual(listed)
+    // No field changed: the same entry.
+    expect((await t.call('PATCH', `/api/categories/${id}`, {})).status).toBe(400)
   })
 
   test('PATCH errors: empty body, unknown key, taken name, missing category, bad ids', async () => {

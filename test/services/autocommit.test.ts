@@ -67,7 +67,7 @@ describe('the statements a change sends', () => {
       'create an item': ['with'],
       'update an item': ['with'],
       'create a category': ['insert'],
-      'update a category': ['update'],
+      'update a category': ['with'],
       'create a thread': ['insert'],
       'update a candidate': ['update'],
       'delete a candidate': ['delete'],
