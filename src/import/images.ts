@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs'
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import path from 'node:path'
 import { imageType, isPlainFileName } from '../domain/image'
 import type { Problem } from './problems'
@@ -114,10 +114,13 @@ export function stageImages(files: Map<string, string>, from: string, uploadDir:
 }
 
 /**
- * Puts the files staged in `staging` (a folder inside `uploadDir`, so this is a rename: a file
- * appears whole or not at all) under their names, and checks their SHA-256 (`files`: name ->
- * hex) once more. Called right before the commit; `placed` collects the names put in place,
- * for removeImages when the commit fails. Throws ImageError.
+ * Puts the files staged in `staging` (a folder inside `uploadDir`, the same file system) under
+ * their names, and checks their SHA-256 (`files`: name -> hex) once more. Called right before
+ * the commit. Never replaces anything: each file appears by a hard link, whole or not at all,
+ * which fails if the name was taken since the check before staging (alreadyInPlace); then the
+ * same image is left as it is and anything else is an ImageError. `placed` collects only the
+ * names this call created, for removeImages when the commit fails, so a failed run never
+ * removes a file it did not put there.
  */
 export function placeImages(
   names: string[],
@@ -128,7 +131,14 @@ export function placeImages(
 ): void {
   for (const name of names) {
     const file = path.join(uploadDir, name)
-    renameSync(path.join(staging, name), file)
+    try {
+      linkSync(path.join(staging, name), file)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      if (alreadyInPlace(uploadDir, name, files.get(name)!)) continue
+      // Gone again in between.
+      linkSync(path.join(staging, name), file)
+    }
     placed.push(name)
     if (sha256(file) !== files.get(name)) throw new ImageError(`${file} differs from the original (SHA-256)`)
   }

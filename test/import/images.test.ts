@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'bun:test'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { NotFoundError } from '../../src/errors'
-import { STAGING_DIR } from '../../src/import/images'
+import { ImageError, placeImages, removeImages, STAGING_DIR } from '../../src/import/images'
 import { ImageService } from '../../src/services/image-service'
 import { imageBytes, realisticRows, runImport, targetState, uploadsBeside, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
@@ -150,5 +151,39 @@ describe('images', () => {
     expect(result.images).toMatchObject({ referenced: 2, skipped: true })
     expect(result.output).toContain('images: not copied (--no-images); 2 image(s) named by the rows are not moved')
     expect(existsSync(uploadDir())).toBe(false)
+  })
+})
+
+describe('putting staged images in place', () => {
+  // Between the check before staging and the placement right before the commit (a restore waits
+  // for table locks meanwhile) another file may take the name: it is never replaced, and a
+  // failed run removes only what it put there itself.
+  const hash = (bytes: string) => createHash('sha256').update(bytes).digest('hex')
+  const staged = (names: Record<string, string>) => {
+    const staging = path.join(uploadDir(), STAGING_DIR)
+    mkdirSync(staging, { recursive: true })
+    for (const [name, bytes] of Object.entries(names)) writeFileSync(path.join(staging, name), bytes)
+    return new Map(Object.entries(names).map(([name, bytes]) => [name, hash(bytes)]))
+  }
+
+  test('a file of other content that took the name meanwhile is refused and left as it is', () => {
+    const files = staged({ 'a.png': 'ours a', 'b.png': 'ours b' })
+    writeFileSync(path.join(uploadDir(), 'b.png'), 'theirs')
+    const placed: string[] = []
+    expect(() => placeImages(['a.png', 'b.png'], files, uploadDir(), placed)).toThrow(ImageError)
+    expect(readFileSync(path.join(uploadDir(), 'b.png'), 'utf8')).toBe('theirs')
+    expect(placed).toEqual(['a.png'])
+    removeImages(placed, uploadDir())
+    expect(readdirSync(uploadDir())).toEqual(['b.png'])
+  })
+
+  test('the same image that appeared meanwhile stays when the run fails: only what this run created is removed', () => {
+    const files = staged({ 'a.png': 'ours a' })
+    writeFileSync(path.join(uploadDir(), 'a.png'), 'ours a')
+    const placed: string[] = []
+    placeImages(['a.png'], files, uploadDir(), placed)
+    expect(placed).toEqual([])
+    removeImages(placed, uploadDir())
+    expect(readFileSync(path.join(uploadDir(), 'a.png'), 'utf8')).toBe('ours a')
   })
 })
