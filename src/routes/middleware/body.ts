@@ -61,12 +61,16 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
 
 /**
  * The `middleware` of a route that declares no request body (createRoute's `request.body`): a
- * request that carries one (hasBody; Content-Length: 0 is none) is a 400 before anything is
+ * request that carries one (hasBody; Content-Length: 0 and an empty chunked body are none) is a 400 before anything is
  * looked up or changed, as an unknown body key is (api.md), rather than silently ignored.
  * Runs after the router's acceptBody, so a body too large is still a 413.
  */
-export const takesNoBody: MiddlewareHandler<AppEnv> = (c, next) => {
-  if (hasBody(c)) throw new ValidationError('invalid body', [{ path: 'body', message: 'this endpoint takes no body' }])
+export const takesNoBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // A chunked body may still be empty (only its last chunk): read to tell, as Content-Length
+  // would. A GET's or HEAD's body never reaches the Request (the adapter drops it): headers decide.
+  const headersDecide = c.req.header('content-length') !== undefined || c.req.method === 'GET' || c.req.method === 'HEAD'
+  const sent = hasBody(c) && (headersDecide || (await c.req.arrayBuffer()).byteLength > 0)
+  if (sent) throw new ValidationError('invalid body', [{ path: 'body', message: 'this endpoint takes no body' }])
   return next()
 }
 
