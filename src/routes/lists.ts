@@ -45,7 +45,8 @@ export async function listReply<T extends object>(
       // query on this thread).
       Bun.gc(false)
       await new Promise((resolve) => setImmediate(resolve))
-    } while (cursor !== undefined)
+      // A client that hung up gets nothing: stop reading for it.
+    } while (cursor !== undefined && !c.req.raw.signal.aborted)
     parts.push(encoder.encode(']'))
     return parts
   })

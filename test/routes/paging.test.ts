@@ -163,7 +163,7 @@ describe.if(!!serverUrl)('a whole list longer than one chunk, on a server', () =
   const count = STREAM_CHUNK * 2 + 10
 
   /** Runs `during(call)` after the n-th page the items service reads, for the next GET /api/items. */
-  async function listWhile(during: (call: number) => Promise<void>) {
+  async function listWhile(during: (call: number) => Promise<void>, signal?: AbortSignal) {
     const items = t.services.items
     const listPage = items.listPage
     let calls = 0
@@ -173,7 +173,7 @@ describe.if(!!serverUrl)('a whole list longer than one chunk, on a server', () =
       return result
     }
     try {
-      const res = await t.app.request('/api/items', { headers: t.auth })
+      const res = await t.app.request('/api/items', { headers: t.auth, signal })
       // Read to the end while the wrapper is in place: a streamed answer reads on as it is taken.
       return { res, body: JSON.parse(await res.text()) }
     } finally {
@@ -203,6 +203,18 @@ describe.if(!!serverUrl)('a whole list longer than one chunk, on a server', () =
     expect(res?.status).toBe(503)
     expect(res?.headers.get('retry-after')).toBe('5')
     expect(body.error.code).toBe('unavailable')
+  }, 60_000)
+
+  test('a client that hangs up stops the reading: no chunk is read for it after that', async () => {
+    await sql`insert into items (name, category_id) select 'item ' || g, 1 from generate_series(1, ${count}) g`.execute(t.db)
+    const gone = new AbortController()
+    let calls = 0
+    // The first chunk, then the snapshot's first: the client goes away.
+    await listWhile(async (call) => {
+      calls = call
+      if (call === 2) gone.abort()
+    }, gone.signal).catch(() => {})
+    expect(calls).toBe(2)
   }, 60_000)
 })
 
