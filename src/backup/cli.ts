@@ -90,7 +90,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
   const checked = await oneLine(async (config) => {
     const unreadable = unreadableFileProblem(file)
     if (unreadable) throw new BackupFileError(unreadable)
-    // Images are staged inside the upload directory (created when missing), then renamed into it before the commit.
+    // Images are staged inside the upload directory (created when missing), then linked into place before the commit.
     const uploads = unwritableFolderProblem(config.uploadDir)
     if (uploads) throw new Error(`GEARBOX_UPLOAD_DIR: cannot restore images into ${config.uploadDir}: ${uploads}; nothing was written`)
     return checkBackupFile(file)

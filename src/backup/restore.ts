@@ -37,14 +37,14 @@ export class SchemaMismatchError extends Error {}
 /**
  * Restores a backup file (see archive.ts) into the engine's database and `uploadDir`:
  *  1. reads the whole file and checks every SHA-256 (images go to a staging directory
- *     inside `uploadDir`, so putting one in place is a rename), and refuses when anything
+ *     inside `uploadDir`, so putting one in place is a hard link), and refuses when anything
  *     other than the same image is in the way of one (images.ts alreadyInPlace);
  *  2. in ONE transaction: refuses a target holding more than a fresh install unless
  *     `replace`, migrates it to the backup's schema version (up or down), empties it,
  *     loads every table, re-creates keys and indexes (checking every row), sets each
  *     sequence to its high-water mark, compares every table's row count and checksum with
  *     the manifest, migrates forward to this GearBox's latest version and, last before
- *     the commit, renames the staged images into `uploadDir`.
+ *     the commit, puts the staged images in place (placeImages: never replacing a file).
  * Failed before the commit, the database and `uploadDir` are as they were (the images put
  * in place are removed again); killed, at most images no row names yet are left.
  * Throws BackupFileError, ImageError, SchemaVersionError, TargetNotEmptyError,

@@ -1,4 +1,4 @@
-import { APPLICATION_TABLES } from './schema'
+import { APPLICATION_TABLES_SQL } from './schema'
 
 /** An identifier double-quoted for SQL; PostgreSQL and SQLite read it the same way. */
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
@@ -48,16 +48,15 @@ export async function dropKeysAndIndexes(session: SqlSession): Promise<string[]>
  * indexes and primary and unique keys, then the foreign keys, which need the keys they refer to.
  */
 export async function dropKeysAndIndexesByTable(session: SqlSession): Promise<Rebuild[]> {
-  const ours = APPLICATION_TABLES.map((t) => `'${t}'`).join(', ')
   const keys = await session.query<{ tbl: string; relname: string; refname: string | null; name: string; def: string }>(`
     select c.conrelid::regclass::text as tbl, t.relname, f.relname as refname, c.conname as name, pg_get_constraintdef(c.oid) as def
     from pg_constraint c join pg_class t on t.oid = c.conrelid left join pg_class f on f.oid = c.confrelid
-    where c.contype in ('p', 'u', 'f') and c.connamespace = current_schema()::regnamespace and t.relname in (${ours})
+    where c.contype in ('p', 'u', 'f') and c.connamespace = current_schema()::regnamespace and t.relname in (${APPLICATION_TABLES_SQL})
     order by c.contype = 'f' desc, c.conname`)
   const indexes = await session.query<{ relname: string; name: string; def: string }>(`
     select t.relname, i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
     from pg_index i join pg_class t on t.oid = i.indrelid
-    where t.relnamespace = current_schema()::regnamespace and t.relname in (${ours})
+    where t.relnamespace = current_schema()::regnamespace and t.relname in (${APPLICATION_TABLES_SQL})
       and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 2`)
   for (const k of keys) await session.query(`alter table ${k.tbl} drop constraint ${quoteIdent(k.name)}`)
   for (const i of indexes) await session.query(`drop index ${i.name}`)

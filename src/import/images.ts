@@ -10,7 +10,7 @@ const IMAGE_COLUMNS: Record<string, string> = { items: 'image_filename', thread_
 
 /**
  * Where the copies wait until the transaction commits, inside GEARBOX_UPLOAD_DIR (the same
- * file system, so putting one in place is a rename). Every run first removes what a killed
+ * file system, so putting one in place is a hard link). Every run first removes what a killed
  * run left here.
  */
 export const STAGING_DIR = '.gearbox-import-staging'

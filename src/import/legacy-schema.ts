@@ -64,8 +64,9 @@ const bool = (name: string): ColumnSpec => ({ name, kind: { type: 'bool' }, null
 // *_weight_grams_check / *_price_cents_check: never negative; the *_max_check constraints: the upper bounds.
 const weight: ColumnSpec = { name: 'weight_grams', kind: { type: 'real', min: 0, max: MAX_WEIGHT_GRAMS }, nullable: true }
 const price: ColumnSpec = { name: 'price_cents', kind: { type: 'int', min: 0, max: MAX_PRICE_CENTS }, nullable: true }
-// The sequence continues after the largest id, so an id must leave one after it.
-const id = int('id', undefined, 2_147_483_646)
+/** The largest id a legacy row may have: its sequence continues after it, within PostgreSQL's integer. */
+export const MAX_ID = 2_147_483_646
+const id = int('id', undefined, MAX_ID)
 
 const gear = [text('notes', true), text('product_url', true), text('image_filename', true), text('image_source_url', true)]
 

@@ -1,5 +1,5 @@
 import { dropKeysAndIndexesByTable, quoteIdent, type Rebuild } from '../db/bulk'
-import { APPLICATION_TABLES } from '../db/schema'
+import { APPLICATION_TABLES_SQL } from '../db/schema'
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
 import type { TargetSession } from './target'
@@ -36,9 +36,8 @@ const SEED_CATEGORY = `id = 1 and name = '${SEED_CATEGORY_NAME}'`
  * there are someone else's: never counted, locked or emptied, not even with --replace.
  */
 async function applicationTables(session: TargetSession): Promise<string[]> {
-  const known = APPLICATION_TABLES.map((t) => `'${t}'`).join(', ')
   const rows = await session.query<{ name: string }>(`select table_name as name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name in (${known}) order by 1`)
+    where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name in (${APPLICATION_TABLES_SQL}) order by 1`)
   return rows.map((r) => r.name)
 }
 

@@ -1,7 +1,7 @@
 import { Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
 import { quoteIdent } from '../db/bulk'
-import { type ColumnSpec, legacyTables, type TableSpec } from './legacy-schema'
+import { type ColumnSpec, legacyTables, MAX_ID, type TableSpec } from './legacy-schema'
 import { jsonSafe, type Problem, printed } from './problems'
 import { checkValue, Invalid } from './validate'
 
@@ -123,7 +123,7 @@ export async function scanLegacyFile(db: Database, listener?: ScanListener): Pro
 }
 
 /** sqlite_sequence.seq as the scan checks it: 0 up to one below PostgreSQL's largest integer (NULL counts as 0). */
-const SEQUENCE_COLUMN: ColumnSpec = { name: 'seq', kind: { type: 'int', min: 0, max: 2_147_483_646 }, nullable: true }
+const SEQUENCE_COLUMN: ColumnSpec = { name: 'seq', kind: { type: 'int', min: 0, max: MAX_ID }, nullable: true }
 
 type ScanTable = Omit<SourceTable, 'problems'> & { problems: Map<number, Problem[]> }
 
@@ -157,7 +157,7 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
       const bytes = row[columns + t] as Uint8Array | null
       if (bytes === null) return
       try {
-        row[c] = decoder!.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
+        row[c] = utf16Text(decoder!, bytes, encoding)
       } catch {
         undecodable!.add(c)
         addProblem(table, r, {
@@ -194,6 +194,10 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
   return table
 }
 
+/** Text stored as UTF-16 bytes in the file's byte order, decoded as `decoder` (strict or not) does. */
+const utf16Text = (decoder: TextDecoder, bytes: Uint8Array, encoding: TextEncoding) =>
+  decoder.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
+
 /**
  * Puts the rows of a UTF-16 file's table with a text key (sessions, settings) in the order of
  * their keys' UTF-8 bytes, the order the target's checksum reads them in (`collate "C"`).
@@ -206,7 +210,7 @@ function sortByUtf8Key(rows: unknown[][], at: number, encoding: TextEncoding): v
   const utf8 = new Map(
     rows.map((row) => {
       const bytes = row[at] as Uint8Array | null
-      const text = bytes === null ? '' : decoder.decode(encoding === 'UTF-16be' ? Buffer.from(bytes).swap16() : bytes)
+      const text = bytes === null ? '' : utf16Text(decoder, bytes, encoding)
       return [row, Buffer.from(text, 'utf8')]
     }),
   )

@@ -35,13 +35,16 @@ export interface CategoryRepository {
   delete(id: number): Promise<void>
 }
 
+/** A category's item count and totals, over its items joined as `i`. */
+const itemTotals = [sql<number>`count(i.id)`.as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')]
+
 /** Categories with their item totals in list order: name (case-insensitive), name, id. */
 const listQuery = (db: Kysely<DB>) =>
   db
     .selectFrom('categories')
     .leftJoin('items as i', 'i.category_id', 'categories.id')
     .selectAll('categories')
-    .select((eb) => [eb.fn.count<number>('i.id').as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')])
+    .select(itemTotals)
     .groupBy('categories.id')
     .orderBy((eb) => eb.fn('lower', ['categories.name']))
     .orderBy('categories.name')
@@ -107,7 +110,7 @@ export class KyselyCategoryRepository implements CategoryRepository {
       .selectFrom('updated as categories')
       .leftJoin('items as i', 'i.category_id', 'categories.id')
       .selectAll('categories')
-      .select((eb) => [eb.fn.count<number>('i.id').as('item_count'), totalWeight.as('total_weight_grams'), totalPrice.as('total_price_cents')])
+      .select(itemTotals)
       .groupBy(['categories.id', 'categories.name', 'categories.icon', 'categories.created_at'])
       .executeTakeFirst()
       .catch(duplicateNameMessage)
