@@ -1,4 +1,5 @@
 import { quoteIdent, sequenceHighWater } from '../db/bulk'
+import { APPLICATION_TABLES } from '../db/schema'
 import type { Session } from './engine'
 
 /** A table as the backup stores it: columns in their order, the key rows are sorted by. */
@@ -11,8 +12,21 @@ export interface TableShape {
   textual: boolean[]
 }
 
-/** Our tables (Kysely's migration bookkeeping aside), by name, with their columns and key. */
-export async function applicationTables(session: Session): Promise<TableShape[]> {
+/**
+ * An SQL condition: `column` (a table name) is one of GearBox's tables, APPLICATION_TABLES
+ * and `also` (a backup's own list, which may name a table a later migration dropped). Other
+ * tables in the schema are someone else's: never backed up, counted, locked or emptied.
+ */
+function isApplicationTable(column: string, also: readonly string[] = []): string {
+  const names = [...new Set<string>([...APPLICATION_TABLES, ...also])]
+  return `${column} in (${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(', ')})`
+}
+
+/**
+ * GearBox's tables in the current schema (APPLICATION_TABLES and `also`, when there), by
+ * name, with their columns and key.
+ */
+export async function applicationTables(session: Session, also: readonly string[] = []): Promise<TableShape[]> {
   const rows = await session.query<{ name: string; columns: string[]; textual: boolean[]; keys: string[] | null }>(`
     select t.relname as name,
       array(select a.attname::text from pg_attribute a where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns,
@@ -24,7 +38,7 @@ export async function applicationTables(session: Session): Promise<TableShape[]>
         join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
         where c.conrelid = t.oid and c.contype = 'p' order by k.n) as keys
     from pg_class t
-    where t.relnamespace = current_schema()::regnamespace and t.relkind = 'r' and t.relname not like 'kysely\\_%'
+    where t.relnamespace = current_schema()::regnamespace and t.relkind = 'r' and ${isApplicationTable('t.relname', also)}
     order by t.relname`)
   return rows.map((r) => {
     // Without a key, whole rows order the table (the same values always sort the same).
@@ -79,7 +93,7 @@ export interface SequencePosition {
 export async function sequencePositions(session: Session): Promise<SequencePosition[]> {
   const columns = await session.query<{ table: string; column: string }>(`
     select table_name as table, column_name as column from information_schema.columns
-    where table_schema = current_schema() and is_identity = 'YES' and table_name not like 'kysely\\_%' order by 1, 2`)
+    where table_schema = current_schema() and is_identity = 'YES' and ${isApplicationTable('table_name')} order by 1, 2`)
   const positions: SequencePosition[] = []
   for (const c of columns) {
     const last = await sequenceHighWater(session, c.table, c.column)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseCommandLine, usageError } from '../command-line'
 import { type Config, ConfigError, loadConfig } from '../config'
+import { ForeignReferenceError } from '../db/bulk'
 import { DatabaseUnavailableError, describeDatabase, failureLine, openCheckedDatabase } from '../db/connection'
 import { missingEmbeddedDatabase } from '../db/database'
 import { migrationStatus } from '../db/migration-status'
@@ -117,7 +118,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
     } catch (error) {
       if (error instanceof VerificationError) out.write(`${formatVerification(error.results)}\n`)
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
-      if (error instanceof ImageError) throw new Error(`refused: ${error.message}; nothing was written`)
+      if (error instanceof ImageError || error instanceof ForeignReferenceError) throw new Error(`refused: ${error.message}; nothing was written`)
       if (error instanceof TargetNotEmptyError)
         throw new Error(
           `refused: ${engine.name} already holds data beyond a fresh install (${error.holdings}); run with --replace to replace it; nothing was written`,

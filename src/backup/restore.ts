@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { dropKeysAndIndexes, quoteIdent } from '../db/bulk'
+import { dropKeysAndIndexes, quoteIdent, truncateApplicationTables } from '../db/bulk'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, migrateToLatest } from '../db/migrator'
 import { alreadyInPlace, placeImages, removeImages } from '../import/images'
@@ -48,7 +48,7 @@ export class SchemaMismatchError extends Error {}
  * Failed before the commit, the database and `uploadDir` are as they were (the images put
  * in place are removed again); killed, at most images no row names yet are left.
  * Throws BackupFileError, ImageError, SchemaVersionError, TargetNotEmptyError,
- * SchemaMismatchError or VerificationError, each saying what is wrong.
+ * ForeignReferenceError, SchemaMismatchError or VerificationError, each saying what is wrong.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now()
@@ -69,7 +69,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const { verification, migratedForward } = await options.engine.transaction('write', async (session) => {
       await pinSettings(session)
       const db = kyselyInSession(session)
-      const current = await applicationTables(session)
+      const listed = manifest.tables.map((t) => t.name)
+      const current = await applicationTables(session, listed)
       if (current.length > 0) await session.query(`lock table ${current.map((t) => quoteIdent(t.name)).join(', ')} in access exclusive mode`)
       const contents = await targetContents(
         session,
@@ -82,9 +83,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         throw new Error(
           `could not bring ${options.engine.name} to the backup's schema version ${version}: ${error instanceof Error ? error.message : String(error)}`,
         )
-      const shapes = await applicationTables(session)
+      const shapes = await applicationTables(session, listed)
       checkShapes(manifest, shapes, version)
-      await session.query(`truncate ${shapes.map((t) => quoteIdent(t.name)).join(', ')}`)
+      await truncateApplicationTables(
+        session,
+        shapes.map((t) => t.name),
+      )
 
       const loadStarted = performance.now()
       const recreate = await dropKeysAndIndexes(session)

@@ -23,6 +23,39 @@ export async function sequenceHighWater(session: SqlSession, table: string, colu
   return Number(row!.last)
 }
 
+/**
+ * Another table's foreign key refers to one of GearBox's tables. The bulk loaders empty those
+ * tables and drop their keys, which such a key prevents (TRUNCATE and DROP CONSTRAINT fail on
+ * it), and emptying the referring table as well (TRUNCATE ... CASCADE) would lose its rows.
+ */
+export class ForeignReferenceError extends Error {
+  constructor(
+    readonly constraint: string,
+    readonly table: string,
+    readonly referenced: string,
+  ) {
+    super(
+      `the foreign key ${constraint} of table ${table} refers to ${referenced}; loading empties ${referenced} and re-creates its keys, which that key prevents (and emptying ${table} too would lose its rows); drop the foreign key, load, then add it back`,
+    )
+  }
+}
+
+/**
+ * Empties GearBox's `tables` (TRUNCATE, in the caller's transaction). Throws
+ * ForeignReferenceError first, naming the first one, when a table that is not GearBox's (in
+ * any schema) has a foreign key to one of GearBox's tables in the current schema.
+ */
+export async function truncateApplicationTables(session: SqlSession, tables: string[]): Promise<void> {
+  const [reference] = await session.query<{ name: string; tbl: string; ref: string }>(`
+    select c.conname as name, c.conrelid::regclass::text as tbl, f.relname as ref
+    from pg_constraint c join pg_class f on f.oid = c.confrelid join pg_class t on t.oid = c.conrelid
+    where c.contype = 'f' and f.relnamespace = current_schema()::regnamespace and f.relname in (${APPLICATION_TABLES_SQL})
+      and not (t.relnamespace = current_schema()::regnamespace and t.relname in (${APPLICATION_TABLES_SQL}))
+    order by 2, 1 limit 1`)
+  if (reference) throw new ForeignReferenceError(reference.name, reference.tbl, reference.ref)
+  await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)
+}
+
 /** A statement that re-creates a dropped key or index, and the tables whose rows it reads. */
 export interface Rebuild {
   sql: string

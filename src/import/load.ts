@@ -1,4 +1,4 @@
-import { dropKeysAndIndexesByTable, quoteIdent, type Rebuild } from '../db/bulk'
+import { dropKeysAndIndexesByTable, quoteIdent, type Rebuild, truncateApplicationTables } from '../db/bulk'
 import { APPLICATION_TABLES_SQL } from '../db/schema'
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
@@ -69,7 +69,8 @@ export async function targetContents(session: Pick<TargetSession, 'query'>, tabl
 
 /**
  * Inside the caller's transaction: locks and empties every application table (throws
- * TargetNotEmptyError when they hold more than a fresh install and `replace` is not set) and
+ * TargetNotEmptyError when they hold more than a fresh install and `replace` is not set,
+ * ForeignReferenceError when another table refers to one of them) and
  * drops the keys and indexes. Returns the statements that restore them, each with the tables it reads.
  */
 export async function emptyTarget(session: TargetSession, replace: boolean): Promise<Rebuild[]> {
@@ -82,7 +83,7 @@ export async function emptyTarget(session: TargetSession, replace: boolean): Pro
   await session.query(`lock table ${tables.map(quoteIdent).join(', ')} in access exclusive mode`)
   const contents = await targetContents(session, tables)
   if (contents.beyondFreshInstall && !replace) throw new TargetNotEmptyError(contents)
-  await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)
+  await truncateApplicationTables(session, tables)
   return dropKeysAndIndexesByTable(session)
 }
 

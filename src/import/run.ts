@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { ForeignReferenceError } from '../db/bulk'
 import { checkImages, type ImageCheck, ImageError, imageReferences, placeImages, removeImages, stageImages } from './images'
 import { emptyTarget, TargetNotEmptyError } from './load'
 import { type PlannedTable, planImport } from './plan'
@@ -294,6 +295,7 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
   } catch (error) {
     if (uploadDir) removeImages(placed, uploadDir)
     if (error instanceof TargetNotEmptyError) return outcome('target-not-empty', 1, `refused: ${error.message}; nothing was written`)
+    if (error instanceof ForeignReferenceError) return outcome('refused', 1, `refused: ${error.message}; nothing was written`)
     if (error instanceof VerificationError) {
       out.write(`${formatVerification(error.results)}\n`)
       return outcome('verification-failed', 1, error.message, { verification: error.results })

@@ -1,5 +1,6 @@
-import { Database } from 'bun:sqlite'
-import { existsSync, statSync } from 'node:fs'
+import { constants, Database } from 'bun:sqlite'
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { quoteIdent } from '../db/bulk'
 import { type ColumnSpec, legacyTables, MAX_ID, type TableSpec } from './legacy-schema'
 import { jsonSafe, type Problem, printed } from './problems'
@@ -33,16 +34,73 @@ export interface ScanResult {
 // Tables of the legacy file that hold no user data and are not copied.
 const IGNORED_TABLES = new Set(['__drizzle_migrations', 'sqlite_sequence'])
 
+/**
+ * Opens `path` read-only, integers as bigint (`safeIntegers`). A file in WAL mode needs its
+ * `-shm` file, which SQLite creates beside it; in a folder it cannot write (read-only
+ * storage) that fails, and a file whose `-wal` file holds no changes is opened `immutable`
+ * instead (SQLite's URI parameter, https://sqlite.org/uri.html), which reads exactly what the
+ * main file holds and needs neither. Throws SQLite's error (with its `code`), or
+ * LegacyFileError when the `-wal` file holds changes that only a writable folder lets SQLite read.
+ */
+function openReadOnly(path: string): Database {
+  const probe = (db: Database) => {
+    try {
+      db.query('select count(*) from sqlite_master').get()
+      return db
+    } catch (error) {
+      db.close()
+      throw error
+    }
+  }
+  try {
+    return probe(new Database(path, { readonly: true, safeIntegers: true }))
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN' || !inWalMode(path)) throw error
+    const wal = `${path}-wal`
+    if (existsSync(wal) && statSync(wal).size > 0) {
+      throw new LegacyFileError(
+        `${path}: it is in WAL mode and ${wal} holds changes that SQLite reads only by creating ${path}-shm, which this folder does not allow (read-only storage); copy the file and its -wal file to a folder that can be written and import that copy`,
+      )
+    }
+    return probe(openImmutable(path))
+  }
+}
+
+/** The file's header says WAL mode: its read and write versions (bytes 18 and 19) are 2 (https://sqlite.org/fileformat.html). */
+function inWalMode(path: string): boolean {
+  const header = Buffer.alloc(20)
+  const fd = openSync(path, 'r')
+  try {
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * `path` opened `immutable` and read-only, its statements answering integers as bigint as
+ * `safeIntegers` does (which flags given as a number cannot set).
+ */
+function openImmutable(path: string): Database {
+  const db = new Database(`${pathToFileURL(path).href}?immutable=1`, constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI)
+  const [query, prepare] = [db.query.bind(db), db.prepare.bind(db)]
+  db.query = ((sql: string) => query(sql).safeIntegers(true)) as Database['query']
+  db.prepare = ((sql: string) => prepare(sql).safeIntegers(true)) as Database['prepare']
+  return db
+}
+
 /** Opens the legacy file read-only; throws LegacyFileError when it is not a GearBox database. */
 export function openLegacyFile(path: string): Database {
   if (!existsSync(path)) throw new LegacyFileError(`${path}: no such file`)
   if (!statSync(path).isFile()) throw new LegacyFileError(`${path}: not a file`)
   let db: Database
   try {
-    db = new Database(path, { readonly: true, safeIntegers: true })
-    db.query('select count(*) from sqlite_master').get()
-  } catch {
-    throw new LegacyFileError(`${path}: not a SQLite database`)
+    db = openReadOnly(path)
+  } catch (error) {
+    if (error instanceof LegacyFileError) throw error
+    const { code, message } = error as { code?: string; message?: string }
+    if (code === 'SQLITE_NOTADB') throw new LegacyFileError(`${path}: not a SQLite database`)
+    throw new LegacyFileError(`${path}: SQLite cannot read it: ${message} (${code ?? 'no code'})`)
   }
   const missing: string[] = []
   const tables = new Set(

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { sql } from 'kysely'
 import { BackupFileError, sha256 } from '../../src/backup/archive'
 import { SchemaVersionError } from '../../src/backup/restore'
+import { ForeignReferenceError } from '../../src/db/bulk'
 import { createMigrator } from '../../src/db/migrator'
 import { ImageError } from '../../src/import/images'
 import { TargetNotEmptyError } from '../../src/import/load'
@@ -154,6 +155,43 @@ describe(`restore refusals on ${backend}: a clear message and nothing written`, 
     await restoreFrom(target, uploads(), backup, true)
     expect(await tableContents(target.db)).toEqual(await tableContents(source.db))
     expect(directoryContents(uploads())).toMatchObject(directoryContents(path.join(dir, 'source-uploads')))
+  }, 60_000)
+
+  test("a table that is not GearBox's is neither backed up, nor counted, nor emptied", async () => {
+    const fresh = await openBackupDatabase(backend)
+    const file = path.join(dir, 'with-audit-log.tar.gz')
+    try {
+      await sql`create table audit_log (id int generated always as identity primary key, message text not null)`.execute(source.db)
+      await sql`insert into audit_log (message) values ('in the source')`.execute(source.db)
+      const { manifest } = await backupTo(source, path.join(dir, 'source-uploads'), file)
+      expect(manifest.tables.map((t) => t.name)).not.toContain('audit_log')
+      expect(manifest.sequences.map((s) => s.table)).not.toContain('audit_log')
+
+      await sql`create table audit_log (id int primary key, message text not null)`.execute(fresh.db)
+      await sql`insert into audit_log values (7, 'precious')`.execute(fresh.db)
+      await restoreFrom(fresh, path.join(dir, 'audit-uploads'), file)
+      expect((await sql`select * from audit_log`.execute(fresh.db)).rows).toEqual([{ id: 7, message: 'precious' }])
+      await restoreFrom(fresh, path.join(dir, 'audit-uploads'), file, true)
+      expect((await sql`select * from audit_log`.execute(fresh.db)).rows).toEqual([{ id: 7, message: 'precious' }])
+    } finally {
+      await sql`drop table audit_log`.execute(source.db)
+      await fresh.close()
+    }
+  }, 60_000)
+
+  test("another table's foreign key to one of GearBox's tables: refused by name, the other table untouched", async () => {
+    await sql`create table trip_notes (id int primary key, item_id int not null constraint trip_notes_item_fkey references items (id), note text)`.execute(
+      target.db,
+    )
+    try {
+      const error = await expectNothingWritten(() => restoreFrom(target, uploads(), backup, true))
+      expect(error).toBeInstanceOf(ForeignReferenceError)
+      expect((error as Error).message).toBe(
+        'the foreign key trip_notes_item_fkey of table trip_notes refers to items; loading empties items and re-creates its keys, which that key prevents (and emptying trip_notes too would lose its rows); drop the foreign key, load, then add it back',
+      )
+    } finally {
+      await sql`drop table trip_notes`.execute(target.db)
+    }
   }, 60_000)
 
   test('rows that load but do not match the manifest checksum: verification fails, rolled back', async () => {

@@ -1,5 +1,7 @@
+import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
-import { readFileSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
 import { sql } from 'kysely'
 import { APPLICATION_TABLES } from '../../src/db/schema'
 import { ddlIn, deletedRows, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
@@ -245,6 +247,27 @@ describe("tables in the schema that are not GearBox's", () => {
     }>`select conname as name from pg_constraint where conrelid = 'audit_log'::regclass and contype = 'p'`.execute(fx.target.db)
     expect(keys).toEqual([{ name: 'audit_log_pkey' }])
   })
+  test("one that refers to GearBox's tables by a foreign key: refused by name, nothing written", async () => {
+    writeLegacyFile(fx.file, realisticRows())
+    await sql`create table trip_notes (id int primary key, category_id int constraint trip_notes_category_fkey references categories (id))`.execute(
+      fx.target.db,
+    )
+    await sql`insert into trip_notes values (1, 1)`.execute(fx.target.db)
+
+    try {
+      const result = await runImport(fx.file, fx.target, { replace: true })
+
+      expect(result.status).toBe('refused')
+      expect(result.exitCode).toBe(1)
+      expect(result.output).toContain(
+        'refused: the foreign key trip_notes_category_fkey of table trip_notes refers to categories; loading empties categories and re-creates its keys, which that key prevents (and emptying trip_notes too would lose its rows); drop the foreign key, load, then add it back; nothing was written',
+      )
+      expect((await sql`select * from trip_notes`.execute(fx.target.db)).rows).toEqual([{ id: 1, category_id: 1 }])
+      expect(await fx.target.db.selectFrom('categories').select('name').execute()).toEqual([{ name: 'Uncategorized' }])
+    } finally {
+      await sql`drop table trip_notes`.execute(fx.target.db)
+    }
+  })
 })
 
 describe('--dry-run', () => {
@@ -263,5 +286,63 @@ describe('--dry-run', () => {
     expect(opened).toBe(false)
     expect(result.output).toMatch(/items\s+5\s+0/)
     expect(await fx.target.db.selectFrom('items').select('id').execute()).toEqual([])
+  })
+})
+
+/**
+ * Makes `dir` read-only storage for the rest of the test, as a read-only mount is (root writes
+ * through a folder's mode bits, so as root it becomes a read-only bind mount of itself).
+ * Returns what undoes it.
+ */
+function readOnlyFolder(dir: string): () => void {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555)
+    return () => chmodSync(dir, 0o755)
+  }
+  const mount = (...args: string[]) => expect(Bun.spawnSync(['mount', ...args]).exitCode).toBe(0)
+  mount('--bind', dir, dir)
+  mount('-o', 'remount,ro,bind', dir)
+  // Lazily: a file SQLite failed to open may stay open until it is garbage-collected.
+  return () => expect(Bun.spawnSync(['umount', '--lazy', dir]).exitCode).toBe(0)
+}
+
+describe('a file in WAL mode on read-only storage (SQLite cannot create its -shm file there)', () => {
+  test('is read whole when its -wal file holds nothing', async () => {
+    const dir = path.join(path.dirname(fx.file), 'read-only')
+    mkdirSync(dir)
+    const file = path.join(dir, 'gearbox.db')
+    writeLegacyFile(file, realisticRows(), 'pragma journal_mode = wal')
+    const undo = readOnlyFolder(dir)
+    try {
+      const result = await runImport(file, fx.target, { uploadDir: path.join(path.dirname(fx.file), 'target-uploads') })
+      expect(result.status).toBe('imported')
+      expect(readdirSync(dir).sort()).toEqual(['gearbox.db', 'uploads'])
+    } finally {
+      undo()
+    }
+    expect((await fx.target.db.selectFrom('items').select('id').orderBy('id').execute()).map((i) => i.id)).toEqual([1, 2, 5, 9, 10])
+  })
+
+  test('is refused with what to do when its -wal file holds changes', async () => {
+    const dir = path.join(path.dirname(fx.file), 'read-only')
+    mkdirSync(dir)
+    const file = path.join(dir, 'gearbox.db')
+    writeLegacyFile(fx.file, realisticRows(), 'pragma journal_mode = wal')
+    // The old app still open, its last changes in the -wal file: a copy of both files.
+    const open = new Database(fx.file)
+    open.exec('pragma wal_autocheckpoint = 0; delete from setup_items')
+    copyFileSync(fx.file, file)
+    copyFileSync(`${fx.file}-wal`, `${file}-wal`)
+    open.close()
+    const undo = readOnlyFolder(dir)
+    try {
+      const result = await runImport(file, fx.target)
+      expect(result.status).toBe('not-gearbox')
+      expect(result.output).toContain(
+        `${file}: it is in WAL mode and ${file}-wal holds changes that SQLite reads only by creating ${file}-shm, which this folder does not allow (read-only storage); copy the file and its -wal file to a folder that can be written and import that copy`,
+      )
+    } finally {
+      undo()
+    }
   })
 })
