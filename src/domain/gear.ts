@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { MAX_INT4, MAX_PRICE_CENTS, MAX_WEIGHT_GRAMS, nameString } from '../schemas/common'
+import { MAX_INT4, MAX_NAME_LENGTH, MAX_PRICE_CENTS, MAX_WEIGHT_GRAMS, nameString } from '../schemas/common'
 
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
 
@@ -15,7 +15,7 @@ export const Text = z.string().max(10_000).nullable()
  * Each key is a column of `items` and of `thread_candidates` in snake_case.
  */
 export const gearFields = {
-  name: nameString(200).openapi({ example: 'Tent' }),
+  name: nameString(MAX_NAME_LENGTH).openapi({ example: 'Tent' }),
   categoryId: z.int().min(1).max(MAX_INT4),
   weightGrams: z.number().min(0).max(MAX_WEIGHT_GRAMS).nullable().openapi({ example: 1250.5, description: BOUND }),
   priceCents: z.int().min(0).max(MAX_PRICE_CENTS).nullable().openapi({ example: 34900, description: BOUND }),

@@ -27,6 +27,13 @@ export function encodeCursor(key: KeyPart[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url')
 }
 
+/**
+ * The longest cursor a list hands out when its text sort keys hold at most `maxText`
+ * characters: the JSON of such a text of the characters that take the most bytes there (a
+ * control character's `\u0001`, 6) and the largest id, in base64url.
+ */
+export const maxCursorLength = (maxText: number) => encodeCursor(['\u0001'.repeat(maxText), 2_147_483_647]).length
+
 type KeyKind = 'string' | 'integer' | 'id'
 
 /** Whether a cursor's part is of its kind: a value some row could hold, so comparing with it cannot fail. */

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { MAX_PAGE_LIMIT } from '../repositories/paging'
+import { MAX_PAGE_LIMIT, maxCursorLength } from '../repositories/paging'
 
 /** The largest PostgreSQL integer; ids, cents and quantities must fit in it. */
 export const MAX_INT4 = 2_147_483_647
@@ -13,6 +13,9 @@ export const MAX_INT4 = 2_147_483_647
 export const MAX_WEIGHT_GRAMS = 1_000_000
 export const MAX_PRICE_CENTS = 9_000_000
 export const MAX_QUANTITY = 1_000
+
+/** The longest name of an item, candidate, thread or setup, in characters (code points). */
+export const MAX_NAME_LENGTH = 200
 
 /** A name as given (not trimmed), 1..max characters, and not only whitespace. */
 export const nameString = (max: number) =>
@@ -106,7 +109,7 @@ export const pageQuery = {
   cursor: z
     .string()
     .min(1)
-    .max(1000)
+    .max(maxCursorLength(MAX_NAME_LENGTH))
     .optional()
     .openapi({ param: { name: 'cursor', in: 'query' }, description: 'Where the page starts: the opaque value from the previous page’s `Link: rel="next"`' }),
 }

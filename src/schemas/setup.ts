@@ -1,12 +1,12 @@
 import { z } from '@hono/zod-openapi'
 import { CLASSIFICATIONS } from '../domain/setup'
-import { idParam, MAX_INT4, nameString, Timestamp } from './common'
+import { idParam, MAX_INT4, MAX_NAME_LENGTH, nameString, Timestamp } from './common'
 import { ItemSchema } from './item'
 
 /** A setup lists at most this many items; it also keeps one PUT within PostgreSQL's parameter limit. */
 export const MAX_SETUP_ITEMS = 1000
 
-const Name = nameString(200).openapi({ example: 'Summer overnighter' })
+const Name = nameString(MAX_NAME_LENGTH).openapi({ example: 'Summer overnighter' })
 const Classification = z.enum(CLASSIFICATIONS).openapi({ description: 'How the item is carried: base (in the pack), worn, or consumable (food, fuel, water)' })
 
 export const SetupItemParams = z.object({ id: idParam('id'), itemId: idParam('itemId') })

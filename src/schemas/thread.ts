@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { gearFields } from '../domain/gear'
 import { candidateFields, THREAD_STATUSES } from '../domain/thread'
-import { hasSomeField, idParam, MAX_INT4, nameString, pageQuery, Timestamp } from './common'
+import { hasSomeField, idParam, MAX_INT4, MAX_NAME_LENGTH, nameString, pageQuery, Timestamp } from './common'
 import { ItemSchema } from './item'
 
 export const dbId = z.int().min(1).max(MAX_INT4)
@@ -15,7 +15,7 @@ export const ThreadListQuery = z.object({
 })
 
 export const CreateThreadBody = z
-  .object({ name: nameString(200).openapi({ example: 'New tent' }), categoryId: gearFields.categoryId })
+  .object({ name: nameString(MAX_NAME_LENGTH).openapi({ example: 'New tent' }), categoryId: gearFields.categoryId })
   .strict()
   .openapi('CreateThread')
 

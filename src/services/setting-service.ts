@@ -4,8 +4,16 @@ import type { Store } from '../repositories'
 
 /** Any key may be stored; these rules keep keys printable and values small. */
 export const SETTING_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/
+/** In characters (code points), as zod and PostgreSQL's char_length count every other string. */
 export const MAX_SETTING_VALUE_LENGTH = 1000
 export const WEIGHT_UNITS = ['g', 'oz', 'lb', 'kg'] as const
+
+/** How many code points `text` holds (an emoji is one; String.length counts its two UTF-16 units). */
+const codePoints = (text: string) => {
+  let n = 0
+  for (const _ of text) n++
+  return n
+}
 
 const currencies = new Set(Intl.supportedValuesOf('currency'))
 
@@ -28,7 +36,7 @@ export class SettingService {
     const problems: FieldProblem[] = []
     if (!SETTING_KEY_PATTERN.test(key)) {
       problems.push({ path: 'key', message: 'must start with a letter and hold at most 64 letters, digits, _ . or -' })
-    } else if (value.length > MAX_SETTING_VALUE_LENGTH) {
+    } else if (codePoints(value) > MAX_SETTING_VALUE_LENGTH) {
       problems.push({ path: 'value', message: `must be at most ${MAX_SETTING_VALUE_LENGTH} characters` })
     } else {
       const problem = knownKeys.get(key)?.(value)

@@ -63,6 +63,23 @@ describe('paging of every list', () => {
     }
   })
 
+  test('a Link after the longest name of the costliest characters is followed like any other', async () => {
+    // Each control character is 6 bytes of the cursor's JSON (\u0001), an emoji 4 bytes of UTF-8.
+    const lists = [
+      { path: '/api/items', max: 200, body: (name: string) => ({ name, categoryId: 1 }) },
+      { path: '/api/setups', max: 200, body: (name: string) => ({ name }) },
+      { path: '/api/categories', max: 100, body: (name: string) => ({ name }) },
+    ]
+    for (const { path, max, body } of lists) {
+      for (const fill of ['\u0001', '😀']) {
+        for (const first of ['a', 'b']) expect((await t.call('POST', path, body(first + fill.repeat(max - 1)))).status).toBe(201)
+      }
+      const whole = await t.call('GET', path)
+      const pages = await allPages(`${path}?limit=1`)
+      expect({ path, ids: pages.flatMap((p) => ids(p.entries)) }).toEqual({ path, ids: ids(whole.body) })
+    }
+  })
+
   test('the Link keeps the other query parameters and the cursor continues after the last entry', async () => {
     for (const name of ['tent a', 'tent b', 'stove', 'tent c']) await t.call('POST', '/api/items', { name, categoryId: 1 })
     const first = await t.call('GET', '/api/items?q=tent&limit=2')

@@ -52,9 +52,12 @@ describe('/api/settings', () => {
     expect((await put('k'.repeat(64), { value: 'x'.repeat(1000) })).status).toBe(200)
     expect((await put('note', { value: 'Zelt: 2 Personen, 1,2 kg ✓' })).status).toBe(200)
     await expectRejected('note', { value: 'x'.repeat(1001) }, 'value')
+    // Characters are code points, as for every other string: an emoji is one (two UTF-16 units).
+    expect((await put('emoji', { value: '😀'.repeat(1000) })).status).toBe(200)
+    await expectRejected('emoji', { value: '😀'.repeat(1001) }, 'value')
     await expectRejected('k'.repeat(65), { value: 'x' }, 'key')
     for (const key of ['1abc', '_x', '-x', '.x', 'a%20b', 'a%2Fb', 'caf%C3%A9']) await expectRejected(key, { value: 'x' }, 'key')
-    expect(Object.keys((await t.call('GET', '/api/settings')).body).sort()).toEqual(['k'.repeat(64), 'note', 'ui.sidebar-width_2'])
+    expect(Object.keys((await t.call('GET', '/api/settings')).body).sort()).toEqual(['emoji', 'k'.repeat(64), 'note', 'ui.sidebar-width_2'])
   })
 
   test('PUT checks the body: value is a required string, no other keys, JSON only', async () => {
