@@ -21,6 +21,12 @@ export interface ItemRepository {
   create(input: NewItem): Promise<ItemWithCategory>
   /** One statement; sets updatedAt. Throws NotFoundError, or ValidationError as `create` does. */
   update(id: number, patch: ItemPatch): Promise<ItemWithCategory>
+  /**
+   * Locks the item's row until the transaction ends (SELECT ... FOR UPDATE): a transaction that
+   * is putting it in a setup (holding it FOR KEY SHARE) commits first, and later ones wait for
+   * this one. Throws NotFoundError; TransactionRequiredError outside a transaction.
+   */
+  lock(id: number): Promise<void>
   /** Also removes the item from every setup (cascade). Throws NotFoundError. */
   delete(id: number): Promise<void>
   /**
@@ -112,6 +118,12 @@ export class KyselyItemRepository implements ItemRepository {
       .catch(itemErrors)
     if (!row) throw new NotFoundError('item', id)
     return toItemWithCategory(row)
+  }
+
+  async lock(id: number): Promise<void> {
+    assertTransaction(this.db, 'ItemRepository.lock')
+    const row = await this.db.selectFrom('items').select('id').where('id', '=', id).forUpdate().executeTakeFirst()
+    if (!row) throw new NotFoundError('item', id)
   }
 
   async delete(id: number): Promise<void> {

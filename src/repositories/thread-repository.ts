@@ -54,7 +54,12 @@ export interface ThreadRepository {
    * delete of it waits, so a reference to it written meanwhile stays valid.
    */
   findCandidate(threadId: number, candidateId: number, options?: { lock?: boolean }): Promise<Candidate | undefined>
-  /** Throws NotFoundError (thread), or ValidationError (path categoryId) for an unknown category. */
+  /**
+   * Without `sortOrder` the candidate comes last (the thread's highest sort order + 1). Locks
+   * the thread's row (FOR NO KEY UPDATE) until the caller's transaction ends, so candidates
+   * added at once take distinct places. Throws NotFoundError (thread), or ValidationError
+   * (path categoryId) for an unknown category.
+   */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate>
   /** One statement. Throws NotFoundError if the candidate is not one of the thread's, ValidationError for an unknown category. */
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate>
@@ -221,7 +226,7 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
-    const thread = await this.db.selectFrom('threads').select('category_id').where('id', '=', threadId).executeTakeFirst()
+    const thread = await this.db.selectFrom('threads').select('category_id').where('id', '=', threadId).forNoKeyUpdate().executeTakeFirst()
     if (!thread) throw new NotFoundError('thread', threadId)
     const row = await this.db
       .insertInto('thread_candidates')

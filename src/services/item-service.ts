@@ -29,9 +29,14 @@ export class ItemService {
     return this.store.autocommit((repos) => repos.items.update(id, patch))
   }
 
-  /** Also takes it out of every setup, whose updatedAt moves (their lists change). Throws NotFoundError. */
+  /**
+   * Also takes it out of every setup, whose updatedAt moves (their lists change). The item is
+   * locked first, so a setup write that is adding it commits before the setups holding it are
+   * read (else the cascade removed it from a setup that was never touched). Throws NotFoundError.
+   */
   delete(id: number): Promise<void> {
     return this.store.write(async (repos) => {
+      await repos.items.lock(id)
       await repos.setups.touchContaining(id)
       await repos.items.delete(id)
     })

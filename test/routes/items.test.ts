@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { sql } from 'kysely'
 import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { BAD_IDS, errorPaths, ISO, useTestApp } from '../support/app'
+import { holdTransaction, serverUrl, untilLocksWait } from '../support/database'
 
 describe('/api/items', () => {
   const t = useTestApp()
@@ -270,5 +272,32 @@ describe('/api/items', () => {
 
   test('DELETE with bad ids is a 400', async () => {
     for (const bad of BAD_IDS) expect((await t.call('DELETE', `/api/items/${bad}`)).status).toBe(400)
+  })
+})
+
+// PGlite runs one transaction at a time, so only a server shows a delete overlapping a setup's write.
+describe.if(serverUrl !== undefined)('/api/items on a PostgreSQL server', () => {
+  const t = useTestApp({ on: 'postgres' })
+
+  test("deleting an item while a setup's PUT adds it: the setup's updatedAt moves past the PUT's", async () => {
+    const item = (await t.call('POST', '/api/items', { name: 'Tent', categoryId: 1 })).body.id
+    const setup = (await t.call('POST', '/api/setups', { name: 'Weekend' })).body.id
+    // What PUT /api/setups/:id/items does, held before its commit.
+    let put = new Date(0)
+    const putting = await holdTransaction(t.db, async (trx) => {
+      await trx.selectFrom('items').select('id').where('id', '=', item).forKeyShare().execute()
+      await trx.insertInto('setup_items').values({ setup_id: setup, item_id: item, classification: 'base' }).execute()
+      const touched = await trx.updateTable('setups').set({ updated_at: sql`now()` }).where('id', '=', setup).returning('updated_at').executeTakeFirstOrThrow()
+      put = touched.updated_at
+    })
+    const deleting = t.call('DELETE', `/api/items/${item}`)
+    await untilLocksWait(t.db, 1, deleting)
+    await putting.end()
+    expect((await deleting).status).toBe(204)
+
+    const after = (await t.call('GET', `/api/setups/${setup}`)).body
+    expect(after.items).toEqual([])
+    // The delete came tens of milliseconds after the PUT's transaction began.
+    expect(new Date(after.updatedAt).getTime()).toBeGreaterThan(put.getTime())
   })
 })

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { repositoriesFor } from '../../src/repositories'
 import { MAX_PRICE_CENTS, MAX_WEIGHT_GRAMS } from '../../src/schemas/common'
 import { BAD_IDS, errorPaths, useTestApp } from '../support/app'
-import { serverUrl, untilLocksWait } from '../support/database'
+import { holdTransaction, serverUrl, untilLocksWait } from '../support/database'
 
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
 
@@ -426,5 +427,20 @@ describe.if(serverUrl !== undefined)('/api/threads on a PostgreSQL server', () =
     await resolving
     expect((await resolves).map((r) => r.status)).toEqual([409, 409])
     expect((await t.call('GET', '/api/items')).body).toEqual([])
+  })
+
+  test('candidates added at once get sort orders one after the other', async () => {
+    const id = (await t.call('POST', '/api/threads', { name: 'Tent', categoryId: 1 })).body.id
+    // Another request's candidate, added and not yet committed.
+    const adding = await holdTransaction(t.db, (trx) => repositoriesFor(trx).threads.addCandidate(id, { name: 'first' }))
+    const second = t.call('POST', `/api/threads/${id}/candidates`, { name: 'second' })
+    await untilLocksWait(t.db, 1, second)
+    await adding.end()
+    expect((await second).status).toBe(201)
+    const candidates = (await t.call('GET', `/api/threads/${id}`)).body.candidates
+    expect(candidates.map((c: { name: string; sortOrder: number }) => [c.name, c.sortOrder])).toEqual([
+      ['first', 1],
+      ['second', 2],
+    ])
   })
 })

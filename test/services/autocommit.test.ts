@@ -83,7 +83,7 @@ describe('the statements a change sends', () => {
 
   test('a change of several statements still runs in one transaction', async () => {
     const item = await services.items.create({ name: 'Tent', categoryId: 1 })
-    // Deleting an item also moves the updatedAt of the setups holding it.
-    expect(await sentBy(() => services.items.delete(item.id))).toEqual(['begin', 'update', 'delete', 'commit'])
+    // Deleting an item locks it, then moves the updatedAt of the setups holding it.
+    expect(await sentBy(() => services.items.delete(item.id))).toEqual(['begin', 'select', 'update', 'delete', 'commit'])
   })
 })
