@@ -1,7 +1,16 @@
 import { z } from '@hono/zod-openapi'
 import { MAX_INT4, MAX_NAME_LENGTH, MAX_PRICE_CENTS, MAX_WEIGHT_GRAMS, nameString } from '../schemas/common'
+import { isPlainFileName } from './image'
 
-const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048)
+/**
+ * An http or https URL, stored exactly as sent: zod's url() would trim it and strip tabs and
+ * line breaks, so a URL holding any of those is refused instead of silently changed.
+ */
+const HttpUrl = z
+  .string()
+  .refine((url) => !/^\s|\s$|[\t\n\r]/.test(url), { message: 'must not start or end with whitespace, nor hold a tab or line break', abort: true })
+  .pipe(z.url({ protocol: /^https?$/ }).max(2048))
+  .openapi({ format: 'uri', maxLength: 2048 })
 
 export const BOUND = 'The maximum keeps every total (weight or price x quantity, summed over a million rows) exact below 2^53'
 
@@ -21,7 +30,12 @@ export const gearFields = {
   priceCents: z.int().min(0).max(MAX_PRICE_CENTS).nullable().openapi({ example: 34900, description: BOUND }),
   notes: Text,
   productUrl: HttpUrl.nullable().openapi({ example: 'https://example.com/tent' }),
-  imageFilename: z.string().min(1).max(255).nullable(),
+  imageFilename: z
+    .string()
+    .max(255)
+    .refine(isPlainFileName, 'must be a file name as POST /api/images hands out: not empty, no folder, no leading dot')
+    .openapi({ minLength: 1 })
+    .nullable(),
   imageSourceUrl: HttpUrl.nullable(),
 }
 

@@ -99,6 +99,14 @@ describe('/api/items', () => {
       [{ ...ok, quantity: 2_147_483_647 }, ['quantity']],
       [{ ...ok, productUrl: 'ftp://example.com/x' }, ['productUrl']],
       [{ ...ok, productUrl: 'not a url' }, ['productUrl']],
+      // A URL is stored as sent or refused, never trimmed or stripped of tabs and line breaks.
+      [{ ...ok, productUrl: '  https://example.com/tent  ' }, ['productUrl']],
+      [{ ...ok, productUrl: 'https://exam\tple.com/te\nnt' }, ['productUrl']],
+      [{ ...ok, imageSourceUrl: 'https://example.com/a.png\n' }, ['imageSourceUrl']],
+      // An image's name as POST /api/images hands it out: a file name, never a path.
+      [{ ...ok, imageFilename: '../../etc/passwd' }, ['imageFilename']],
+      [{ ...ok, imageFilename: 'a\\b.png' }, ['imageFilename']],
+      [{ ...ok, imageFilename: '.hidden.png' }, ['imageFilename']],
       [{ ...ok, imageSourceUrl: 'javascript:alert(1)' }, ['imageSourceUrl']],
       [{ ...ok, notes: 5 }, ['notes']],
       [{ ...ok, imageFilename: '' }, ['imageFilename']],
