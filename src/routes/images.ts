@@ -12,8 +12,11 @@ const UPLOAD_BODY: BodyRule = {
   tooLarge: `image is larger than ${MAX_IMAGE_BYTES} bytes`,
 }
 
-const Upload = z.object({
-  file: z.instanceof(File, { message: 'must be a file' }).openapi({ type: 'string', format: 'binary' }),
+/** The form: one field, `file` (a repeated field arrives as an array); any other is refused like an unknown body key. */
+const Upload = z.strictObject({
+  file: z
+    .instanceof(File, { error: (issue) => (Array.isArray(issue.input) ? `must be one file, not ${issue.input.length}` : 'must be a file') })
+    .openapi({ type: 'string', format: 'binary' }),
 })
 
 const upload = createRoute({

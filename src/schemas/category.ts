@@ -1,16 +1,12 @@
 import { z } from '@hono/zod-openapi'
-import { hasSomeField, nameString, Timestamp } from './common'
+import { nameString, someFieldRequired, Timestamp } from './common'
 
 const Name = nameString(100).openapi({ example: 'Shelter' })
 const Icon = z.string().min(1).max(50).openapi({ example: 'tent' })
 
 export const CreateCategoryBody = z.object({ name: Name, icon: Icon.optional() }).strict().openapi('CreateCategory')
 
-export const UpdateCategoryBody = z
-  .object({ name: Name.optional(), icon: Icon.optional() })
-  .strict()
-  .refine(hasSomeField, 'at least one field is required')
-  .openapi('UpdateCategory')
+export const UpdateCategoryBody = someFieldRequired(z.object({ name: Name.optional(), icon: Icon.optional() }).strict()).openapi('UpdateCategory')
 
 export const CategorySchema = z.object({ id: z.int(), name: z.string(), icon: z.string(), createdAt: Timestamp }).openapi('Category')
 

@@ -25,8 +25,13 @@ export const nameString = (max: number) =>
     .max(max)
     .refine((s) => s.trim().length > 0, 'must not be blank')
 
-/** For PATCH bodies (`.refine(hasSomeField, ...)`): an empty one changes nothing and is likely a mistake. */
-export const hasSomeField = (body: object) => Object.keys(body).length > 0
+/**
+ * A PATCH body's schema that also refuses an empty body, which changes nothing and is likely a
+ * mistake; only when nothing else is wrong (a body of one misspelled key is an unknown field,
+ * not also an empty body).
+ */
+export const someFieldRequired = <T extends z.ZodType<object>>(schema: T) =>
+  schema.refine((body) => Object.keys(body).length > 0, { message: 'at least one field is required', when: (payload) => payload.issues.length === 0 })
 
 /** A path id: a positive integer that fits PostgreSQL's integer; anything else is a 400. */
 export const idParam = (name: string) =>

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi'
 import { itemFields } from '../domain/item'
-import { hasSomeField, idParam, pageQuery, Timestamp } from './common'
+import { idParam, pageQuery, someFieldRequired, Timestamp } from './common'
 
 export const CreateItemBody = z.object(itemFields).partial().required({ name: true, categoryId: true }).strict().openapi('CreateItem')
 
-export const UpdateItemBody = z.object(itemFields).partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateItem')
+export const UpdateItemBody = someFieldRequired(z.object(itemFields).partial().strict()).openapi('UpdateItem')
 
 export const ItemListQuery = z.object({
   categoryId: idParam('categoryId')

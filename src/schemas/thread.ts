@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { gearFields } from '../domain/gear'
 import { candidateFields, THREAD_STATUSES } from '../domain/thread'
-import { hasSomeField, idParam, MAX_INT4, MAX_NAME_LENGTH, nameString, pageQuery, Timestamp } from './common'
+import { idParam, MAX_INT4, MAX_NAME_LENGTH, nameString, pageQuery, someFieldRequired, Timestamp } from './common'
 import { ItemSchema } from './item'
 
 export const dbId = z.int().min(1).max(MAX_INT4)
@@ -19,7 +19,7 @@ export const CreateThreadBody = z
   .strict()
   .openapi('CreateThread')
 
-export const UpdateThreadBody = CreateThreadBody.partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateThread')
+export const UpdateThreadBody = someFieldRequired(CreateThreadBody.partial().strict()).openapi('UpdateThread')
 
 const candidateBody = z.object({
   ...candidateFields,
@@ -29,7 +29,7 @@ const candidateBody = z.object({
 
 export const CreateCandidateBody = candidateBody.partial().required({ name: true }).strict().openapi('CreateCandidate')
 
-export const UpdateCandidateBody = candidateBody.partial().strict().refine(hasSomeField, 'at least one field is required').openapi('UpdateCandidate')
+export const UpdateCandidateBody = someFieldRequired(candidateBody.partial().strict()).openapi('UpdateCandidate')
 
 export const CandidateParams = z.object({ id: idParam('id'), candidateId: idParam('candidateId') })
 

@@ -122,10 +122,8 @@ describe('/api/categories', () => {
     expect(empty.body.error.details).toEqual([{ path: 'body', message: 'at least one field is required' }])
     const unknown = await t.call('PATCH', `/api/categories/${id}`, { nam: 'x' })
     expect(unknown.status).toBe(400)
-    expect(unknown.body.error.details).toEqual([
-      { path: 'nam', message: 'unknown field' },
-      { path: 'body', message: 'at least one field is required' },
-    ])
+    // One misspelled key is that, not also an empty body.
+    expect(unknown.body.error.details).toEqual([{ path: 'nam', message: 'unknown field' }])
     expect((await t.call('PATCH', `/api/categories/${id}`, { name: ' ' })).status).toBe(400)
     expect((await t.call('PATCH', `/api/categories/${id}`, '{')).status).toBe(400)
     expect((await t.call('PATCH', `/api/categories/${id}`, { name: 'Uncategorized' })).status).toBe(409)

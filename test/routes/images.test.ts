@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { MAX_IMAGE_BYTES } from '../../src/services/image-service'
 import { bodyOf, useTestApp } from '../support/app'
@@ -59,6 +59,24 @@ describe('images', () => {
     const res = await t.app.request('/api/images', { method: 'POST', body: form, headers: t.auth })
     expect(res.status).toBe(400)
     expect((await bodyOf(res)).error.details[0].path).toBe('form.file')
+  })
+
+  test('a form with other fields, or with two files, is a 400 saying which; nothing is stored', async () => {
+    const before = readdirSync(t.uploadDir)
+    const extra = new FormData()
+    extra.append('file', new File([PNG], 'a.png'))
+    extra.append('caption', 'x')
+    const res = await t.app.request('/api/images', { method: 'POST', body: extra, headers: t.auth })
+    expect(res.status).toBe(400)
+    expect((await bodyOf(res)).error.details).toEqual([{ path: 'form.caption', message: 'unknown field' }])
+
+    const two = new FormData()
+    two.append('file', new File([PNG], 'a.png'))
+    two.append('file', new File([PNG], 'b.png'))
+    const twice = await t.app.request('/api/images', { method: 'POST', body: two, headers: t.auth })
+    expect(twice.status).toBe(400)
+    expect((await bodyOf(twice)).error.details).toEqual([{ path: 'form.file', message: 'must be one file, not 2' }])
+    expect(readdirSync(t.uploadDir)).toEqual(before)
   })
 
   test('exactly 5 MB is accepted, one byte more is a 413', async () => {
