@@ -1,5 +1,5 @@
 import { quoteIdent, sequenceHighWater } from '../db/bulk'
-import { APPLICATION_TABLES } from '../db/schema'
+import { APPLICATION_TABLES, tableNamesSql } from '../db/schema'
 import type { Session } from './engine'
 
 /** A table as the backup stores it: columns in their order, the key rows are sorted by. */
@@ -18,8 +18,7 @@ export interface TableShape {
  * tables in the schema are someone else's: never backed up, counted, locked or emptied.
  */
 function isApplicationTable(column: string, also: readonly string[] = []): string {
-  const names = [...new Set<string>([...APPLICATION_TABLES, ...also])]
-  return `${column} in (${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(', ')})`
+  return `${column} in (${tableNamesSql(new Set<string>([...APPLICATION_TABLES, ...also]))})`
 }
 
 /**

@@ -1,4 +1,4 @@
-import { APPLICATION_TABLES_SQL } from './schema'
+import { APPLICATION_TABLES_SQL, tableNamesSql } from './schema'
 
 /** An identifier double-quoted for SQL; PostgreSQL and SQLite read it the same way. */
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
@@ -41,16 +41,17 @@ export class ForeignReferenceError extends Error {
 }
 
 /**
- * Empties GearBox's `tables` (TRUNCATE, in the caller's transaction). Throws
- * ForeignReferenceError first, naming the first one, when a table that is not GearBox's (in
- * any schema) has a foreign key to one of GearBox's tables in the current schema.
+ * Empties GearBox's `tables` (TRUNCATE, in the caller's transaction; names in the current
+ * schema). Throws ForeignReferenceError first, naming the first one, when a table not among
+ * them (in any schema) has a foreign key to one of them.
  */
 export async function truncateApplicationTables(session: SqlSession, tables: string[]): Promise<void> {
+  const emptied = tableNamesSql(tables)
   const [reference] = await session.query<{ name: string; tbl: string; ref: string }>(`
     select c.conname as name, c.conrelid::regclass::text as tbl, f.relname as ref
     from pg_constraint c join pg_class f on f.oid = c.confrelid join pg_class t on t.oid = c.conrelid
-    where c.contype = 'f' and f.relnamespace = current_schema()::regnamespace and f.relname in (${APPLICATION_TABLES_SQL})
-      and not (t.relnamespace = current_schema()::regnamespace and t.relname in (${APPLICATION_TABLES_SQL}))
+    where c.contype = 'f' and f.relnamespace = current_schema()::regnamespace and f.relname in (${emptied})
+      and not (t.relnamespace = current_schema()::regnamespace and t.relname in (${emptied}))
     order by 2, 1 limit 1`)
   if (reference) throw new ForeignReferenceError(reference.name, reference.tbl, reference.ref)
   await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)

@@ -34,5 +34,8 @@ const tables: Record<keyof DB, true> = {
 /** GearBox's tables (the migrations' bookkeeping aside): what the bulk loaders may empty; any other table in the schema is not theirs. */
 export const APPLICATION_TABLES = Object.keys(tables) as (keyof DB)[]
 
-/** APPLICATION_TABLES as an SQL list of string literals, for `relname in (...)`. */
-export const APPLICATION_TABLES_SQL = APPLICATION_TABLES.map((t) => `'${t}'`).join(', ')
+/** Table names as an SQL list of string literals, for `relname in (...)`. */
+export const tableNamesSql = (names: Iterable<string>) => [...names].map((n) => `'${n.replaceAll("'", "''")}'`).join(', ')
+
+/** APPLICATION_TABLES as an SQL list of string literals. */
+export const APPLICATION_TABLES_SQL = tableNamesSql(APPLICATION_TABLES)
