@@ -125,10 +125,12 @@ function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerRespons
   const timer = setTimeout(() => {
     if (incoming.complete) return
     const message = `the request body did not arrive within ${timeoutMs / 1000} s`
+    // Written on the socket, not through `outgoing`: the handler's own answer, once it has
+    // finished, then goes nowhere, as after a hang-up (through `outgoing` it would be a second
+    // writeHead, which the adapter logs as ERR_HTTP_HEADERS_SENT).
+    if (!outgoing.headersSent) writeAndClose(incoming.socket, '408 Request Timeout', errorBody('validation_failed', message))
     // Ends the body stream too, so a handler still reading it fails and finishes.
-    const close = () => incoming.destroy(new Error(message))
-    if (outgoing.headersSent) close()
-    else answerAndClose(outgoing, 408, errorBody('validation_failed', message), close)
+    incoming.destroy(new Error(message))
   }, timeoutMs)
   outgoing.once('close', () => clearTimeout(timer))
 }
@@ -145,11 +147,14 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
     socket.destroy()
     return
   }
-  const body = JSON.stringify(
-    tooLarge
-      ? errorBody('payload_too_large', `request headers are larger than ${MAX_HEADER_BYTES} bytes`)
-      : errorBody('validation_failed', 'malformed HTTP request'),
-  )
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  const body = tooLarge
+    ? errorBody('payload_too_large', `request headers are larger than ${MAX_HEADER_BYTES} bytes`)
+    : errorBody('validation_failed', 'malformed HTTP request')
+  writeAndClose(socket, tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request', body)
+}
+
+/** Writes a whole JSON answer with `Connection: close` straight on the socket (`status`: code and reason), then ends it. */
+function writeAndClose(socket: Duplex, status: string, body: ReturnType<typeof errorBody>): void {
+  const text = JSON.stringify(body)
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`)
 }
