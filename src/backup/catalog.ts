@@ -25,7 +25,7 @@ function isApplicationTable(column: string, also: readonly string[] = []): strin
  * GearBox's tables in the current schema (APPLICATION_TABLES and `also`, when there), by
  * name, with their columns and key.
  */
-export async function applicationTables(session: Session, also: readonly string[] = []): Promise<TableShape[]> {
+export async function applicationTables(session: Pick<Session, 'query'>, also: readonly string[] = []): Promise<TableShape[]> {
   const rows = await session.query<{ name: string; columns: string[]; textual: boolean[]; keys: string[] | null }>(`
     select t.relname as name,
       array(select a.attname::text from pg_attribute a where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns,

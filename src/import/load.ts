@@ -1,5 +1,5 @@
+import { applicationTables } from '../backup/catalog'
 import { dropKeysAndIndexesByTable, quoteIdent, type Rebuild, truncateApplicationTables } from '../db/bulk'
-import { APPLICATION_TABLES_SQL } from '../db/schema'
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
 import type { TargetSession } from './target'
@@ -30,16 +30,6 @@ export interface LoadCallbacks {
 // The fresh-database seed (migrations/…_create_catalog.ts): the fallback category.
 const SEED_CATEGORY_NAME = 'Uncategorized'
 const SEED_CATEGORY = `id = 1 and name = '${SEED_CATEGORY_NAME}'`
-
-/**
- * GearBox's tables in the target's schema (APPLICATION_TABLES, once migrated). Other tables
- * there are someone else's: never counted, locked or emptied, not even with --replace.
- */
-async function applicationTables(session: TargetSession): Promise<string[]> {
-  const rows = await session.query<{ name: string }>(`select table_name as name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name in (${APPLICATION_TABLES_SQL}) order by 1`)
-  return rows.map((r) => r.name)
-}
 
 export interface TargetContents {
   /** Rows of every table that has any, the seed category included. */
@@ -79,7 +69,8 @@ export async function emptyTarget(session: TargetSession, replace: boolean): Pro
   // Memory for rebuilding the indexes, and for the checksums, which sort whole rows.
   await session.query(`set local maintenance_work_mem = '256MB'`)
   await session.query(`set local work_mem = '256MB'`)
-  const tables = await applicationTables(session)
+  // GearBox's tables only: another table in the schema is someone else's, never locked or emptied.
+  const tables = (await applicationTables(session)).map((t) => t.name)
   await session.query(`lock table ${tables.map(quoteIdent).join(', ')} in access exclusive mode`)
   const contents = await targetContents(session, tables)
   if (contents.beyondFreshInstall && !replace) throw new TargetNotEmptyError(contents)
