@@ -1,11 +1,20 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js'
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  InitializeRequestSchema,
+  isJSONRPCRequest,
+  ListToolsRequestSchema,
+  PingRequestSchema,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js'
 import type { MiddlewareHandler } from 'hono'
-import { ForbiddenError } from '../errors'
+import type { z } from 'zod'
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../errors'
 import type { Services } from '../services'
 import { errorBody } from './error-handler'
 import { createMcpServer } from './mcp-tools'
-import { type BodyRule, JSON_BODY } from './middleware/body'
+import { acceptBody, type BodyRule, JSON_BODY } from './middleware/body'
 import { type AppEnv, createRouter } from './router'
 
 /** JSON-RPC bodies are small; the SDK answers a larger one with 413 before parsing it. */
@@ -16,6 +25,60 @@ const MAX_MCP_BODY_BYTES = 1024 * 1024
  * tool's argument is that tool's failure (isError), not an HTTP 400 the client sees as a broken transport.
  */
 const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false, rawRequest: true }
+
+/** A JSON-RPC 2.0 error response with a null id (JSON-RPC 2.0 section 5.1), as the SDK's transport answers a body it cannot read. */
+const jsonRpcError = (status: 400 | 413, code: number, message: string) => Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status })
+
+/**
+ * The rules of every JSON body (see acceptBody), answered in JSON-RPC's shape as the SDK answers
+ * invalid JSON: a duplicate key, invalid UTF-8 or nesting too deep is a -32700 parse error
+ * naming where (HTTP 400), a body too large a 413. Errors after the body was accepted are not
+ * this middleware's.
+ */
+function acceptJsonRpcBody(): MiddlewareHandler<AppEnv> {
+  const accept = acceptBody(MCP_BODY)
+  return async (c, next) => {
+    let accepted = false
+    try {
+      return await accept(c, () => {
+        accepted = true
+        return next()
+      })
+    } catch (error) {
+      if (accepted) throw error
+      if (error instanceof PayloadTooLargeError) return jsonRpcError(413, -32000, error.message)
+      if (error instanceof ValidationError) {
+        return jsonRpcError(400, ErrorCode.ParseError, `Parse error: ${error.details.map((d) => `${d.path}: ${d.message}`).join('; ')}`)
+      }
+      throw error
+    }
+  }
+}
+
+/** The params each request method this server answers must have (the MCP schema, as the SDK's types give it). */
+const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
+  initialize: InitializeRequestSchema,
+  ping: PingRequestSchema,
+  'tools/list': ListToolsRequestSchema,
+  'tools/call': CallToolRequestSchema,
+}
+
+/**
+ * A request whose params do not fit its method's schema (`"arguments": null`, a numeric tool
+ * name) is answered -32602 Invalid params naming each bad field (JSON-RPC 2.0 section 5.1); the
+ * SDK would answer it -32603 Internal error with zod's issue list as JSON. Other messages go
+ * on to the server as they came.
+ */
+function refuseInvalidParams(transport: WebStandardStreamableHTTPServerTransport): void {
+  const deliver = transport.onmessage
+  transport.onmessage = (message, extra) => {
+    const schema = isJSONRPCRequest(message) && Object.hasOwn(REQUEST_SCHEMAS, message.method) ? REQUEST_SCHEMAS[message.method] : undefined
+    const parsed = schema?.safeParse(message)
+    if (!parsed || parsed.success || !isJSONRPCRequest(message)) return deliver?.(message, extra)
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')
+    void transport.send({ jsonrpc: '2.0', id: message.id, error: { code: ErrorCode.InvalidParams, message: `Invalid params: ${problems}` } })
+  }
+}
 
 /**
  * Browsers send Origin; a page that reached GearBox through DNS rebinding has a foreign one,
@@ -75,7 +138,7 @@ function argumentsAsSent(text: string): (id: RequestId) => unknown {
  * stream to GET and nothing to DELETE (405, as the transport spec allows).
  */
 export function mcpRoutes(services: Services) {
-  const router = createRouter(MCP_BODY)
+  const router = createRouter(null)
   router.openAPIRegistry.registerPath({
     method: 'post',
     path: '/',
@@ -94,11 +157,17 @@ export function mcpRoutes(services: Services) {
     responses: {
       200: { description: 'The JSON-RPC response', content: { 'application/json': { schema: { type: 'object' } } } },
       202: { description: 'Accepted (notifications and responses)' },
+      400: {
+        description: 'A body that is not one JSON-RPC message or batch (a duplicate key, invalid UTF-8, not JSON): a JSON-RPC -32700 parse error',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      },
       401: { description: 'No valid token; WWW-Authenticate names the protected-resource metadata' },
       403: { description: 'Foreign Origin' },
+      413: { description: 'A body over 1 MiB: a JSON-RPC -32000 error', content: { 'application/json': { schema: { type: 'object' } } } },
     },
   })
   return router
+    .use(acceptJsonRpcBody())
     .use(rejectForeignOrigin(services.oauth.issuer))
     .use(requireBearer(services))
     .post('/', async (c) => {
@@ -111,6 +180,7 @@ export function mcpRoutes(services: Services) {
         maxRequestBodySize: MAX_MCP_BODY_BYTES,
       })
       await server.connect(transport)
+      refuseInvalidParams(transport)
       try {
         // Through c.newResponse, so the headers set before (the request id) are on it too.
         const response = await transport.handleRequest(c.req.raw)

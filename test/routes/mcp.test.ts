@@ -219,6 +219,46 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     expect((await http('GET', '/api/categories')).map((c: { name: string }) => c.name)).toEqual(['Uncategorized'])
   })
 
+  test('a body or params the protocol cannot take are JSON-RPC errors naming what is wrong, never the REST error shape or -32603', async () => {
+    const post = async (body: string) => {
+      const res = await t.app.request('/mcp', {
+        method: 'POST',
+        headers: { ...t.auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body,
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const call = (id: number, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":${params}}`
+    // A duplicate key anywhere: the message is ambiguous, so unreadable (as the SDK answers invalid JSON).
+    expect(await post(call(1, '{"name":"create_category","arguments":{"name":"a","name":"b"}}'))).toEqual({
+      status: 400,
+      body: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: params.arguments.name: duplicate key' } },
+    })
+    expect((await post('{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}')).body.error.message).toBe('Parse error: id: duplicate key')
+    const tooLarge = await post(call(1, `{"name":"create_category","arguments":{"name":"${'x'.repeat(1024 * 1024)}"}}`))
+    expect(tooLarge.status).toBe(413)
+    expect(tooLarge.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000 } })
+    // Params that do not fit the method: -32602 with the field, per message of a batch.
+    expect(await post(call(2, '{"name":"list_items","arguments":null}'))).toEqual({
+      status: 200,
+      body: { jsonrpc: '2.0', id: 2, error: { code: -32602, message: 'Invalid params: params.arguments: Invalid input: expected record, received null' } },
+    })
+    expect((await post(call(3, '{"name":5}'))).body.error).toEqual({
+      code: -32602,
+      message: 'Invalid params: params.name: Invalid input: expected string, received number',
+    })
+    const initialize = await post(
+      '{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":5,"capabilities":{},"clientInfo":{"name":"x","version":"1"}}}',
+    )
+    expect(initialize.body.error).toEqual({ code: -32602, message: 'Invalid params: params.protocolVersion: Invalid input: expected string, received number' })
+    const batch = await post(`[${call(5, '{"name":"create_category","arguments":null}')},${call(6, '{"name":"list_categories","arguments":{}}')}]`)
+    expect(batch.body.map((m: any) => [m.id, m.error?.code ?? 'result'])).toEqual([
+      [5, -32602],
+      [6, 'result'],
+    ])
+    expect((await http('GET', '/api/categories')).map((c: { name: string }) => c.name)).toEqual(['Uncategorized'])
+  })
+
   test('update_item with no field, or a bad id, is a validation error naming the field', async () => {
     const item = (await http('POST', '/api/items', { name: 'Tent', categoryId: 1 })).id
     const empty = await t.call('PATCH', `/api/items/${item}`, {})
