@@ -10,12 +10,15 @@ export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
 export class ImageService {
   constructor(private readonly uploadDir: string) {}
 
-  /** Throws ValidationError for anything but png/jpeg/webp, PayloadTooLargeError above 5 MB. */
+  /**
+   * Throws ValidationError for anything but png/jpeg/webp (naming the upload form's field,
+   * `form.file`, as the validators do), PayloadTooLargeError above 5 MB.
+   */
   async save(bytes: Uint8Array): Promise<{ filename: string }> {
     if (bytes.length > MAX_IMAGE_BYTES) throw new PayloadTooLargeError(`image is larger than ${MAX_IMAGE_BYTES} bytes`)
     const type = imageType(bytes)
     if (!type) {
-      throw new ValidationError('file is not a png, jpeg or webp image', [{ path: 'file', message: 'must be png, jpeg or webp' }])
+      throw new ValidationError('file is not a png, jpeg or webp image', [{ path: 'form.file', message: 'must be png, jpeg or webp' }])
     }
     const filename = `${randomBytes(16).toString('hex')}.${type.ext}`
     await mkdir(this.uploadDir, { recursive: true })

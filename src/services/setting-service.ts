@@ -31,11 +31,15 @@ export class SettingService {
     return this.store.read((repos) => repos.settings.all())
   }
 
-  /** Stores the value after checking the key, and the value for known keys; ValidationError otherwise. */
+  /**
+   * Stores the value after checking the key, and the value for known keys; ValidationError
+   * otherwise, naming the key as the route's path parameter (`param.key`, as the validators name
+   * one) and the value as the body's field (`value`).
+   */
   async set(key: string, value: string): Promise<Setting> {
     const problems: FieldProblem[] = []
     if (!SETTING_KEY_PATTERN.test(key)) {
-      problems.push({ path: 'key', message: 'must start with a letter and hold at most 64 letters, digits, _ . or -' })
+      problems.push({ path: 'param.key', message: 'must start with a letter and hold at most 64 letters, digits, _ . or -' })
     } else if (codePoints(value) > MAX_SETTING_VALUE_LENGTH) {
       problems.push({ path: 'value', message: `must be at most ${MAX_SETTING_VALUE_LENGTH} characters` })
     } else {

@@ -48,7 +48,7 @@ describe('images', () => {
       error: {
         code: 'validation_failed',
         message: 'file is not a png, jpeg or webp image',
-        details: [{ path: 'file', message: 'must be png, jpeg or webp' }],
+        details: [{ path: 'form.file', message: 'must be png, jpeg or webp' }],
       },
     })
   })

@@ -55,8 +55,8 @@ describe('/api/settings', () => {
     // Characters are code points, as for every other string: an emoji is one (two UTF-16 units).
     expect((await put('emoji', { value: '😀'.repeat(1000) })).status).toBe(200)
     await expectRejected('emoji', { value: '😀'.repeat(1001) }, 'value')
-    await expectRejected('k'.repeat(65), { value: 'x' }, 'key')
-    for (const key of ['1abc', '_x', '-x', '.x', 'a%20b', 'a%2Fb', 'caf%C3%A9']) await expectRejected(key, { value: 'x' }, 'key')
+    await expectRejected('k'.repeat(65), { value: 'x' }, 'param.key')
+    for (const key of ['1abc', '_x', '-x', '.x', 'a%20b', 'a%2Fb', 'caf%C3%A9']) await expectRejected(key, { value: 'x' }, 'param.key')
     expect(Object.keys((await t.call('GET', '/api/settings')).body).sort()).toEqual(['emoji', 'k'.repeat(64), 'note', 'ui.sidebar-width_2'])
   })
 
