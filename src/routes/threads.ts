@@ -91,7 +91,7 @@ const removeCandidate = createRoute({
   method: 'delete',
   path: '/{id}/candidates/{candidateId}',
   tags,
-  summary: 'Delete a candidate; a candidate of another thread is a 404',
+  summary: 'Delete a candidate; a candidate of another thread is a 404, the one a resolved thread was resolved with a 409 (unresolve first)',
   request: { params: CandidateParams },
   middleware: takesNoBody,
   responses: { 204: { description: 'Deleted' }, ...errorResponses },

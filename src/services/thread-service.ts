@@ -50,8 +50,20 @@ export class ThreadService {
     return this.store.autocommit((repos) => repos.threads.updateCandidate(threadId, candidateId, patch))
   }
 
+  /**
+   * Deletes a candidate. The one a resolved thread was resolved with may not be deleted
+   * (ConflictError: unresolve the thread first), so a resolved thread always names its choice;
+   * the thread is locked first, so a concurrent resolve naming the candidate is seen. Throws
+   * NotFoundError for an unknown thread, or a candidate not in it.
+   */
   deleteCandidate(threadId: number, candidateId: number): Promise<void> {
-    return this.store.autocommit((repos) => repos.threads.deleteCandidate(threadId, candidateId))
+    return this.store.write(async (repos) => {
+      const thread = await repos.threads.lockById(threadId)
+      if (thread.status === 'resolved' && thread.resolvedCandidateId === candidateId) {
+        throw new ConflictError(`candidate ${candidateId} is the one thread ${threadId} was resolved with: unresolve the thread before deleting it`)
+      }
+      await repos.threads.deleteCandidate(threadId, candidateId)
+    })
   }
 
   async reorderCandidates(threadId: number, candidateIds: number[]): Promise<ThreadWithCandidates> {
@@ -63,8 +75,8 @@ export class ThreadService {
 
   /**
    * Buys a candidate: creates an item from its gear fields and marks the thread resolved, all or
-   * nothing; a concurrent resolve waits on the thread's lock, a concurrent delete of the
-   * candidate on the candidate's (then its ON DELETE SET NULL leaves the thread resolved). ConflictError when already resolved,
+   * nothing; a concurrent resolve, or a delete of one of its candidates, waits on the thread's
+   * lock (the delete then finds the candidate chosen: a 409). ConflictError when already resolved,
    * ValidationError (path candidateId) for a candidate of another thread.
    */
   resolve(threadId: number, candidateId: number): Promise<Resolution> {

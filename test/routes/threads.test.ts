@@ -372,6 +372,21 @@ describe('/api/threads', () => {
       expect((await t.call('GET', '/api/items')).body).toEqual([])
     })
 
+    test('the candidate a thread was resolved with cannot be deleted (409) until the thread is unresolved; the others can', async () => {
+      const id = await newThread()
+      const chosen = await newCandidate(id, { name: 'Duplex' })
+      const other = await newCandidate(id, { name: 'Solo' })
+      await t.call('POST', `/api/threads/${id}/resolve`, { candidateId: chosen })
+      const refused = await t.call('DELETE', `/api/threads/${id}/candidates/${chosen}`)
+      expectError(refused, 409, 'conflict')
+      expect(refused.body.error.message).toBe(`candidate ${chosen} is the one thread ${id} was resolved with: unresolve the thread before deleting it`)
+      expect((await t.call('GET', `/api/threads/${id}`)).body).toMatchObject({ status: 'resolved', resolvedCandidateId: chosen })
+      expect((await t.call('DELETE', `/api/threads/${id}/candidates/${other}`)).status).toBe(204)
+      await t.call('POST', `/api/threads/${id}/unresolve`)
+      expect((await t.call('DELETE', `/api/threads/${id}/candidates/${chosen}`)).status).toBe(204)
+      expectError(await t.call('DELETE', `/api/threads/999/candidates/${chosen}`), 404, 'not_found')
+    })
+
     test('unresolve makes the thread active again and keeps the item; an active thread is a 409', async () => {
       const id = await newThread()
       const candidate = await newCandidate(id, { name: 'Duplex' })

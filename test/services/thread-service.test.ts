@@ -125,7 +125,7 @@ describe.if(serverUrl !== undefined)('ThreadService.resolve on a PostgreSQL serv
       expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: first.id })
     }))
 
-  test('a delete of the candidate while it is being resolved waits for the resolve, which names it', () =>
+  test('a delete of the candidate while it is being resolved waits for the resolve, then is refused: the thread keeps its choice', () =>
     onServerDatabase(async (db) => {
       const repos = repositoriesFor(db)
       const thread = await repos.threads.create({ name: 'Stove', categoryId: 1 })
@@ -146,17 +146,19 @@ describe.if(serverUrl !== undefined)('ThreadService.resolve on a PostgreSQL serv
       const resolving = service.resolve(thread.id, candidate.id)
       await found.promise
       let deleted = false
-      const deleting = new ThreadService(createStore(db)).deleteCandidate(thread.id, candidate.id).then(() => {
-        deleted = true
-      })
+      const deleting = rejection(
+        new ThreadService(createStore(db)).deleteCandidate(thread.id, candidate.id).then(() => {
+          deleted = true
+        }),
+      )
       await Bun.sleep(200)
-      // Without the candidate's lock the delete would be done, and the resolve's reference to it a 409.
+      // Without the thread's lock the delete would be done, and the resolve's reference to it a 409.
       expect(deleted).toBe(false)
       release.resolve()
       expect((await resolving).item.name).toBe('canister stove')
-      await deleting
-      // The foreign key's ON DELETE SET NULL: the thread stays resolved, its item stays.
-      expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: null })
+      // The delete then sees the thread resolved with that candidate: refused, the choice kept.
+      expect(await deleting).toBeInstanceOf(ConflictError)
+      expect(await repos.threads.findById(thread.id)).toMatchObject({ status: 'resolved', resolvedCandidateId: candidate.id })
       expect(await db.selectFrom('items').select('name').execute()).toEqual([{ name: 'canister stove' }])
     }))
 })
