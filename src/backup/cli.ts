@@ -6,6 +6,7 @@ import { type Config, ConfigError, loadConfig } from '../config'
 import { ForeignReferenceError } from '../db/bulk'
 import { DatabaseUnavailableError, describeDatabase, failureLine, openCheckedDatabase } from '../db/connection'
 import { missingEmbeddedDatabase } from '../db/database'
+import { CommitUnknownError } from '../db/errors'
 import { migrationStatus } from '../db/migration-status'
 import { checkSchema } from '../db/schema-check'
 import { unreadableFileProblem, unwritableFileProblem, unwritableFolderProblem } from '../file-checks'
@@ -117,6 +118,11 @@ export async function restoreMain(argv: string[]): Promise<number> {
       return 0
     } catch (error) {
       if (error instanceof VerificationError) out.write(`${formatVerification(error.results)}\n`)
+      if (error instanceof CommitUnknownError)
+        throw new Error(
+          `the connection to ${engine.name} was lost while committing the restore: it may or may not be in the database, and its images stay in ${config.uploadDir}. ` +
+            'Run it again with --replace: whichever happened, the target then holds the backup',
+        )
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
       if (error instanceof ImageError || error instanceof ForeignReferenceError) throw new Error(`refused: ${error.message}; nothing was written`)
       if (error instanceof TargetNotEmptyError)

@@ -16,6 +16,7 @@ import type { DatabaseConfig } from '../config'
 import { quoteIdent } from '../db/bulk'
 import { connectionProblem, DatabaseUnavailableError, describeDatabase } from '../db/connection'
 import { createPostgresClient, openPGlite } from '../db/database'
+import { transactionWithCommitOutcome } from '../db/errors'
 import type { TableShape } from './catalog'
 
 /** What backup and restore need inside their one transaction, on either engine. */
@@ -57,8 +58,12 @@ function serverEngine(config: Extract<DatabaseConfig, { kind: 'postgres' }>): En
   const sql = createPostgresClient({ ...config, maxConnections: 1 })
   return {
     name: describeDatabase(config),
+    // A lost COMMIT is a CommitUnknownError: the restore must not then undo what the rows name.
     transaction: (mode, work) =>
-      sql.begin(mode === 'snapshot' ? SNAPSHOT : 'isolation level read committed', (tx) => work(serverSession(tx))) as Promise<never>,
+      transactionWithCommitOutcome(
+        (inTx) => sql.begin(mode === 'snapshot' ? SNAPSHOT : 'isolation level read committed', (tx) => inTx(serverSession(tx))) as Promise<never>,
+        work,
+      ),
     close: () => sql.end(),
   }
 }

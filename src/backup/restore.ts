@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { dropKeysAndIndexes, quoteIdent, truncateApplicationTables } from '../db/bulk'
+import { CommitUnknownError } from '../db/errors'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, migrateToLatest } from '../db/migrator'
 import { alreadyInPlace, placeImages, removeImages } from '../import/images'
@@ -46,9 +47,11 @@ export class SchemaMismatchError extends Error {}
  *     the manifest, migrates forward to this GearBox's latest version and, last before
  *     the commit, puts the staged images in place (placeImages: never replacing a file).
  * Failed before the commit, the database and `uploadDir` are as they were (the images put
- * in place are removed again); killed, at most images no row names yet are left.
+ * in place are removed again); killed, at most images no row names yet are left. When the
+ * connection is lost while committing (CommitUnknownError), the images stay: the restore may
+ * be in the database.
  * Throws BackupFileError, ImageError, SchemaVersionError, TargetNotEmptyError,
- * ForeignReferenceError, SchemaMismatchError or VerificationError, each saying what is wrong.
+ * ForeignReferenceError, SchemaMismatchError, VerificationError or CommitUnknownError, each saying what is wrong.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now()
@@ -121,7 +124,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     })
     return { manifest, verification, migratedForward, ms: performance.now() - started }
   } catch (error) {
-    removeImages(placed, uploadDir, staging)
+    // After a lost COMMIT the rows may be there: the images they name stay.
+    if (!(error instanceof CommitUnknownError)) removeImages(placed, uploadDir, staging)
     throw error
   } finally {
     await rm(staging, { recursive: true, force: true })

@@ -33,6 +33,38 @@ export function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
+ * The connection failed after COMMIT was sent and before its answer came: the server may have
+ * committed the transaction or not, and only the database itself can now tell. `cause` is the
+ * driver's error.
+ */
+export class CommitUnknownError extends Error {}
+
+/**
+ * Runs `begin(work)`, a driver's transaction (BEGIN, `work`, COMMIT), and tells a lost COMMIT
+ * apart: when `work` had finished and the connection then failed, throws CommitUnknownError
+ * instead of the driver's error. Any other failure is rethrown as it is: that transaction was
+ * rolled back (or never began).
+ */
+export async function transactionWithCommitOutcome<S, T>(
+  begin: (work: (session: S) => Promise<T>) => Promise<T>,
+  work: (session: S) => Promise<T>,
+): Promise<T> {
+  let workDone = false
+  try {
+    return await begin(async (session) => {
+      const result = await work(session)
+      workDone = true
+      return result
+    })
+  } catch (error) {
+    if (workDone && isConnectionFailure(error)) {
+      throw new CommitUnknownError('the connection was lost while committing: the transaction may or may not have committed', { cause: error })
+    }
+    throw error
+  }
+}
+
+/**
  * The one place where PostgreSQL error codes become domain errors. Messages name the
  * constraint (our migrations name every one) but never carry SQL or driver text.
  */

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import { ForeignReferenceError } from '../db/bulk'
+import { CommitUnknownError } from '../db/errors'
 import { checkImages, type ImageCheck, ImageError, imageReferences, placeImages, removeImages, stageImages } from './images'
 import { emptyTarget, TargetNotEmptyError } from './load'
 import { type PlannedTable, planImport } from './plan'
@@ -33,7 +34,8 @@ export interface ImportOptions {
 }
 
 /** `failed`: stopped by an error outside the file (the target cannot be reached, say); only the report says so, the error is thrown. */
-export type ImportStatus = 'imported' | 'dry-run' | 'not-gearbox' | 'refused' | 'target-not-empty' | 'verification-failed' | 'failed'
+/** `commit-unknown`: the connection was lost while committing, so the import may or may not be in the target. */
+export type ImportStatus = 'imported' | 'dry-run' | 'not-gearbox' | 'refused' | 'target-not-empty' | 'verification-failed' | 'commit-unknown' | 'failed'
 
 /** What happened to the images the rows name. */
 export interface ImageSummary {
@@ -293,6 +295,15 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
       images: p.imageSummary,
     })
   } catch (error) {
+    if (error instanceof CommitUnknownError) {
+      // The rows may be in the target: the images they name stay where they are.
+      return outcome(
+        'commit-unknown',
+        1,
+        `the connection to ${target!.name} was lost while committing the import: it may or may not be in the database${placed.length > 0 ? `; its ${placed.length} image(s) stay in ${uploadDir}` : ''}. ` +
+          'Run it again with --replace: whichever happened, the target then holds the import',
+      )
+    }
     if (uploadDir) removeImages(placed, uploadDir)
     if (error instanceof TargetNotEmptyError) return outcome('target-not-empty', 1, `refused: ${error.message}; nothing was written`)
     if (error instanceof ForeignReferenceError) return outcome('refused', 1, `refused: ${error.message}; nothing was written`)

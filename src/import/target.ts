@@ -8,6 +8,7 @@ import type { DatabaseConfig } from '../config'
 import { quoteIdent } from '../db/bulk'
 import { describeDatabase } from '../db/connection'
 import { createPGliteDatabase, createPostgresClient } from '../db/database'
+import { transactionWithCommitOutcome } from '../db/errors'
 import { migrateToLatest } from '../db/migrator'
 
 /** What the loader needs inside the one import transaction, on either engine. */
@@ -59,7 +60,8 @@ export function serverTarget(config: Extract<DatabaseConfig, { kind: 'postgres' 
     name: describeDatabase(config),
     scanDuringLoad: true,
     migrate: () => migrateToLatest(db),
-    transaction: (work) => sql.begin((tx) => work(serverSession(tx))) as Promise<never>,
+    // A lost COMMIT is a CommitUnknownError: the import must not then undo what the rows name.
+    transaction: (work) => transactionWithCommitOutcome((inTx) => sql.begin((tx) => inTx(serverSession(tx))) as Promise<never>, work),
     // Kysely ends the client only when it used it (migrate); the export never does.
     close: async () => {
       await db.destroy()

@@ -6,6 +6,7 @@ import { sql } from 'kysely'
 import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, tableContents, writeImages } from '../support/backup'
 import { HOOK_TIMEOUT_MS, serverUrl } from '../support/database'
+import { nthCommit, startRelay } from '../support/relay'
 
 const script = path.join(import.meta.dir, '../../scripts/db-restore.ts')
 
@@ -119,4 +120,45 @@ describe.if(!!serverUrl)('backups on a running server', () => {
       await target.close()
     }
   }, 180_000)
+
+  test('a connection lost while the restore commits: the outcome is unknown, so the images stay, and the message says what to do', async () => {
+    const small = await openBackupDatabase('postgres')
+    const target = await openBackupDatabase('postgres')
+    const [image] = writeImages(path.join(dir, 'small-uploads'), 1)
+    await small.db.insertInto('items').values({ name: 'Tent', category_id: 1, image_filename: image }).execute()
+    const file = path.join(dir, 'small.tar.gz')
+    await backupTo(small, path.join(dir, 'small-uploads'), file)
+    const uploads = path.join(dir, 'lost-commit-uploads')
+    // The check that opens the database commits first; the server commits the restore, and its answer never comes back.
+    const relay = startRelay(target.url!, { cutAfter: nthCommit(2) })
+    try {
+      const child = Bun.spawn([process.execPath, script, file], {
+        env: { ...process.env, DATABASE_URL: relay.url, GEARBOX_UPLOAD_DIR: uploads },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const [code, err] = await Promise.all([child.exited, new Response(child.stderr).text()])
+      expect(code).toBe(1)
+      const last = err.trim().split('\n').at(-1)!
+      expect(last).toStartWith('error: the connection to PostgreSQL ')
+      expect(last).toEndWith(
+        `was lost while committing the restore: it may or may not be in the database, and its images stay in ${uploads}. Run it again with --replace: whichever happened, the target then holds the backup`,
+      )
+      // It was committed, and the image its row names is in place.
+      expect(await target.db.selectFrom('items').select('image_filename').execute()).toEqual([{ image_filename: image! }])
+      expect(Object.keys(directoryContents(uploads))).toContain(image!)
+      // As the message says: run again with --replace.
+      const again = Bun.spawn([process.execPath, script, '--replace', file], {
+        env: { ...process.env, DATABASE_URL: target.url!, GEARBOX_UPLOAD_DIR: uploads },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const [againCode, out] = await Promise.all([again.exited, new Response(again.stdout).text()])
+      expect([againCode, out]).toEqual([0, expect.stringContaining('restored and verified')])
+    } finally {
+      relay.stop()
+      await small.close()
+      await target.close()
+    }
+  }, 60_000)
 })

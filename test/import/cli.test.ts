@@ -7,7 +7,7 @@ import { sql } from 'kysely'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { imageBytes, legacyDdl, realisticRows, uploadsBeside, writeLegacyFile } from '../support/legacy-sqlite'
 import { waitForLine } from '../support/process'
-import { startRelay } from '../support/relay'
+import { nthCommit, startRelay } from '../support/relay'
 
 const script = path.join(import.meta.dir, '../../scripts/migrate-sqlite-to-postgres.ts')
 const exportScript = path.join(import.meta.dir, '../../scripts/export-postgres-to-sqlite.ts')
@@ -24,6 +24,16 @@ function run(args: string[], dataDir = path.join(dir, 'data')) {
     env: { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir },
   })
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
+}
+
+/**
+ * Runs the command without blocking this process (Bun.spawnSync would stop the event loop, and
+ * with it a relay this test serves), with `env` added.
+ */
+async function runAsync(args: string[], env: Record<string, string>) {
+  const child = Bun.spawn([process.execPath, script, ...args], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  return { code, stdout, stderr }
 }
 
 function expectOneLineError(r: ReturnType<typeof run>, message: string) {
@@ -133,16 +143,48 @@ describe('the command line', () => {
       // The network fails just as the first COPY goes out.
       const relay = startRelay(target.url, { cutOn: /copy /i })
       try {
-        const r = Bun.spawnSync([process.execPath, script, '--no-images', file], {
-          env: { ...process.env, DATABASE_URL: relay.url, DATABASE_CONNECT_TIMEOUT_S: '2' },
-        })
+        const r = await runAsync(['--no-images', file], { DATABASE_URL: relay.url, DATABASE_CONNECT_TIMEOUT_S: '2' })
         const { port } = new URL(relay.url)
-        expect(r.exitCode).toBe(1)
-        expect(r.stderr.toString()).toStartWith(`error: DATABASE_URL: lost the connection to PostgreSQL at 127.0.0.1:${port}: `)
-        expect(r.stderr.toString()).toEndWith('\nnothing was written\n')
+        expect(r.code).toBe(1)
+        expect(r.stderr).toStartWith(`error: DATABASE_URL: lost the connection to PostgreSQL at 127.0.0.1:${port}: the connection closed`)
+        expect(r.stderr).toEndWith('\nnothing was written\n')
+        // It was cut at the COPY, having migrated first.
+        expect(relay.sent.some((chunk) => /create table/i.test(chunk))).toBe(true)
         // The migrations ran in the import's one transaction: not even a table is left.
         const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = 'public'`.execute(target.db)
         expect(tables.rows).toEqual([{ n: 0 }])
+      } finally {
+        relay.stop()
+        await target.drop()
+      }
+    },
+    60_000,
+  )
+
+  test.if(!!serverUrl)(
+    'a connection lost while committing: the outcome is unknown, so the images the rows may name stay, and the message says what to do',
+    async () => {
+      const file = path.join(dir, 'lost-commit.db')
+      writeLegacyFile(file, realisticRows())
+      const uploadDir = path.join(dir, 'lost-commit-uploads')
+      const target = await createServerDatabase()
+      // The server commits; its answer never reaches the import.
+      const relay = startRelay(target.url, { cutAfter: nthCommit(1) })
+      try {
+        const r = await runAsync(['--uploads', uploadsBeside(file), file], { DATABASE_URL: relay.url, GEARBOX_UPLOAD_DIR: uploadDir })
+        expect(r.code).toBe(1)
+        const stderr = r.stderr.trim().split('\n').at(-1)
+        expect(stderr).toStartWith('error: the connection to PostgreSQL ')
+        expect(stderr).toContain(`was lost while committing the import: it may or may not be in the database; its 1 image(s) stay in ${uploadDir}.`)
+        expect(stderr).toContain('Run it again with --replace: whichever happened, the target then holds the import')
+        expect(stderr).not.toContain('nothing was written')
+        // It was committed: the rows are there, and so is the image they name.
+        const items = await sql<{ image_filename: string | null }>`select image_filename from items where image_filename is not null`.execute(target.db)
+        expect(items.rows.length).toBeGreaterThan(0)
+        for (const { image_filename } of items.rows) expect(existsSync(path.join(uploadDir, image_filename!))).toBe(true)
+        // Run again with --replace (straight to the server): imported and verified.
+        const again = await runAsync(['--replace', '--uploads', uploadsBeside(file), file], { DATABASE_URL: target.url, GEARBOX_UPLOAD_DIR: uploadDir })
+        expect([again.code, again.stdout]).toEqual([0, expect.stringContaining('imported and verified')])
       } finally {
         relay.stop()
         await target.drop()

@@ -7,15 +7,21 @@ import type { Socket } from 'bun'
  * is connected to the server only that long after it arrives (a slow network or server).
  * With `cutOn` (a RegExp, or anything with its `test`), a chunk that matches it is not passed
  * on: the relay closes that client's connection both ways instead (the network fails just as
- * that statement goes out).
+ * that statement goes out). With `cutAfter`, a chunk that matches it is passed on, and the
+ * server's answer to it is not: the relay closes that client's connection both ways when the
+ * answer comes (the network fails once the server has done the work, before the client hears).
  */
 export function startRelay(
   target: string,
-  { connectDelayMs = 0, cutOn }: { connectDelayMs?: number; cutOn?: { test(text: string): boolean } } = {},
+  {
+    connectDelayMs = 0,
+    cutOn,
+    cutAfter,
+  }: { connectDelayMs?: number; cutOn?: { test(text: string): boolean }; cutAfter?: { test(text: string): boolean } } = {},
 ): { url: string; sent: string[]; stop(): void } {
   const server = new URL(target)
   const sent: string[] = []
-  const relay = Bun.listen<{ upstream?: Socket; early: Buffer[] }>({
+  const relay = Bun.listen<{ upstream?: Socket; early: Buffer[]; cutting?: boolean }>({
     hostname: '127.0.0.1',
     port: 0,
     socket: {
@@ -26,7 +32,11 @@ export function startRelay(
           hostname: server.hostname,
           port: Number(server.port || 5432),
           socket: {
-            data: (_, chunk) => void client.write(chunk),
+            data: (upstream, chunk) => {
+              if (!client.data.cutting) return void client.write(chunk)
+              upstream.end()
+              client.end()
+            },
             close: () => void client.end(),
           },
         })
@@ -41,6 +51,7 @@ export function startRelay(
           client.end()
           return
         }
+        if (cutAfter?.test(text)) client.data.cutting = true
         if (client.data.upstream) client.data.upstream.write(chunk)
         else client.data.early.push(Buffer.from(chunk))
       },
@@ -50,4 +61,21 @@ export function startRelay(
   const url = new URL(target)
   url.host = `127.0.0.1:${relay.port}`
   return { url: url.toString(), sent, stop: () => relay.stop(true) }
+}
+
+/**
+ * For `cutAfter`: matches the chunk that carries the `n`th COMMIT (1 = the first) a client
+ * of the relay sends, whether postgres.js sends it as text or as a Bind of the statement it
+ * prepared for `commit` before.
+ */
+export function nthCommit(n: number): { test(text: string): boolean } {
+  const names = new Set<string>()
+  let seen = 0
+  return {
+    test(text) {
+      for (const m of text.matchAll(/P[\s\S]{4}([^\0]*)\0commit\0/gi)) names.add(m[1]!)
+      const isCommit = /\bcommit\0/i.test(text) || (text.startsWith('B') && [...names].some((name) => name && text.includes(`\0${name}\0`)))
+      return isCommit && ++seen === n
+    },
+  }
 }
