@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -51,19 +51,30 @@ export interface Manifest {
 /** The file is not a GearBox backup, or it is damaged or truncated. */
 export class BackupFileError extends Error {}
 
+/** The staging folder could not be written (a full disk, say): the backup file is not at fault. The message names the folder. */
+export class StagingError extends Error {}
+
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex')
 
 const tableFile = (table: string) => `tables/${table}.copy`
 const imageFile = (image: string) => `images/${image}`
 
 /**
- * Writes the archive to `file.partial` and renames it to `file` only when complete, so a
- * backup that fails or is killed never leaves a file that looks whole.
+ * Writes the archive to `file.partial-<pid>-<random>` and renames it to `file` only when complete, so a
+ * backup that fails or is killed never leaves a file that looks whole, and two backups to the
+ * same file at once never write into one partial file (the last to finish is `file`). Throws
+ * an Error naming `file` when it cannot be written (a full disk, say); the partial file is removed.
  */
 export async function writeArchive(file: string, manifest: Manifest, tables: Map<string, Uint8Array>, imageDir: string): Promise<void> {
-  const partial = `${file}.partial`
+  const partial = `${file}.partial-${process.pid}-${randomBytes(4).toString('hex')}`
   const pack = tar.pack()
   const written = pipeline(pack, createGzip({ level: 6 }), createWriteStream(partial))
+  // The file can fail (a full disk) while an entry is being added: its rejection is handled at
+  // once, or it surfaces as an unhandled one; `await written` below still throws it.
+  let writeFailure: Error | undefined
+  written.catch((error: Error) => {
+    writeFailure = error
+  })
   try {
     const add = (name: string, data: Uint8Array) =>
       new Promise<void>((resolve, reject) => pack.entry({ name }, Buffer.from(data), (e) => (e ? reject(e) : resolve())))
@@ -80,6 +91,7 @@ export async function writeArchive(file: string, manifest: Manifest, tables: Map
     pack.destroy()
     await written.catch(() => {})
     await rm(partial, { force: true })
+    if (writeFailure) throw new Error(`cannot write ${file}: ${writeFailure.message}; no backup was made`, { cause: writeFailure })
     throw error
   }
 }
@@ -92,7 +104,8 @@ export interface ArchiveContents {
 /**
  * Reads and checks the whole archive before anything is written to a database: the
  * manifest first, every table file against its SHA-256 (kept in memory), every image
- * against its SHA-256 (written to `stagingDir`). Throws BackupFileError naming what is wrong.
+ * against its SHA-256 (written to `stagingDir`). Throws BackupFileError naming what is wrong,
+ * or StagingError when `stagingDir` cannot be written.
  */
 export async function readArchive(file: string, stagingDir: string): Promise<ArchiveContents> {
   let manifest: Manifest | undefined
@@ -110,7 +123,9 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
       if (!manifest) {
         if (name !== 'manifest.json') throw new BackupFileError(`it does not start with manifest.json (found ${name})`)
         manifest = parseManifest((await readAll(entry)).toString('utf8'))
-        await mkdir(stagingDir, { recursive: true })
+        await mkdir(stagingDir, { recursive: true }).catch((error: Error) => {
+          throw new StagingError(`cannot create ${stagingDir}: ${error.message}`)
+        })
         continue
       }
       const table = manifest.tables.find((t) => tableFile(t.name) === name)
@@ -121,6 +136,11 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
         tables.set(table.name, data)
       } else if (image) {
         const hash = createHash('sha256')
+        const staged = createWriteStream(path.join(stagingDir, image.name))
+        let writeFailure: Error | undefined
+        staged.on('error', (error) => {
+          writeFailure ??= error
+        })
         await pipeline(
           entry,
           async function* (chunks) {
@@ -129,8 +149,10 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
               yield chunk
             }
           },
-          createWriteStream(path.join(stagingDir, image.name)),
-        )
+          staged,
+        ).catch((error: Error) => {
+          throw writeFailure ? new StagingError(`cannot write the backup's image ${image.name} into ${stagingDir}: ${writeFailure.message}`) : error
+        })
         if (hash.digest('hex') !== image.sha256) throw new BackupFileError(`${name} does not match its SHA-256 in the manifest`)
         images.add(image.name)
       } else {
@@ -141,7 +163,7 @@ export async function readArchive(file: string, stagingDir: string): Promise<Arc
   } catch (error) {
     extract.destroy()
     await reading.catch(() => {})
-    if (error instanceof BackupFileError) throw error
+    if (error instanceof BackupFileError || error instanceof StagingError) throw error
     throw new BackupFileError(error instanceof Error ? error.message : String(error))
   }
   if (!manifest) throw new BackupFileError('it holds no manifest.json')

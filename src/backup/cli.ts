@@ -14,7 +14,7 @@ import { ImageError } from '../import/images'
 import { TargetNotEmptyError } from '../import/load'
 import { formatVerification } from '../import/report'
 import { VerificationError } from '../import/verify'
-import { BackupFileError, readArchive } from './archive'
+import { BackupFileError, readArchive, StagingError } from './archive'
 import { createBackup } from './backup'
 import { openEngine } from './engine'
 import { restoreBackup, SchemaMismatchError, SchemaVersionError } from './restore'
@@ -124,6 +124,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
             'Run it again with --replace: whichever happened, the target then holds the backup',
         )
       if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
+      if (error instanceof StagingError) throw new Error(`GEARBOX_UPLOAD_DIR: ${error.message}; nothing was written`)
       if (error instanceof ImageError || error instanceof ForeignReferenceError) throw new Error(`refused: ${error.message}; nothing was written`)
       if (error instanceof TargetNotEmptyError)
         throw new Error(
@@ -141,6 +142,7 @@ async function checkBackupFile(file: string): Promise<number> {
     await readArchive(file, scratch)
   } catch (error) {
     if (error instanceof BackupFileError) throw new BackupFileError(`${file} is damaged or not a GearBox backup: ${error.message}; nothing was written`)
+    if (error instanceof StagingError) throw new Error(`cannot check ${file} in the temporary folder: ${error.message}; nothing was written`)
     throw error
   } finally {
     rmSync(scratch, { recursive: true, force: true })

@@ -1,4 +1,4 @@
-import { Database } from 'bun:sqlite'
+import { Database, SQLiteError } from 'bun:sqlite'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { quoteIdent, sequenceHighWater } from '../db/bulk'
 import { type ColumnSpec, legacyDdl, legacyTables } from './legacy-schema'
@@ -120,7 +120,11 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
   }
 
   const partial = `${file}.partial-${process.pid}`
-  rmSync(partial, { force: true })
+  // SQLite's rollback journal sits beside the file while a transaction writes: removed with it.
+  const removePartial = () => {
+    for (const suffix of ['', '-journal']) rmSync(`${partial}${suffix}`, { force: true })
+  }
+  removePartial()
   const changes: Changes = { roundedTimestamps: 0, negativeZeros: 0 }
   const db = new Database(partial, { create: true, strict: true })
   try {
@@ -141,7 +145,9 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
     renameSync(partial, file)
   } catch (error) {
     db.close()
-    rmSync(partial, { force: true })
+    removePartial()
+    // SQLite's own errors here are the file's (SQLITE_FULL: "database or disk is full"): named by it.
+    if (error instanceof SQLiteError) throw new Error(`cannot write ${file}: ${error.message}`, { cause: error })
     throw error
   }
   const summary = legacyTables.map((spec, t) => ({ table: spec.name, rows: tables[t]!.rows.length }))

@@ -44,3 +44,19 @@ export async function readRest(stream: ReadableStream<Uint8Array>): Promise<stri
   for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
   return text
 }
+
+/**
+ * Runs `argv` in a mount namespace of its own (unshare(1): as root, or as an ordinary user
+ * through a user namespace) in which `dir` is a new tmpfs of `size` (`1m`, `64k`): a disk that
+ * fills up, seen by that process only. Resolves with its exit code and output.
+ */
+export async function runOnSmallDisk(dir: string, size: string, argv: string[], env: Record<string, string>) {
+  const mountThenRun = 'mount -t tmpfs -o size="$0" tmpfs "$1" && shift && exec "$@"'
+  const child = Bun.spawn(['unshare', '--map-root-user', '--mount', 'sh', '-c', mountThenRun, size, dir, ...argv], {
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  return { code, stdout, stderr }
+}
