@@ -3,7 +3,7 @@ import path from 'node:path'
 import { dropKeysAndIndexes, quoteIdent, truncateApplicationTables } from '../db/bulk'
 import { CommitUnknownError } from '../db/errors'
 import { migrationFiles } from '../db/migration-status'
-import { createMigrator, migrateToLatest } from '../db/migrator'
+import { createMigrator, MIGRATION_LOCK_SQL, migrateToLatest } from '../db/migrator'
 import { alreadyInPlace, placeImages, removeImages } from '../import/images'
 import { TargetNotEmptyError, targetContents } from '../import/load'
 import { type Output, Progress } from '../import/report'
@@ -70,6 +70,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const version = manifest.migrations.at(-1)!
 
     const { verification, migratedForward } = await options.engine.transaction('write', async (session) => {
+      // Another restore or import migrating this database goes first (MIGRATION_LOCK_SQL).
+      await session.query(MIGRATION_LOCK_SQL)
       await pinSettings(session)
       const db = kyselyInSession(session)
       const listed = manifest.tables.map((t) => t.name)

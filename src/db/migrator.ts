@@ -4,6 +4,16 @@ import { FileMigrationProvider, type Kysely, type MigrationResultSet, Migrator, 
 
 export const migrationFolder = path.join(import.meta.dir, '../../migrations')
 
+/**
+ * Takes, until the caller's transaction ends, the advisory lock Kysely's migrator takes for
+ * a migration (its postgres-adapter's LOCK_ID): an import or a restore that migrates inside its
+ * own transaction holds it from the start, so two at once on a fresh database queue up
+ * instead of both creating the migration tables (the second then failed with "current
+ * transaction is aborted"). A session holding it gets it again, so the migrator's own
+ * request inside the transaction goes through.
+ */
+export const MIGRATION_LOCK_SQL = 'select pg_advisory_xact_lock(3853314791062309107)'
+
 /** `inTransaction`: `db` runs inside a transaction the caller opened, so the migrator opens none. */
 export function createMigrator(db: Kysely<any>, { inTransaction = false } = {}): Migrator {
   return new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }), disableTransactions: inTransaction })

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { ForeignReferenceError } from '../db/bulk'
 import { CommitUnknownError } from '../db/errors'
+import { MIGRATION_LOCK_SQL } from '../db/migrator'
 import { checkImages, type ImageCheck, ImageError, imageReferences, placeImages, removeImages, stageImages } from './images'
 import { emptyTarget, TargetNotEmptyError } from './load'
 import { type PlannedTable, planImport } from './plan'
@@ -218,6 +219,8 @@ export async function importLegacyFile(options: ImportOptions): Promise<ImportOu
       scanLabel = 'migrate, scan and copy'
       const streamed = await target
         .transaction(async (session: TargetSession) => {
+          // Another import or restore migrating this database goes first (MIGRATION_LOCK_SQL).
+          await session.query(MIGRATION_LOCK_SQL)
           await session.migrate!()
           const restore = await emptyTarget(session, options.replace ?? false).catch((error) => {
             if (!(error instanceof TargetNotEmptyError)) throw error

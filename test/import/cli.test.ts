@@ -193,6 +193,27 @@ describe('the command line', () => {
     60_000,
   )
 
+  test.if(!!serverUrl)(
+    'two imports at once into a new database: one imports, the other waits for it and is refused as the target now holds data',
+    async () => {
+      const file = path.join(dir, 'twice.db')
+      writeLegacyFile(file, realisticRows())
+      const target = await createServerDatabase()
+      try {
+        const runs = await Promise.all([0, 1].map(() => runAsync(['--no-images', file], { DATABASE_URL: target.url })))
+        const byCode = runs.sort((a, b) => a.code - b.code)
+        expect(byCode.map((r) => r.code)).toEqual([0, 1])
+        expect(byCode[0]!.stdout).toContain('imported and verified')
+        expect(byCode[1]!.stderr.trim().split('\n').at(-1)).toStartWith(
+          'error: refused: the target already holds data beyond a fresh install (api_keys: 2, categories: 3, ',
+        )
+      } finally {
+        await target.drop()
+      }
+    },
+    60_000,
+  )
+
   test('a file whose rows name images needs the uploads folder, or --no-images', () => {
     const file = path.join(dir, 'images.db')
     writeLegacyFile(file, realisticRows())
