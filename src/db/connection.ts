@@ -77,13 +77,20 @@ export function connectionProblem(config: DatabaseConfig, error: unknown): strin
   return `DATABASE_URL: cannot connect to PostgreSQL at ${host}:${port} (${redactedUrl(config.url)}): ${connectionCause(error)}`
 }
 
+/** SQLSTATEs the server answers a connection with that DATABASE_URL can fix: no such database, no such role, a wrong password. */
+const REFUSED_CONNECTION = new Set(['3D000', '28000', '28P01'])
+
 /**
- * A command's one line for `error` once the database was open: a connection lost on the way
- * names the variable, the server and the cause (`DATABASE_URL: lost the connection to
- * PostgreSQL at db:5432: the connection closed (CONNECTION_CLOSED)`) rather than the driver's
- * text; any other error is its message.
+ * A command's one line for `error` once the database was open (or first used): a connection
+ * lost on the way names the variable, the server and the cause (`DATABASE_URL: lost the
+ * connection to PostgreSQL at db:5432: the connection closed (CONNECTION_CLOSED)`) rather than
+ * the driver's text, and so does a connection the server refused (`DATABASE_URL: cannot
+ * connect to PostgreSQL at …: database "gearbox" does not exist (3D000)`); any other error is
+ * its message.
  */
 export function failureLine(config: DatabaseConfig, error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  if (config.kind === 'postgres' && typeof code === 'string' && REFUSED_CONNECTION.has(code)) return connectionProblem(config, error)
   if (config.kind === 'postgres' && isConnectionFailure(error)) {
     const { host, port } = serverAddress(config.url)
     return `DATABASE_URL: lost the connection to PostgreSQL at ${host}:${port}: ${connectionCause(error)}`

@@ -89,7 +89,7 @@ function preparing(client: Sql, prepare: boolean) {
       const reserved = await client.reserve()
       return {
         release: () => reserved.release(),
-        unsafe: (query: string, params?: any[], options?: object) => reserved.unsafe(query, params, { prepare, ...options }),
+        unsafe: (query: string, params?: Parameters<typeof reserved.unsafe>[1], options?: object) => reserved.unsafe(query, params, { prepare, ...options }),
       }
     },
   }

@@ -194,6 +194,23 @@ describe('the command line', () => {
   )
 
   test.if(!!serverUrl)(
+    'a database that does not exist: one line naming DATABASE_URL, the server and the cause',
+    async () => {
+      const file = path.join(dir, 'nowhere.db')
+      writeLegacyFile(file, realisticRows())
+      const url = new URL(serverUrl!)
+      url.pathname = '/gearbox_no_such_database'
+      const r = await runAsync(['--no-images', file], { DATABASE_URL: url.toString() })
+      expect(r.code).toBe(1)
+      expect(r.stderr.trim().split('\n').slice(-2)).toEqual([
+        `error: DATABASE_URL: cannot connect to PostgreSQL at ${url.hostname}:${url.port || 5432} (${url}): database "gearbox_no_such_database" does not exist (3D000)`,
+        'nothing was written',
+      ])
+    },
+    60_000,
+  )
+
+  test.if(!!serverUrl)(
     'two imports at once into a new database: one imports, the other waits for it and is refused as the target now holds data',
     async () => {
       const file = path.join(dir, 'twice.db')
