@@ -14,6 +14,7 @@ import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../errors
 import type { Services } from '../services'
 import { errorBody } from './error-handler'
 import { createMcpServer } from './mcp-tools'
+import { bearerToken } from './middleware/auth'
 import { acceptBody, type BodyRule, JSON_BODY } from './middleware/body'
 import { type AppEnv, createRouter } from './router'
 
@@ -101,13 +102,13 @@ function rejectForeignOrigin(issuer: string): MiddlewareHandler<AppEnv> {
 function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
   const metadataUrl = `${services.oauth.issuer}/.well-known/oauth-protected-resource/mcp`
   return async (c, next) => {
-    const [scheme, token] = c.req.header('authorization')?.split(' ', 2) ?? []
-    const bearer = scheme?.toLowerCase() === 'bearer' && token ? token : undefined
+    const bearer = bearerToken(c.req.header('authorization'))
     const who = bearer && ((await services.auth.authenticateApiKey(bearer)) ?? (await services.oauth.authenticateAccessToken(bearer)))
     if (!who) {
-      const challenge = `Bearer resource_metadata="${metadataUrl}"${bearer ? ', error="invalid_token"' : ''}`
+      // RFC 6750 section 3.1: a request with no token gets no error code; a bad or malformed one, invalid_token.
+      const challenge = `Bearer resource_metadata="${metadataUrl}"${bearer !== undefined ? ', error="invalid_token"' : ''}`
       c.header('WWW-Authenticate', challenge)
-      return c.json(errorBody('unauthorized', bearer ? 'invalid or expired access token' : 'an access token or API key is required'), 401)
+      return c.json(errorBody('unauthorized', bearer !== undefined ? 'invalid or expired access token' : 'an access token or API key is required'), 401)
     }
     return next()
   }

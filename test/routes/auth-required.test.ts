@@ -50,6 +50,24 @@ describe('every /api route needs credentials', () => {
     expect(failures).toEqual([])
   })
 
+  test('Authorization: Bearer takes exactly one token (RFC 6750 section 2.1): a valid key with more after it is no key, on /api and /mcp', async () => {
+    const key = t.auth.authorization.replace(/^Bearer /, '')
+    const status = async (authorization: string) => {
+      const api = await t.app.request('/api/items', { headers: { authorization } })
+      const mcp = await t.app.request('/mcp', {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      })
+      return [api.status, mcp.status, mcp.headers.get('www-authenticate')?.includes('error="invalid_token"') ?? false]
+    }
+    for (const header of [`Bearer ${key} trailing junk`, `Bearer ${key} ${key}`, `Bearer ${key},x`, 'Bearer', 'Bearer ']) {
+      expect([header, ...(await status(header))]).toEqual([header, 401, 401, true])
+    }
+    // The scheme in any case, and one or more spaces before the token, are the same key.
+    for (const header of [`bearer ${key}`, `BEARER   ${key}`]) expect([header, ...(await status(header))]).toEqual([header, 200, 200, false])
+  })
+
   test('a stranger changes nothing: not even what exists under the ids the requests name', async () => {
     // Something real behind every {param} = 1, so a request that skipped the check would change it.
     for (const [path, body] of [

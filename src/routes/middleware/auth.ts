@@ -35,8 +35,8 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  */
 export function requireAuth(auth: AuthService): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const [scheme, key] = c.req.header('authorization')?.split(' ', 2) ?? []
-    if (scheme?.toLowerCase() === 'bearer') {
+    const key = bearerToken(c.req.header('authorization'))
+    if (key !== undefined) {
       // A client that sends a key means the key: a bad one is a 401 even beside a valid cookie,
       // never a silent fallback to the session (which would hide a revoked or mistyped key).
       const who = key ? await auth.authenticateApiKey(key) : undefined
@@ -51,6 +51,21 @@ export function requireAuth(auth: AuthService): MiddlewareHandler<AppEnv> {
     c.set('auth', { userId: who.userId, via: 'session' })
     return next()
   }
+}
+
+const BEARER_SCHEME = /^bearer(?: |$)/i
+// RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token.
+const BEARER_CREDENTIALS = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1; the scheme is
+ * case-insensitive, RFC 9110 section 11.1): undefined when the header is absent or of another
+ * scheme, null when it is Bearer but its credentials are not exactly one token (empty, or
+ * followed by more), which is never a valid token.
+ */
+export function bearerToken(header: string | undefined): string | null | undefined {
+  if (header === undefined || !BEARER_SCHEME.test(header)) return undefined
+  return BEARER_CREDENTIALS.exec(header)?.[1] ?? null
 }
 
 /** For routes only a signed-in browser may use (key management): a key is not enough. */
