@@ -185,6 +185,10 @@ export function oauthRoutes(services: Services) {
   router.post('/oauth/register', async (c) => {
     const metadataError = (where: string, message: string) =>
       new OAuthError(where.split('.')[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata', `${where}: ${message}`)
+    // RFC 7591 section 3.1: the metadata is sent as application/json.
+    if (c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+      throw new OAuthError('invalid_client_metadata', 'the body must be application/json')
+    }
     // The rules of every JSON body (UTF-8, no duplicate keys, no lone surrogate or NUL), answered in OAuth's shape.
     const bytes = new Uint8Array(await c.req.arrayBuffer())
     const problem = checkJsonBody(bytes)

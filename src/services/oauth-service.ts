@@ -68,7 +68,8 @@ const isLoopback = (url: URL) => url.protocol === 'http:' && LOOPBACK_HOSTS.has(
 function redirectUriProblem(uri: string): string | undefined {
   if (!URL.canParse(uri)) return `${uri} is not an absolute URL`
   const url = new URL(uri)
-  if (url.hash) return `${uri} must not have a fragment`
+  // RFC 6749 section 3.1.2: no fragment component, an empty one (a bare `#`, which url.hash does not show) included.
+  if (uri.includes('#')) return `${uri} must not have a fragment`
   if (url.protocol !== 'https:' && !isLoopback(url)) return `${uri} must use https, or http on a loopback host`
   return undefined
 }

@@ -51,7 +51,7 @@ describe('every /api route needs credentials', () => {
   })
 
   test('Authorization: Bearer takes exactly one token (RFC 6750 section 2.1): a valid key with more after it is no key, on /api and /mcp', async () => {
-    const key = t.auth.authorization.replace(/^Bearer /, '')
+    const key = t.auth.authorization!.replace(/^Bearer /, '')
     const status = async (authorization: string) => {
       const api = await t.app.request('/api/items', { headers: { authorization } })
       const mcp = await t.app.request('/mcp', {

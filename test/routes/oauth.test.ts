@@ -178,6 +178,7 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     [['http://example.com/callback'], 'must use https, or http on a loopback host'],
     [['not a url'], 'is not an absolute URL'],
     [['https://app.example/cb#x'], 'must not have a fragment'],
+    [['https://app.example/cb#'], 'must not have a fragment'],
     [[], 'redirect_uris'],
     [[42], 'redirect_uris.0'],
   ])('registration: redirect_uris %p is invalid_redirect_uri', async (uris, message) => {
@@ -204,6 +205,20 @@ describe('OAuth 2.1 for /mcp, end to end on a listening server', () => {
     expect(res.status).toBe(400)
     expect((await bodyOf(res)).error).toBe('invalid_client_metadata')
   })
+
+  test.each(['text/plain', 'application/x-www-form-urlencoded', undefined])(
+    'registration: JSON sent as %p is invalid_client_metadata (RFC 7591 section 3.1: application/json); nothing registered',
+    async (type) => {
+      const res = await fetch(`${t.url}/oauth/register`, {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
+      })
+      expect(res.status).toBe(400)
+      expect(await bodyOf(res)).toEqual({ error: 'invalid_client_metadata', error_description: 'the body must be application/json' })
+      expect(await t.db.selectFrom('oauth_clients').selectAll().execute()).toEqual([])
+    },
+  )
 
   test.each([
     ['{"redirect_uris":["https://app.example/c\\u0000b"]}', 'invalid_redirect_uri', 'redirect_uris.0: must not contain NUL characters'],
