@@ -8,7 +8,7 @@ import {
   PingRequestSchema,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { z } from 'zod'
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../errors'
 import type { Services } from '../services'
@@ -28,7 +28,8 @@ const MAX_MCP_BODY_BYTES = 1024 * 1024
 const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false, rawRequest: true }
 
 /** A JSON-RPC 2.0 error response with a null id (JSON-RPC 2.0 section 5.1), as the SDK's transport answers a body it cannot read. */
-const jsonRpcError = (status: 400 | 413, code: number, message: string) => Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status })
+const jsonRpcError = (c: Context<AppEnv>, status: 400 | 413, code: number, message: string) =>
+  c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status)
 
 /**
  * The rules of every JSON body (see acceptBody), answered in JSON-RPC's shape as the SDK answers
@@ -47,9 +48,9 @@ function acceptJsonRpcBody(): MiddlewareHandler<AppEnv> {
       })
     } catch (error) {
       if (accepted) throw error
-      if (error instanceof PayloadTooLargeError) return jsonRpcError(413, -32000, error.message)
+      if (error instanceof PayloadTooLargeError) return jsonRpcError(c, 413, -32000, error.message)
       if (error instanceof ValidationError) {
-        return jsonRpcError(400, ErrorCode.ParseError, `Parse error: ${error.details.map((d) => `${d.path}: ${d.message}`).join('; ')}`)
+        return jsonRpcError(c, 400, ErrorCode.ParseError, `Parse error: ${error.details.map((d) => `${d.path}: ${d.message}`).join('; ')}`)
       }
       throw error
     }
@@ -114,21 +115,46 @@ function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
   }
 }
 
-/**
- * The arguments of each tools/call in a JSON-RPC body (one message or a batch), by request id,
- * as JSON.parse gives them: with any own `__proto__` key, which the SDK's parse would drop.
- * Text that is not JSON, or messages of another shape, are left to the SDK to answer.
- */
-function argumentsAsSent(text: string): (id: RequestId) => unknown {
-  let messages: unknown
+type Message = { method?: unknown; id?: unknown; params?: { arguments?: unknown } } | null
+
+/** The messages of a JSON-RPC body (one, or a batch), as JSON.parse gives them; none for text that is not JSON (the SDK answers that). */
+function messagesOf(text: string): { messages: Message[]; batch: boolean } {
   try {
-    messages = JSON.parse(text)
+    const parsed: unknown = JSON.parse(text)
+    return { messages: [parsed].flat() as Message[], batch: Array.isArray(parsed) }
   } catch {
-    return () => undefined
+    return { messages: [], batch: false }
   }
+}
+
+const requestId = (m: Message) => (typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : undefined)
+
+/**
+ * What the SDK lets through but JSON-RPC 2.0 refuses (section 6), as a -32600 message: an
+ * empty batch, and two requests of one batch with the same id, whose answers could not be told
+ * apart (and whose tools ran with one request's arguments). Undefined when there is neither.
+ */
+function batchProblem({ messages, batch }: ReturnType<typeof messagesOf>): string | undefined {
+  if (batch && messages.length === 0) return 'Invalid Request: an empty batch'
+  const ids = new Set<RequestId>()
+  for (const id of messages.map(requestId)) {
+    if (id === undefined) continue
+    if (ids.has(id)) return `Invalid Request: the id ${JSON.stringify(id)} is given to more than one request of the batch`
+    ids.add(id)
+  }
+  return undefined
+}
+
+/**
+ * The arguments of each tools/call, by request id (unique: see batchProblem), as JSON.parse
+ * gives them: with any own `__proto__` key, which the SDK's parse would drop. Messages of
+ * another shape are left to the SDK to answer.
+ */
+function argumentsAsSent(messages: Message[]): (id: RequestId) => unknown {
   const sent = new Map<RequestId, unknown>()
-  for (const m of [messages].flat() as { method?: unknown; id?: unknown; params?: { arguments?: unknown } }[]) {
-    if (m?.method === 'tools/call' && (typeof m.id === 'string' || typeof m.id === 'number')) sent.set(m.id, m.params?.arguments)
+  for (const m of messages) {
+    const id = requestId(m)
+    if (m?.method === 'tools/call' && id !== undefined) sent.set(id, m.params?.arguments)
   }
   return (id) => sent.get(id)
 }
@@ -174,7 +200,10 @@ export function mcpRoutes(services: Services) {
     .post('/', async (c) => {
       // The JSON body as strictJsonBody checked and cached it (none for another type: the SDK refuses those).
       const checked = (c.req.bodyCache as { text?: Promise<string> }).text
-      const server = createMcpServer(services, argumentsAsSent(checked ? await checked : ''))
+      const body = messagesOf(checked ? await checked : '')
+      const problem = batchProblem(body)
+      if (problem) return jsonRpcError(c, 400, ErrorCode.InvalidRequest, problem)
+      const server = createMcpServer(services, argumentsAsSent(body.messages))
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,

@@ -257,6 +257,22 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
       [6, 'result'],
     ])
     expect((await http('GET', '/api/categories')).map((c: { name: string }) => c.name)).toEqual(['Uncategorized'])
+
+    // JSON-RPC 2.0 section 6: an empty batch is one -32600; so is a batch whose requests share an id,
+    // which ran both tools with the last one's arguments (a delete of the item only the get named).
+    expect(await post('[]')).toEqual({ status: 400, body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: an empty batch' } } })
+    const [a, b] = [await http('POST', '/api/items', { name: 'A', categoryId: 1 }), await http('POST', '/api/items', { name: 'B', categoryId: 1 })]
+    const shared = await post(`[${call(7, `{"name":"delete_item","arguments":{"id":${a.id}}}`)},${call(7, `{"name":"get_item","arguments":{"id":${b.id}}}`)}]`)
+    expect(shared).toEqual({
+      status: 400,
+      body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: the id 7 is given to more than one request of the batch' } },
+    })
+    expect((await http('GET', '/api/items')).map((i: { name: string }) => i.name)).toEqual(['A', 'B'])
+    // The same number as a string is another id.
+    const distinct = await post(
+      `[${call(8, '{"name":"list_categories","arguments":{}}')},${call(8, '{"name":"list_setups","arguments":{}}').replace('"id":8', '"id":"8"')}]`,
+    )
+    expect(distinct.body.map((m: { id: unknown }) => m.id).sort()).toEqual([8, '8'])
   })
 
   test('update_item with no field, or a bad id, is a validation error naming the field', async () => {
