@@ -128,7 +128,10 @@ export function openLegacyFile(path: string): Database {
   if (extra.length > 0) missing.push(`unknown table(s) ${extra.join(', ')}`)
   if (missing.length > 0) {
     db.close()
-    throw new LegacyFileError(`${path}: not a GearBox database (${missing.join('; ')})`)
+    throw new LegacyFileError(
+      `${path}: not a GearBox database in the schema this import reads (${missing.join('; ')}); ` +
+        "if it is an older GearBox's file, start the old app's last version on it once, which brings its schema up to date",
+    )
   }
   return db
 }

@@ -64,13 +64,16 @@ describe('the command line', () => {
     db.close()
     const r = run([other])
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain('not a GearBox database (table categories; table items;')
+    expect(r.stderr).toContain('not a GearBox database in the schema this import reads (table categories; table items;')
     expect(r.stderr).toContain('unknown table(s) todo')
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
 
     const old = path.join(dir, 'old.db')
     writeLegacyFile(old, {}, '', legacyDdl.replace('  `quantity` integer DEFAULT 1 NOT NULL,\n', ''))
-    expectOneLineError(run([old]), `error: ${old}: not a GearBox database (column items.quantity)`)
+    expectOneLineError(
+      run([old]),
+      `error: ${old}: not a GearBox database in the schema this import reads (column items.quantity); if it is an older GearBox's file, start the old app's last version on it once, which brings its schema up to date`,
+    )
   })
 
   test('bad usage gets exit 2', () => {
