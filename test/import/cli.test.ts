@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
+import { redactedUrl } from '../../src/db/connection'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { imageBytes, legacyDdl, realisticRows, uploadsBeside, writeLegacyFile } from '../support/legacy-sqlite'
 import { waitForLine } from '../support/process'
@@ -206,7 +207,7 @@ describe('the command line', () => {
       const r = await runAsync(['--no-images', file], { DATABASE_URL: url.toString() })
       expect(r.code).toBe(1)
       expect(r.stderr.trim().split('\n').slice(-2)).toEqual([
-        `error: DATABASE_URL: cannot connect to PostgreSQL at ${url.hostname}:${url.port || 5432} (${url}): database "gearbox_no_such_database" does not exist (3D000)`,
+        `error: DATABASE_URL: cannot connect to PostgreSQL at ${url.hostname}:${url.port || 5432} (${redactedUrl(url.toString())}): database "gearbox_no_such_database" does not exist (3D000)`,
         'nothing was written',
       ])
     },
