@@ -169,7 +169,10 @@ export function createMcpServer(services: Services, sentArguments: (id: RequestI
     if (!t) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${request.params.name}`)
     try {
       const sent = sentArguments(extra.requestId)
-      const args = typeof sent === 'object' && sent !== null && !Array.isArray(sent) ? (sent as Record<string, unknown>) : request.params.arguments
+      const isObject = typeof sent === 'object' && sent !== null && !Array.isArray(sent)
+      // Arguments that are not an object (null, an array) reach here without them (mcp.ts refuseInvalidParams).
+      if (sent !== undefined && !isObject) throw new ValidationError('invalid arguments', [{ path: 'arguments', message: 'must be an object' }])
+      const args = isObject ? (sent as Record<string, unknown>) : request.params.arguments
       const { body, ids } = parseArguments(t, args ?? {})
       return toolResult(await t.run(services, body, ids))
     } catch (error) {

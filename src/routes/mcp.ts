@@ -66,10 +66,12 @@ const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
 }
 
 /**
- * A request whose params do not fit its method's schema (`"arguments": null`, a numeric tool
- * name) is answered -32602 Invalid params naming each bad field (JSON-RPC 2.0 section 5.1); the
- * SDK would answer it -32603 Internal error with zod's issue list as JSON. Other messages go
- * on to the server as they came.
+ * A request whose params do not fit its method's schema (a numeric tool name, no params) is
+ * answered -32602 Invalid params naming each bad field (JSON-RPC 2.0 section 5.1); the SDK
+ * would answer it -32603 Internal error with zod's issue list as JSON. A tools/call whose only
+ * fault is its `arguments` (null, an array) goes on without them: the tool answers it as a
+ * failed call (isError), as api.md has every tool failure answered (createMcpServer's
+ * sentArguments still holds what was sent). Other messages go on as they came.
  */
 function refuseInvalidParams(transport: WebStandardStreamableHTTPServerTransport): void {
   const deliver = transport.onmessage
@@ -77,6 +79,11 @@ function refuseInvalidParams(transport: WebStandardStreamableHTTPServerTransport
     const schema = isJSONRPCRequest(message) && Object.hasOwn(REQUEST_SCHEMAS, message.method) ? REQUEST_SCHEMAS[message.method] : undefined
     const parsed = schema?.safeParse(message)
     if (!parsed || parsed.success || !isJSONRPCRequest(message)) return deliver?.(message, extra)
+    const onlyArguments = parsed.error.issues.every((i) => i.path.join('.') === 'params.arguments')
+    if (message.method === 'tools/call' && onlyArguments) {
+      const { arguments: _, ...params } = message.params as Record<string, unknown>
+      return deliver?.({ ...message, params }, extra)
+    }
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')
     void transport.send({ jsonrpc: '2.0', id: message.id, error: { code: ErrorCode.InvalidParams, message: `Invalid params: ${problems}` } })
   }

@@ -238,11 +238,15 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     const tooLarge = await post(call(1, `{"name":"create_category","arguments":{"name":"${'x'.repeat(1024 * 1024)}"}}`))
     expect(tooLarge.status).toBe(413)
     expect(tooLarge.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000 } })
-    // Params that do not fit the method: -32602 with the field, per message of a batch.
-    expect(await post(call(2, '{"name":"list_items","arguments":null}'))).toEqual({
-      status: 200,
-      body: { jsonrpc: '2.0', id: 2, error: { code: -32602, message: 'Invalid params: params.arguments: Invalid input: expected record, received null' } },
-    })
+    // Arguments that are not an object: the tool's failure (isError, api.md), naming them; nothing runs.
+    const notAnObject = {
+      error: { code: 'validation_failed', message: 'invalid arguments', details: [{ path: 'arguments', message: 'must be an object' }] },
+    }
+    for (const args of ['null', '[]', '"x"', '5']) {
+      const res = await post(call(2, `{"name":"create_category","arguments":${args}}`))
+      expect([args, res.status, res.body.result.isError, res.body.result.structuredContent]).toEqual([args, 200, true, notAnObject])
+    }
+    // Params that do not fit the method otherwise: -32602 with the field, per message of a batch.
     expect((await post(call(3, '{"name":5}'))).body.error).toEqual({
       code: -32602,
       message: 'Invalid params: params.name: Invalid input: expected string, received number',
@@ -251,7 +255,7 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
       '{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":5,"capabilities":{},"clientInfo":{"name":"x","version":"1"}}}',
     )
     expect(initialize.body.error).toEqual({ code: -32602, message: 'Invalid params: params.protocolVersion: Invalid input: expected string, received number' })
-    const batch = await post(`[${call(5, '{"name":"create_category","arguments":null}')},${call(6, '{"name":"list_categories","arguments":{}}')}]`)
+    const batch = await post(`[${call(5, '{"name":5,"arguments":{}}')},${call(6, '{"name":"list_categories","arguments":{}}')}]`)
     expect(batch.body.map((m: any) => [m.id, m.error?.code ?? 'result'])).toEqual([
       [5, -32602],
       [6, 'result'],
