@@ -142,12 +142,19 @@ function toolError(error: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: details ? `${body.error.message} (${details})` : body.error.message }], structuredContent: body }
 }
 
+/** A tools/call as the client sent it: its arguments as JSON.parse gives them, and the first key given twice in them (named by its path in them). */
+export interface SentCall {
+  arguments: unknown
+  duplicateKey?: FieldProblem
+}
+
 /**
- * An MCP server with GearBox's tools. Stateless: one is built per HTTP request. `sentArguments`
- * gives a tools/call's arguments as the client sent them (by JSON-RPC id): the SDK's parse drops
- * an own `__proto__` key, which the tool must refuse as an unknown field as HTTP does.
+ * An MCP server with GearBox's tools. Stateless: one is built per HTTP request. `sentCall`
+ * gives a tools/call as the client sent it (by JSON-RPC id): the SDK's parse drops an own
+ * `__proto__` key, which the tool must refuse as an unknown field as HTTP does, and keeps the
+ * last of a key given twice, which the tool refuses as HTTP refuses the body.
  */
-export function createMcpServer(services: Services, sentArguments: (id: RequestId) => unknown = () => undefined): Server {
+export function createMcpServer(services: Services, sentCall: (id: RequestId) => SentCall | undefined = () => undefined): Server {
   const server = new Server(
     { name: 'gearbox', version: '1.0.0' },
     {
@@ -168,7 +175,9 @@ export function createMcpServer(services: Services, sentArguments: (id: RequestI
     const t = Object.hasOwn(TOOLS, request.params.name) ? TOOLS[request.params.name] : undefined
     if (!t) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${request.params.name}`)
     try {
-      const sent = sentArguments(extra.requestId)
+      const call = sentCall(extra.requestId)
+      if (call?.duplicateKey) throw new ValidationError('invalid body', [call.duplicateKey])
+      const sent = call?.arguments
       const isObject = typeof sent === 'object' && sent !== null && !Array.isArray(sent)
       // Arguments that are not an object (null, an array) reach here without them (mcp.ts refuseInvalidParams).
       if (sent !== undefined && !isObject) throw new ValidationError('invalid arguments', [{ path: 'arguments', message: 'must be an object' }])

@@ -10,22 +10,31 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { z } from 'zod'
-import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../errors'
+import { type FieldProblem, ForbiddenError, PayloadTooLargeError, ValidationError } from '../errors'
 import type { Services } from '../services'
 import { errorBody } from './error-handler'
-import { createMcpServer } from './mcp-tools'
+import { createMcpServer, type SentCall } from './mcp-tools'
 import { bearerToken } from './middleware/auth'
 import { acceptBody, type BodyRule, JSON_BODY } from './middleware/body'
+import { duplicateKeysAt } from './middleware/json-body'
 import { type AppEnv, createRouter } from './router'
 
 /** JSON-RPC bodies are small; the SDK answers a larger one with 413 before parsing it. */
 const MAX_MCP_BODY_BYTES = 1024 * 1024
 
+/** The path of a message's arguments, or of an object inside them (`['params', 'arguments']`, `['2', 'params', 'arguments', 'items', '0']` in a batch). */
+const argumentsPath = (path: readonly string[]) => {
+  const at = /^\d+$/.test(path[0] ?? '') ? 1 : 0
+  return path[at] === 'params' && path[at + 1] === 'arguments'
+}
+
 /**
- * JSON-RPC as any JSON body, but the strings are left to the tools: a lone surrogate or NUL in a
- * tool's argument is that tool's failure (isError), not an HTTP 400 the client sees as a broken transport.
+ * JSON-RPC as any JSON body, but the strings and the duplicate keys of a tool's arguments are
+ * left to the tools: a lone surrogate, a NUL or a key given twice in an argument is that tool's
+ * failure (isError, as api.md answers every tool failure), not an HTTP 400 the client sees as
+ * a broken transport. A duplicate key elsewhere makes the message unreadable: -32700.
  */
-const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false, rawRequest: true }
+const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false, rawRequest: true, keysLeftAt: argumentsPath }
 
 /** A JSON-RPC 2.0 error response with a null id (JSON-RPC 2.0 section 5.1), as the SDK's transport answers a body it cannot read. */
 const jsonRpcError = (c: Context<AppEnv>, status: 400 | 413, code: number, message: string) =>
@@ -124,14 +133,25 @@ function requireBearer(services: Services): MiddlewareHandler<AppEnv> {
 
 type Message = { method?: unknown; id?: unknown; params?: { arguments?: unknown } } | null
 
-/** The messages of a JSON-RPC body (one, or a batch), as JSON.parse gives them; none for text that is not JSON (the SDK answers that). */
-function messagesOf(text: string): { messages: Message[]; batch: boolean } {
+/**
+ * The messages of a JSON-RPC body (one, or a batch), as JSON.parse gives them, and per message
+ * (by its index) the first key its arguments hold twice; none for text that is not JSON (the
+ * SDK answers that).
+ */
+function messagesOf(text: string): { messages: Message[]; batch: boolean; duplicateKeys: Map<number, FieldProblem> } {
+  const duplicateKeys = new Map<number, FieldProblem>()
+  let parsed: unknown
   try {
-    const parsed: unknown = JSON.parse(text)
-    return { messages: [parsed].flat() as Message[], batch: Array.isArray(parsed) }
+    parsed = JSON.parse(text)
   } catch {
-    return { messages: [], batch: false }
+    return { messages: [], batch: false, duplicateKeys }
   }
+  const batch = Array.isArray(parsed)
+  for (const key of duplicateKeysAt(text, argumentsPath).reverse()) {
+    const [index, rest] = batch ? [Number(key[0]), key.slice(3)] : [0, key.slice(2)]
+    duplicateKeys.set(index, { path: rest.join('.'), message: 'duplicate key' })
+  }
+  return { messages: [parsed].flat() as Message[], batch, duplicateKeys }
 }
 
 const requestId = (m: Message) => (typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : undefined)
@@ -153,16 +173,16 @@ function batchProblem({ messages, batch }: ReturnType<typeof messagesOf>): strin
 }
 
 /**
- * The arguments of each tools/call, by request id (unique: see batchProblem), as JSON.parse
- * gives them: with any own `__proto__` key, which the SDK's parse would drop. Messages of
- * another shape are left to the SDK to answer.
+ * Each tools/call as sent, by request id (unique: see batchProblem): its arguments as JSON.parse
+ * gives them (with any own `__proto__` key, which the SDK's parse would drop) and a key they
+ * hold twice. Messages of another shape are left to the SDK to answer.
  */
-function argumentsAsSent(messages: Message[]): (id: RequestId) => unknown {
-  const sent = new Map<RequestId, unknown>()
-  for (const m of messages) {
+function callsAsSent({ messages, duplicateKeys }: ReturnType<typeof messagesOf>): (id: RequestId) => SentCall | undefined {
+  const sent = new Map<RequestId, SentCall>()
+  messages.forEach((m, index) => {
     const id = requestId(m)
-    if (m?.method === 'tools/call' && id !== undefined) sent.set(id, m.params?.arguments)
-  }
+    if (m?.method === 'tools/call' && id !== undefined) sent.set(id, { arguments: m.params?.arguments, duplicateKey: duplicateKeys.get(index) })
+  })
   return (id) => sent.get(id)
 }
 
@@ -210,7 +230,7 @@ export function mcpRoutes(services: Services) {
       const body = messagesOf(checked ? await checked : '')
       const problem = batchProblem(body)
       if (problem) return jsonRpcError(c, 400, ErrorCode.InvalidRequest, problem)
-      const server = createMcpServer(services, argumentsAsSent(body.messages))
+      const server = createMcpServer(services, callsAsSent(body))
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,

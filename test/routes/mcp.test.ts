@@ -229,12 +229,27 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
       return { status: res.status, body: (await res.json()) as any }
     }
     const call = (id: number, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":${params}}`
-    // A duplicate key anywhere: the message is ambiguous, so unreadable (as the SDK answers invalid JSON).
-    expect(await post(call(1, '{"name":"create_category","arguments":{"name":"a","name":"b"}}'))).toEqual({
+    // A duplicate key in a tool's arguments is that tool's failure, with the HTTP route's error body; nothing is stored.
+    const twice = await t.call('POST', '/api/categories', '{"name":"a","name":"b"}')
+    expect(twice.body.error.details).toEqual([{ path: 'name', message: 'duplicate key' }])
+    const dup = await post(call(1, '{"name":"create_category","arguments":{"name":"a","name":"b"}}'))
+    expect([dup.status, dup.body.id, dup.body.result.isError, dup.body.result.structuredContent]).toEqual([200, 1, true, twice.body])
+    // ...however deep, and in the message of a batch it is in only.
+    const setup = await http('POST', '/api/setups', { name: 'Weekend' })
+    const nested = await post(
+      `[${call(2, '{"name":"list_categories","arguments":{}}')},${call(3, `{"name":"set_setup_items","arguments":{"id":${setup.id},"items":[{"itemId":1,"classification":"base","classification":"worn"}]}}`)}]`,
+    )
+    expect(nested.body.map((m: any) => [m.id, m.result.isError ?? false, m.result.structuredContent?.error?.details])).toEqual([
+      [2, false, undefined],
+      [3, true, [{ path: 'items.0.classification', message: 'duplicate key' }]],
+    ])
+    await http('DELETE', `/api/setups/${setup.id}`)
+    // A duplicate key outside the arguments leaves the message ambiguous, so unreadable (as the SDK answers invalid JSON).
+    expect(await post('{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}')).toEqual({
       status: 400,
-      body: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: params.arguments.name: duplicate key' } },
+      body: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: id: duplicate key' } },
     })
-    expect((await post('{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}')).body.error.message).toBe('Parse error: id: duplicate key')
+    expect((await post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_items","name":"get_item"}}')).body.error.code).toBe(-32700)
     const tooLarge = await post(call(1, `{"name":"create_category","arguments":{"name":"${'x'.repeat(1024 * 1024)}"}}`))
     expect(tooLarge.status).toBe(413)
     expect(tooLarge.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000 } })

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../errors'
 import type { AppEnv } from '../router'
-import { hasBody, strictJsonBody } from './json-body'
+import { hasBody, type PathFilter, strictJsonBody } from './json-body'
 
 /** What a router's routes accept as a request body: one media type, at most `maxBytes` bytes. */
 export interface BodyRule {
@@ -14,6 +14,8 @@ export interface BodyRule {
   checkStrings?: boolean
   /** JSON: true when the handler reads the body from `c.req.raw` rather than through Hono (see strictJsonBody). */
   rawRequest?: boolean
+  /** JSON: objects whose duplicate keys the handler checks (see strictJsonBody). */
+  keysLeftAt?: PathFilter
 }
 
 const MAX_JSON_BODY_BYTES = 1024 * 1024
@@ -38,7 +40,10 @@ export function acceptBody(rule: BodyRule): MiddlewareHandler<AppEnv> {
       throw new PayloadTooLargeError(rule.tooLarge)
     },
   })
-  const json = rule.mediaType === 'application/json' ? strictJsonBody({ strings: rule.checkStrings ?? true, raw: rule.rawRequest }) : undefined
+  const json =
+    rule.mediaType === 'application/json'
+      ? strictJsonBody({ strings: rule.checkStrings ?? true, raw: rule.rawRequest, keysLeftAt: rule.keysLeftAt })
+      : undefined
   return (c, next) => {
     // A GET or HEAD request carries no body the app can read (a fetch Request cannot have one):
     // nothing to check, and reading c.req.raw.body would make the node:http adapter build a

@@ -14,17 +14,18 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
  * `c.req.json()` and the routes' validators read exactly this text. Syntax errors are left to
  * the validators, which answer them as before. With `strings: false` the strings' text is not
  * checked: the handler checks what it takes from the body (textProblem), as MCP tools must
- * answer a bad argument with a tool result rather than an HTTP error. With `raw: true`,
+ * answer a bad argument with a tool result rather than an HTTP error; for the same reason, a
+ * duplicate key inside an object `keysLeftAt` accepts is left to the handler (duplicateKeysAt). With `raw: true`,
  * `c.req.raw` is replaced by a Request carrying the checked bytes, for a handler that reads
  * the Request itself; otherwise its body is consumed.
  */
 export const strictJsonBody =
-  ({ strings = true, raw = false }: { strings?: boolean; raw?: boolean } = {}): MiddlewareHandler<AppEnv> =>
+  ({ strings = true, raw = false, keysLeftAt }: { strings?: boolean; raw?: boolean; keysLeftAt?: PathFilter } = {}): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? ''
     if (!JSON_TYPE.test(type) || !hasBody(c)) return next()
     const bytes = new Uint8Array(await c.req.arrayBuffer())
-    const problem = checkJsonBody(bytes, { strings })
+    const problem = checkJsonBody(bytes, { strings, keysLeftAt })
     if (problem)
       throw new ValidationError('invalid body', [problem])
       // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
@@ -53,8 +54,17 @@ export function hasBody(c: Context<AppEnv>): boolean {
   return incomingOf(c) === undefined && c.req.raw.body !== null
 }
 
-/** The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON at all). */
-export function checkJsonBody(bytes: Uint8Array, { strings = true }: { strings?: boolean } = {}): FieldProblem | undefined {
+/** Which objects' duplicate keys a caller checks itself: given the path of the object (`['0', 'params', 'arguments']`). */
+export type PathFilter = (path: readonly string[]) => boolean
+
+/**
+ * The first problem of a JSON body given as bytes, or undefined when it is fine (or not JSON
+ * at all). Duplicate keys in an object `keysLeftAt` accepts are not a problem here (see duplicateKeysAt).
+ */
+export function checkJsonBody(
+  bytes: Uint8Array,
+  { strings = true, keysLeftAt }: { strings?: boolean; keysLeftAt?: PathFilter } = {},
+): FieldProblem | undefined {
   let text: string
   let invalidAt: number | undefined
   try {
@@ -68,7 +78,17 @@ export function checkJsonBody(bytes: Uint8Array, { strings = true }: { strings?:
   } catch {
     return invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' }
   }
-  return new Scanner(text, invalidAt, strings).value([]) ?? (invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' })
+  return new Scanner(text, invalidAt, strings, keysLeftAt).value([]) ?? (invalidAt === undefined ? undefined : { path: 'body', message: 'is not valid UTF-8' })
+}
+
+/**
+ * The paths of the duplicate keys of well-formed JSON `text` in the objects `at` accepts
+ * (`['0', 'params', 'arguments', 'name']`): what checkJsonBody left to its caller.
+ */
+export function duplicateKeysAt(text: string, at: PathFilter): string[][] {
+  const found: string[][] = []
+  new Scanner(text, undefined, false, at, (key) => found.push(key)).value([])
+  return found
 }
 
 /**
@@ -127,6 +147,10 @@ class Scanner {
     private readonly text: string,
     private readonly invalidAt: number | undefined,
     private readonly strings: boolean,
+    /** Objects whose duplicate keys are not this scan's to refuse... */
+    private readonly keysLeftAt?: PathFilter,
+    /** ...but are told here, if given (the key's path). */
+    private readonly onLeftKey?: (key: string[]) => void,
   ) {}
 
   value(path: string[]): FieldProblem | undefined {
@@ -149,7 +173,10 @@ class Scanner {
       const key = this.string(path)
       const keyPath = [...path, key.value]
       if (key.problem) return { ...key.problem, path: join(keyPath) }
-      if (keys.has(key.value)) return { path: join(keyPath), message: 'duplicate key' }
+      if (keys.has(key.value)) {
+        if (!this.keysLeftAt?.(path)) return { path: join(keyPath), message: 'duplicate key' }
+        this.onLeftKey?.(keyPath)
+      }
       keys.add(key.value)
       this.skipSpace()
       this.i++ // ':'
