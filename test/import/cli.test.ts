@@ -37,6 +37,21 @@ async function runAsync(args: string[], env: Record<string, string>) {
   return { code, stdout, stderr }
 }
 
+/** A new server database behind a relay with `options` (see startRelay), both gone after `work`. */
+async function throughRelay(
+  options: Parameters<typeof startRelay>[1],
+  work: (target: Awaited<ReturnType<typeof createServerDatabase>>, relay: ReturnType<typeof startRelay>) => Promise<void>,
+) {
+  const target = await createServerDatabase()
+  const relay = startRelay(target.url, options)
+  try {
+    await work(target, relay)
+  } finally {
+    relay.stop()
+    await target.drop()
+  }
+}
+
 function expectOneLineError(r: ReturnType<typeof run>, message: string) {
   expect(r.code).toBe(2)
   expect(r.stderr.trim().split('\n')).toEqual([message])
@@ -143,10 +158,8 @@ describe('the command line', () => {
     async () => {
       const file = path.join(dir, 'lost.db')
       writeLegacyFile(file, realisticRows())
-      const target = await createServerDatabase()
       // The network fails just as the first COPY goes out.
-      const relay = startRelay(target.url, { cutOn: /copy /i })
-      try {
+      await throughRelay({ cutOn: /copy /i }, async (target, relay) => {
         const r = await runAsync(['--no-images', file], { DATABASE_URL: relay.url, DATABASE_CONNECT_TIMEOUT_S: '2' })
         const { port } = new URL(relay.url)
         expect(r.code).toBe(1)
@@ -157,10 +170,7 @@ describe('the command line', () => {
         // The migrations ran in the import's one transaction: not even a table is left.
         const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = 'public'`.execute(target.db)
         expect(tables.rows).toEqual([{ n: 0 }])
-      } finally {
-        relay.stop()
-        await target.drop()
-      }
+      })
     },
     60_000,
   )
@@ -171,10 +181,8 @@ describe('the command line', () => {
       const file = path.join(dir, 'lost-commit.db')
       writeLegacyFile(file, realisticRows())
       const uploadDir = path.join(dir, 'lost-commit-uploads')
-      const target = await createServerDatabase()
       // The server commits; its answer never reaches the import.
-      const relay = startRelay(target.url, { cutAfter: nthCommit(1) })
-      try {
+      await throughRelay({ cutAfter: nthCommit(1) }, async (target, relay) => {
         const r = await runAsync(['--uploads', uploadsBeside(file), file], { DATABASE_URL: relay.url, GEARBOX_UPLOAD_DIR: uploadDir })
         expect(r.code).toBe(1)
         const stderr = r.stderr.trim().split('\n').at(-1)
@@ -189,10 +197,7 @@ describe('the command line', () => {
         // Run again with --replace (straight to the server): imported and verified.
         const again = await runAsync(['--replace', '--uploads', uploadsBeside(file), file], { DATABASE_URL: target.url, GEARBOX_UPLOAD_DIR: uploadDir })
         expect([again.code, again.stdout]).toEqual([0, expect.stringContaining('imported and verified')])
-      } finally {
-        relay.stop()
-        await target.drop()
-      }
+      })
     },
     60_000,
   )
