@@ -80,4 +80,25 @@ describe('JSON bodies are taken as sent or refused', () => {
       expect((await bodyOf(res)).error).toMatchObject({ code: 'validation_failed', details: [{ path: 'body', message: expect.any(String) }] })
     }
   })
+
+  test('every way RFC 9110 section 8.3.1 lets a client write the JSON media type is JSON (whitespace around a parameter, case, quotes, +json)', async () => {
+    const types = [
+      'application/json ;charset=utf-8',
+      'application/json\t; charset=utf-8',
+      'application/json;  charset="utf-8"',
+      'APPLICATION/JSON',
+      'application/merge-patch+json',
+    ]
+    for (const [i, type] of types.entries()) {
+      const res = await t.app.request('/api/categories', { method: 'POST', headers: { ...t.auth, 'content-type': type }, body: `{"name":"c${i}"}` })
+      expect([type, res.status]).toEqual([type, 201])
+    }
+    // And over MCP, whose transport reads the Request itself.
+    const mcp = await t.app.request('/mcp', {
+      method: 'POST',
+      headers: { ...t.auth, 'content-type': 'application/json ;charset=utf-8', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    })
+    expect([mcp.status, await bodyOf(mcp)]).toEqual([200, { jsonrpc: '2.0', id: 1, result: {} }])
+  })
 })

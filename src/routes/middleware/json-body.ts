@@ -30,11 +30,17 @@ export const strictJsonBody =
       throw new ValidationError('invalid body', [problem])
       // Hono caches a promise per body type (its declared type says otherwise); json() reads `text`.
     ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(new TextDecoder().decode(bytes))
-    if (raw) {
+    // RFC 9110 section 8.3.1 allows whitespace before a parameter's `;` (`application/json ;charset=utf-8`),
+    // which Hono's validators refuse as another media type: they get the same type without it.
+    const header = c.req.header('content-type') ?? ''
+    const contentType = header.replace(/[ \t]+;/g, ';')
+    if (raw || contentType !== header) {
       // Handlers that read the raw Request (the MCP transport) get the same, checked bytes. Built
       // field by field: the node:http adapter's request is not a Request, and `new Request(it)`
       // would read only its URL and make it a GET.
-      const { url, method, headers, signal } = c.req.raw
+      const { url, method, signal } = c.req.raw
+      const headers = new Headers(c.req.raw.headers)
+      headers.set('content-type', contentType)
       c.req.raw = new Request(url, { method, headers, signal, body: bytes })
     }
     return next()
