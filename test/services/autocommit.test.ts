@@ -47,7 +47,6 @@ describe('the statements a change sends', () => {
       'update a category': () => services.categories.update(category.id, { name: 'Shelters' }),
       'create a thread': () => services.threads.create({ name: 'Pad', categoryId: category.id }),
       'update a candidate': () => services.threads.updateCandidate(thread.id, candidate.id, { name: 'MSR' }),
-      'delete a candidate': () => services.threads.deleteCandidate(thread.id, candidate.id),
       'delete a thread': () => services.threads.delete(thread.id),
       'set a setting': () => services.settings.set('units', 'metric'),
       'delete a setup': () => services.setups.delete(setup.id),
@@ -70,7 +69,6 @@ describe('the statements a change sends', () => {
       'update a category': ['with'],
       'create a thread': ['insert'],
       'update a candidate': ['update'],
-      'delete a candidate': ['delete'],
       'delete a thread': ['delete'],
       'set a setting': ['insert'],
       'delete a setup': ['delete'],
@@ -85,5 +83,9 @@ describe('the statements a change sends', () => {
     const item = await services.items.create({ name: 'Tent', categoryId: 1 })
     // Deleting an item locks it, then moves the updatedAt of the setups holding it.
     expect(await sentBy(() => services.items.delete(item.id))).toEqual(['begin', 'select', 'update', 'delete', 'commit'])
+    // Deleting a candidate locks its thread, to see whether the thread was resolved with it.
+    const thread = await services.threads.create({ name: 'Stove', categoryId: 1 })
+    const candidate = await services.threads.addCandidate(thread.id, { name: 'Pocket Rocket' })
+    expect(await sentBy(() => services.threads.deleteCandidate(thread.id, candidate.id))).toEqual(['begin', 'select', 'delete', 'commit'])
   })
 })
