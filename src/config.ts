@@ -7,8 +7,24 @@ const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1')
 
-const integer = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number')
-const positiveInt = (fallback: number) => integer().positive('must be at least 1').default(fallback)
+/** setTimeout's longest delay in milliseconds (2^31 - 1, about 24.8 days); also PostgreSQL's largest integer. */
+const MAX_MS = 2_147_483_647
+/** The longest time in seconds whose milliseconds a timer still holds. */
+const MAX_S = Math.floor(MAX_MS / 1000)
+
+/**
+ * A whole number written in decimal digits (a blank value, `0x1F`, `8e3` or `1.5` is refused,
+ * never read as 0 or as another number), from `min` (`minMessage` below it) to `max`: every
+ * number GearBox reads ends up in a timer or a PostgreSQL integer, which overflow above it.
+ */
+const integer = (min: number, minMessage: string, max = MAX_MS) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, minMessage).max(max, `must be at most ${max}`))
+const positiveInt = (fallback: number, max = MAX_MS) => integer(1, 'must be at least 1', max).default(fallback)
+const nonnegativeInt = (fallback: number, message = 'must be 0 (off) or more') => integer(0, message).default(fallback)
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -17,22 +33,29 @@ export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .trim()
-    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  DATABASE_MAX_CONNECTIONS: positiveInt(10),
-  DATABASE_CONNECT_TIMEOUT_S: positiveInt(10),
-  DATABASE_STATEMENT_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(30_000),
-  DATABASE_LOCK_TIMEOUT_MS: integer().nonnegative('must be 0 (off) or more').default(3_000),
+    // One problem at a time; a port over 65535 or a stray character would otherwise fail later, where the URL is read.
+    .superRefine((u, ctx) => {
+      if (u === '') return
+      if (!/^postgres(ql)?:\/\//.test(u)) ctx.addIssue({ code: 'custom', message: 'must start with postgres:// or postgresql://' })
+      else if (!URL.canParse(u))
+        ctx.addIssue({ code: 'custom', message: 'must be a valid URL (a port from 1 to 65535; characters such as @ / # in a password percent-encoded)' })
+    })
+    // Blank is unset.
+    .transform((u) => u || undefined)
+    .optional(),
+  DATABASE_MAX_CONNECTIONS: positiveInt(10, 10_000),
+  DATABASE_CONNECT_TIMEOUT_S: positiveInt(10, MAX_S),
+  DATABASE_STATEMENT_TIMEOUT_MS: nonnegativeInt(30_000),
+  DATABASE_LOCK_TIMEOUT_MS: nonnegativeInt(3_000),
   DATABASE_ACQUIRE_TIMEOUT_MS: positiveInt(3_000),
   DATABASE_PREPARED_STATEMENTS: flag(true),
   GEARBOX_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   GEARBOX_UPLOAD_DIR: z.string().min(1, 'must not be empty').optional(),
-  PORT: integer().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').default(3000),
+  PORT: integer(1, 'must be 1-65535', 65535).default(3000),
   MIGRATE_ON_START: flag(true),
   GEARBOX_TRUST_PROXY: flag(false),
   GEARBOX_LOGIN_MAX_ATTEMPTS: positiveInt(5),
-  GEARBOX_LOGIN_WINDOW_S: positiveInt(15 * 60),
+  GEARBOX_LOGIN_WINDOW_S: positiveInt(15 * 60, MAX_S),
   GEARBOX_LOGIN_THROTTLE_MAX_ROWS: positiveInt(10_000),
   // The OAuth issuer must be exactly an origin (RFC 8414 section 2 forbids query and fragment).
   GEARBOX_URL: z
@@ -45,10 +68,10 @@ export const envSchema = z.object({
     .transform((u) => new URL(u).origin)
     .optional(),
   DATABASE_STARTUP_ATTEMPTS: positiveInt(30),
-  DATABASE_STARTUP_RETRY_DELAY_MS: integer().nonnegative('must be 0 or more').default(2000),
-  SHUTDOWN_TIMEOUT_S: positiveInt(10),
+  DATABASE_STARTUP_RETRY_DELAY_MS: nonnegativeInt(2000, 'must be 0 or more'),
+  SHUTDOWN_TIMEOUT_S: positiveInt(10, MAX_S),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  SLOW_QUERY_MS: integer().nonnegative('must be 0 (off) or more').default(500),
+  SLOW_QUERY_MS: nonnegativeInt(500),
   METRICS: flag(false),
   METRICS_TOKEN: z
     .string()

@@ -176,6 +176,24 @@ describe('loadConfig', () => {
     expect(message).not.toContain('\n')
   })
 
+  test('numbers are decimal digits up to what a timer or a PostgreSQL integer holds: a blank, hex, exponent or larger value is refused, never read as 0 or another number', () => {
+    for (const value of ['', ' ', '0x1F90', '8e3', '1e3', '+5', '5 ']) {
+      expect([value, configError({ PORT: value })]).toEqual([value, 'Invalid configuration: PORT must be a whole number'])
+      expect(configError({ DATABASE_STATEMENT_TIMEOUT_MS: value })).toBe('Invalid configuration: DATABASE_STATEMENT_TIMEOUT_MS must be a whole number')
+    }
+    expect(configError({ SHUTDOWN_TIMEOUT_S: '3000000' })).toBe('Invalid configuration: SHUTDOWN_TIMEOUT_S must be at most 2147483')
+    expect(configError({ DATABASE_CONNECT_TIMEOUT_S: '3000000' })).toBe('Invalid configuration: DATABASE_CONNECT_TIMEOUT_S must be at most 2147483')
+    expect(configError({ GEARBOX_LOGIN_WINDOW_S: '2147483648' })).toBe('Invalid configuration: GEARBOX_LOGIN_WINDOW_S must be at most 2147483')
+    expect(configError({ DATABASE_STATEMENT_TIMEOUT_MS: '3000000000' })).toBe('Invalid configuration: DATABASE_STATEMENT_TIMEOUT_MS must be at most 2147483647')
+    expect(configError({ DATABASE_ACQUIRE_TIMEOUT_MS: '2147483648' })).toBe('Invalid configuration: DATABASE_ACQUIRE_TIMEOUT_MS must be at most 2147483647')
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_S: '2147483', DATABASE_STATEMENT_TIMEOUT_MS: '0' })).toMatchObject({ shutdownTimeoutSeconds: 2147483 })
+  })
+
+  test('a DATABASE_URL that is not a valid URL is refused in one line, not later with a stack', () => {
+    expect(configError({ DATABASE_URL: 'postgres://postgres@127.0.0.1:99999/x' })).toStartWith('Invalid configuration: DATABASE_URL must be a valid URL')
+    expect(configError({ DATABASE_URL: 'postgres://u:p#w@db/gearbox' })).toStartWith('Invalid configuration: DATABASE_URL must be a valid URL')
+  })
+
   test('a flag explains what it accepts', () => {
     expect(configError({ DATABASE_PREPARED_STATEMENTS: 'no' })).toBe('Invalid configuration: DATABASE_PREPARED_STATEMENTS must be true or false')
   })
