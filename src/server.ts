@@ -6,11 +6,13 @@ import type { Kysely } from 'kysely'
 import { type Config, loadConfig } from './config'
 import { serverAddress } from './db/connection'
 import { createDatabase, embeddedDatabaseExists } from './db/database'
+import { withinMs } from './db/errors'
 import { migrateToLatest, pendingMigrations } from './db/migrator'
 import { waitForDatabase } from './db/startup'
 import type { DB } from './db/types'
 import type { HttpServer } from './http-server'
 import { createLogger, Metrics, type PoolStats, queryObserver } from './observability'
+import { READY_TIMEOUT_MS } from './services/health-service'
 
 function fail(text: string): never {
   console.error(`gearbox: ${text}`)
@@ -83,7 +85,9 @@ try {
 // WebAssembly and starts its backend asynchronously): start-up pays for the slower of the two.
 const loading = Promise.all([import('./app'), import('./services'), import('./http-server')])
 const open = db
-if (config.metrics.enabled) metrics = new Metrics(pool, async () => (await pendingMigrations(open)).length)
+// Within the readiness check's time: a scrape must not hang on a database that stopped answering.
+if (config.metrics.enabled)
+  metrics = new Metrics(pool, async () => (await withinMs(pendingMigrations(open), READY_TIMEOUT_MS, 'the database did not answer')).length)
 const observeQuery = queryObserver(log, config.slowQueryMs, metrics)
 
 try {

@@ -104,14 +104,35 @@ export function translateDbError(error: unknown): unknown {
 }
 
 /**
- * The database is there but did not finish in time, or gave up on this transaction so that
- * another could go on: the request may succeed if tried again (PostgreSQL appendix A).
+ * The database is there but did not finish in time, gave up on this transaction so that
+ * another could go on, or cannot do the work now for a reason of its own (read-only, out of
+ * disk or memory, a file gone): no fault of the request, which may succeed later (PostgreSQL
+ * appendix A).
  */
 const BUSY: Record<string, string> = {
   '57014': 'statement timed out',
   '55P03': 'lock wait timed out',
   '40P01': 'deadlock detected',
   '40001': 'could not serialize with a concurrent transaction',
+  '25006': 'it accepts no writes (read-only: a standby, or default_transaction_read_only)',
+  '53100': "its server's disk is full",
+  '53200': 'its server is out of memory',
+  '58030': 'its server had an I/O error',
+  '58P01': 'a file of its data is missing',
+}
+
+/**
+ * `work`'s outcome, or an UnavailableError (`message`) once `ms` have passed without one: for a
+ * check that must answer in time even when the database stops answering altogether (a hung
+ * server, a network that drops packets), which no timeout on the server can end.
+ */
+export function withinMs<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError(message)), ms)
+  })
+  work.catch(() => {})
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
 
 /** Codes whose whole transaction may simply be run again: PostgreSQL rolled it back to let another finish. */

@@ -1,20 +1,47 @@
+import { withinMs } from '../db/errors'
 import { UnavailableError } from '../errors'
 import type { Store } from '../repositories'
+
+/** How long a readiness check waits for the database: a probe must get its answer in time. */
+export const READY_TIMEOUT_MS = 2_000
 
 export class HealthService {
   constructor(private readonly store: Store) {}
 
-  /** Throws UnavailableError, naming each problem, unless the database answers and is fully migrated. */
+  /**
+   * Throws UnavailableError, naming each problem, unless the database answers within
+   * READY_TIMEOUT_MS, takes writes and is fully migrated.
+   */
   async checkReady(): Promise<void> {
+    const late = `the database did not answer within ${READY_TIMEOUT_MS / 1000} s`
+    let writable: boolean
     try {
-      await this.store.read((repos) => repos.health.ping())
+      ;({ writable } = await withinMs(
+        this.store.read((repos) => repos.health.ping()),
+        READY_TIMEOUT_MS,
+        late,
+      ))
     } catch (error) {
       throw new UnavailableError('database unavailable', {
         cause: error,
-        details: [{ path: 'database', message: 'does not answer' }],
+        details: [
+          {
+            path: 'database',
+            message: error instanceof UnavailableError && error.message === late ? `does not answer within ${READY_TIMEOUT_MS / 1000} s` : 'does not answer',
+          },
+        ],
       })
     }
-    const pending = await this.store.read((repos) => repos.health.pendingMigrations())
+    if (!writable) {
+      throw new UnavailableError('database accepts no writes', {
+        details: [{ path: 'database', message: 'is read-only (a standby, or default_transaction_read_only)' }],
+      })
+    }
+    const pending = await withinMs(
+      this.store.read((repos) => repos.health.pendingMigrations()),
+      READY_TIMEOUT_MS,
+      late,
+    )
     if (pending.length > 0) {
       throw new UnavailableError('database schema is not at the latest migration', {
         details: pending.map((name) => ({ path: 'migrations', message: `${name} is pending` })),

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
+import { sql } from 'kysely'
 import { createApp } from '../../src/app'
-import { createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { migrateToLatest } from '../../src/db/migrator'
 import { createServices } from '../../src/services'
+import { READY_TIMEOUT_MS } from '../../src/services/health-service'
 import { bodyOf, useTestApp } from '../support/app'
-import { unreachableDatabase } from '../support/database'
+import { createServerDatabase, serverUrl, unreachableDatabase } from '../support/database'
+import { startRelay } from '../support/relay'
 
 const appOver = (db: Parameters<typeof createServices>[0]) => createApp({ services: createServices(db, { uploadDir: '/tmp/unused' }) })
 
@@ -59,5 +63,72 @@ describe('health when the database is not ready', () => {
     expect(res.status).toBe(503)
     const text = await res.text()
     expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/)
+  })
+})
+
+// A standby after a failover, and a server that stopped answering: both need a server of their own.
+describe.if(!!serverUrl)('health and requests when the server cannot do the work', () => {
+  let server: Awaited<ReturnType<typeof createServerDatabase>>
+  let key: string
+  beforeAll(async () => {
+    server = await createServerDatabase()
+    await migrateToLatest(server.db)
+    const services = createServices(server.db, { uploadDir: '/tmp/unused' })
+    const owner = await services.auth.setup('owner', 'a long passphrase')
+    key = (await services.auth.createApiKey(owner.id, 'k')).key
+  }, 60_000)
+  afterAll(() => server?.drop(), 60_000)
+
+  test('a read-only database (a standby): ready is a 503 saying so, and every request a 503 with Retry-After, never a 500', async () => {
+    const name = new URL(server.url).pathname.slice(1)
+    await sql.raw(`alter database ${name} set default_transaction_read_only = on`).execute(server.db)
+    // New connections take the setting.
+    const readOnly = createDatabase(server.config)
+    try {
+      const app = appOver(readOnly)
+      const ready = await app.request('/health/ready')
+      expect([ready.status, await bodyOf(ready)]).toEqual([
+        503,
+        {
+          error: {
+            code: 'unavailable',
+            message: 'database accepts no writes',
+            details: [{ path: 'database', message: 'is read-only (a standby, or default_transaction_read_only)' }],
+          },
+        },
+      ])
+      // The key's first use records it (an UPDATE), so even a read meets the read-only database.
+      const res = await app.request('/api/items', { headers: { authorization: `Bearer ${key}` } })
+      expect([res.status, res.headers.get('retry-after'), (await bodyOf(res)).error.code]).toEqual([503, '5', 'unavailable'])
+    } finally {
+      await readOnly.destroy()
+      await sql.raw(`alter database ${name} reset default_transaction_read_only`).execute(server.db)
+    }
+  })
+
+  test('a server that stops answering altogether: ready is a 503 within a few seconds, not a wait without end', async () => {
+    const relay = startRelay(server.url)
+    const db = createDatabase({ ...server.config, url: relay.url })
+    try {
+      const app = appOver(db)
+      expect((await app.request('/health/ready')).status).toBe(200)
+      relay.freeze()
+      const started = performance.now()
+      const res = await app.request('/health/ready')
+      expect([res.status, await bodyOf(res)]).toEqual([
+        503,
+        {
+          error: {
+            code: 'unavailable',
+            message: 'database unavailable',
+            details: [{ path: 'database', message: `does not answer within ${READY_TIMEOUT_MS / 1000} s` }],
+          },
+        },
+      ])
+      expect(performance.now() - started).toBeLessThan(READY_TIMEOUT_MS + 1_500)
+    } finally {
+      relay.stop()
+      await db.destroy()
+    }
   })
 })

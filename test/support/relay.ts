@@ -10,6 +10,8 @@ import type { Socket } from 'bun'
  * that statement goes out). With `cutAfter`, a chunk that matches it is passed on, and the
  * server's answer to it is not: the relay closes that client's connection both ways when the
  * answer comes (the network fails once the server has done the work, before the client hears).
+ * After `freeze()` nothing passes either way and nothing closes: a server that stopped
+ * answering (hung, or behind a network that drops every packet).
  */
 export function startRelay(
   target: string,
@@ -18,9 +20,10 @@ export function startRelay(
     cutOn,
     cutAfter,
   }: { connectDelayMs?: number; cutOn?: { test(text: string): boolean }; cutAfter?: { test(text: string): boolean } } = {},
-): { url: string; sent: string[]; stop(): void } {
+): { url: string; sent: string[]; freeze(): void; stop(): void } {
   const server = new URL(target)
   const sent: string[] = []
+  let frozen = false
   const relay = Bun.listen<{ upstream?: Socket; early: Buffer[]; cutting?: boolean }>({
     hostname: '127.0.0.1',
     port: 0,
@@ -33,6 +36,7 @@ export function startRelay(
           port: Number(server.port || 5432),
           socket: {
             data: (upstream, chunk) => {
+              if (frozen) return
               if (!client.data.cutting) return void client.write(chunk)
               upstream.end()
               client.end()
@@ -44,6 +48,7 @@ export function startRelay(
         client.data.upstream = upstream
       },
       data(client, chunk) {
+        if (frozen) return
         const text = Buffer.from(chunk).toString('latin1')
         sent.push(text)
         if (cutOn?.test(text)) {
@@ -60,7 +65,14 @@ export function startRelay(
   })
   const url = new URL(target)
   url.host = `127.0.0.1:${relay.port}`
-  return { url: url.toString(), sent, stop: () => relay.stop(true) }
+  return {
+    url: url.toString(),
+    sent,
+    freeze: () => {
+      frozen = true
+    },
+    stop: () => relay.stop(true),
+  }
 }
 
 /**
