@@ -7,7 +7,7 @@ import { CreateItemBody, ItemListQuery, UpdateItemBody } from '../schemas/item'
 import { CreateSetupBody, ReplaceSetupItemsBody } from '../schemas/setup'
 import { CreateCandidateBody, CreateThreadBody, dbId, ResolveThreadBody, ThreadListQuery } from '../schemas/thread'
 import type { Services } from '../services'
-import { domainErrorReply, errorBody } from './error-handler'
+import { describeUnexpected, domainErrorReply, errorBody } from './error-handler'
 import { findTextProblem } from './middleware/json-body'
 import { validationErrorFrom } from './router'
 
@@ -136,7 +136,8 @@ function toolResult(value: unknown): CallToolResult {
 /** A failure as a tool result (never a protocol error), with the API's error body and message. */
 function toolError(error: unknown): CallToolResult {
   const reply = error instanceof Error ? domainErrorReply(error) : undefined
-  if (!reply) console.error('MCP tool failed', error)
+  // Named and located, never the error object: a driver's error carries the statement's parameters (the tool's arguments).
+  if (!reply) console.error(`MCP tool failed: ${error instanceof Error ? describeUnexpected(error) : String(error)}`)
   const body = reply?.body ?? errorBody('internal', 'internal error')
   const details = body.error.details?.map((d) => `${d.path}: ${d.message}`).join('; ')
   return { isError: true, content: [{ type: 'text', text: details ? `${body.error.message} (${details})` : body.error.message }], structuredContent: body }
