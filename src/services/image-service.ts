@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { IMAGE_HEAD_BYTES, imageType, isPlainFileName } from '../domain/image'
-import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors'
+import { NotFoundError, PayloadTooLargeError, UnavailableError, ValidationError } from '../errors'
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
@@ -11,8 +11,11 @@ export class ImageService {
   constructor(private readonly uploadDir: string) {}
 
   /**
-   * Throws ValidationError for anything but png/jpeg/webp (naming the upload form's field,
-   * `form.file`, as the validators do), PayloadTooLargeError above 5 MB.
+   * Stores `bytes` under a new random name: written to a hidden file and renamed into place,
+   * so a name never shows a partial file. Throws ValidationError for anything but
+   * png/jpeg/webp (naming the upload form's field, `form.file`, as the validators do),
+   * PayloadTooLargeError above 5 MB, UnavailableError (503) when the upload folder's disk is
+   * full or read-only; nothing is left behind then.
    */
   async save(bytes: Uint8Array): Promise<{ filename: string }> {
     if (bytes.length > MAX_IMAGE_BYTES) throw new PayloadTooLargeError(`image is larger than ${MAX_IMAGE_BYTES} bytes`)
@@ -21,8 +24,20 @@ export class ImageService {
       throw new ValidationError('file is not a png, jpeg or webp image', [{ path: 'form.file', message: 'must be png, jpeg or webp' }])
     }
     const filename = `${randomBytes(16).toString('hex')}.${type.ext}`
-    await mkdir(this.uploadDir, { recursive: true })
-    await Bun.write(path.join(this.uploadDir, filename), bytes)
+    // Hidden (a leading dot): never served, whatever happens to it.
+    const partial = path.join(this.uploadDir, `.${filename}.partial`)
+    try {
+      await mkdir(this.uploadDir, { recursive: true })
+      await writeFile(partial, bytes)
+      await rename(partial, path.join(this.uploadDir, filename))
+    } catch (error) {
+      await rm(partial, { force: true })
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS') {
+        throw new UnavailableError(`cannot store the image: the upload folder ${code === 'EROFS' ? 'is read-only' : 'is out of space'} (${code})`, { cause: error })
+      }
+      throw error
+    }
     return { filename }
   }
 
