@@ -10,6 +10,7 @@ import { withinMs } from './db/errors'
 import { migrateToLatest, pendingMigrations } from './db/migrator'
 import { waitForDatabase } from './db/startup'
 import type { DB } from './db/types'
+import { unwritableFolderProblem } from './file-checks'
 import type { HttpServer } from './http-server'
 import { createLogger, Metrics, type PoolStats, queryObserver } from './observability'
 import { READY_TIMEOUT_MS } from './services/health-service'
@@ -28,6 +29,10 @@ try {
   fail(message(error))
 }
 const log = createLogger(config.logLevel)
+// An upload folder of its own is checked as the data directory is (which holds the default
+// one): otherwise every upload failed, with the server ready.
+const uploadsProblem = process.env.GEARBOX_UPLOAD_DIR ? unwritableFolderProblem(config.uploadDir) : undefined
+if (uploadsProblem) fail(`GEARBOX_UPLOAD_DIR: cannot store images in ${config.uploadDir}: ${uploadsProblem}`)
 const where =
   config.database.kind === 'postgres'
     ? (({ host, port }) => `PostgreSQL at ${host}:${port} (DATABASE_URL)`)(serverAddress(config.database.url))

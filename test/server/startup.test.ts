@@ -139,6 +139,14 @@ describe('one line for each reason to stop', () => {
     expect(stderr).toEqual([`gearbox: GEARBOX_DATA_DIR: cannot use ${file}: a path component is a file, not a directory (ENOTDIR)`])
   })
 
+  test('GEARBOX_UPLOAD_DIR cannot take files: refused at start, not at the first upload', async () => {
+    const file = path.join(tempDir('dir'), 'a-file')
+    writeFileSync(file, '')
+    const { status, stderr } = await runToEnd({ GEARBOX_DATA_DIR: tempDir('data'), GEARBOX_UPLOAD_DIR: path.join(file, 'images') })
+    expect(status).toBe(1)
+    expect(stderr).toEqual([`gearbox: GEARBOX_UPLOAD_DIR: cannot store images in ${path.join(file, 'images')}: ${file} is not a folder`])
+  })
+
   test('GEARBOX_DATA_DIR is not writable', async () => {
     const dir = tempDir('dir')
     chmodSync(dir, 0o755)
