@@ -12,6 +12,8 @@ import { PGliteDialect } from './pglite-dialect'
 import type { DB } from './types'
 
 const INT8_OID = 20
+/** How long after the server's statement_timeout a statement still unanswered is given up on this side (DriverGuards.answerTimeoutMs). */
+export const ANSWER_MARGIN_MS = 2_000
 /** How long closing the pool waits for queries still running before it closes their connections. */
 const END_TIMEOUT_SECONDS = 5
 
@@ -44,6 +46,8 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
           acquireTimeoutMs: config.acquireTimeoutMs ?? 3_000,
           pool: options.pool,
           pipelineBegin: true,
+          // A hung server cannot end a statement at statement_timeout: this side does, a little later.
+          answerTimeoutMs: config.statementTimeoutMs > 0 ? config.statementTimeoutMs + ANSWER_MARGIN_MS : undefined,
         })
   if (options.pool) options.pool.size = config.kind === 'pglite' ? 1 : config.maxConnections
   const db = new Kysely<DB>({ dialect, log: options.log })

@@ -1,6 +1,6 @@
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely'
+import { CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type QueryCompiler, type QueryResult, type TransactionSettings } from 'kysely'
 import { UnavailableError } from '../errors'
-import { translateDbError } from './errors'
+import { translateDbError, withinMs } from './errors'
 
 export interface DriverGuards {
   /**
@@ -21,6 +21,17 @@ export interface DriverGuards {
    * a transaction. Only for a server: PGlite runs one query at a time anyway.
    */
   pipelineBegin?: boolean
+  /**
+   * A statement whose answer has not come this many milliseconds after it was sent fails with
+   * an UnavailableError (503 + Retry-After): a server that stopped answering (hung, or behind
+   * a network that drops every packet) cannot enforce its own statement_timeout, so without
+   * this a request would wait without end. Set above the server's statement_timeout, so that a
+   * statement the server ends is reported as the server reports it. The connection then
+   * stays out of the pool until that answer (or the connection's end) comes, and is rolled
+   * back before it goes back. A connection whose session was told `set statement_timeout = 0`
+   * (the migrator's) has no bound until `reset statement_timeout`. Absent: no bound.
+   */
+  answerTimeoutMs?: number
 }
 
 /**
@@ -46,15 +57,27 @@ const rethrow = (error: unknown): never => {
 class GuardedConnection implements DatabaseConnection {
   /** A BEGIN already sent whose answer the next statement awaits (DriverGuards.pipelineBegin). */
   pendingBegin: Promise<void> | undefined
+  /** A statement that outlived DriverGuards.answerTimeoutMs and is still unanswered: nothing else goes out behind it. */
+  stuck: Promise<unknown> | undefined
+  /** The session's statement_timeout is 0 (the migrator's): no answer timeout. */
+  #unbounded = false
 
-  constructor(readonly inner: DatabaseConnection) {}
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly answerTimeoutMs: number | undefined,
+  ) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.stuck) return Promise.reject(unanswered())
+    if (this.answerTimeoutMs !== undefined) {
+      if (/^\s*set\s+statement_timeout\s*(=|to)\s*0\s*$/i.test(query.sql)) this.#unbounded = true
+      else if (/^\s*reset\s+statement_timeout\s*$/i.test(query.sql)) this.#unbounded = false
+    }
     const begin = this.pendingBegin
-    if (!begin) return this.inner.executeQuery<R>(query).catch(rethrow)
+    if (!begin) return this.bounded(this.inner.executeQuery<R>(query)).catch(rethrow)
     this.pendingBegin = undefined
     // Sent now, right behind the BEGIN; the statement's own outcome counts only once BEGIN succeeded.
-    const result = this.inner.executeQuery<R>(query)
+    const result = this.bounded(this.inner.executeQuery<R>(query))
     return begin
       .then(
         () => result,
@@ -64,6 +87,16 @@ class GuardedConnection implements DatabaseConnection {
         },
       )
       .catch(rethrow)
+  }
+
+  /** `answer`, or an UnavailableError once answerTimeoutMs have passed without it (then the connection is stuck until it comes). */
+  bounded<T>(answer: Promise<T>): Promise<T> {
+    const ms = this.#unbounded ? undefined : this.answerTimeoutMs
+    if (ms === undefined) return answer
+    return withinMs(answer, ms, unanswered().message).catch((error: unknown) => {
+      if (error instanceof UnavailableError && error.message === unanswered().message) this.stuck = answer.catch(() => {})
+      throw error
+    })
   }
 
   /** Waits for a pipelined BEGIN's answer (before a COMMIT, ROLLBACK, savepoint or stream). */
@@ -84,6 +117,8 @@ class GuardedConnection implements DatabaseConnection {
 }
 
 const unguarded = (connection: DatabaseConnection) => (connection as GuardedConnection).inner
+
+const unanswered = () => new UnavailableError('database unavailable: the server did not answer in time')
 
 class GuardedDriver implements Driver {
   // PGlite lends one connection object again and again: it keeps one wrapper.
@@ -110,13 +145,26 @@ class GuardedDriver implements Driver {
     if (pool) pool.inUse++
     let wrapper = this.#wrappers.get(connection)
     if (!wrapper) {
-      wrapper = new GuardedConnection(connection)
+      wrapper = new GuardedConnection(connection, this.guards.answerTimeoutMs)
       this.#wrappers.set(connection, wrapper)
     }
     return wrapper
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const stuck = (connection as GuardedConnection).stuck
+    if (stuck) {
+      // Back to the pool only once its statement is answered, and out of any transaction it was in.
+      void stuck
+        .then(() => unguarded(connection).executeQuery(CompiledQuery.raw('rollback')))
+        .catch(() => {})
+        .finally(() => {
+          ;(connection as GuardedConnection).stuck = undefined
+          if (this.guards.pool) this.guards.pool.inUse--
+          return this.driver.releaseConnection(unguarded(connection))
+        })
+      return
+    }
     if (this.guards.pool) this.guards.pool.inUse--
     await this.driver.releaseConnection(unguarded(connection))
   }
@@ -130,14 +178,19 @@ class GuardedDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as GuardedConnection).settleBegin().catch(rethrow)
-    return this.driver.commitTransaction(unguarded(connection)).catch(rethrow)
+    const guarded = connection as GuardedConnection
+    if (guarded.stuck) throw unanswered()
+    await guarded.settleBegin().catch(rethrow)
+    return guarded.bounded(this.driver.commitTransaction(unguarded(connection))).catch(rethrow)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const guarded = connection as GuardedConnection
+    // Rolled back when its statement is answered, before it goes back to the pool (releaseConnection).
+    if (guarded.stuck) throw unanswered()
     // A BEGIN that failed left no transaction; ROLLBACK is still sent (it only warns then).
-    await (connection as GuardedConnection).settleBegin().catch(() => {})
-    return this.driver.rollbackTransaction(unguarded(connection)).catch(rethrow)
+    await guarded.settleBegin().catch(() => {})
+    return guarded.bounded(this.driver.rollbackTransaction(unguarded(connection))).catch(rethrow)
   }
 
   savepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
 import { createApp } from '../../src/app'
-import { createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
+import { ANSWER_MARGIN_MS, createDatabase, createPGliteDatabase, pgliteOptions } from '../../src/db/database'
 import { migrateToLatest } from '../../src/db/migrator'
 import { createServices } from '../../src/services'
 import { READY_TIMEOUT_MS } from '../../src/services/health-service'
@@ -126,6 +126,39 @@ describe.if(!!serverUrl)('health and requests when the server cannot do the work
         },
       ])
       expect(performance.now() - started).toBeLessThan(READY_TIMEOUT_MS + 1_500)
+    } finally {
+      relay.stop()
+      await db.destroy()
+    }
+  })
+
+  test('requests on a server that stops answering: each a 503 with Retry-After soon after the statement timeout, never a wait without end', async () => {
+    const relay = startRelay(server.url)
+    const statementTimeoutMs = 1_000
+    const db = createDatabase({ ...server.config, url: relay.url, statementTimeoutMs, maxConnections: 3 })
+    try {
+      const app = appOver(db)
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
+      const setup = await (await app.request('/api/setups', { method: 'POST', headers, body: '{"name":"Trip"}' })).json()
+      relay.freeze()
+      const bound = statementTimeoutMs + ANSWER_MARGIN_MS + 1_500
+      // A read, a one-statement write and a transaction (a setup's items are replaced in one).
+      for (const [method, path, body] of [
+        ['GET', '/api/items', undefined],
+        ['POST', '/api/items', '{"name":"Tent","categoryId":1}'],
+        ['PUT', `/api/setups/${(setup as { id: number }).id}/items`, '{"items":[]}'],
+      ] as const) {
+        const started = performance.now()
+        const res = await app.request(path, { method, headers, body })
+        const took = performance.now() - started
+        expect([method, res.status, res.headers.get('retry-after'), (await bodyOf(res)).error.code, took < bound]).toEqual([
+          method,
+          503,
+          '5',
+          'unavailable',
+          true,
+        ])
+      }
     } finally {
       relay.stop()
       await db.destroy()
