@@ -34,7 +34,9 @@ export class ImageService {
       await rm(partial, { force: true })
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS') {
-        throw new UnavailableError(`cannot store the image: the upload folder ${code === 'EROFS' ? 'is read-only' : 'is out of space'} (${code})`, { cause: error })
+        throw new UnavailableError(`cannot store the image: the upload folder ${code === 'EROFS' ? 'is read-only' : 'is out of space'} (${code})`, {
+          cause: error,
+        })
       }
       throw error
     }
