@@ -42,7 +42,7 @@ export function createApp({ services, trustProxy = false, log, metrics }: AppDep
   })
   app.use(secureHeaders())
   app.use('/api/*', noStoreByDefault)
-  app.onError(handleError)
+  app.onError((error, c) => handleError(error, c, log))
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
   app.route('/health', healthRoutes(services))

@@ -15,6 +15,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../errors'
+import type { Logger } from '../observability'
 import type { ErrorCode } from '../schemas/common'
 import { incomingOf } from './bindings'
 import type { AppEnv } from './router'
@@ -44,8 +45,12 @@ export function domainErrorReply(error: Error): { status: ContentfulStatusCode; 
   return { status, body: errorBody(code, error.message, error.details.length ? error.details : undefined) }
 }
 
-/** The one place that answers errors. Unexpected ones are logged with the request id, never shown. */
-export function handleError(error: Error, c: Context<AppEnv>): Response {
+/**
+ * The one place that answers errors. Unexpected ones are logged with the request id, never
+ * shown: through `log` as one JSON record (`unhandled error`, with `requestId` and `error`:
+ * describeUnexpected's text), or on stderr when there is no logger (tests).
+ */
+export function handleError(error: Error, c: Context<AppEnv>, log?: Logger): Response {
   // RFC 6749 section 5.2: OAuth endpoints answer in OAuth's own error shape.
   if (error instanceof DomainError && error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds))
   if (error instanceof OAuthError) return c.json({ error: error.code, error_description: error.message }, 400)
@@ -57,7 +62,8 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof HTTPException && error.status < 500) return wholeBody(error.message || 'invalid request')
   // Nobody is left to answer, and nothing went wrong here: not an unhandled error.
   if (bodyCutOff(c)) return wholeBody('the connection closed before the request body arrived')
-  console.error(`[${c.get('requestId')}] unhandled error: ${describeUnexpected(error)}`)
+  if (log) log.error({ requestId: c.get('requestId'), error: describeUnexpected(error) }, 'unhandled error')
+  else console.error(`[${c.get('requestId')}] unhandled error: ${describeUnexpected(error)}`)
   return c.json(errorBody('internal', `internal error (request ${c.get('requestId')})`), 500)
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, spyOn, test } from 'bun:test'
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import pino from 'pino'
 import { handleError } from '../../src/routes/error-handler'
 import type { AppEnv } from '../../src/routes/router'
 
@@ -31,5 +32,21 @@ describe('an unexpected error', () => {
     } finally {
       logged.mockRestore()
     }
+  })
+
+  test("with the app's logger, it is one JSON record with the request id, like every other log line", async () => {
+    const lines: string[] = []
+    const log = pino({ level: 'info', base: undefined }, { write: (line: string) => void lines.push(line) })
+    const app = new Hono<AppEnv>().use(requestId()).onError((error, c) => handleError(error, c, log))
+    app.get('/boom', () => {
+      throw Object.assign(new Error('could not serialize access'), { code: 'XX000', parameters: ['SECRET-TOKEN-HASH'] })
+    })
+    const res = await app.request('/boom')
+    expect(res.status).toBe(500)
+    expect(lines).toHaveLength(1)
+    const record = JSON.parse(lines[0]!)
+    expect(record).toMatchObject({ level: 50, msg: 'unhandled error', requestId: res.headers.get('x-request-id') })
+    expect(record.error).toStartWith('Error: could not serialize access (XX000)\n')
+    expect(lines[0]).not.toContain('SECRET')
   })
 })
