@@ -21,6 +21,13 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024
 /** How long a client has to send a request's body once its headers are in (node:http's requestTimeout default). */
 export const REQUEST_TIMEOUT_MS = 300_000
 
+/** An answer given here rather than by the app (which logs and counts its own): method and path when the request could be read. */
+export interface EarlyAnswer {
+  method?: string
+  path?: string
+  status: number
+}
+
 /**
  * Serves `fetch` (Hono's `app.fetch`) over HTTP/1.1 on node:http, which Bun implements,
  * rather than Bun.serve: Bun.serve answers oversized headers and malformed requests itself
@@ -34,12 +41,14 @@ export const REQUEST_TIMEOUT_MS = 300_000
  * ones (@hono/node-server's default): a response built from a string is then written with
  * one `writeHead` and `end`, not read back through a ReadableStream. Bun's native APIs that
  * take a Response (Bun.serve, HTMLRewriter) refuse those; GearBox uses neither.
+ * `onEarlyAnswer` hears every answer given before (or instead of) the app's: a refusal, a 408,
+ * a request that could not be parsed, so the request log and metrics count those too.
  */
 export function listen(
   fetch: (request: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>,
   port: number,
   hostname?: string,
-  { requestTimeoutMs = REQUEST_TIMEOUT_MS }: { requestTimeoutMs?: number } = {},
+  { requestTimeoutMs = REQUEST_TIMEOUT_MS, onEarlyAnswer = () => {} }: { requestTimeoutMs?: number; onEarlyAnswer?: (answer: EarlyAnswer) => void } = {},
 ): Promise<HttpServer> {
   const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
     hostname: 'localhost',
@@ -61,6 +70,7 @@ export function listen(
     const refusal = refuse(incoming)
     if (refusal) {
       answerAndClose(outgoing, ...refusal)
+      onEarlyAnswer({ method: incoming.method, path: pathOf(incoming), status: refusal[0] })
       return
     }
     if (inFlight++ === 0) drained = Promise.withResolvers<void>()
@@ -68,7 +78,7 @@ export function listen(
     const before = handling.get(socket)
     // The body's time starts with the request's turn: no one reads a waiting request's body.
     const handle = () => {
-      answerIncompleteBody(incoming, outgoing, requestTimeoutMs)
+      answerIncompleteBody(incoming, outgoing, requestTimeoutMs, () => onEarlyAnswer({ method: incoming.method, path: pathOf(incoming), status: 408 }))
       return listener(incoming, outgoing)
     }
     const handled: Promise<unknown> = (before ? before.then(handle, handle) : Promise.resolve(handle())).finally(() => {
@@ -80,7 +90,10 @@ export function listen(
     })
     handling.set(socket, handled)
   })
-  server.on('clientError', answerClientError)
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    const status = answerClientError(error, socket)
+    if (status) onEarlyAnswer({ status })
+  })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, hostname, () => {
@@ -120,7 +133,7 @@ function refuse(incoming: IncomingMessage): [number, ReturnType<typeof errorBody
  * a handler still reading the body gets an error.
  * A request with neither Content-Length nor Transfer-Encoding has no body to wait for.
  */
-function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerResponse, timeoutMs: number): void {
+function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerResponse, timeoutMs: number, answered: () => void): void {
   if (incoming.headers['content-length'] === undefined && incoming.headers['transfer-encoding'] === undefined) return
   const timer = setTimeout(() => {
     if (incoming.complete) return
@@ -128,7 +141,10 @@ function answerIncompleteBody(incoming: IncomingMessage, outgoing: ServerRespons
     // Written on the socket, not through `outgoing`: the handler's own answer, once it has
     // finished, then goes nowhere, as after a hang-up (through `outgoing` it would be a second
     // writeHead, which the adapter logs as ERR_HTTP_HEADERS_SENT).
-    if (!outgoing.headersSent) writeAndClose(incoming.socket, '408 Request Timeout', errorBody('validation_failed', message))
+    if (!outgoing.headersSent) {
+      writeAndClose(incoming.socket, '408 Request Timeout', errorBody('validation_failed', message))
+      answered()
+    }
     // Ends the body stream too, so a handler still reading it fails and finishes.
     incoming.destroy(new Error(message))
   }, timeoutMs)
@@ -140,18 +156,26 @@ function answerAndClose(outgoing: ServerResponse, status: number, body: ReturnTy
   outgoing.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body), then)
 }
 
-/** A request node:http could not parse (RFC 9112 section 2.2; RFC 6585 section 5 for 431): answered in JSON, then closed. */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+/**
+ * A request node:http could not parse (RFC 9112 section 2.2; RFC 6585 section 5 for 431):
+ * answered in JSON, then closed. Returns the status answered; none for a connection that was
+ * only closed (already gone, or an error that is not the request's).
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): number | undefined {
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
   if (!socket.writable || !(tooLarge || error.code?.startsWith('HPE_'))) {
     socket.destroy()
-    return
+    return undefined
   }
   const body = tooLarge
     ? errorBody('payload_too_large', `request headers are larger than ${MAX_HEADER_BYTES} bytes`)
     : errorBody('validation_failed', 'malformed HTTP request')
   writeAndClose(socket, tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request', body)
+  return tooLarge ? 431 : 400
 }
+
+/** The request's path without its query string, as the request log has it. */
+const pathOf = (incoming: IncomingMessage) => (incoming.url ?? '').split('?')[0]
 
 /** Writes a whole JSON answer with `Connection: close` straight on the socket (`status`: code and reason), then ends it. */
 function writeAndClose(socket: Duplex, status: string, body: ReturnType<typeof errorBody>): void {

@@ -130,7 +130,13 @@ if (!stopping) {
     metrics: metrics && { metrics, token: config.metrics.token },
   })
   try {
-    server = await listen(app.fetch, config.port)
+    // What the HTTP layer answers itself (a refusal, a 408, a malformed request) is logged and counted like the app's answers.
+    server = await listen(app.fetch, config.port, undefined, {
+      onEarlyAnswer: ({ method = 'unknown', path, status }) => {
+        log.info({ method, path, status }, 'request')
+        metrics?.requests.inc({ method, route: 'unmatched', status })
+      },
+    })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     fail(code === 'EADDRINUSE' ? `PORT=${config.port}: the port is already in use (EADDRINUSE)` : `PORT=${config.port}: cannot listen: ${message(error)}`)

@@ -154,6 +154,36 @@ describe("a started server answers every request in the contract's JSON shape", 
     }
   })
 
+  test('every answer given before the app sees the request is heard (for the request log and metrics)', async () => {
+    const heard: unknown[] = []
+    const own = await listen(t.app.fetch, 0, '127.0.0.1', { requestTimeoutMs: 300, onEarlyAnswer: (answer) => void heard.push(answer) })
+    try {
+      const send = (request: string) => exchange(own.port, request)
+      expect((await send('GET /health/live HTTP/1.1\r\n\r\n')).status).toBe(400)
+      expect((await send(`POST /api/items?x=1 HTTP/1.1\r\nHost: localhost\r\ncontent-length: ${MAX_BODY_BYTES + 1}\r\n\r\n{`)).status).toBe(413)
+      expect((await send(`GET / HTTP/1.1\r\nHost: localhost\r\nx-big: ${'x'.repeat(MAX_HEADER_BYTES)}\r\n\r\n`)).status).toBe(431)
+      expect((await send('GET / HTTP/1.1\r\nHost: localhost\r\nbad header\r\n\r\n')).status).toBe(400)
+      expect(
+        (
+          await send(
+            `POST /api/items HTTP/1.1\r\nHost: localhost\r\n${t.auth.authorization ? `authorization: ${t.auth.authorization}\r\n` : ''}content-type: application/json\r\ncontent-length: 10\r\n\r\n{`,
+          )
+        ).status,
+      ).toBe(408)
+      // The app's own answers are not among them: it logs those itself.
+      expect((await send('GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).status).toBe(200)
+      expect(heard).toEqual([
+        { method: 'GET', path: '/health/live', status: 400 },
+        { method: 'POST', path: '/api/items', status: 413 },
+        { status: 431 },
+        { status: 400 },
+        { method: 'POST', path: '/api/items', status: 408 },
+      ])
+    } finally {
+      await own.stop(true)
+    }
+  })
+
   test('the server still answers normally afterwards', async () => {
     const res = await send('GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
     expect(res.status).toBe(200)
