@@ -28,7 +28,8 @@ test('an upload the disk cannot hold is a 503 with Retry-After, and leaves no fi
   // namespace); on SIGTERM the shell stops it, then lists what the folder holds.
   const script =
     'mount -t tmpfs -o size=300k tmpfs "$0" && { bun src/server.ts & pid=$!; trap "kill -TERM $pid" TERM; wait $pid; wait $pid; echo "left: $(ls -A "$0" | tr "\\n" " ")"; }'
-  const child = Bun.spawn(['unshare', '--map-root-user', '--mount', 'sh', '-c', script, uploads], {
+  // In a session of its own (setsid), so that a failing test can stop the server with its shell.
+  const child = Bun.spawn(['setsid', 'unshare', '--map-root-user', '--mount', 'sh', '-c', script, uploads], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: path.join(dir, 'data'), GEARBOX_UPLOAD_DIR: uploads, PORT: String(port) },
     stdout: 'pipe',
@@ -62,6 +63,9 @@ test('an upload the disk cannot hold is a 503 with Retry-After, and leaves no fi
     // Only the first image: the second left nothing, not even its hidden partial file.
     expect((await readRest(child.stdout)).trim().split('\n').at(-1)).toBe(`left: ${filename}`)
   } finally {
-    child.kill('SIGKILL')
+    // The whole process group: the shell, and the server it started.
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {}
   }
 }, 60_000)
