@@ -20,7 +20,7 @@ import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
 import { InvalidClientError, OAUTH_SCOPE } from '../services/oauth-service'
 import { rejectForeignOrigin, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
-import { checkJsonBody, findTextProblem } from './middleware/json-body'
+import { checkJsonBody, findTextProblem, mediaType } from './middleware/json-body'
 import { type AuthorizeFields, consentPage, errorPage, signInPage } from './oauth-pages'
 import { type AppEnv, createRouter, validationErrorFrom } from './router'
 
@@ -77,8 +77,7 @@ function parametersOf(all: URLSearchParams): Parameters {
 
 /** An application/x-www-form-urlencoded body's parameters; throws OAuthError invalid_request for another content type. */
 async function readForm(c: Context<AppEnv>): Promise<Parameters> {
-  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
-  if (type !== FORM) throw new OAuthError('invalid_request', `the body must be ${FORM}`)
+  if (mediaType(c.req.header('content-type')) !== FORM) throw new OAuthError('invalid_request', `the body must be ${FORM}`)
   return parametersOf(new URLSearchParams(await c.req.text()))
 }
 
@@ -186,7 +185,7 @@ export function oauthRoutes(services: Services) {
     const metadataError = (where: string, message: string) =>
       new OAuthError(where.split('.')[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata', `${where}: ${message}`)
     // RFC 7591 section 3.1: the metadata is sent as application/json.
-    if (c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+    if (mediaType(c.req.header('content-type')) !== 'application/json') {
       throw new OAuthError('invalid_client_metadata', 'the body must be application/json')
     }
     // The rules of every JSON body (UTF-8, no duplicate keys, no lone surrogate or NUL), answered in OAuth's shape.

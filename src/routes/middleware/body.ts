@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../errors'
 import type { AppEnv } from '../router'
-import { hasBody, type PathFilter, strictJsonBody } from './json-body'
+import { hasBody, mediaType, type PathFilter, strictJsonBody } from './json-body'
 
 /** What a router's routes accept as a request body: one media type, at most `maxBytes` bytes. */
 export interface BodyRule {
@@ -80,7 +80,7 @@ export const takesNoBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 }
 
 function accepts(rule: BodyRule, contentType: string | undefined): boolean {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? ''
+  const type = mediaType(contentType)
   if (rule.mediaType === 'application/json') return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)
   return type === rule.mediaType
 }

@@ -5,6 +5,9 @@ import type { AppEnv } from '../router'
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
 
+/** The media type of a Content-Type header without its parameters, lower-cased (RFC 9110 section 8.3.1); '' when there is none. */
+export const mediaType = (header: string | undefined) => header?.split(';')[0]?.trim().toLowerCase() ?? ''
+
 /**
  * Every JSON request body passes here before a route reads it: it must be valid UTF-8
  * (RFC 8259 section 8.1), hold no duplicate keys (section 4 leaves them undefined; we refuse
@@ -22,8 +25,7 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i
 export const strictJsonBody =
   ({ strings = true, raw = false, keysLeftAt }: { strings?: boolean; raw?: boolean; keysLeftAt?: PathFilter } = {}): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
-    const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? ''
-    if (!JSON_TYPE.test(type) || !hasBody(c)) return next()
+    if (!JSON_TYPE.test(mediaType(c.req.header('content-type'))) || !hasBody(c)) return next()
     const bytes = new Uint8Array(await c.req.arrayBuffer())
     const problem = checkJsonBody(bytes, { strings, keysLeftAt })
     if (problem)
