@@ -122,14 +122,18 @@ const BUSY: Record<string, string> = {
 }
 
 /**
- * `work`'s outcome, or an UnavailableError (`message`) once `ms` have passed without one: for a
- * check that must answer in time even when the database stops answering altogether (a hung
- * server, a network that drops packets), which no timeout on the server can end.
+ * `work`'s outcome, or an UnavailableError (`message`) once `ms` have passed without one, when
+ * `onLate` runs too (to deal with what `work` still holds): for waits that must end in time even
+ * when the database stops answering altogether (a hung server, a network that drops packets),
+ * which no timeout on the server can end.
  */
-export function withinMs<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+export function withinMs<T>(work: Promise<T>, ms: number, message: string, onLate: () => void = () => {}): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UnavailableError(message)), ms)
+    timer = setTimeout(() => {
+      reject(new UnavailableError(message))
+      onLate()
+    }, ms)
   })
   work.catch(() => {})
   return Promise.race([work, late]).finally(() => clearTimeout(timer))

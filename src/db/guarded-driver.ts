@@ -93,9 +93,8 @@ class GuardedConnection implements DatabaseConnection {
   bounded<T>(answer: Promise<T>): Promise<T> {
     const ms = this.#unbounded ? undefined : this.answerTimeoutMs
     if (ms === undefined) return answer
-    return withinMs(answer, ms, unanswered().message).catch((error: unknown) => {
-      if (error instanceof UnavailableError && error.message === unanswered().message) this.stuck = answer.catch(() => {})
-      throw error
+    return withinMs(answer, ms, UNANSWERED, () => {
+      this.stuck = answer.catch(() => {})
     })
   }
 
@@ -118,7 +117,8 @@ class GuardedConnection implements DatabaseConnection {
 
 const unguarded = (connection: DatabaseConnection) => (connection as GuardedConnection).inner
 
-const unanswered = () => new UnavailableError('database unavailable: the server did not answer in time')
+const UNANSWERED = 'database unavailable: the server did not answer in time'
+const unanswered = () => new UnavailableError(UNANSWERED)
 
 class GuardedDriver implements Driver {
   // PGlite lends one connection object again and again: it keeps one wrapper.
@@ -226,15 +226,10 @@ class GuardedDriver implements Driver {
 /** The driver's next connection, or an UnavailableError after `timeoutMs`; one that arrives later goes straight back to the pool. */
 function acquireWithin(driver: Driver, timeoutMs: number): Promise<DatabaseConnection> {
   const pending = driver.acquireConnection()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new UnavailableError('database unavailable: no connection became free in time'))
-      pending.then(
-        (connection) => driver.releaseConnection(connection),
-        () => {},
-      )
-    }, timeoutMs)
-  })
-  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer))
+  return withinMs(pending, timeoutMs, 'database unavailable: no connection became free in time', () =>
+    pending.then(
+      (connection) => driver.releaseConnection(connection),
+      () => {},
+    ),
+  )
 }

@@ -15,21 +15,20 @@ export class HealthService {
   async checkReady(): Promise<void> {
     const late = `the database did not answer within ${READY_TIMEOUT_MS / 1000} s`
     let writable: boolean
+    let timedOut = false
     try {
       ;({ writable } = await withinMs(
         this.store.read((repos) => repos.health.ping()),
         READY_TIMEOUT_MS,
         late,
+        () => {
+          timedOut = true
+        },
       ))
     } catch (error) {
       throw new UnavailableError('database unavailable', {
         cause: error,
-        details: [
-          {
-            path: 'database',
-            message: error instanceof UnavailableError && error.message === late ? `does not answer within ${READY_TIMEOUT_MS / 1000} s` : 'does not answer',
-          },
-        ],
+        details: [{ path: 'database', message: timedOut ? `does not answer within ${READY_TIMEOUT_MS / 1000} s` : 'does not answer' }],
       })
     }
     if (!writable) {
