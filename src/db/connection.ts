@@ -66,9 +66,12 @@ export function connectionCause(error: unknown): string {
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message
 }
 
+/** The code of `error` (a SQLSTATE, an errno name, a driver's), or of the error it wraps. */
+const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code
+
 /** One line saying which variable names the database, where it is, and why it cannot be used. */
 export function connectionProblem(config: DatabaseConfig, error: unknown): string {
-  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code
+  const code = codeOf(error)
   if (config.kind === 'pglite') {
     // The lock refusal (database.ts) is already a complete sentence.
     return code ? `GEARBOX_DATA_DIR: cannot open the embedded database in ${config.dataDir}: ${connectionCause(error)}` : connectionCause(error)
@@ -89,7 +92,7 @@ const REFUSED_CONNECTION = new Set(['3D000', '28000', '28P01'])
  * its message.
  */
 export function failureLine(config: DatabaseConfig, error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  const code = codeOf(error)
   if (config.kind === 'postgres' && typeof code === 'string' && REFUSED_CONNECTION.has(code)) return connectionProblem(config, error)
   if (config.kind === 'postgres' && isConnectionFailure(error)) {
     const { host, port } = serverAddress(config.url)

@@ -80,14 +80,14 @@ const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
  * would answer it -32603 Internal error with zod's issue list as JSON. A tools/call whose only
  * fault is its `arguments` (null, an array) goes on without them: the tool answers it as a
  * failed call (isError), as api.md has every tool failure answered (createMcpServer's
- * sentArguments still holds what was sent). Other messages go on as they came.
+ * sentCall still holds what was sent). Other messages go on as they came.
  */
 function refuseInvalidParams(transport: WebStandardStreamableHTTPServerTransport): void {
   const deliver = transport.onmessage
   transport.onmessage = (message, extra) => {
-    const schema = isJSONRPCRequest(message) && Object.hasOwn(REQUEST_SCHEMAS, message.method) ? REQUEST_SCHEMAS[message.method] : undefined
-    const parsed = schema?.safeParse(message)
-    if (!parsed || parsed.success || !isJSONRPCRequest(message)) return deliver?.(message, extra)
+    if (!isJSONRPCRequest(message) || !Object.hasOwn(REQUEST_SCHEMAS, message.method)) return deliver?.(message, extra)
+    const parsed = REQUEST_SCHEMAS[message.method]!.safeParse(message)
+    if (parsed.success) return deliver?.(message, extra)
     const onlyArguments = parsed.error.issues.every((i) => i.path.join('.') === 'params.arguments')
     if (message.method === 'tools/call' && onlyArguments) {
       const { arguments: _, ...params } = message.params as Record<string, unknown>
