@@ -124,7 +124,12 @@ if (config.migrateOnStart && !stopping) {
 if (!stopping) {
   const [{ createApp }, { createServices }, { listen }] = await loading
   const app = createApp({
-    services: createServices(db, { uploadDir: config.uploadDir, loginThrottle: config.loginThrottle, gearboxUrl: config.gearboxUrl }),
+    services: createServices(db, {
+      uploadDir: config.uploadDir,
+      loginThrottle: config.loginThrottle,
+      gearboxUrl: config.gearboxUrl,
+      embeddedDataDir: config.database.kind === 'pglite' ? config.database.dataDir : undefined,
+    }),
     trustProxy: config.trustProxy,
     log,
     metrics: metrics && { metrics, token: config.metrics.token },

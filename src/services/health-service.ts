@@ -1,3 +1,4 @@
+import { embeddedDatabaseExists } from '../db/database'
 import { withinMs } from '../db/errors'
 import { UnavailableError } from '../errors'
 import type { Store } from '../repositories'
@@ -6,13 +7,24 @@ import type { Store } from '../repositories'
 export const READY_TIMEOUT_MS = 2_000
 
 export class HealthService {
-  constructor(private readonly store: Store) {}
+  /** `embeddedDataDir`: the embedded database's directory (`<GEARBOX_DATA_DIR>/db`), when it is the one in use. */
+  constructor(
+    private readonly store: Store,
+    private readonly embeddedDataDir?: string,
+  ) {}
 
   /**
    * Throws UnavailableError, naming each problem, unless the database answers within
-   * READY_TIMEOUT_MS, takes writes and is fully migrated.
+   * READY_TIMEOUT_MS, takes writes and is fully migrated, and, embedded, its directory is
+   * still there (PGlite answers reads from memory after the directory was deleted, but what it
+   * writes is lost).
    */
   async checkReady(): Promise<void> {
+    if (this.embeddedDataDir !== undefined && !embeddedDatabaseExists(this.embeddedDataDir)) {
+      throw new UnavailableError('database unavailable', {
+        details: [{ path: 'database', message: `the embedded database's directory ${this.embeddedDataDir} is gone (deleted while GearBox runs)` }],
+      })
+    }
     const late = `the database did not answer within ${READY_TIMEOUT_MS / 1000} s`
     let writable: boolean
     let timedOut = false

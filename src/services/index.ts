@@ -32,6 +32,8 @@ export interface ServiceOptions {
   loginThrottle?: LoginThrottle
   /** GEARBOX_URL: the OAuth issuer; the MCP resource is `<gearboxUrl>/mcp`. */
   gearboxUrl?: string
+  /** The embedded database's directory (`<GEARBOX_DATA_DIR>/db`) when it is the database: readiness checks it is still there. */
+  embeddedDataDir?: string
 }
 
 /** Wires every service to repositories over `db`; the server and the tests both start here. */
@@ -44,7 +46,7 @@ export function createServices(db: Kysely<DB>, options: ServiceOptions): Service
     threads: new ThreadService(store),
     setups: new SetupService(store),
     settings: new SettingService(store),
-    health: new HealthService(store),
+    health: new HealthService(store, options.embeddedDataDir),
     images: new ImageService(options.uploadDir),
     oauth: new OAuthService(store, options.gearboxUrl ?? 'http://localhost:3000'),
     snapshot: (work) => store.snapshot(work),

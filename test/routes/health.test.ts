@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
 import { createApp } from '../../src/app'
@@ -65,6 +68,33 @@ describe('health when the database is not ready', () => {
     expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/)
   })
 })
+
+test('embedded: a data directory deleted under the running server makes ready a 503 naming it (PGlite still answers reads from memory)', async () => {
+  const parent = mkdtempSync(path.join(tmpdir(), 'gearbox-health-'))
+  const dataDir = path.join(parent, 'db')
+  const db = createPGliteDatabase(new PGlite(dataDir, pgliteOptions))
+  try {
+    await migrateToLatest(db)
+    const app = createApp({ services: createServices(db, { uploadDir: '/tmp/unused', embeddedDataDir: dataDir }) })
+    expect((await app.request('/health/ready')).status).toBe(200)
+    rmSync(parent, { recursive: true, force: true })
+    const res = await app.request('/health/ready')
+    expect([res.status, res.headers.get('retry-after'), await bodyOf(res)]).toEqual([
+      503,
+      '5',
+      {
+        error: {
+          code: 'unavailable',
+          message: 'database unavailable',
+          details: [{ path: 'database', message: `the embedded database's directory ${dataDir} is gone (deleted while GearBox runs)` }],
+        },
+      },
+    ])
+  } finally {
+    await db.destroy().catch(() => {})
+    rmSync(parent, { recursive: true, force: true })
+  }
+}, 60_000)
 
 // A standby after a failover, and a server that stopped answering: both need a server of their own.
 describe.if(!!serverUrl)('health and requests when the server cannot do the work', () => {
