@@ -154,15 +154,23 @@ function messagesOf(text: string): { messages: Message[]; batch: boolean; duplic
   return { messages: [parsed].flat() as Message[], batch, duplicateKeys }
 }
 
+/** The last MCP version with JSON-RPC batching (versions are dates, so later ones sort after it). */
+const BATCHING_LAST_VERSION = '2025-03-26'
+
 const requestId = (m: Message) => (typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : undefined)
 
 /**
- * What the SDK lets through but JSON-RPC 2.0 refuses (section 6), as a -32600 message: an
- * empty batch, and two requests of one batch with the same id, whose answers could not be told
- * apart (and whose tools ran with one request's arguments). Undefined when there is neither.
+ * What the SDK lets through but JSON-RPC 2.0 (section 6) or the MCP version in use refuses, as
+ * a -32600 message: an empty batch; two requests of one batch with the same id, whose answers
+ * could not be told apart (and whose tools ran with one request's arguments); any batch under
+ * `MCP-Protocol-Version` 2025-06-18 or later, which removed JSON-RPC batching (its changelog;
+ * only 2025-03-26 has it, the version of a request without the header). Undefined when there is none.
  */
-function batchProblem({ messages, batch }: ReturnType<typeof messagesOf>): string | undefined {
+function batchProblem({ messages, batch }: ReturnType<typeof messagesOf>, protocolVersion: string | undefined): string | undefined {
   if (batch && messages.length === 0) return 'Invalid Request: an empty batch'
+  if (batch && protocolVersion !== undefined && protocolVersion > BATCHING_LAST_VERSION) {
+    return `Invalid Request: MCP ${protocolVersion} has no JSON-RPC batches (MCP-Protocol-Version); send one message per request`
+  }
   const ids = new Set<RequestId>()
   for (const id of messages.map(requestId)) {
     if (id === undefined) continue
@@ -212,7 +220,9 @@ export function mcpRoutes(services: Services) {
       200: { description: 'The JSON-RPC response', content: { 'application/json': { schema: { type: 'object' } } } },
       202: { description: 'Accepted (notifications and responses)' },
       400: {
-        description: 'A body that is not one JSON-RPC message or batch (a duplicate key, invalid UTF-8, not JSON): a JSON-RPC -32700 parse error',
+        description:
+          'A body that is not one JSON-RPC message or batch (a duplicate key, invalid UTF-8, not JSON): a JSON-RPC -32700 parse error. ' +
+          'An empty batch, a batch whose requests share an id, or a batch under MCP-Protocol-Version 2025-06-18 or later: -32600',
         content: { 'application/json': { schema: { type: 'object' } } },
       },
       401: { description: 'No valid token; WWW-Authenticate names the protected-resource metadata' },
@@ -228,7 +238,7 @@ export function mcpRoutes(services: Services) {
       // The JSON body as strictJsonBody checked and cached it (none for another type: the SDK refuses those).
       const checked = (c.req.bodyCache as { text?: Promise<string> }).text
       const body = messagesOf(checked ? await checked : '')
-      const problem = batchProblem(body)
+      const problem = batchProblem(body, c.req.header('mcp-protocol-version'))
       if (problem) return jsonRpcError(c, 400, ErrorCode.InvalidRequest, problem)
       const server = createMcpServer(services, callsAsSent(body))
       const transport = new WebStandardStreamableHTTPServerTransport({

@@ -220,10 +220,10 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
   })
 
   test('a body or params the protocol cannot take are JSON-RPC errors naming what is wrong, never the REST error shape or -32603', async () => {
-    const post = async (body: string) => {
+    const post = async (body: string, headers: Record<string, string> = {}) => {
       const res = await t.app.request('/mcp', {
         method: 'POST',
-        headers: { ...t.auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        headers: { ...t.auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
         body,
       })
       return { status: res.status, body: (await res.json()) as any }
@@ -292,6 +292,22 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
       `[${call(8, '{"name":"list_categories","arguments":{}}')},${call(8, '{"name":"list_setups","arguments":{}}').replace('"id":8', '"id":"8"')}]`,
     )
     expect(distinct.body.map((m: { id: unknown }) => m.id).sort()).toEqual([8, '8'])
+    // MCP 2025-06-18 removed batching: a client that says it speaks that version (or a later one) gets one -32600, and nothing runs.
+    const twoCalls = `[${call(9, `{"name":"delete_item","arguments":{"id":${b.id}}}`)},${call(10, '{"name":"list_categories","arguments":{}}')}]`
+    for (const version of ['2025-06-18', '2025-11-25']) {
+      expect(await post(twoCalls, { 'mcp-protocol-version': version })).toEqual({
+        status: 400,
+        body: {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32600, message: `Invalid Request: MCP ${version} has no JSON-RPC batches (MCP-Protocol-Version); send one message per request` },
+        },
+      })
+    }
+    expect((await http('GET', '/api/items')).map((i: { name: string }) => i.name)).toEqual(['A', 'B'])
+    // One message under those versions, and a batch under 2025-03-26 (the version of a request without the header), still run.
+    expect((await post(call(11, '{"name":"list_categories","arguments":{}}'), { 'mcp-protocol-version': '2025-06-18' })).body.result.isError).toBeUndefined()
+    expect((await post(twoCalls, { 'mcp-protocol-version': '2025-03-26' })).body.map((m: { id: number }) => m.id).sort((x: number, y: number) => x - y)).toEqual([9, 10])
   })
 
   test('update_item with no field, or a bad id, is a validation error naming the field', async () => {
