@@ -307,7 +307,9 @@ describe('/mcp tools: the SDK client with an API key, each answer equal to its H
     expect((await http('GET', '/api/items')).map((i: { name: string }) => i.name)).toEqual(['A', 'B'])
     // One message under those versions, and a batch under 2025-03-26 (the version of a request without the header), still run.
     expect((await post(call(11, '{"name":"list_categories","arguments":{}}'), { 'mcp-protocol-version': '2025-06-18' })).body.result.isError).toBeUndefined()
-    expect((await post(twoCalls, { 'mcp-protocol-version': '2025-03-26' })).body.map((m: { id: number }) => m.id).sort((x: number, y: number) => x - y)).toEqual([9, 10])
+    expect(
+      (await post(twoCalls, { 'mcp-protocol-version': '2025-03-26' })).body.map((m: { id: number }) => m.id).sort((x: number, y: number) => x - y),
+    ).toEqual([9, 10])
   })
 
   test('update_item with no field, or a bad id, is a validation error naming the field', async () => {
