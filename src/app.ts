@@ -68,10 +68,13 @@ export function createApp({ services, trustProxy = false, log, metrics }: AppDep
  * `Cache-Control: no-store` (RFC 9111 section 5.2.2.5) on every answer, errors included, that
  * sets no caching of its own: /api answers carry the owner's data, and a new API key's plaintext
  * once, which no browser or proxy cache may keep. A route's own Cache-Control stands.
+ * Set on the answer's own headers, as secureHeaders does: `c.header` on a finished answer
+ * rebuilds it around its body as a stream, which node:http then has to read back.
  */
 const noStoreByDefault: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next()
-  if (!c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store')
+  const headers = c.res.headers
+  if (!headers.has('cache-control')) headers.set('Cache-Control', 'no-store')
 }
 
 /** Prometheus text exposition of `metrics.registry`; 401 without the token when one is set. */
