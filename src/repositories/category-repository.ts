@@ -24,6 +24,14 @@ export interface CategoryRepository {
    * added to it are committed first, later ones wait. Throws NotFoundError; TransactionRequiredError outside a transaction.
    */
   lockById(id: number): Promise<Category>
+  /**
+   * Locks the category's row FOR KEY SHARE (what a foreign key check takes) until the
+   * transaction ends, so it cannot be deleted meanwhile; waits while a delete holds it. Returns
+   * false when there is no such category (a delete that committed while this waited). Take it
+   * before locking the row whose category is copied (see ThreadService.resolve): a category
+   * delete locks the category first, then the rows it moves. TransactionRequiredError outside a transaction.
+   */
+  lockForKeyShare(id: number): Promise<boolean>
   /** One statement. Throws ConflictError (`categories_name_key`) when the name is taken. */
   create(input: NewCategory): Promise<Category>
   /**
@@ -85,6 +93,11 @@ export class KyselyCategoryRepository implements CategoryRepository {
     const row = await this.db.selectFrom('categories').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!row) throw new NotFoundError('category', id)
     return toCategory(row)
+  }
+
+  async lockForKeyShare(id: number): Promise<boolean> {
+    assertTransaction(this.db, 'CategoryRepository.lockForKeyShare')
+    return (await this.db.selectFrom('categories').select('id').where('id', '=', id).forKeyShare().executeTakeFirst()) !== undefined
   }
 
   async create(input: NewCategory): Promise<Category> {

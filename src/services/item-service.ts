@@ -30,12 +30,16 @@ export class ItemService {
   }
 
   /**
-   * Also takes it out of every setup, whose updatedAt moves (their lists change). The item is
-   * locked first, so a setup write that is adding it commits before the setups holding it are
-   * read (else the cascade removed it from a setup that was never touched). Throws NotFoundError.
+   * Also takes it out of every setup, whose updatedAt moves (their lists change), also one that
+   * a concurrent setup write added it to (else the cascade removed it from a setup that was
+   * never touched). Throws NotFoundError.
    */
   delete(id: number): Promise<void> {
     return this.store.write(async (repos) => {
+      // The setups holding it first, then the item: the order in which a setup's items are
+      // replaced (the setup, then its items), so the two never deadlock. Touched again once the
+      // item is locked, for a setup that took it in while this waited.
+      await repos.setups.touchContaining(id)
       await repos.items.lock(id)
       await repos.setups.touchContaining(id)
       await repos.items.delete(id)

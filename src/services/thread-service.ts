@@ -42,8 +42,20 @@ export class ThreadService {
     return this.store.autocommit((repos) => repos.threads.delete(id))
   }
 
+  /**
+   * Adds a candidate; without a categoryId it takes the thread's. NotFoundError for an unknown
+   * thread, ValidationError (path categoryId) for an unknown category.
+   */
   addCandidate(threadId: number, input: NewCandidate): Promise<Candidate> {
-    return this.store.write((repos) => repos.threads.addCandidate(threadId, input))
+    return this.store.write(async (repos) => {
+      if (input.categoryId !== undefined) return repos.threads.addCandidate(threadId, input)
+      for (;;) {
+        const categoryId = await lockCategoryOf(repos, async () => (await repos.threads.findById(threadId))?.categoryId)
+        const thread = await repos.threads.lockById(threadId)
+        // Moved to another category since it was read: lock that one.
+        if (thread.categoryId === categoryId) return repos.threads.addCandidate(threadId, { ...input, categoryId })
+      }
+    })
   }
 
   updateCandidate(threadId: number, candidateId: number, patch: CandidatePatch): Promise<Candidate> {
@@ -81,18 +93,25 @@ export class ThreadService {
    */
   resolve(threadId: number, candidateId: number): Promise<Resolution> {
     return this.store.write(async (repos) => {
-      const thread = await repos.threads.lockById(threadId)
-      if (thread.status !== 'active') throw new ConflictError(`thread ${threadId} is already resolved`)
-      // Locked, so that a concurrent delete of the candidate waits for the thread to name it.
-      const candidate = await repos.threads.findCandidate(threadId, candidateId, { lock: true })
-      if (!candidate) {
-        throw new ValidationError(`candidate ${candidateId} is not in thread ${threadId}`, [
-          { path: 'candidateId', message: 'is not a candidate of this thread' },
-        ])
+      for (;;) {
+        // The candidate's category first, which the item will be in: a concurrent delete of it
+        // then either ends before (the candidate is in Uncategorized by then) or waits for this.
+        const categoryId = await lockCategoryOf(repos, async () => (await repos.threads.findCandidate(threadId, candidateId))?.categoryId)
+        const thread = await repos.threads.lockById(threadId)
+        if (thread.status !== 'active') throw new ConflictError(`thread ${threadId} is already resolved`)
+        // Locked, so that a concurrent delete of the candidate waits for the thread to name it.
+        const candidate = await repos.threads.findCandidate(threadId, candidateId, { lock: true })
+        if (!candidate) {
+          throw new ValidationError(`candidate ${candidateId} is not in thread ${threadId}`, [
+            { path: 'candidateId', message: 'is not a candidate of this thread' },
+          ])
+        }
+        // Moved to another category (or added) since it was read: lock that one.
+        if (candidate.categoryId !== categoryId) continue
+        const item = await repos.items.create({ ...gearOf(candidate), quantity: 1 })
+        await repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: candidateId })
+        return { thread: await getThread(repos, threadId), item }
       }
-      const item = await repos.items.create({ ...gearOf(candidate), quantity: 1 })
-      await repos.threads.setResolution(threadId, { status: 'resolved', resolvedCandidateId: candidateId })
-      return { thread: await getThread(repos, threadId), item }
     })
   }
 
@@ -104,6 +123,22 @@ export class ThreadService {
       await repos.threads.setResolution(threadId, { status: 'active', resolvedCandidateId: null })
       return getThread(repos, threadId)
     })
+  }
+}
+
+/**
+ * Locks FOR KEY SHARE the category that `read` names (the category of a thread or candidate,
+ * about to be copied into a new row) and returns its id; undefined when `read` finds no row.
+ * Taken before that row's own lock, in the order a category delete takes them (the category,
+ * then the rows it moves to Uncategorized), so the two never deadlock, and the copy never
+ * names a category deleted meanwhile. A category deleted while this waited moved its rows:
+ * `read` runs again. The caller checks, once it holds the row's lock, that the row is still in
+ * the category returned (else it starts over).
+ */
+async function lockCategoryOf(repos: Repositories, read: () => Promise<number | undefined>): Promise<number | undefined> {
+  for (;;) {
+    const categoryId = await read()
+    if (categoryId === undefined || (await repos.categories.lockForKeyShare(categoryId))) return categoryId
   }
 }
 
