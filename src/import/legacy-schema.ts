@@ -9,7 +9,7 @@ export const legacyDdl = readFileSync(path.join(import.meta.dir, 'legacy-schema.
  * and about the PostgreSQL constraints each column must satisfy (migrations/*). Column names
  * are the same on both sides.
  */
-import { MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../schemas/common'
+import { MAX_INDEXED_TEXT_BYTES, MAX_PRICE_CENTS, MAX_QUANTITY, MAX_WEIGHT_GRAMS } from '../schemas/common'
 
 export type ColumnKind =
   | { type: 'int'; min?: number; max?: number }
@@ -48,15 +48,7 @@ const ref = (name: string, table: string, column = 'id', nullable = false): Colu
 })
 const text = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'text' }, nullable })
 
-/**
- * The most UTF-8 bytes of an indexed text column's value. A B-tree index entry holds at most
- * about 2,700 bytes (PostgreSQL's BTMaxItemSize, a third of an 8 kB page), and the list-order
- * indexes hold a name twice (`lower(name), name, id`); a longer value would make the import
- * fail as the index is built, so the scan reports it. Far above any real name (the API takes
- * at most 200 characters).
- */
-export const MAX_INDEXED_TEXT_BYTES = 1000
-/** A text column that a key or index of the target holds. */
+/** A text column that a key or index of the target holds: a longer value would make the import fail as the index is built, so the scan reports it. */
 const indexed = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'text', maxBytes: MAX_INDEXED_TEXT_BYTES }, nullable })
 const time = (name: string, nullable = false): ColumnSpec => ({ name, kind: { type: 'time' }, nullable })
 const enumOf = (name: string, values: string[]): ColumnSpec => ({ name, kind: { type: 'enum', values }, nullable: false })

@@ -17,6 +17,15 @@ export const MAX_QUANTITY = 1_000
 /** The longest name of an item, candidate, thread or setup, in characters (code points). */
 export const MAX_NAME_LENGTH = 200
 
+/**
+ * The most UTF-8 bytes of a name (or other indexed text) the database may hold: the API takes
+ * at most MAX_NAME_LENGTH characters, but the SQLite import keeps longer names of the old app
+ * up to this bound (see the import's legacy schema), and every paging cursor must fit them.
+ * A B-tree index entry holds at most about 2,700 bytes (PostgreSQL's BTMaxItemSize, a third of
+ * an 8 kB page), and the list-order indexes hold a name twice (`lower(name), name, id`).
+ */
+export const MAX_INDEXED_TEXT_BYTES = 1000
+
 /** A name as given (not trimmed), 1..max characters, and not only whitespace. */
 export const nameString = (max: number) =>
   z
@@ -114,7 +123,8 @@ export const pageQuery = {
   cursor: z
     .string()
     .min(1)
-    .max(maxCursorLength(MAX_NAME_LENGTH))
+    // A name sorts the lists that page by name: the longest one stored, not only the longest the API takes.
+    .max(maxCursorLength(MAX_INDEXED_TEXT_BYTES))
     .optional()
     .openapi({ param: { name: 'cursor', in: 'query' }, description: 'Where the page starts: the opaque value from the previous page’s `Link: rel="next"`' }),
 }

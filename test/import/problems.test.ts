@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { MAX_INDEXED_TEXT_BYTES, tableSpec } from '../../src/import/legacy-schema'
+import { tableSpec } from '../../src/import/legacy-schema'
 import { emptyTarget } from '../../src/import/load'
 import type { Problem } from '../../src/import/problems'
 import { StreamingLoad } from '../../src/import/transfer'
+import { MAX_INDEXED_TEXT_BYTES } from '../../src/schemas/common'
 import { ddlIn, legacyDdl, openImportTarget, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
