@@ -37,7 +37,7 @@ const IGNORED_TABLES = new Set(['__drizzle_migrations', 'sqlite_sequence'])
 /**
  * Opens `path` read-only, integers as bigint (`safeIntegers`). A file in WAL mode needs its
  * `-shm` file, which SQLite creates beside it; in a folder it cannot write (read-only
- * storage) that fails, and a file whose `-wal` file holds no changes is opened `immutable`
+ * storage, or a folder this user may not write) that fails, and a file whose `-wal` file holds no changes is opened `immutable`
  * instead (SQLite's URI parameter, https://sqlite.org/uri.html), which reads exactly what the
  * main file holds and needs neither. Throws SQLite's error (with its `code`), or
  * LegacyFileError when the `-wal` file holds changes that only a writable folder lets SQLite read.
@@ -55,7 +55,7 @@ function openReadOnly(path: string): Database {
   try {
     return probe(new Database(path, { readonly: true, safeIntegers: true }))
   } catch (error) {
-    if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN' || !inWalMode(path)) throw error
+    if (!cannotWriteBeside(error) || !inWalMode(path)) throw error
     const wal = `${path}-wal`
     if (existsSync(wal) && statSync(wal).size > 0) {
       throw new LegacyFileError(
@@ -65,6 +65,13 @@ function openReadOnly(path: string): Database {
     return probe(openImmutable(path))
   }
 }
+
+/**
+ * SQLite could not create or write the `-wal` or `-shm` file beside the database: CANTOPEN on a
+ * read-only mount, READONLY_DIRECTORY in a folder this user may not write, and the other
+ * READONLY and CANTOPEN codes (extended codes: https://sqlite.org/rescode.html).
+ */
+const cannotWriteBeside = (error: unknown) => /^SQLITE_(CANTOPEN|READONLY)(_|$)/.test(String((error as { code?: unknown }).code))
 
 /** The file's header says WAL mode: its read and write versions (bytes 18 and 19) are 2 (https://sqlite.org/fileformat.html). */
 function inWalMode(path: string): boolean {

@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
@@ -19,9 +19,9 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Runs the command with the embedded database in `dataDir` (DATABASE_URL unset). */
-function run(args: string[], dataDir = path.join(dir, 'data')) {
-  const result = Bun.spawnSync([process.execPath, script, ...args], {
+/** Runs the command with the embedded database in `dataDir` (DATABASE_URL unset), after `prefix` (`setpriv …`) if given. */
+function run(args: string[], dataDir = path.join(dir, 'data'), prefix: string[] = []) {
+  const result = Bun.spawnSync([...prefix, process.execPath, script, ...args], {
     env: { ...process.env, DATABASE_URL: '', GEARBOX_DATA_DIR: dataDir },
   })
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
@@ -126,6 +126,33 @@ describe('the command line', () => {
     expect(r.stdout).toContain(`images: 1 of 1 would be copied; 0 missing`)
     expect(r.stdout).toContain('dry run: nothing was written')
     expect(existsSync(dataDir)).toBe(false)
+  })
+
+  test('a file in WAL mode without a -wal file, in a folder this user may not write, is read as it is', () => {
+    const folder = path.join(dir, 'not-writable')
+    mkdirSync(folder)
+    const file = path.join(folder, 'gearbox.db')
+    writeLegacyFile(file, realisticRows(), 'pragma journal_mode = wal')
+    chmodSync(folder, 0o555)
+    // root writes through a folder's mode bits: then the import runs as the unprivileged user 65534.
+    const asRoot = process.getuid?.() === 0
+    if (asRoot) chmodSync(dir, 0o755)
+    try {
+      // SQLite cannot create the -shm file there: SQLITE_READONLY_DIRECTORY (was refused with exit 2).
+      const r = run(
+        ['--dry-run', '--no-images', file],
+        path.join(dir, 'never-created'),
+        asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [],
+      )
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/items\s+5\s+0/)
+      expect(r.stdout).toContain('dry run: nothing was written')
+      expect(readdirSync(folder).sort()).toEqual(['gearbox.db', 'uploads'])
+    } finally {
+      chmodSync(folder, 0o755)
+      if (asRoot) chmodSync(dir, 0o700)
+    }
   })
 
   test('through npm, an option npm keeps for itself never lets the import write', () => {
