@@ -39,10 +39,15 @@ export interface TableSpec {
 }
 
 const int = (name: string, min?: number, max?: number): ColumnSpec => ({ name, kind: { type: 'int', min, max }, nullable: false })
+/**
+ * The smallest id a legacy row may have, or refer to: the API addresses rows only by positive
+ * ids (`must be a positive integer`), and its paging cursors take no other.
+ */
+export const MIN_ID = 1
 // Every reference is to an integer id, except oauth_*.client_id -> oauth_clients.client_id (text).
 const ref = (name: string, table: string, column = 'id', nullable = false): ColumnSpec => ({
   name,
-  kind: column === 'id' ? { type: 'int' } : { type: 'text' },
+  kind: column === 'id' ? { type: 'int', min: MIN_ID } : { type: 'text' },
   nullable,
   ref: { table, column },
 })
@@ -58,7 +63,7 @@ const weight: ColumnSpec = { name: 'weight_grams', kind: { type: 'real', min: 0,
 const price: ColumnSpec = { name: 'price_cents', kind: { type: 'int', min: 0, max: MAX_PRICE_CENTS }, nullable: true }
 /** The largest id a legacy row may have: its sequence continues after it, within PostgreSQL's integer. */
 export const MAX_ID = 2_147_483_646
-const id = int('id', undefined, MAX_ID)
+const id = int('id', MIN_ID, MAX_ID)
 
 const gear = [text('notes', true), text('product_url', true), text('image_filename', true), text('image_source_url', true)]
 

@@ -442,3 +442,58 @@ describe('values the scan passed that the database refused', () => {
     expect(await targetState(fx.target.db)).toEqual(before)
   })
 })
+
+describe('ids below 1', () => {
+  // The API addresses rows only by positive ids, and its paging cursors take no other: such a
+  // row could not be read, changed or deleted, nor a list paged past it.
+  test('in a key or a reference are problems, and --skip-invalid leaves their rows out', async () => {
+    const rows = realisticRows()
+    rows.categories!.push({ id: -3, name: 'Below', icon: 'x', created_at: T })
+    rows.items!.push(item(0, {}), item(11, { category_id: -3 }))
+    rows.threads![1]!.resolved_candidate_id = -1
+    rows.setup_items!.push({ id: 5, setup_id: 1, item_id: 0, classification: 'base' })
+    rows.sessions!.push({ id: 'z'.repeat(64), user_id: 0, expires_at: T })
+    writeLegacyFile(fx.file, rows)
+    const before = await targetState(fx.target.db)
+
+    const refused = await runImport(fx.file, fx.target)
+
+    expect(refused.status).toBe('refused')
+    const belowOne = (table: string, id: number | string, column: string, value: number): Problem => ({
+      kind: 'check_violation',
+      table,
+      id,
+      column,
+      value,
+      message: 'must be at least 1',
+    })
+    expect(refused.problems).toEqual([
+      belowOne('categories', -3, 'id', -3),
+      belowOne('items', 0, 'id', 0),
+      belowOne('items', 11, 'category_id', -3),
+      belowOne('threads', 4, 'resolved_candidate_id', -1),
+      belowOne('setup_items', 5, 'item_id', 0),
+      belowOne('sessions', 'z'.repeat(64), 'user_id', 0),
+    ])
+    expect(refused.output).toContain('items 0 id = 0: must be at least 1')
+    expect(await targetState(fx.target.db)).toEqual(before)
+
+    const rejectsPath = path.join(fx.dir, 'rejects.jsonl')
+    const skipped = await runImport(fx.file, fx.target, { skipInvalid: true, rejectsPath })
+
+    expect(skipped.status).toBe('imported')
+    expect(skipped.verification.every((v) => v.ok)).toBe(true)
+    const rejects = readFileSync(rejectsPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    for (const p of refused.problems) expect(rejects).toContainEqual(expect.objectContaining({ table: p.table, id: p.id, reasons: [p] }))
+    const ids = async (table: 'categories' | 'items' | 'threads' | 'setup_items') =>
+      (await fx.target.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => r.id)
+    expect(await ids('categories')).toEqual([1, 2, 7])
+    expect(await ids('items')).toEqual([1, 2, 5, 9, 10])
+    expect(await ids('threads')).not.toContain(4)
+    expect(await ids('setup_items')).not.toContain(5)
+    expect(await fx.target.db.selectFrom('sessions').select('id').where('id', '=', 'z'.repeat(64)).execute()).toEqual([])
+  })
+})
