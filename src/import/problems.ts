@@ -19,7 +19,7 @@ export type ProblemKind =
 export interface Problem {
   kind: ProblemKind
   table: string
-  /** The row's primary key (id, or sessions.id / settings.key). */
+  /** The row's primary key (id, or sessions.id / settings.key: their bytes in hex, `x'61ff'`, when not valid text). */
   id: number | string
   column: string
   value: unknown

@@ -20,6 +20,11 @@ export interface SourceTable {
    * (AUTOINCREMENT never hands out an id again, not even a deleted row's); 0 for none.
    */
   highWater?: number
+  /**
+   * Rows whose text key (sessions.id, settings.key) is not valid in the file's encoding: the
+   * key's stored bytes, which name the row in problems (the decoded key may be another row's too).
+   */
+  invalidKeys?: ReadonlyMap<number, Uint8Array>
 }
 
 /** SQLite's text encodings (`PRAGMA encoding`). */
@@ -193,7 +198,7 @@ export async function scanLegacyFile(db: Database, listener?: ScanListener): Pro
 /** sqlite_sequence.seq as the scan checks it: 0 up to one below PostgreSQL's largest integer (NULL counts as 0). */
 const SEQUENCE_COLUMN: ColumnSpec = { name: 'seq', kind: { type: 'int', min: 0, max: MAX_ID }, nullable: true }
 
-type ScanTable = Omit<SourceTable, 'problems'> & { problems: Map<number, Problem[]> }
+type ScanTable = Omit<SourceTable, 'problems' | 'invalidKeys'> & { problems: Map<number, Problem[]>; invalidKeys: Map<number, Uint8Array> }
 
 const isText = (c: ColumnSpec) => c.kind.type === 'text' || c.kind.type === 'enum' || c.kind.type === 'json-strings'
 
@@ -202,15 +207,19 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
   // a UTF-16 file's text is read as the bytes stored, after the columns, and decoded strictly here.
   const decoder = encoding === 'UTF-8' ? undefined : new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true })
   const texts = decoder ? spec.columns.flatMap((c, i) => (isText(c) ? [i] : [])) : []
+  const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
+  const intKey = spec.columns[keyIndex]!.kind.type === 'int'
   const select = [
     ...spec.columns.map((c) => quoteIdent(c.name)),
     ...texts.map((i) => `case when typeof(${quoteIdent(spec.columns[i]!.name)}) = 'text' then cast(${quoteIdent(spec.columns[i]!.name)} as blob) end`),
   ]
+  // Where a row's stored bytes are looked up: an integer key is the rowid; a text key is what
+  // SQLite decoded, which may match no stored key (bytes that are not UTF-8) or another row's.
+  const rowidAt = intKey ? keyIndex : select.push('rowid') - 1
   const rows = db.query<unknown[], []>(`select ${select.join(', ')} from ${quoteIdent(spec.name)} order by ${quoteIdent(spec.key)}`).values() as unknown[][]
-  const table: ScanTable = { spec, rows, problems: new Map() }
-  const keyIndex = spec.columns.findIndex((c) => c.name === spec.key)
+  const table: ScanTable = { spec, rows, problems: new Map(), invalidKeys: new Map() }
   if (decoder && texts.includes(keyIndex)) sortByUtf8Key(rows, spec.columns.length + texts.indexOf(keyIndex), encoding)
-  if (spec.columns[keyIndex]!.kind.type === 'int') {
+  if (intKey) {
     const key = quoteIdent(spec.key)
     const max = db.query<{ id: bigint | null }, []>(`select max(${key}) as id from ${quoteIdent(spec.name)} where typeof(${key}) = 'integer'`).get()!.id
     table.highWater = Math.max(sequence, Number(max ?? 0))
@@ -219,6 +228,7 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
   if (rows.length === 0) await listener?.rows(spec, rows, 0, 0)
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
+    const rowid = row[rowidAt]
     // Only a UTF-16 file has text to decode here; a UTF-8 file's rows allocate nothing.
     const undecodable = decoder ? new Set<number>() : undefined
     texts.forEach((c, t) => {
@@ -228,6 +238,7 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
         row[c] = utf16Text(decoder!, bytes, encoding)
       } catch {
         undecodable!.add(c)
+        if (c === keyIndex) table.invalidKeys.set(r, bytes)
         addProblem(table, r, {
           kind: 'invalid_text',
           column: spec.columns[c]!.name,
@@ -249,10 +260,12 @@ async function readTable(db: Database, spec: TableSpec, encoding: TextEncoding, 
       row[c] = checked
       // In a UTF-8 file a U+FFFD is either really there or stands for bytes that are not UTF-8: the stored bytes tell.
       if (!decoder && typeof checked === 'string' && checked.includes('\uFFFD')) {
-        const bytes = storedBytes(db, spec, column, row[keyIndex])
+        const bytes = storedBytes(db, spec, column, rowid)
         // The bytes as stored, in hex: the decoded text would show only replacement characters.
-        if (!Buffer.from(checked, 'utf8').equals(bytes))
+        if (!Buffer.from(checked, 'utf8').equals(bytes)) {
+          if (c === keyIndex) table.invalidKeys.set(r, bytes)
           addProblem(table, r, { kind: 'invalid_text', column: column.name, value: bytes, message: 'not valid UTF-8; it would not arrive unchanged' })
+        }
       }
     }
     const checked = r + 1
@@ -285,22 +298,24 @@ function sortByUtf8Key(rows: unknown[][], at: number, encoding: TextEncoding): v
   rows.sort((a, b) => Buffer.compare(utf8.get(a)!, utf8.get(b)!))
 }
 
-function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, key: unknown): Buffer {
+/** The bytes `column` of the row with `rowid` holds. */
+function storedBytes(db: Database, spec: TableSpec, column: ColumnSpec, rowid: unknown): Buffer {
   const row = db
-    .query<{ bytes: Uint8Array }, [never]>(
-      `select cast(${quoteIdent(column.name)} as blob) as bytes from ${quoteIdent(spec.name)} where ${quoteIdent(spec.key)} = ?`,
-    )
-    .get(key as never)
+    .query<{ bytes: Uint8Array }, [never]>(`select cast(${quoteIdent(column.name)} as blob) as bytes from ${quoteIdent(spec.name)} where rowid = ?`)
+    .get(rowid as never)
   return Buffer.from(row!.bytes)
 }
 
-function rowKey(table: Pick<SourceTable, 'spec' | 'rows'>, r: number): number | string {
-  const value = table.rows[r]![table.spec.columns.findIndex((c) => c.name === table.spec.key)]
+function rowKey(table: Pick<SourceTable, 'spec' | 'rows' | 'invalidKeys'>, r: number): number | string {
+  const value = table.invalidKeys?.get(r) ?? table.rows[r]![table.spec.columns.findIndex((c) => c.name === table.spec.key)]
   return jsonSafe(value) as number | string
 }
 
-/** A problem with row `r` of `table`, keyed by the row's id (or sessions.id / settings.key). */
-export function rowProblem(table: Pick<SourceTable, 'spec' | 'rows'>, r: number, p: Omit<Problem, 'table' | 'id'>): Problem {
+/**
+ * A problem with row `r` of `table`, keyed by the row's id (or sessions.id / settings.key; their
+ * stored bytes in hex, `x'61ff'`, when they are not valid text).
+ */
+export function rowProblem(table: Pick<SourceTable, 'spec' | 'rows' | 'invalidKeys'>, r: number, p: Omit<Problem, 'table' | 'id'>): Problem {
   return { kind: p.kind, table: table.spec.name, id: rowKey(table, r), column: p.column, value: jsonSafe(p.value), message: p.message }
 }
 

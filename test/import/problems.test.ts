@@ -497,3 +497,53 @@ describe('ids below 1', () => {
     expect(await fx.target.db.selectFrom('sessions').select('id').where('id', '=', 'z'.repeat(64)).execute()).toEqual([])
   })
 })
+
+describe('a text key that is not valid text', () => {
+  // The U+FFFD check looked the row up by its decoded key, which no stored key matched (a crash:
+  // `null is not an object`), or which found another row, whose key really holds U+FFFD.
+  for (const [encoding, setting, session] of [
+    ['UTF-8', '61ff', 'c3'],
+    ['UTF-16le', '00d84100', '00dc'],
+    ['UTF-16be', 'd8000041', 'dc00'],
+  ] as const) {
+    test(`${encoding}: names its row by the key's bytes, and --skip-invalid leaves only that row out`, async () => {
+      const rows = realisticRows()
+      // The invalid setting decodes as this key (UTF-8: a and U+FFFD); no session decodes as the invalid one.
+      rows.settings = [{ key: 'a\uFFFD', value: 'really U+FFFD' }]
+      rows.sessions!.push({ id: 'b\uFFFD', user_id: 1, expires_at: T })
+      const invalid = `insert into settings values (cast(x'${setting}' as text), 'v');
+        insert into sessions values (cast(x'${session}' as text), 1, ${T});`
+      writeLegacyFile(fx.file, rows, invalid, encoding === 'UTF-8' ? legacyDdl : ddlIn(encoding))
+
+      const refused = await runImport(fx.file, fx.target)
+
+      expect(refused.status).toBe('refused')
+      const invalidKey = (table: string, column: string, hex: string): Problem => ({
+        kind: 'invalid_text',
+        table,
+        id: `x'${hex}'`,
+        column,
+        value: `x'${hex}'`,
+        message: `not valid ${encoding}; it would not arrive unchanged`,
+      })
+      expect(refused.problems).toEqual([invalidKey('sessions', 'id', session), invalidKey('settings', 'key', setting)])
+      expect(refused.output).toContain(`settings "x'${setting}'" key = "x'${setting}'": not valid ${encoding}`)
+
+      const rejectsPath = path.join(fx.dir, 'rejects.jsonl')
+      const skipped = await runImport(fx.file, fx.target, { skipInvalid: true, rejectsPath })
+
+      expect(skipped.status).toBe('imported')
+      expect(skipped.verification.every((v) => v.ok)).toBe(true)
+      const rejects = readFileSync(rejectsPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+      expect(rejects.map((l) => [l.table, l.id])).toEqual([
+        ['sessions', `x'${session}'`],
+        ['settings', `x'${setting}'`],
+      ])
+      expect(await fx.target.db.selectFrom('settings').select(['key', 'value']).execute()).toEqual([{ key: 'a\uFFFD', value: 'really U+FFFD' }])
+      expect(await fx.target.db.selectFrom('sessions').select('id').where('id', '=', 'b\uFFFD').execute()).toEqual([{ id: 'b\uFFFD' }])
+    })
+  }
+})
