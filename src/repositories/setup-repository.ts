@@ -28,7 +28,10 @@ export interface SetupRepository {
    * item that does not exist, TransactionRequiredError outside a transaction.
    */
   replaceItems(setupId: number, entries: SetupItemEntry[]): Promise<void>
-  /** Moves updatedAt of every setup that lists the item: its list is about to change (the item is being deleted). */
+  /**
+   * Moves updatedAt of every setup that lists the item: its list is about to change (the item is
+   * being deleted). Locks those setups in id order, so concurrent calls never deadlock.
+   */
   touchContaining(itemId: number): Promise<void>
   /** Throws NotFoundError when the setup does not exist or the item is not in it; TransactionRequiredError outside a transaction. */
   setClassification(setupId: number, itemId: number, classification: Classification): Promise<void>
@@ -188,10 +191,21 @@ export class KyselySetupRepository implements SetupRepository {
   }
 
   async touchContaining(itemId: number): Promise<void> {
+    // Locked in id order first: an UPDATE alone locks rows in the order it finds them, which
+    // every update of a row changes, so two deletes of items in the same setups deadlocked.
     await this.db
+      .with('locked', (db) =>
+        db
+          .selectFrom('setups')
+          .select('id')
+          .where('id', 'in', (eb) => eb.selectFrom('setup_items').select('setup_id').where('item_id', '=', itemId))
+          .orderBy('id')
+          .forNoKeyUpdate(),
+      )
       .updateTable('setups')
       .set({ updated_at: sql`now()` })
-      .where('id', 'in', (eb) => eb.selectFrom('setup_items').select('setup_id').where('item_id', '=', itemId))
+      .from('locked')
+      .whereRef('setups.id', '=', 'locked.id')
       .execute()
   }
 

@@ -68,7 +68,8 @@ export interface ThreadRepository {
   /**
    * Gives the candidates sortOrder 1..n in the order of `candidateIds`, in one statement.
    * Throws NotFoundError (thread), or ValidationError (path candidateIds) unless the list is
-   * exactly the thread's candidates, each once; then nothing changes.
+   * exactly the thread's candidates, each once; then nothing changes. Locks the thread and its
+   * candidates first (TransactionRequiredError outside a transaction).
    */
   reorderCandidates(threadId: number, candidateIds: number[]): Promise<void>
 }
@@ -206,10 +207,13 @@ export class KyselyThreadRepository implements ThreadRepository {
   async reassignCategory(fromCategoryId: number, toCategoryId: number): Promise<void> {
     assertTransaction(this.db, 'ThreadRepository.reassignCategory')
     await this.db.updateTable('threads').set({ category_id: toCategoryId, updated_at: sql`now()` }).where('category_id', '=', fromCategoryId).execute()
+    // Candidates are changed in id order, as reorderCandidates changes them (see lockCandidates).
     await this.db
+      .with('locked', (db) => db.selectFrom('thread_candidates').select('id').where('category_id', '=', fromCategoryId).orderBy('id').forNoKeyUpdate())
       .updateTable('thread_candidates')
       .set({ category_id: toCategoryId, updated_at: sql`now()` })
-      .where('category_id', '=', fromCategoryId)
+      .from('locked')
+      .whereRef('thread_candidates.id', '=', 'locked.id')
       .execute()
   }
 
@@ -270,6 +274,8 @@ export class KyselyThreadRepository implements ThreadRepository {
   }
 
   async reorderCandidates(threadId: number, candidateIds: number[]): Promise<void> {
+    assertTransaction(this.db, 'ThreadRepository.reorderCandidates')
+    await this.lockCandidates(threadId)
     const n = candidateIds.length
     const countOf = (ids?: number[]) =>
       this.db
@@ -303,6 +309,18 @@ export class KyselyThreadRepository implements ThreadRepository {
     throw new ValidationError('candidateIds must list each of the thread’s candidates exactly once', [
       { path: 'candidateIds', message: 'must list each of the thread’s candidates exactly once' },
     ])
+  }
+
+  /**
+   * Locks the thread (FOR NO KEY UPDATE, as adding a candidate does; a delete of the thread waits)
+   * and then its candidates in id order. An UPDATE of several rows locks them in the order it
+   * finds them, which every update of a row changes: two such UPDATEs over the same candidates
+   * (two reorders, a reorder and a category's delete) deadlocked. Throws NotFoundError.
+   */
+  private async lockCandidates(threadId: number): Promise<void> {
+    const thread = await this.db.selectFrom('threads').select('id').where('id', '=', threadId).forNoKeyUpdate().executeTakeFirst()
+    if (!thread) throw new NotFoundError('thread', threadId)
+    await this.db.selectFrom('thread_candidates').select('id').where('thread_id', '=', threadId).orderBy('id').forNoKeyUpdate().execute()
   }
 
   private async exists(id: number): Promise<boolean> {

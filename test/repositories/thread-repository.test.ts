@@ -315,7 +315,7 @@ describe('ThreadRepository', () => {
 
     test('gives sortOrder 1..n in the listed order', async () => {
       const { threadId, ids } = await threadWith(['a', 'b', 'c'])
-      await repo().reorderCandidates(threadId, [ids[2]!, ids[0]!, ids[1]!])
+      await inTransaction((r) => r.reorderCandidates(threadId, [ids[2]!, ids[0]!, ids[1]!]))
       expect(await order(threadId)).toEqual([
         [3, 1],
         [1, 2],
@@ -325,9 +325,9 @@ describe('ThreadRepository', () => {
 
     test('an empty list fits a thread without candidates only', async () => {
       const empty = await threadWith([])
-      await repo().reorderCandidates(empty.threadId, [])
+      await inTransaction((r) => r.reorderCandidates(empty.threadId, []))
       const full = await threadWith(['a'])
-      expect(await rejection(repo().reorderCandidates(full.threadId, []))).toBeInstanceOf(ValidationError)
+      expect(await rejection(inTransaction((r) => r.reorderCandidates(full.threadId, [])))).toBeInstanceOf(ValidationError)
     })
 
     test.each([
@@ -341,16 +341,21 @@ describe('ThreadRepository', () => {
       const { threadId, ids } = await threadWith(['a', 'b', 'c'])
       const foreign = (await threadWith(['z'])).ids[0]!
       const before = await order(threadId)
-      const error = await rejection(repo().reorderCandidates(threadId, make(ids, foreign)))
+      const error = await rejection(inTransaction((r) => r.reorderCandidates(threadId, make(ids, foreign))))
       expect(error).toBeInstanceOf(ValidationError)
       expect((error as ValidationError).details[0]?.path).toBe('candidateIds')
       expect(await order(threadId)).toEqual(before)
       expect(await order(2)).toEqual([[foreign, 1]])
     })
 
+    test('needs a transaction (it locks the thread and its candidates)', async () => {
+      const { threadId, ids } = await threadWith(['a'])
+      expect(await rejection(repo().reorderCandidates(threadId, ids))).toBeInstanceOf(TransactionRequiredError)
+    })
+
     test('a missing thread is NotFoundError', async () => {
-      expect(await rejection(repo().reorderCandidates(3, [1]))).toBeInstanceOf(NotFoundError)
-      expect(await rejection(repo().reorderCandidates(3, []))).toBeInstanceOf(NotFoundError)
+      expect(await rejection(inTransaction((r) => r.reorderCandidates(3, [1])))).toBeInstanceOf(NotFoundError)
+      expect(await rejection(inTransaction((r) => r.reorderCandidates(3, [])))).toBeInstanceOf(NotFoundError)
     })
   })
 })

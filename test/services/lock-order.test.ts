@@ -133,6 +133,39 @@ describe.if(serverUrl !== undefined)('concurrent writes take their locks in one 
     expect((settled[1] as PromiseFulfilledResult<{ categoryId: number }>).value.categoryId).toBe(1)
   }, 30_000)
 
+  test('many items of the same setups deleted at once: no deadlock', async () => {
+    // An UPDATE of several rows locks them in the order it finds them, which each update changes.
+    const items = await Promise.all(Array.from({ length: 60 }, (_, i) => repos().items.create({ name: `Item ${i}`, categoryId: 1 })))
+    const setups = new SetupService(createStore(db))
+    for (let s = 0; s < 6; s++) {
+      const setup = await repos().setups.create({ name: `Setup ${s}` })
+      await setups.replaceItems(
+        setup.id,
+        items.map((item) => ({ itemId: item.id, classification: 'base' as const })),
+      )
+    }
+    const before = deadlocks
+    const deleting = new ItemService(createStore(db))
+    const deleted = await Promise.allSettled(items.map((item) => deleting.delete(item.id)))
+    expect([deleted.filter((r) => r.status === 'fulfilled').length, deadlocks - before]).toEqual([60, 0])
+  }, 60_000)
+
+  test("a thread's candidates reordered by many at once, while their category is deleted: no deadlock", async () => {
+    const kitchen = await repos().categories.create({ name: 'Kitchen' })
+    const thread = await repos().threads.create({ name: 'Pots', categoryId: 1 })
+    const candidates: number[] = []
+    for (let i = 0; i < 20; i++) candidates.push((await repos().threads.addCandidate(thread.id, { name: `Pot ${i}`, categoryId: kitchen.id })).id)
+    const threads = new ThreadService(createStore(db))
+    const before = deadlocks
+    const shuffled = () => [...candidates].sort(() => Math.random() - 0.5)
+    const reorders = await Promise.allSettled([
+      ...Array.from({ length: 8 }, () => threads.reorderCandidates(thread.id, shuffled())),
+      new CategoryService(createStore(db)).delete(kitchen.id),
+      ...Array.from({ length: 8 }, () => threads.reorderCandidates(thread.id, shuffled())),
+    ])
+    expect([reorders.map((r) => r.status).filter((s) => s === 'fulfilled').length, deadlocks - before]).toEqual([17, 0])
+  }, 60_000)
+
   test("replacing a setup's items while one of them is deleted: no deadlock; the replace then names the item that is gone", async () => {
     const [a, b] = [await repos().items.create({ name: 'A', categoryId: 1 }), await repos().items.create({ name: 'B', categoryId: 1 })]
     const setup = await repos().setups.create({ name: 'Weekend' })
