@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { dropKeysAndIndexes, quoteIdent, truncateApplicationTables } from '../db/bulk'
+import { emptyApplicationTables, quoteIdent } from '../db/bulk'
 import { CommitUnknownError } from '../db/errors'
 import { migrationFiles } from '../db/migration-status'
 import { createMigrator, MIGRATION_LOCK_SQL, migrateToLatest } from '../db/migrator'
@@ -90,13 +90,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         )
       const shapes = await applicationTables(session, listed)
       checkShapes(manifest, shapes, version)
-      await truncateApplicationTables(
+      const loadStarted = performance.now()
+      const recreate = await emptyApplicationTables(
         session,
         shapes.map((t) => t.name),
       )
-
-      const loadStarted = performance.now()
-      const recreate = await dropKeysAndIndexes(session)
       for (const t of manifest.tables) {
         progress.start(t.name, t.rows)
         await session.copyIn(t.name, t.columns, tables.get(t.name)!)
@@ -104,7 +102,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         progress.finish(t.name)
       }
       const keysStarted = performance.now()
-      for (const statement of recreate) await session.query(statement)
+      for (const { sql } of recreate) await session.query(sql)
       await restoreSequences(session, manifest.sequences)
       progress.step('keys, indexes and sequences', performance.now() - keysStarted)
 

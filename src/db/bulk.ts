@@ -25,8 +25,8 @@ export async function sequenceHighWater(session: SqlSession, table: string, colu
 
 /**
  * Another table's foreign key refers to one of GearBox's tables. The bulk loaders empty those
- * tables and drop their keys, which such a key prevents (TRUNCATE and DROP CONSTRAINT fail on
- * it), and emptying the referring table as well (TRUNCATE ... CASCADE) would lose its rows.
+ * tables and drop their keys, which such a key prevents (DROP CONSTRAINT fails on it), and
+ * emptying the referring table as well would lose its rows.
  */
 export class ForeignReferenceError extends Error {
   constructor(
@@ -41,11 +41,18 @@ export class ForeignReferenceError extends Error {
 }
 
 /**
- * Empties GearBox's `tables` (TRUNCATE, in the caller's transaction; names in the current
- * schema). Throws ForeignReferenceError first, naming the first one, when a table not among
- * them (in any schema) has a foreign key to one of them.
+ * Empties GearBox's `tables` (names in the current schema) in the caller's transaction and
+ * drops their keys and indexes first (dropKeysAndIndexesByTable, whose statements it returns).
+ * Throws ForeignReferenceError first, naming the first one, when a table not among them (in
+ * any schema) has a foreign key to one of them.
+ *
+ * DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (PostgreSQL's docs, "MVCC Caveats"). A
+ * REPEATABLE READ transaction that took its snapshot before the load (a backup, a server's
+ * paged list) and reads a table after the load committed saw it empty, a state the database
+ * never had: a backup taken while a restore ran held 0 rows and said it succeeded. With DELETE
+ * such a reader sees the rows from before the load.
  */
-export async function truncateApplicationTables(session: SqlSession, tables: string[]): Promise<void> {
+export async function emptyApplicationTables(session: SqlSession, tables: string[]): Promise<Rebuild[]> {
   const emptied = tableNamesSql(tables)
   const [reference] = await session.query<{ name: string; tbl: string; ref: string }>(`
     select c.conname as name, c.conrelid::regclass::text as tbl, f.relname as ref
@@ -54,7 +61,10 @@ export async function truncateApplicationTables(session: SqlSession, tables: str
       and not (t.relnamespace = current_schema()::regnamespace and t.relname in (${emptied}))
     order by 2, 1 limit 1`)
   if (reference) throw new ForeignReferenceError(reference.name, reference.tbl, reference.ref)
-  await session.query(`truncate ${tables.map(quoteIdent).join(', ')}`)
+  // Without their keys the tables empty in any order, and no foreign key checks a row.
+  const rebuild = await dropKeysAndIndexesByTable(session)
+  for (const table of tables) await session.query(`delete from ${quoteIdent(table)}`)
+  return rebuild
 }
 
 /** A statement that re-creates a dropped key or index, and the tables whose rows it reads. */
@@ -67,19 +77,14 @@ export interface Rebuild {
 /**
  * Checking every foreign key and growing every index row by row makes a bulk load several
  * times slower than building them once afterwards. Drops every key and index of GearBox's
- * tables (APPLICATION_TABLES: not Kysely's, nor any other table in the schema) and returns the statements that re-create them from
- * their own catalog definitions, so nothing is restated. Run inside the load's transaction:
- * on any failure PostgreSQL rolls the DDL back with the data. Re-adding a key checks every
- * row, and the load order stops mattering (threads and thread_candidates refer to each other).
- */
-export async function dropKeysAndIndexes(session: SqlSession): Promise<string[]> {
-  return (await dropKeysAndIndexesByTable(session)).map((r) => r.sql)
-}
-
-/**
- * dropKeysAndIndexes, telling which tables each statement reads, so a loader can re-create a
- * table's keys as soon as it and the tables they refer to are loaded. In a working order:
- * indexes and primary and unique keys, then the foreign keys, which need the keys they refer to.
+ * tables (APPLICATION_TABLES: not Kysely's, nor any other table in the schema) and returns the
+ * statements that re-create them from their own catalog definitions, so nothing is restated,
+ * each with the tables it reads, so a loader can re-create a table's keys as soon as it and
+ * the tables they refer to are loaded; in a working order: indexes and primary and unique
+ * keys, then the foreign keys, which need the keys they refer to. Run inside the load's
+ * transaction: on any failure PostgreSQL rolls the DDL back with the data. Re-adding a key
+ * checks every row, and the load order stops mattering (threads and thread_candidates refer
+ * to each other).
  */
 export async function dropKeysAndIndexesByTable(session: SqlSession): Promise<Rebuild[]> {
   const keys = await session.query<{ tbl: string; relname: string; refname: string | null; name: string; def: string }>(`

@@ -1,5 +1,5 @@
 import { applicationTables } from '../backup/catalog'
-import { dropKeysAndIndexesByTable, quoteIdent, type Rebuild, truncateApplicationTables } from '../db/bulk'
+import { emptyApplicationTables, quoteIdent, type Rebuild } from '../db/bulk'
 import { copyChunks } from './copy-binary'
 import { keepsSeedCategory, type PlannedTable } from './plan'
 import type { TargetSession } from './target'
@@ -74,8 +74,7 @@ export async function emptyTarget(session: TargetSession, replace: boolean): Pro
   await session.query(`lock table ${tables.map(quoteIdent).join(', ')} in access exclusive mode`)
   const contents = await targetContents(session, tables)
   if (contents.beyondFreshInstall && !replace) throw new TargetNotEmptyError(contents)
-  await truncateApplicationTables(session, tables)
-  return dropKeysAndIndexesByTable(session)
+  return emptyApplicationTables(session, tables)
 }
 
 /** Streams every planned table into the emptied target with binary COPY. */

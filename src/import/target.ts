@@ -49,8 +49,13 @@ export interface Target {
   close(): Promise<void>
 }
 
+/**
+ * Without FREEZE: frozen rows are visible to every snapshot at once, also to one taken before
+ * the import (PostgreSQL's COPY docs), which then saw some tables as they were and others as
+ * imported; and the tables are emptied with DELETE (emptyApplicationTables), which FREEZE does not allow.
+ */
 const copySql = (table: string, columns: string[], source: string) =>
-  `copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from ${source} with (format binary, freeze)`
+  `copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from ${source} with (format binary)`
 
 /** A PostgreSQL server: COPY FROM STDIN streamed through postgres.js. */
 export function serverTarget(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Target {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
+import postgres from 'postgres'
 import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { type BackupDatabase, backupTo, directoryContents, openBackupDatabase, restoreFrom, tableContents, writeImages } from '../support/backup'
 import { HOOK_TIMEOUT_MS, serverUrl } from '../support/database'
@@ -161,4 +162,40 @@ describe.if(!!serverUrl)('backups on a running server', () => {
       await target.close()
     }
   }, 60_000)
+})
+
+describe.if(!!serverUrl)('a restore on a server, and readers of an older snapshot', () => {
+  let work: string
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'gearbox-restore-snapshot-'))
+  })
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  test('a reader whose snapshot is older than a restore (a backup under way) reads the rows from before it, never empty tables', async () => {
+    const target = await openBackupDatabase('postgres')
+    const reader = postgres(target.url!, { max: 1, onnotice: () => {} })
+    try {
+      const uploads = path.join(work, 'snapshot-uploads')
+      mkdirSync(uploads)
+      await target.db.insertInto('items').values({ name: 'backed up', category_id: 1 }).execute()
+      const file = path.join(work, 'one-item.tar.gz')
+      await backupTo(target, uploads, file)
+      await target.db
+        .insertInto('items')
+        .values(['later', 'later still'].map((name) => ({ name, category_id: 1 })))
+        .execute()
+      // Its snapshot is taken by its first statement, as a backup's is; it reads the items only
+      // once the restore has committed (TRUNCATE showed it an empty table, and the backup 0 rows).
+      const seen = await reader.begin('isolation level repeatable read', async (tx) => {
+        await tx`select 1`
+        await restoreFrom(target, uploads, file, true)
+        return (await tx<{ name: string }[]>`select name from items order by id`).map((r) => r.name)
+      })
+      expect(seen).toEqual(['backed up', 'later', 'later still'])
+      expect((await target.db.selectFrom('items').select('name').execute()).map((r) => r.name)).toEqual(['backed up'])
+    } finally {
+      await reader.end()
+      await target.close()
+    }
+  })
 })
