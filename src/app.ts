@@ -15,6 +15,7 @@ import { itemRoutes } from './routes/items'
 import { mcpRoutes } from './routes/mcp'
 import { requireAuth } from './routes/middleware/auth'
 import { clientAddress } from './routes/middleware/client-address'
+import { utf8Query } from './routes/middleware/query'
 import { oauthRoutes } from './routes/oauth'
 import { type AppEnv, createRouter } from './routes/router'
 import { settingRoutes } from './routes/settings'
@@ -49,6 +50,7 @@ export function createApp({ services, trustProxy = false, log, metrics }: AppDep
   if (metrics) app.get('/metrics', metricsRoute(metrics))
   app.route('/api/auth', authRoutes(services))
   app.use('/api/*', requireAuth(services.auth))
+  app.use('/api/*', utf8Query)
   app.route('/api/api-keys', apiKeyRoutes(services))
   app.route('/api/categories', categoryRoutes(services))
   app.route('/api/items', itemRoutes(services))

@@ -184,13 +184,14 @@ describe('/api/items', () => {
     expect(await names('?categoryId=99')).toEqual([])
   })
 
-  test('GET with a bad categoryId, an overlong q or a q with a NUL is a 400 naming the parameter', async () => {
+  test('GET with a bad categoryId, an overlong q, a q with a NUL or percent-encoded bytes that are not UTF-8 is a 400 naming the parameter', async () => {
     for (const bad of BAD_IDS) {
       const res = await t.call('GET', `/api/items?categoryId=${bad}`)
       expect(res.status).toBe(400)
       expect(errorPaths(res)).toEqual(['query.categoryId'])
     }
-    for (const q of ['x'.repeat(201), 'te%00nt']) {
+    // %FF and a lone surrogate's bytes were searched for as the text "%FF", a value the client never meant.
+    for (const q of ['x'.repeat(201), 'te%00nt', 'te%FFnt', '%ED%A0%80']) {
       const res = await t.call('GET', `/api/items?q=${q}`)
       expect(res.status).toBe(400)
       expect(errorPaths(res)).toEqual(['query.q'])

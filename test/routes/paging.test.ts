@@ -260,8 +260,8 @@ describe.if(!!serverUrl)('a whole list longer than one chunk, on a server', () =
 })
 
 // The Link repeats the client's own query text, `cursor` aside: decoded and encoded again (as
-// URLSearchParams does), `%FF`, which the server reads as the literal text "%FF" (it is not
-// UTF-8), came back as `%EF%BF%BD` (U+FFFD), a different search from the second page on.
+// URLSearchParams does), a text like `%25FF` or `a+b` could come back as another search from the
+// second page on. (A query whose percent-encoded bytes are not UTF-8 is refused: see below.)
 describe('the next-page Link keeps the query as sent', () => {
   const t = useTestApp()
 
@@ -293,16 +293,16 @@ describe('the next-page Link keeps the query as sent', () => {
     ]
     for (const name of names) expect((await t.call('POST', '/api/items', { name, categoryId: 1 })).status).toBe(201)
     const searches: [string, string[]][] = [
-      ['q=%FF', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
-      ['q=%ff', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
+      ['q=%25FF', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
+      ['q=%25ff', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
       ['q=%EF%BF%BD', ['d \uFFFD 4']],
       ['q=a+b', ['e a b 1', 'f a b 2']],
       ['q=a%2Bb', ['g a+b 1', 'h a+b 2']],
-      ['q=100%', ['i 100% 1', 'j 100% 2']],
-      ['q=%E2%82', ['k %E2%82 1', 'l %E2%82 2']],
-      ['q=%FF%41', ['n %FF%41']],
+      ['q=100%25', ['i 100% 1', 'j 100% 2']],
+      ['q=%25E2%2582', ['k %E2%82 1', 'l %E2%82 2']],
+      ['q=%25FF%2541', ['n %FF%41']],
       // A parameter name written encoded (%71 is q), ones the list does not know, empty ones.
-      ['%71=%FF&&extra&x=%ZZ%FF+%2B&', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
+      ['%71=%25FF&&extra&x=%25ZZ+%2B&', ['a %FF 1', 'b %FF 2', 'c %FF 3', 'm %FFA', 'n %FF%41']],
     ]
     for (const [search, expected] of searches) {
       const whole = await t.call('GET', `/api/items?${search}`)
@@ -321,6 +321,20 @@ describe('the next-page Link keeps the query as sent', () => {
         url = `${next.path}?${next.query.replace('CURSOR', next.cursor)}`
       }
       expect({ search, names: seen }).toEqual({ search, names: expected })
+    }
+  })
+
+  test('percent-encoded bytes that are not UTF-8, or a % not followed by two hex digits, are a 400 naming the parameter (never searched for as written)', async () => {
+    for (const [search, path] of <[string, string][]>[
+      ['q=%FF', 'query.q'],
+      ['q=%ff', 'query.q'],
+      ['q=100%', 'query.q'],
+      ['q=%E2%82', 'query.q'],
+      ['%71=%FF%41', 'query.q'],
+      ['q=tent&x=%ZZ', 'query.x'],
+    ]) {
+      const res = await t.call('GET', `/api/items?${search}`)
+      expect({ search, status: res.status, paths: errorPaths(res) }).toEqual({ search, status: 400, paths: [path] })
     }
   })
 
