@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises'
+import { lstat, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { emptyApplicationTables, quoteIdent } from '../db/bulk'
 import { CommitUnknownError } from '../db/errors'
@@ -49,7 +49,8 @@ export class SchemaMismatchError extends Error {}
  * Failed before the commit, the database and `uploadDir` are as they were (the images put
  * in place are removed again); killed, at most images no row names yet are left. When the
  * connection is lost while committing (CommitUnknownError), the images stay: the restore may
- * be in the database.
+ * be in the database. Once it is past the refusal of a target with data, it removes the
+ * staging directories of killed restores (removeStaleStaging), and nothing else.
  * Throws BackupFileError, ImageError, SchemaVersionError, TargetNotEmptyError,
  * ForeignReferenceError, SchemaMismatchError, VerificationError or CommitUnknownError, each saying what is wrong.
  */
@@ -57,7 +58,6 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const started = performance.now()
   const progress = new Progress(options.progress, options.progress.isTTY ?? false)
   const uploadDir = path.resolve(options.uploadDir)
-  await removeStaleStaging(uploadDir)
   const staging = path.join(uploadDir, `${STAGING_PREFIX}${process.pid}`)
   const placed: string[] = []
   try {
@@ -82,6 +82,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         current.map((t) => t.name),
       )
       if (contents.beyondFreshInstall && !options.replace) throw new TargetNotEmptyError(contents)
+      // Only now that this restore is going to write: what killed restores left behind.
+      await removeStaleStaging(uploadDir)
 
       const { error } = await createMigrator(db).migrateTo(version)
       if (error)
@@ -171,8 +173,11 @@ async function verify(session: Session, manifest: Manifest, shapes: TableShape[]
 const STAGING_PREFIX = '.gearbox-restore-'
 
 /**
- * Staging directories of restores that were killed (their process is gone): inside the upload
- * directory, and next to it, where versions before 2026-12-03 staged.
+ * Staging directories of restores that were killed: exactly `<STAGING_PREFIX><pid>` inside the
+ * upload directory, or `<upload dir name>.restore-<pid>` next to it (where versions before
+ * 2026-12-03 staged), a folder whose pid is a number a process can have and no process is
+ * running as. Anything else with a similar name (`uploads.restore-before`, an admin's copy) is
+ * never touched.
  */
 async function removeStaleStaging(uploadDir: string): Promise<void> {
   for (const [dir, prefix] of [
@@ -180,9 +185,13 @@ async function removeStaleStaging(uploadDir: string): Promise<void> {
     [path.dirname(uploadDir), `${path.basename(uploadDir)}.restore-`],
   ] as const) {
     const names = await readdir(dir).catch(() => [] as string[])
-    for (const name of names.filter((n) => n.startsWith(prefix))) {
-      const pid = Number(name.slice(prefix.length))
-      if (!Number.isInteger(pid) || !isRunning(pid)) await rm(path.join(dir, name), { recursive: true, force: true })
+    for (const name of names) {
+      const suffix = name.startsWith(prefix) ? name.slice(prefix.length) : ''
+      const pid = Number(suffix)
+      // Linux hands out pids up to 2^22; a pid is written without leading zeros.
+      if (!/^[1-9]\d*$/.test(suffix) || pid > 4_194_304 || isRunning(pid)) continue
+      const info = await lstat(path.join(dir, name)).catch(() => undefined)
+      if (info?.isDirectory()) await rm(path.join(dir, name), { recursive: true, force: true })
     }
   }
 }

@@ -75,6 +75,36 @@ describe(`restore refusals on ${backend}: a clear message and nothing written`, 
     expect(await tableContents(target.db)).toEqual(await tableContents(source.db))
   }, 60_000)
 
+  test("a refused restore removes nothing beside or in the upload directory; one that writes removes only a killed restore's staging", async () => {
+    const { id } = await target.db.insertInto('categories').values({ name: 'Kept' }).returning('id').executeTakeFirstOrThrow()
+    // A pid no process runs as any more.
+    const dead = Bun.spawn(['true'])
+    await dead.exited
+    const admins = [
+      path.join(dir, 'target-uploads.restore-before'),
+      path.join(dir, 'target-uploads.restore-2026-12-03'),
+      path.join(uploads(), '.gearbox-restore-mine'),
+    ]
+    const killed = [path.join(uploads(), `.gearbox-restore-${dead.pid}`), path.join(dir, `target-uploads.restore-${dead.pid}`)]
+    for (const folder of [...admins, ...killed]) {
+      mkdirSync(folder, { recursive: true })
+      writeFileSync(path.join(folder, 'important'), 'keep me')
+    }
+    try {
+      const error = await rejection(restoreFrom(target, uploads(), backup))
+      expect(error).toBeInstanceOf(TargetNotEmptyError)
+      // Before, every one of them was gone, though the restore wrote nothing.
+      expect([...admins, ...killed].filter((f) => !existsSync(path.join(f, 'important')))).toEqual([])
+
+      await restoreFrom(target, uploads(), backup, true)
+      expect(admins.filter((f) => !existsSync(path.join(f, 'important')))).toEqual([])
+      expect(killed.filter((f) => existsSync(f))).toEqual([])
+    } finally {
+      for (const folder of [...admins, ...killed]) rmSync(folder, { recursive: true, force: true })
+      await target.db.deleteFrom('categories').where('id', '=', id).execute()
+    }
+  }, 60_000)
+
   test('a fresh install (nothing but the seeded category) counts as empty: restored into without --replace', async () => {
     const fresh = await openBackupDatabase(backend)
     try {
