@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, type Stats } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { appliedMigrations } from '../db/migration-status'
+import { fsProblem } from '../file-checks'
 import { type Output, Progress } from '../import/report'
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type ImageEntry, type Manifest, sha256, type TableEntry, writeArchive } from './archive'
-import { applicationTables, pinSettings, sequencePositions, tableChecksum } from './catalog'
+import { applicationTables, type NamedImage, namedImages, pinSettings, sequencePositions, tableChecksum } from './catalog'
 import { type Engine, kyselyInSession, type Session } from './engine'
 
 export interface BackupOptions {
@@ -21,14 +22,23 @@ export interface BackupResult {
   /** Size of the backup file, bytes. */
   bytes: number
   ms: number
+  /** Images the backed-up rows name that are not in the upload directory (so not in the backup). */
+  missingImages: NamedImage[]
+  /** Entries of the upload directory that are not images: symbolic links to nothing. */
+  skipped: string[]
 }
+
+/** The upload directory cannot be read, or is not there while rows name images in it; no file was written. */
+export class UploadDirError extends Error {}
 
 /**
  * Writes one backup file of the database and the uploaded images (see archive.ts). Every
  * table is read in one REPEATABLE READ READ ONLY transaction, so the backup is one
  * consistent snapshot while a server keeps writing. Images are listed afterwards, so every
- * image a backed-up row names (written before its row) is in it. Throws when the database
- * holds no GearBox schema; a failed backup leaves no file.
+ * image a backed-up row names (written before its row) is in it; the ones that are not there
+ * are returned (missingImages) and the backup goes on, the rows being worth keeping. Throws
+ * when the database holds no GearBox schema, and UploadDirError when the upload directory
+ * cannot be read or does not exist while rows name images; a failed backup leaves no file.
  */
 export async function createBackup(options: BackupOptions): Promise<BackupResult> {
   const started = performance.now()
@@ -40,11 +50,14 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
     if (migrations.length === 0) throw new Error(`${options.engine.name} holds no GearBox schema (no applied migrations); nothing to back up`)
     const [version] = await session.query<{ server: string }>('select version() as server')
     const entries: TableEntry[] = []
-    for (const shape of await applicationTables(session)) entries.push(await copyTable(session, shape, tables, progress))
-    return { migrations, server: version!.server, tables: entries, sequences: await sequencePositions(session) }
+    const shapes = await applicationTables(session)
+    for (const shape of shapes) entries.push(await copyTable(session, shape, tables, progress))
+    return { migrations, server: version!.server, tables: entries, sequences: await sequencePositions(session), named: await namedImages(session, shapes) }
   })
   const imagesStarted = performance.now()
-  const images = await listImages(options.uploadDir)
+  const { images, skipped } = await listImages(options.uploadDir, snapshot.named.length)
+  const listed = new Set(images.map((i) => i.name))
+  const missingImages = snapshot.named.filter((n) => !listed.has(n.name))
   progress.step(`images (${images.length})`, performance.now() - imagesStarted)
   const manifest: Manifest = {
     format: BACKUP_FORMAT,
@@ -59,7 +72,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
   const writeStarted = performance.now()
   await writeArchive(options.file, manifest, tables, options.uploadDir)
   progress.step('compress and write', performance.now() - writeStarted)
-  return { manifest, bytes: (await stat(options.file)).size, ms: performance.now() - started }
+  return { manifest, bytes: (await stat(options.file)).size, ms: performance.now() - started, missingImages, skipped }
 }
 
 async function copyTable(
@@ -77,23 +90,41 @@ async function copyTable(
   return { name: shape.name, columns: shape.columns, orderBy: shape.orderBy, ...checksum, sha256: sha256(data), bytes: data.length }
 }
 
-/** Every file the image service stored (plain files; dot-files are not images). */
-async function listImages(uploadDir: string): Promise<ImageEntry[]> {
+/**
+ * Every file the image service stored (plain files; dot-files are not images), and the names
+ * of symbolic links to nothing, which are skipped. Throws UploadDirError when `uploadDir`
+ * cannot be read, or does not exist while `named` (> 0) images are named by rows.
+ */
+async function listImages(uploadDir: string, named: number): Promise<{ images: ImageEntry[]; skipped: string[] }> {
   let names: string[]
   try {
     names = await readdir(uploadDir)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' && named === 0) return { images: [], skipped: [] }
+    if (code === 'ENOENT') throw new UploadDirError(`there is no folder ${uploadDir}, and rows name ${named} image(s) in it`)
+    if (code === 'ENOTDIR') throw new UploadDirError(`${uploadDir} is not a folder`)
+    throw new UploadDirError(`cannot read ${uploadDir}: ${fsProblem(error)}`)
   }
   const images: ImageEntry[] = []
+  const skipped: string[] = []
   for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
     const file = path.join(uploadDir, name)
-    const info = await stat(file)
+    let info: Stats
+    try {
+      info = await stat(file)
+    } catch (error) {
+      // Listed, yet nothing there: a symbolic link to nothing (or a file removed since).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        skipped.push(name)
+        continue
+      }
+      throw new UploadDirError(`cannot read ${file}: ${fsProblem(error)}`)
+    }
     if (!info.isFile()) continue
     const hash = createHash('sha256')
     for await (const chunk of createReadStream(file)) hash.update(chunk)
     images.push({ name, bytes: info.size, sha256: hash.digest('hex') })
   }
-  return images
+  return { images, skipped }
 }

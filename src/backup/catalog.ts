@@ -119,3 +119,31 @@ export async function restoreSequences(session: Session, positions: SequencePosi
     ])
   }
 }
+
+/** An image file name that rows name, with the rows naming it: table -> ids. */
+export interface NamedImage {
+  name: string
+  rows: Record<string, number[]>
+}
+
+/** The columns that name a file in the upload directory. */
+const IMAGE_COLUMNS: Record<string, string> = { items: 'image_filename', thread_candidates: 'image_filename' }
+
+/** Every image file the rows of `shapes` name (items.image_filename, thread_candidates.image_filename), by name. */
+export async function namedImages(session: Session, shapes: TableShape[]): Promise<NamedImage[]> {
+  const selects = shapes
+    .filter((t) => IMAGE_COLUMNS[t.name] && t.columns.includes(IMAGE_COLUMNS[t.name]!) && t.columns.includes('id'))
+    .map(
+      (t) =>
+        `select ${quoteIdent(IMAGE_COLUMNS[t.name]!)} as name, '${t.name}' as "table", id from ${quoteIdent(t.name)} where ${quoteIdent(IMAGE_COLUMNS[t.name]!)} is not null`,
+    )
+  if (selects.length === 0) return []
+  const rows = await session.query<{ name: string; table: string; id: number }>(`${selects.join(' union all ')} order by name, "table", id`)
+  const byName = new Map<string, NamedImage>()
+  for (const r of rows) {
+    const image = byName.get(r.name) ?? { name: r.name, rows: {} }
+    byName.set(r.name, image)
+    image.rows[r.table] = [...(image.rows[r.table] ?? []), Number(r.id)]
+  }
+  return [...byName.values()]
+}

@@ -15,7 +15,7 @@ import { TargetNotEmptyError } from '../import/load'
 import { formatVerification } from '../import/report'
 import { VerificationError } from '../import/verify'
 import { BackupFileError, readArchive, StagingError } from './archive'
-import { createBackup } from './backup'
+import { createBackup, UploadDirError } from './backup'
 import { openEngine } from './engine'
 import { restoreBackup, SchemaMismatchError, SchemaVersionError } from './restore'
 
@@ -69,13 +69,27 @@ export async function backupMain(argv: string[]): Promise<number> {
   const missing = ({ database }: Config) => missingEmbeddedDatabase(database)?.concat('; nothing to back up')
   return withEngine(missing, async (config, engine) => {
     out.write(`backing up ${engine.name} and the images in ${config.uploadDir} to ${file}\n`)
-    const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err })
-    const { manifest } = result
+    const result = await createBackup({ engine, uploadDir: config.uploadDir, file, progress: err }).catch((error) => {
+      if (error instanceof UploadDirError) throw new Error(`GEARBOX_UPLOAD_DIR: ${error.message}; no backup was written`)
+      throw error
+    })
+    const { manifest, missingImages } = result
+    for (const name of result.skipped) err.write(`warning: skipped ${path.join(config.uploadDir, name)}: a symbolic link to nothing, not an image\n`)
+    const missing = `${missingImages.length} image(s) that rows name are not in ${config.uploadDir}`
+    if (missingImages.length > 0) {
+      const named = missingImages.map(
+        (m) =>
+          `${m.name} (${Object.entries(m.rows)
+            .map(([table, ids]) => `${table} ${listed(ids, 5)}`)
+            .join('; ')})`,
+      )
+      err.write(`warning: ${missing}, so not in the backup: ${listed(named, 20)}\n`)
+    }
     const rows = manifest.tables.reduce((n, t) => n + t.rows, 0)
     const imageBytes = manifest.images.reduce((n, i) => n + i.bytes, 0)
     out.write(
       `\nbacked up ${rows} rows in ${manifest.tables.length} tables (schema ${manifest.migrations.at(-1)}) and ${manifest.images.length} images (${megabytes(imageBytes)}) ` +
-        `to ${file}: ${megabytes(result.bytes)} in ${seconds(result.ms)}\n`,
+        `to ${file}: ${megabytes(result.bytes)} in ${seconds(result.ms)}${missingImages.length > 0 ? `; ${missing} (see the warning above)` : ''}\n`,
     )
     return 0
   })
@@ -243,5 +257,7 @@ function withDatabase(work: (config: Config, db: Awaited<ReturnType<typeof openC
   })
 }
 
+/** The first `most` of `values`, comma-separated, then how many more. */
+const listed = (values: unknown[], most: number) => values.slice(0, most).join(', ') + (values.length > most ? `, … (${values.length - most} more)` : '')
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`

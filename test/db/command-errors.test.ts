@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { backupTo, openBackupDatabase } from '../support/backup'
+import { backupTo, openBackupDatabase, writeImages } from '../support/backup'
 import { createServerDatabase, serverUrl } from '../support/database'
 import { freePort } from '../support/ports'
 import { runScript, waitForLine } from '../support/process'
@@ -232,6 +232,65 @@ describe('destinations and sources: every problem refused in one line before any
       })),
     )
   }, 60_000)
+})
+
+describe('db:backup and the images the rows name', () => {
+  const shared = useTempDir('named-images')
+  // stderr without the progress lines.
+  const said = (line: string) => /^(error|warning): /.test(line)
+
+  test('an upload dir that is missing, a file, or short of images: refused in one line, or a warning naming each missing image', async () => {
+    const dir = shared()
+    const source = await openBackupDatabase('pglite')
+    const backup = path.join(dir, 'source.tar.gz')
+    const [a, b, c] = writeImages(path.join(dir, 'source-uploads'), 3) as [string, string, string]
+    try {
+      await source.db.insertInto('items').values({ name: 'Tent', category_id: 1, image_filename: a }).execute()
+      await source.db.insertInto('items').values({ name: 'Stove', category_id: 1, image_filename: b }).execute()
+      const { id } = await source.db.insertInto('threads').values({ name: 'Pack', category_id: 1 }).returning('id').executeTakeFirstOrThrow()
+      await source.db.insertInto('thread_candidates').values({ name: 'Pack A', category_id: 1, thread_id: id, image_filename: b }).execute()
+      await source.db.insertInto('thread_candidates').values({ name: 'Pack B', category_id: 1, thread_id: id, image_filename: c }).execute()
+      await backupTo(source, path.join(dir, 'source-uploads'), backup)
+    } finally {
+      await source.close()
+    }
+    const env = { GEARBOX_DATA_DIR: path.join(dir, 'data') }
+    expect((await runScript('db:restore', [backup], env)).exitCode).toBe(0)
+    const out = path.join(dir, 'out.tar.gz')
+
+    // Before, each of these was exit 0 and "0 images", silently.
+    const nowhere = path.join(dir, 'nowhere')
+    const missing = await runScript('db:backup', [out], { ...env, GEARBOX_UPLOAD_DIR: nowhere })
+    expect([missing.exitCode, missing.stderr.filter(said)]).toEqual([
+      1,
+      [`error: GEARBOX_UPLOAD_DIR: there is no folder ${nowhere}, and rows name 3 image(s) in it; no backup was written`],
+    ])
+    expect(existsSync(out)).toBe(false)
+
+    // Before: ENOTDIR: not a directory, scandir …
+    const aFile = path.join(dir, 'a-file')
+    writeFileSync(aFile, 'not a folder')
+    const file = await runScript('db:backup', [out], { ...env, GEARBOX_UPLOAD_DIR: aFile })
+    expect([file.exitCode, file.stderr.filter(said)]).toEqual([1, [`error: GEARBOX_UPLOAD_DIR: ${aFile} is not a folder; no backup was written`]])
+    expect(existsSync(out)).toBe(false)
+
+    // Two named images gone, and a symbolic link to nothing (before: ENOENT … stat, and no backup at all).
+    const uploads = path.join(dir, 'data', 'uploads')
+    expect(readdirSync(uploads).sort()).toEqual([a, b, c].sort())
+    rmSync(path.join(uploads, b))
+    rmSync(path.join(uploads, c))
+    symlinkSync(path.join(dir, 'gone.png'), path.join(uploads, 'dangling.png'))
+    const short = await runScript('db:backup', [out], env)
+    expect(short.exitCode).toBe(0)
+    expect(short.stderr.filter(said)).toEqual([
+      `warning: skipped ${uploads}/dangling.png: a symbolic link to nothing, not an image`,
+      `warning: 2 image(s) that rows name are not in ${uploads}, so not in the backup: ${[`${b} (items 2; thread_candidates 1)`, `${c} (thread_candidates 2)`]
+        .sort()
+        .join(', ')}`,
+    ])
+    expect(short.stdout).toMatch(new RegExp(`and 1 images .*; 2 image\\(s\\) that rows name are not in ${uploads} \\(see the warning above\\)\n$`))
+    expect(existsSync(out)).toBe(true)
+  }, 120_000)
 })
 
 describe('db:restore into a database that holds data', () => {
