@@ -169,7 +169,8 @@ export async function validateMain(argv: string[]): Promise<number> {
   const usage = `Usage: npm run db:validate\n\nCompares the live schema (tables, columns, constraints, indexes, migration history) with what\nthe migrations produce, and prints every difference. Exit status 1 on any difference.\n`
   const args = parseCommandLine('db:validate', argv, { help: { type: 'boolean', short: 'h' } } as const, usage)
   if (typeof args === 'number') return args
-  return withDatabase(async (config, db) => {
+  if (args.positionals.length > 0) return usageError('db:validate takes no arguments; to check a server, set DATABASE_URL')
+  return withDatabase('nothing to check', async (config, db) => {
     out.write(`checking the schema of ${describeDatabase(config.database)}\n`)
     const report = await checkSchema(db)
     for (const d of report.differences) out.write(`  ${d}\n`)
@@ -194,7 +195,8 @@ export async function statusMain(argv: string[]): Promise<number> {
     'Usage: npm run migrate:status\n\nApplied and pending migrations of the database.\n',
   )
   if (typeof args === 'number') return args
-  return withDatabase(async (config, db) => {
+  if (args.positionals.length > 0) return usageError('migrate:status takes no arguments; to look at a server, set DATABASE_URL')
+  return withDatabase('no migrations applied', async (config, db) => {
     out.write(`migrations of ${describeDatabase(config.database)}\n`)
     const status = await migrationStatus(db)
     const unknown = new Set(status.unknown)
@@ -246,8 +248,14 @@ function withEngine(
   })
 }
 
-function withDatabase(work: (config: Config, db: Awaited<ReturnType<typeof openCheckedDatabase>>) => Promise<number>): Promise<number> {
+/**
+ * Like oneLine, with the database open; an embedded database that does not exist is refused
+ * (`<missing>; <nothing>`), never created only to be looked at.
+ */
+function withDatabase(nothing: string, work: (config: Config, db: Awaited<ReturnType<typeof openCheckedDatabase>>) => Promise<number>): Promise<number> {
   return oneLine(async (config) => {
+    const missing = missingEmbeddedDatabase(config.database)
+    if (missing) throw new Error(`${missing}; ${nothing}`)
     const db = await openCheckedDatabase(config.database)
     try {
       return await work(config, db)

@@ -234,6 +234,31 @@ describe('destinations and sources: every problem refused in one line before any
   }, 60_000)
 })
 
+describe('migrate:status and db:validate only look', () => {
+  const shared = useTempDir('look')
+  const nothing: Record<string, string> = { 'migrate:status': 'no migrations applied', 'db:validate': 'nothing to check' }
+
+  for (const script of ['migrate:status', 'db:validate']) {
+    test(`${script}: an embedded database that does not exist is refused, not created; an argument is refused`, async () => {
+      const dataDir = path.join(shared(), script)
+      const missing = await runScript(script, [], { GEARBOX_DATA_DIR: dataDir })
+      // Before: a new 39 MB database, exit 0.
+      expect([missing.exitCode, missing.stderr]).toEqual([
+        1,
+        [`error: there is no embedded database in ${dataDir}/db (GEARBOX_DATA_DIR; or set DATABASE_URL); ${nothing[script]}`],
+      ])
+      expect(existsSync(dataDir)).toBe(false)
+      // Before, the argument was ignored and the embedded database looked at.
+      const argument = await runScript(script, ['postgres://prod/db'], { GEARBOX_DATA_DIR: dataDir })
+      expect([argument.exitCode, argument.stderr[0]]).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`^error: ${script} takes no arguments; to .* set DATABASE_URL$`)),
+      ])
+      expect(existsSync(dataDir)).toBe(false)
+    }, 60_000)
+  }
+})
+
 describe('db:backup and the images the rows name', () => {
   const shared = useTempDir('named-images')
   // stderr without the progress lines.
