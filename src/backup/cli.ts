@@ -17,7 +17,7 @@ import { VerificationError } from '../import/verify'
 import { BackupFileError, readArchive, StagingError } from './archive'
 import { createBackup, UploadDirError } from './backup'
 import { openEngine } from './engine'
-import { restoreBackup, SchemaMismatchError, SchemaVersionError } from './restore'
+import { BrokenRowsError, restoreBackup, SchemaMismatchError, SchemaVersionError } from './restore'
 
 /*
  * The command lines of db:backup, db:restore, db:validate and migrate:status. Each names the
@@ -223,7 +223,7 @@ async function oneLine(work: (config: Config) => Promise<number>): Promise<numbe
     config = loadConfig()
     return await work(config)
   } catch (error) {
-    const known = [ConfigError, DatabaseUnavailableError, BackupFileError, SchemaVersionError, SchemaMismatchError, VerificationError]
+    const known = [ConfigError, DatabaseUnavailableError, BackupFileError, SchemaVersionError, SchemaMismatchError, BrokenRowsError, VerificationError]
     const message = config ? failureLine(config.database, error) : error instanceof Error ? error.message : String(error)
     // An unexpected error keeps its first line: the message, never a stack trace.
     err.write(`error: ${known.some((k) => error instanceof k) ? message : message.split('\n')[0]}\n`)

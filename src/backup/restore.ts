@@ -2,7 +2,7 @@ import { lstat, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { emptyApplicationTables, quoteIdent } from '../db/bulk'
 import { CommitUnknownError } from '../db/errors'
-import { migrationFiles } from '../db/migration-status'
+import { appliedMigrations, migrationFiles } from '../db/migration-status'
 import { createMigrator, MIGRATION_LOCK_SQL, migrateToLatest } from '../db/migrator'
 import { alreadyInPlace, placeImages, removeImages } from '../import/images'
 import { TargetNotEmptyError, targetContents } from '../import/load'
@@ -32,6 +32,19 @@ export interface RestoreResult {
 /** The backup was made by a newer GearBox, or its history does not fit this version's; nothing was written. */
 export class SchemaVersionError extends Error {}
 
+/** The backup's rows break a key (a foreign key, a unique one) when it is re-created; nothing was written. */
+export class BrokenRowsError extends Error {}
+
+/** Rethrows a key violation as BrokenRowsError naming the table and the constraint, anything else as it is. */
+function brokenRows(error: unknown): never {
+  const e = error as { code?: string; constraint_name?: unknown; constraint?: unknown; table_name?: unknown; table?: unknown; detail?: unknown }
+  if (e?.code !== '23503' && e?.code !== '23505') throw error
+  const constraint = [e.constraint_name, e.constraint].find((v) => typeof v === 'string') ?? 'a key'
+  const table = [e.table_name, e.table].find((v) => typeof v === 'string') ?? 'a table'
+  const detail = typeof e.detail === 'string' ? `: ${e.detail}` : ''
+  throw new BrokenRowsError(`the backup's rows of ${table} break ${constraint}${detail}; nothing was written`, { cause: error })
+}
+
 /** The target's schema at the backup's version is not the backup's (a hand-made change); nothing was written. */
 export class SchemaMismatchError extends Error {}
 
@@ -52,7 +65,7 @@ export class SchemaMismatchError extends Error {}
  * be in the database. Once it is past the refusal of a target with data, it removes the
  * staging directories of killed restores (removeStaleStaging), and nothing else.
  * Throws BackupFileError, ImageError, SchemaVersionError, TargetNotEmptyError,
- * ForeignReferenceError, SchemaMismatchError, VerificationError or CommitUnknownError, each saying what is wrong.
+ * ForeignReferenceError, BrokenRowsError, SchemaMismatchError, VerificationError or CommitUnknownError, each saying what is wrong.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now()
@@ -85,6 +98,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       // Only now that this restore is going to write: what killed restores left behind.
       await removeStaleStaging(uploadDir)
 
+      const newer = (await appliedMigrations(db)).map((m) => m.name).filter((m) => !files.includes(m))
+      if (newer.length > 0)
+        throw new SchemaVersionError(
+          `${options.engine.name} was migrated by a newer GearBox: migration(s) ${newer.join(', ')} are unknown to this version; restore with that version, or into another database; nothing was written`,
+        )
       const { error } = await createMigrator(db).migrateTo(version)
       if (error)
         throw new Error(
@@ -104,7 +122,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         progress.finish(t.name)
       }
       const keysStarted = performance.now()
-      for (const { sql } of recreate) await session.query(sql)
+      for (const { sql } of recreate) await session.query(sql).catch(brokenRows)
       await restoreSequences(session, manifest.sequences)
       progress.step('keys, indexes and sequences', performance.now() - keysStarted)
 

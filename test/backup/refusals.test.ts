@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { BackupFileError, sha256 } from '../../src/backup/archive'
-import { SchemaVersionError } from '../../src/backup/restore'
+import { BrokenRowsError, SchemaVersionError } from '../../src/backup/restore'
 import { ForeignReferenceError } from '../../src/db/bulk'
 import { createMigrator } from '../../src/db/migrator'
 import { ImageError } from '../../src/import/images'
@@ -221,6 +221,43 @@ describe(`restore refusals on ${backend}: a clear message and nothing written`, 
       )
     } finally {
       await sql`drop table trip_notes`.execute(target.db)
+    }
+  }, 60_000)
+
+  test('rows that break a foreign key: refused naming the table and the key; nothing was written', async () => {
+    const file = path.join(dir, 'broken-key.tar.gz')
+    copyFileSync(backup, file)
+    await rewriteArchive(file, (entries, manifest) => {
+      // The first item's category (the 4th column) made one that is not there, the file's SHA-256 fixed up.
+      const items = manifest.tables.find((t) => t.name === 'items')!
+      const c = items.columns.indexOf('category_id')
+      const lines = entries.get('tables/items.copy')!.toString('utf8').split('\n')
+      const fields = lines[0]!.split('\t')
+      fields[c] = '999999'
+      lines[0] = fields.join('\t')
+      const data = Buffer.from(lines.join('\n'))
+      entries.set('tables/items.copy', data)
+      items.sha256 = sha256(data)
+    })
+    const error = await expectNothingWritten(() => restoreFrom(target, uploads(), file, true))
+    // Before: the server's raw text, without "nothing was written".
+    expect(error).toBeInstanceOf(BrokenRowsError)
+    expect((error as Error).message).toMatch(
+      /^the backup's rows of items break items_category_id_fkey: Key \(category_id\)=\(999999\) is not present in table "categories"\.; nothing was written$/,
+    )
+  }, 60_000)
+
+  test('a target a newer GearBox migrated (a migration this version does not know): refused by name; nothing was written', async () => {
+    await sql`insert into kysely_migration (name, timestamp) values ('29991231000000_from_the_future', '2999-12-31T00:00:00.000Z')`.execute(target.db)
+    try {
+      const error = await expectNothingWritten(() => restoreFrom(target, uploads(), backup, true))
+      // Before: could not bring … corrupted migrations: previously executed migration 29991231000000_from_the_future is missing
+      expect(error).toBeInstanceOf(SchemaVersionError)
+      expect((error as Error).message).toMatch(
+        /^.+ was migrated by a newer GearBox: migration\(s\) 29991231000000_from_the_future are unknown to this version; restore with that version, or into another database; nothing was written$/,
+      )
+    } finally {
+      await sql`delete from kysely_migration where name = '29991231000000_from_the_future'`.execute(target.db)
     }
   }, 60_000)
 
