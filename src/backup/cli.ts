@@ -45,7 +45,12 @@ const restoreUsage = `Usage: npm run db:restore -- [--replace] <file>
 Restores a db:backup file into the database and the upload directory, in one transaction:
 migrate to the backup's schema version, load, re-check every key, set the id sequences,
 verify every table's checksum, migrate forward to this version; images are put in place
-after the commit. If anything fails, or the process is killed, nothing changes.
+just before the commit. If anything fails before the commit, nothing changes; killed, the
+database is as it was (images no row names may be left); if the connection is lost while
+committing, it cannot tell whether the restore is in: run it again with --replace.
+
+Database: DATABASE_URL, or the embedded database in GEARBOX_DATA_DIR when it is unset.
+Images: GEARBOX_UPLOAD_DIR (default <GEARBOX_DATA_DIR>/uploads).
 
   --replace    replace what the database holds (without it, a database with data is refused)
   -h, --help   show this help
@@ -192,7 +197,7 @@ export async function statusMain(argv: string[]): Promise<number> {
     'migrate:status',
     argv,
     { help: { type: 'boolean', short: 'h' } } as const,
-    'Usage: npm run migrate:status\n\nApplied and pending migrations of the database.\n',
+    'Usage: npm run migrate:status\n\nApplied (with when), pending and unknown migrations of the database (DATABASE_URL, or the embedded\ndatabase in GEARBOX_DATA_DIR). Exit status 1 when the database has applied a migration this version\ndoes not know (made by a newer GearBox).\n',
   )
   if (typeof args === 'number') return args
   if (args.positionals.length > 0) return usageError('migrate:status takes no arguments; to look at a server, set DATABASE_URL')

@@ -259,6 +259,20 @@ describe('migrate:status and db:validate only look', () => {
   }
 })
 
+describe('--help says what the command does, no more', () => {
+  test('migrate:status: the unknown migrations and exit 1; db:restore: the variables, and what a kill or a lost commit leaves', async () => {
+    const status = await runScript('migrate:status', ['--help'], {})
+    expect(status.exitCode).toBe(0)
+    expect(status.stdout).toContain('unknown migrations')
+    expect(status.stdout).toContain('Exit status 1 when the database has applied a migration this version')
+    const restore = await runScript('db:restore', ['--help'], {})
+    expect(restore.exitCode).toBe(0)
+    // Before: "If anything fails, or the process is killed, nothing changes."
+    expect(restore.stdout).not.toContain('or the process is killed, nothing changes')
+    for (const name of ['DATABASE_URL', 'GEARBOX_UPLOAD_DIR', 'GEARBOX_DATA_DIR', '--replace']) expect(restore.stdout).toContain(name)
+  }, 60_000)
+})
+
 describe('db:backup and the images the rows name', () => {
   const shared = useTempDir('named-images')
   // stderr without the progress lines.
