@@ -13,7 +13,7 @@ export const SetupBody = z
     password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH).openapi({ example: 'correct horse battery staple' }),
   })
   .strict()
-  .openapi('Setup')
+  .openapi('OwnerSetup')
 
 // Sign-in does not re-check the password rules: it only says whether the pair is right.
 export const LoginBody = z
