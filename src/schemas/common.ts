@@ -37,10 +37,12 @@ export const nameString = (max: number) =>
 /**
  * A PATCH body's schema that also refuses an empty body, which changes nothing and is likely a
  * mistake; only when nothing else is wrong (a body of one misspelled key is an unknown field,
- * not also an empty body).
+ * not also an empty body). The document says so with `minProperties: 1` (a refinement is invisible to it).
  */
 export const someFieldRequired = <T extends z.ZodType<object>>(schema: T) =>
-  schema.refine((body) => Object.keys(body).length > 0, { message: 'at least one field is required', when: (payload) => payload.issues.length === 0 })
+  schema
+    .refine((body) => Object.keys(body).length > 0, { message: 'at least one field is required', when: (payload) => payload.issues.length === 0 })
+    .openapi({ minProperties: 1 })
 
 /** A path id: a positive integer that fits PostgreSQL's integer; anything else is a 400. */
 export const idParam = (name: string) =>
