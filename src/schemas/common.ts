@@ -51,7 +51,7 @@ export const idParam = (name: string) =>
     .regex(/^[1-9][0-9]{0,9}$/, 'must be a positive integer')
     .transform(Number)
     .pipe(z.number().max(MAX_INT4, 'is too large'))
-    .openapi({ param: { name, in: 'path' }, example: 1, type: 'integer' })
+    .openapi({ param: { name, in: 'path' }, example: 1, type: 'integer', minimum: 1, maximum: MAX_INT4 })
 
 export const IdParams = z.object({ id: idParam('id') })
 

@@ -61,6 +61,31 @@ describe('GET /openapi.json against the app', () => {
     expect(checked).toContain('PATCH /api/threads/{id}/candidates/{candidateId}')
   })
 
+  test('integer path parameters document the range the server takes', async () => {
+    const doc = await document()
+    const { cookie } = await t.signIn()
+    const checked: string[] = []
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const parameters = (operation as { parameters?: { name: string; in: string; schema: { type?: string } }[] }).parameters ?? []
+        for (const parameter of parameters.filter((p) => p.in === 'path' && p.schema.type === 'integer')) {
+          const schema = documentedSchema(doc, parameter.schema)
+          const name = `${method.toUpperCase()} ${path} ${parameter.name}`
+          checked.push(name)
+          for (const value of [0, -1, 2_147_483_648]) {
+            const url = path.replace(`{${parameter.name}}`, String(value)).replace(/\{\w+\}/g, '1')
+            const res = await t.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? undefined : {}, { cookie }, {})
+            expect({ name, value, status: res.status }).toEqual({ name, value, status: 400 })
+            expect({ name, value, refusedByDocument: !schema.safeParse(value).success }).toEqual({ name, value, refusedByDocument: true })
+          }
+          for (const value of [1, 2_147_483_647]) expect({ name, value, accepted: schema.safeParse(value).success }).toEqual({ name, value, accepted: true })
+        }
+      }
+    }
+    expect(checked).toContain('GET /api/setups/{id} id')
+    expect(checked).toContain('PATCH /api/setups/{id}/items/{itemId} itemId')
+  })
+
   test('real answers validate against their documented schemas', async () => {
     const doc = await document()
     const category = await t.call('POST', '/api/categories', { name: 'Shelter', icon: 'tent' })
