@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, forbiddenResponse } from '../schemas/auth'
-import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery, writeErrorResponses } from '../schemas/common'
 import type { Services } from '../services'
 import { listReply } from './lists'
 import { requireSession } from './middleware/auth'
@@ -31,7 +31,7 @@ const create = createRoute({
   middleware,
   summary: 'Create an API key; the plaintext `key` is in this response only',
   request: { body: jsonBody(CreateApiKeyBody) },
-  responses: { 201: jsonResponse(CreatedApiKeySchema, 'Created'), 403: forbiddenResponse, ...errorResponses },
+  responses: { 201: jsonResponse(CreatedApiKeySchema, 'Created'), ...writeErrorResponses, 403: forbiddenResponse },
 })
 
 const remove = createRoute({
@@ -42,7 +42,7 @@ const remove = createRoute({
   middleware: [requireSession, takesNoBody],
   summary: 'Revoke an API key',
   request: { params: IdParams },
-  responses: { 204: { description: 'Deleted' }, 403: forbiddenResponse, ...errorResponses },
+  responses: { 204: { description: 'Deleted' }, ...writeErrorResponses, 403: forbiddenResponse },
 })
 
 export function apiKeyRoutes(services: Services) {

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { forbiddenResponse, LoginBody, SetupBody, tooManyRequestsResponse, UserResponse } from '../schemas/auth'
-import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
+import { forbiddenResponse, LoginBody, SetupBody, sessionCookieHeader, tooManyRequestsResponse, UserResponse } from '../schemas/auth'
+import { errorResponses, jsonBody, jsonResponse, writeErrorResponses } from '../schemas/common'
 import type { Services } from '../services'
 import { SESSION_TTL_SECONDS } from '../services/auth-service'
 import { rejectForeignOrigin, rejectForeignOriginWithCookie, requireAuth, SESSION_COOKIE, sessionCookieOptions } from './middleware/auth'
@@ -19,7 +19,7 @@ const setup = createRoute({
   security: [],
   middleware: rejectForeignOrigin,
   request: { body: jsonBody(SetupBody) },
-  responses: { 201: jsonResponse(UserResponse, 'The new user'), 403: forbiddenResponse, ...errorResponses },
+  responses: { 201: jsonResponse(UserResponse, 'The new user'), ...writeErrorResponses, 403: forbiddenResponse },
 })
 
 const login = createRoute({
@@ -32,7 +32,17 @@ const login = createRoute({
     'Wrong credentials are a 401. After GEARBOX_LOGIN_MAX_ATTEMPTS attempts (default 5) for one username from one client address within GEARBOX_LOGIN_WINDOW_S (default 15 minutes), 429 with Retry-After until that window ends; other addresses are not affected. The client address is the socket peer, or with GEARBOX_TRUST_PROXY the last X-Forwarded-For entry.',
   middleware: rejectForeignOrigin,
   request: { body: jsonBody(LoginBody) },
-  responses: { 200: jsonResponse(UserResponse, 'Signed in'), 403: forbiddenResponse, 429: tooManyRequestsResponse, ...errorResponses },
+  responses: {
+    200: {
+      ...jsonResponse(UserResponse, 'Signed in'),
+      headers: sessionCookieHeader(
+        `The session cookie: gearbox_session=<token>; Max-Age=${SESSION_TTL_SECONDS}; Path=/; HttpOnly; SameSite=Lax (and Secure on https)`,
+      ),
+    },
+    ...writeErrorResponses,
+    403: forbiddenResponse,
+    429: tooManyRequestsResponse,
+  },
 })
 
 const logout = createRoute({
@@ -46,7 +56,11 @@ const logout = createRoute({
   security: [],
   middleware: [rejectForeignOriginWithCookie, takesNoBody],
   request: {},
-  responses: { 204: { description: 'Signed out' }, 403: forbiddenResponse, ...errorResponses },
+  responses: {
+    204: { description: 'Signed out', headers: sessionCookieHeader('Clears the session cookie: gearbox_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax') },
+    ...writeErrorResponses,
+    403: forbiddenResponse,
+  },
 })
 
 const me = createRoute({

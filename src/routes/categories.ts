@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { CategorySummarySchema, CreateCategoryBody, UpdateCategoryBody } from '../schemas/category'
-import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery, writeErrorResponses } from '../schemas/common'
 import type { Services } from '../services'
 import { listReply } from './lists'
 import { takesNoBody } from './middleware/body'
@@ -24,7 +24,7 @@ const create = createRoute({
   tags,
   summary: 'Create a category; a taken name is a 409',
   request: { body: jsonBody(CreateCategoryBody) },
-  responses: { 201: jsonResponse(CategorySummarySchema, 'Created, as a list entry (no items yet)'), ...errorResponses },
+  responses: { 201: jsonResponse(CategorySummarySchema, 'Created, as a list entry (no items yet)'), ...writeErrorResponses },
 })
 
 const update = createRoute({
@@ -33,7 +33,7 @@ const update = createRoute({
   tags,
   summary: 'Rename a category or change its icon',
   request: { params: IdParams, body: jsonBody(UpdateCategoryBody) },
-  responses: { 200: jsonResponse(CategorySummarySchema, 'Updated, as a list entry with its totals'), ...errorResponses },
+  responses: { 200: jsonResponse(CategorySummarySchema, 'Updated, as a list entry with its totals'), ...writeErrorResponses },
 })
 
 const remove = createRoute({
@@ -43,7 +43,7 @@ const remove = createRoute({
   summary: 'Delete a category; its items, threads and candidates move to Uncategorized (id 1), which cannot be deleted',
   request: { params: IdParams },
   middleware: takesNoBody,
-  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+  responses: { 204: { description: 'Deleted' }, ...writeErrorResponses },
 })
 
 export function categoryRoutes(services: Services) {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { ErrorSchema, jsonResponse } from '../schemas/common'
+import { jsonResponse, unavailableResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { createRouter } from './router'
 
@@ -22,7 +22,7 @@ const ready = createRoute({
   security: [],
   responses: {
     200: jsonResponse(Status, 'Ready'),
-    503: jsonResponse(ErrorSchema, 'Not ready; details say what is wrong'),
+    503: unavailableResponse('Not ready; details say what is wrong'),
   },
 })
 

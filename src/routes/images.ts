@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { errorResponse, errorResponses, jsonResponse } from '../schemas/common'
+import { errorResponse, errorResponses, jsonResponse, writeErrorResponses } from '../schemas/common'
 import type { Services } from '../services'
 import { MAX_IMAGE_BYTES } from '../services/image-service'
 import type { BodyRule } from './middleware/body'
@@ -27,8 +27,8 @@ const upload = createRoute({
   request: { body: { required: true, content: { 'multipart/form-data': { schema: Upload } } } },
   responses: {
     201: jsonResponse(z.object({ filename: z.string() }).openapi('UploadedImage'), 'Stored'),
+    ...writeErrorResponses,
     413: errorResponse('Larger than 5 MB'),
-    ...errorResponses,
   },
 })
 

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, writeErrorResponses } from '../schemas/common'
 import { CreateItemBody, ItemListQuery, ItemSchema, UpdateItemBody } from '../schemas/item'
 import type { Services } from '../services'
 import { listReply } from './lists'
@@ -34,7 +34,7 @@ const create = createRoute({
   tags,
   summary: 'Create an item; an unknown categoryId is a 400',
   request: { body: jsonBody(CreateItemBody) },
-  responses: { 201: jsonResponse(ItemSchema, 'Created'), ...errorResponses },
+  responses: { 201: jsonResponse(ItemSchema, 'Created'), ...writeErrorResponses },
 })
 
 const update = createRoute({
@@ -43,7 +43,7 @@ const update = createRoute({
   tags,
   summary: 'Change some fields of an item',
   request: { params: IdParams, body: jsonBody(UpdateItemBody) },
-  responses: { 200: jsonResponse(ItemSchema, 'Updated'), ...errorResponses },
+  responses: { 200: jsonResponse(ItemSchema, 'Updated'), ...writeErrorResponses },
 })
 
 const remove = createRoute({
@@ -53,7 +53,7 @@ const remove = createRoute({
   summary: 'Delete an item; it leaves every setup too',
   request: { params: IdParams },
   middleware: takesNoBody,
-  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+  responses: { 204: { description: 'Deleted' }, ...writeErrorResponses },
 })
 
 export function itemRoutes(services: Services) {

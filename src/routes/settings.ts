@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { errorResponses, jsonBody, jsonResponse } from '../schemas/common'
+import { errorResponses, jsonBody, jsonResponse, writeErrorResponses } from '../schemas/common'
 import { PutSettingBody, SettingParams, SettingSchema, SettingsSchema } from '../schemas/setting'
 import type { Services } from '../services'
 import { takesNoBody } from './middleware/body'
@@ -22,7 +22,7 @@ const put = createRoute({
   tags,
   summary: 'Create or overwrite one setting; known keys have their values checked',
   request: { params: SettingParams, body: jsonBody(PutSettingBody) },
-  responses: { 200: jsonResponse(SettingSchema, 'The stored setting: {key, value}'), ...errorResponses },
+  responses: { 200: jsonResponse(SettingSchema, 'The stored setting: {key, value}'), ...writeErrorResponses },
 })
 
 export function settingRoutes(services: Services) {

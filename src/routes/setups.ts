@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, PageQuery, writeErrorResponses } from '../schemas/common'
 import {
   ClassifySetupItemBody,
   CreateSetupBody,
@@ -42,7 +42,7 @@ const create = createRoute({
   tags,
   summary: 'Create an empty setup',
   request: { body: jsonBody(CreateSetupBody) },
-  responses: { 201: jsonResponse(SetupSchema, 'Created'), ...errorResponses },
+  responses: { 201: jsonResponse(SetupSchema, 'Created'), ...writeErrorResponses },
 })
 
 const update = createRoute({
@@ -51,7 +51,7 @@ const update = createRoute({
   tags,
   summary: 'Rename a setup',
   request: { params: IdParams, body: jsonBody(UpdateSetupBody) },
-  responses: { 200: jsonResponse(SetupSchema, 'Updated'), ...errorResponses },
+  responses: { 200: jsonResponse(SetupSchema, 'Updated'), ...writeErrorResponses },
 })
 
 const remove = createRoute({
@@ -61,7 +61,7 @@ const remove = createRoute({
   summary: 'Delete a setup; its items stay in the inventory',
   request: { params: IdParams },
   middleware: takesNoBody,
-  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+  responses: { 204: { description: 'Deleted' }, ...writeErrorResponses },
 })
 
 const replaceItems = createRoute({
@@ -70,7 +70,7 @@ const replaceItems = createRoute({
   tags,
   summary: 'Replace the whole item list in one transaction; an unknown or repeated itemId is a 400 and changes nothing',
   request: { params: IdParams, body: jsonBody(ReplaceSetupItemsBody) },
-  responses: { 200: jsonResponse(SetupSchema, 'The setup with its new list'), ...errorResponses },
+  responses: { 200: jsonResponse(SetupSchema, 'The setup with its new list'), ...writeErrorResponses },
 })
 
 const classifyItem = createRoute({
@@ -79,7 +79,7 @@ const classifyItem = createRoute({
   tags,
   summary: 'Change how an item in the setup is carried; 404 when the item is not in the setup',
   request: { params: SetupItemParams, body: jsonBody(ClassifySetupItemBody) },
-  responses: { 200: jsonResponse(SetupSchema, 'The whole setup, totals included'), ...errorResponses },
+  responses: { 200: jsonResponse(SetupSchema, 'The whole setup, totals included'), ...writeErrorResponses },
 })
 
 export function setupRoutes(services: Services) {

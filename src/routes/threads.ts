@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse } from '../schemas/common'
+import { errorResponses, IdParams, jsonBody, jsonResponse, listResponse, writeErrorResponses } from '../schemas/common'
 import {
   CandidateParams,
   CandidateSchema,
@@ -47,7 +47,7 @@ const create = createRoute({
   tags,
   summary: 'Start a thread; an unknown categoryId is a 400',
   request: { body: jsonBody(CreateThreadBody) },
-  responses: { 201: jsonResponse(ThreadSchema, 'Created'), ...errorResponses },
+  responses: { 201: jsonResponse(ThreadSchema, 'Created'), ...writeErrorResponses },
 })
 
 const update = createRoute({
@@ -56,7 +56,7 @@ const update = createRoute({
   tags,
   summary: 'Rename a thread or change its category',
   request: { params: IdParams, body: jsonBody(UpdateThreadBody) },
-  responses: { 200: jsonResponse(ThreadSchema, 'Updated'), ...errorResponses },
+  responses: { 200: jsonResponse(ThreadSchema, 'Updated'), ...writeErrorResponses },
 })
 
 const remove = createRoute({
@@ -66,7 +66,7 @@ const remove = createRoute({
   summary: 'Delete a thread and its candidates; items it created stay',
   request: { params: IdParams },
   middleware: takesNoBody,
-  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+  responses: { 204: { description: 'Deleted' }, ...writeErrorResponses },
 })
 
 const addCandidate = createRoute({
@@ -75,7 +75,7 @@ const addCandidate = createRoute({
   tags,
   summary: "Add a candidate; categoryId defaults to the thread's, sortOrder to after the last one",
   request: { params: IdParams, body: jsonBody(CreateCandidateBody) },
-  responses: { 201: jsonResponse(CandidateSchema, 'Created'), ...errorResponses },
+  responses: { 201: jsonResponse(CandidateSchema, 'Created'), ...writeErrorResponses },
 })
 
 const updateCandidate = createRoute({
@@ -84,7 +84,7 @@ const updateCandidate = createRoute({
   tags,
   summary: 'Change some fields of a candidate; a candidate of another thread is a 404',
   request: { params: CandidateParams, body: jsonBody(UpdateCandidateBody) },
-  responses: { 200: jsonResponse(CandidateSchema, 'Updated'), ...errorResponses },
+  responses: { 200: jsonResponse(CandidateSchema, 'Updated'), ...writeErrorResponses },
 })
 
 const removeCandidate = createRoute({
@@ -94,7 +94,7 @@ const removeCandidate = createRoute({
   summary: 'Delete a candidate; a candidate of another thread is a 404, the one a resolved thread was resolved with a 409 (unresolve first)',
   request: { params: CandidateParams },
   middleware: takesNoBody,
-  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+  responses: { 204: { description: 'Deleted' }, ...writeErrorResponses },
 })
 
 const reorder = createRoute({
@@ -103,7 +103,7 @@ const reorder = createRoute({
   tags,
   summary: "Order the candidates; the list must be exactly the thread's candidates, else 400",
   request: { params: IdParams, body: jsonBody(ReorderCandidatesBody) },
-  responses: { 200: jsonResponse(ThreadSchema, 'The thread with its candidates in the new order'), ...errorResponses },
+  responses: { 200: jsonResponse(ThreadSchema, 'The thread with its candidates in the new order'), ...writeErrorResponses },
 })
 
 const resolve = createRoute({
@@ -115,7 +115,7 @@ const resolve = createRoute({
     'A resolved thread answers 409. A candidateId that is not one of this thread’s candidates is a 400 ' +
     '(details path `candidateId`): the thread exists, the body names something it does not have.',
   request: { params: IdParams, body: jsonBody(ResolveThreadBody) },
-  responses: { 200: jsonResponse(ResolutionSchema, 'The resolved thread and the new item'), ...errorResponses },
+  responses: { 200: jsonResponse(ResolutionSchema, 'The resolved thread and the new item'), ...writeErrorResponses },
 })
 
 const unresolve = createRoute({
@@ -125,7 +125,7 @@ const unresolve = createRoute({
   summary: 'Make a resolved thread active again; the item it created stays. An active thread answers 409.',
   request: { params: IdParams },
   middleware: takesNoBody,
-  responses: { 200: jsonResponse(ThreadSchema, 'The active thread'), ...errorResponses },
+  responses: { 200: jsonResponse(ThreadSchema, 'The active thread'), ...writeErrorResponses },
 })
 
 export function threadRoutes(services: Services) {

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { ErrorSchema, jsonResponse, nameString, Timestamp } from './common'
+import { ErrorSchema, jsonResponse, nameString, retryAfterHeader, Timestamp } from './common'
 
 export const MIN_PASSWORD_LENGTH = 8
 // argon2 hashes any length, but a megabyte "password" is only a way to burn CPU.
@@ -45,4 +45,7 @@ export const CreateApiKeyBody = z
   .openapi('CreateApiKey')
 
 export const forbiddenResponse = jsonResponse(ErrorSchema, 'Not allowed: a foreign Origin, a non-JSON body, or an API key where a session is needed')
-export const tooManyRequestsResponse = jsonResponse(ErrorSchema, 'Too many sign-in attempts; see Retry-After')
+export const tooManyRequestsResponse = { ...jsonResponse(ErrorSchema, 'Too many sign-in attempts; see Retry-After'), headers: retryAfterHeader }
+
+/** The `Set-Cookie` header of a sign-in or sign-out answer; `description` says what it sets. */
+export const sessionCookieHeader = (description: string) => ({ 'Set-Cookie': { description, schema: { type: 'string' } } }) as const

@@ -79,13 +79,33 @@ export const ErrorSchema = z
 
 export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
+/** The `Retry-After` header (RFC 9110 section 10.2.3) of a 503 or 429: whole seconds to wait. */
+export const retryAfterHeader = {
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+} as const
+
+/** A 503 (the database is down, busy or read-only), which always says when to try again. */
+export const unavailableResponse = (description = 'Database unavailable') => ({ ...errorResponse(description), headers: retryAfterHeader })
+
 /** The error responses every authenticated route may give; spread into a route's `responses`. */
 export const errorResponses = {
   400: errorResponse('Invalid input; details name each bad field'),
   401: errorResponse('Not signed in'),
   404: errorResponse('Not found'),
   409: errorResponse('Conflict'),
-  503: errorResponse('Database unavailable'),
+  503: unavailableResponse(),
+} as const
+
+/**
+ * The error responses of a route that may change something (POST, PUT, PATCH, DELETE): those of
+ * errorResponses, a 403 for a session cookie sent from a foreign Origin or with a body that is
+ * not the route's media type (requireAuth, acceptBody), and a 413 for a body over the router's
+ * limit (acceptBody checks it before the route, so a route that takes no body answers it too).
+ */
+export const writeErrorResponses = {
+  ...errorResponses,
+  403: errorResponse('Not allowed: a session cookie sent from a foreign Origin or with a body of another media type'),
+  413: errorResponse('The body is larger than the limit (JSON bodies: 1 MiB)'),
 } as const
 
 /** A JSON request body that must be present and JSON. */
