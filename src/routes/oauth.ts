@@ -5,6 +5,7 @@ import { cors } from 'hono/cors'
 import { ForbiddenError, OAuthError, PayloadTooLargeError, TooManyRequestsError, UnauthorizedError } from '../errors'
 import type { OAuthClient } from '../repositories/oauth-repository'
 import { LoginBody } from '../schemas/auth'
+import { errorResponse, retryAfterHeader, unavailableResponse } from '../schemas/common'
 import {
   AuthorizationServerMetadataSchema,
   AuthorizeQuery,
@@ -30,6 +31,11 @@ const FORM = 'application/x-www-form-urlencoded'
 
 const oauthError = (description: string) => ({ description, content: { 'application/json': { schema: OAuthErrorSchema } } })
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' as const } } } })
+const redirect = (description: string) => ({
+  description,
+  headers: { Location: { description: 'Where the browser goes next', required: true, schema: { type: 'string' as const, format: 'uri-reference' } } },
+})
 
 /** RFC 6749 section 5.1: token (and token error) responses must not be cached. */
 const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -230,6 +236,8 @@ export function oauthRoutes(services: Services) {
     responses: {
       201: json(ClientInformationSchema, 'Registered: client_id and the accepted metadata'),
       400: oauthError('invalid_redirect_uri or invalid_client_metadata'),
+      413: oauthError('invalid_request: the body is larger than 64 KiB'),
+      503: unavailableResponse(),
     },
   })
 
@@ -289,9 +297,23 @@ export function oauthRoutes(services: Services) {
         'redirect (302) to redirect_uri with code or error, state and iss (RFC 9207). A code lives 10 minutes and works once.',
       request: method === 'get' ? { query: AuthorizeQuery } : { body: { required: true, content: { [FORM]: { schema: AuthorizeQuery } } } },
       responses: {
-        200: { description: 'The sign-in or consent page', content: { 'text/html': { schema: { type: 'string' } } } },
-        302: { description: 'Back to redirect_uri with code or error, state and iss' },
-        400: { description: 'HTML error page: unknown client or unregistered redirect_uri' },
+        200: html('The sign-in or consent page'),
+        302: redirect('Back to redirect_uri with code or error, state and iss'),
+        400: html(
+          method === 'get'
+            ? 'HTML error page: unknown client or unregistered redirect_uri'
+            : 'HTML error page (unknown client or unregistered redirect_uri), or the sign-in page naming a bad username or password field',
+        ),
+        ...(method === 'get'
+          ? {}
+          : {
+              303: redirect('Signed in: on to the consent page (GET /oauth/authorize with the same request)'),
+              401: html('The sign-in page again: wrong credentials, or a decision without a signed-in session'),
+              403: errorResponse('No Origin, or a foreign one'),
+              413: errorResponse('The body is larger than 64 KiB'),
+              429: { ...html('The sign-in page again: too many sign-in attempts; see Retry-After'), headers: retryAfterHeader },
+            }),
+        503: unavailableResponse(),
       },
     })
   }
@@ -333,6 +355,7 @@ export function oauthRoutes(services: Services) {
       400: oauthError('invalid_request, invalid_grant, invalid_target, invalid_scope or unsupported_grant_type'),
       401: oauthError('invalid_client: the client_id names no registered client'),
       413: oauthError('invalid_request: the body is larger than 64 KiB'),
+      503: unavailableResponse(),
     },
   })
 
@@ -350,7 +373,12 @@ export function oauthRoutes(services: Services) {
     tags,
     summary: 'RFC 7009 revocation: the token and its whole refresh chain stop working; unknown tokens are a 200 too',
     request: { body: { required: true, content: { [FORM]: { schema: RevocationBody } } } },
-    responses: { 200: { description: 'Revoked (or never valid)' }, 400: oauthError('invalid_request: no token') },
+    responses: {
+      200: { description: 'Revoked (or never valid)' },
+      400: oauthError('invalid_request: no token'),
+      413: oauthError('invalid_request: the body is larger than 64 KiB'),
+      503: unavailableResponse(),
+    },
   })
 
   return router
