@@ -11,6 +11,7 @@ import {
 import type { Context, MiddlewareHandler } from 'hono'
 import type { z } from 'zod'
 import { type FieldProblem, ForbiddenError, PayloadTooLargeError, ValidationError } from '../errors'
+import { errorResponse, unavailableResponse } from '../schemas/common'
 import type { Services } from '../services'
 import { errorBody } from './error-handler'
 import { createMcpServer, type SentCall } from './mcp-tools'
@@ -39,6 +40,9 @@ const MCP_BODY: BodyRule = { ...JSON_BODY, checkStrings: false, rawRequest: true
 /** A JSON-RPC 2.0 error response with a null id (JSON-RPC 2.0 section 5.1), as the SDK's transport answers a body it cannot read. */
 const jsonRpcError = (c: Context<AppEnv>, status: 400 | 413, code: number, message: string) =>
   c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status)
+
+/** A documented answer whose body is a JSON-RPC error with a null id (see jsonRpcError). */
+const jsonRpcErrorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' as const } } } })
 
 /**
  * The rules of every JSON body (see acceptBody), answered in JSON-RPC's shape as the SDK answers
@@ -201,6 +205,23 @@ function callsAsSent({ messages, duplicateKeys }: ReturnType<typeof messagesOf>)
  */
 export function mcpRoutes(services: Services) {
   const router = createRouter(null)
+  // What every method may be answered before the request reaches the MCP server.
+  const refusals = {
+    401: {
+      ...errorResponse('No valid token'),
+      headers: {
+        'WWW-Authenticate': {
+          description:
+            'Bearer resource_metadata="<GEARBOX_URL>/.well-known/oauth-protected-resource/mcp" (RFC 9728), with error="invalid_token" for a bad token',
+          required: true,
+          schema: { type: 'string' as const },
+        },
+      },
+    },
+    403: errorResponse('A foreign Origin'),
+    503: unavailableResponse(),
+  }
+  const tooLarge = { 413: jsonRpcErrorResponse('A body over 1 MiB: a JSON-RPC -32000 error') }
   router.openAPIRegistry.registerPath({
     method: 'post',
     path: '/',
@@ -225,11 +246,31 @@ export function mcpRoutes(services: Services) {
           'An empty batch, a batch whose requests share an id, or a batch under MCP-Protocol-Version 2025-06-18 or later: -32600',
         content: { 'application/json': { schema: { type: 'object' } } },
       },
-      401: { description: 'No valid token; WWW-Authenticate names the protected-resource metadata' },
-      403: { description: 'Foreign Origin' },
-      413: { description: 'A body over 1 MiB: a JSON-RPC -32000 error', content: { 'application/json': { schema: { type: 'object' } } } },
+      ...refusals,
+      406: jsonRpcErrorResponse('Accept does not list both application/json and text/event-stream: a JSON-RPC -32000 error'),
+      ...tooLarge,
+      415: jsonRpcErrorResponse('Content-Type is not application/json: a JSON-RPC -32000 error'),
     },
   })
+  // The other methods exist only to say so (MCP Streamable HTTP: no stream to GET, no session to DELETE).
+  for (const method of ['get', 'put', 'patch', 'delete'] as const) {
+    router.openAPIRegistry.registerPath({
+      method,
+      path: '/',
+      tags: ['mcp'],
+      summary: 'Not offered: this MCP server is stateless, so only POST is answered (405, Allow: POST)',
+      security: [{ apiKey: [] }],
+      responses: {
+        ...refusals,
+        // A body is checked before the method: a GET has none the server reads.
+        ...(method === 'get' ? {} : tooLarge),
+        405: {
+          ...errorResponse('Method not allowed: send JSON-RPC with POST'),
+          headers: { Allow: { description: 'The one method offered', required: true, schema: { type: 'string', enum: ['POST'] } } },
+        },
+      },
+    })
+  }
   return router
     .use(acceptJsonRpcBody())
     .use(rejectForeignOrigin(services.oauth.issuer))

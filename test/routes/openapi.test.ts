@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { inspectRoutes } from 'hono/dev'
 import { bodyOf, useTestApp } from '../support/app'
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
@@ -20,11 +21,13 @@ describe('GET /openapi.json', () => {
     for (const [path, item] of Object.entries<Record<string, unknown>>(doc.paths)) {
       for (const method of METHODS) if (item[method]) documented.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)
     }
-    // Every handler the app routes (middleware aside) must be in the document.
+    // Every handler the app routes (middleware aside) must be in the document; one for all
+    // methods (`ALL`, as /mcp's 405) answers each of them.
     const served = new Set(
-      t.app.routes
-        .filter((r) => METHODS.includes(r.method.toLowerCase() as never) && !r.path.endsWith('*') && !isDocumentation(r.path))
-        .map((r) => `${r.method} ${r.path.replace(/\/$/, '') || '/'}`),
+      inspectRoutes(t.app)
+        .filter((r) => !r.isMiddleware)
+        .filter((r) => (r.method === 'ALL' || METHODS.includes(r.method.toLowerCase() as never)) && !r.path.endsWith('*') && !isDocumentation(r.path))
+        .flatMap((r) => (r.method === 'ALL' ? METHODS.map((m) => m.toUpperCase()) : [r.method]).map((m) => `${m} ${r.path.replace(/\/$/, '') || '/'}`)),
     )
     expect([...documented].sort()).toEqual([...served].sort())
     // The contract's endpoints, as a floor the check cannot pass without.
@@ -127,6 +130,20 @@ describe('GET /openapi.json', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+
+  test('every operation has a 2xx answer, but those that only say the method is not allowed (405)', async () => {
+    // redocly's operation-2xx-response, which redocly.yaml turns off for the 405-only operations of /mcp.
+    const doc = await bodyOf(await t.app.request('/openapi.json'))
+    const without: string[] = []
+    for (const [route, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(doc.paths)) {
+      for (const method of METHODS) {
+        const codes = Object.keys(item[method]?.responses ?? { 200: {} })
+        if (!codes.some((code) => code.startsWith('2'))) without.push(`${method.toUpperCase()} ${route}`)
+      }
+    }
+    expect(without.filter((name) => !Object.keys(doc.paths[name.split(' ')[1]!][name.split(' ')[0]!.toLowerCase()].responses).includes('405'))).toEqual([])
+    expect(without.sort()).toEqual(['DELETE /mcp', 'GET /mcp', 'PATCH /mcp', 'PUT /mcp'])
   })
 
   test('every operation has an operationId, and the ids are unique', async () => {
