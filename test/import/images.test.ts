@@ -5,7 +5,7 @@ import path from 'node:path'
 import { NotFoundError } from '../../src/errors'
 import { ImageError, placeImages, removeImages, STAGING_DIR } from '../../src/import/images'
 import { ImageService } from '../../src/services/image-service'
-import { imageBytes, realisticRows, runImport, targetState, uploadsBeside, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import { imageBytes, readRejects, realisticRows, runImport, targetState, uploadsBeside, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
 const uploadDir = () => path.join(fx.dir, 'target-uploads')
@@ -92,10 +92,7 @@ describe('images', () => {
     expect(result.images).toMatchObject({ referenced: 2, copied: 1, missing: 1 })
     const item = await fx.target.db.selectFrom('items').select('image_filename').where('id', '=', 2).executeTakeFirstOrThrow()
     expect(item.image_filename).toBe('stove.png')
-    const lines = readFileSync(rejectsPath, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    const lines = readRejects(rejectsPath)
     expect(lines).toEqual([
       expect.objectContaining({ table: 'items', id: 2, kept: true, reasons: [expect.objectContaining({ kind: 'missing_image', value: 'stove.png' })] }),
     ])

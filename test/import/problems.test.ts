@@ -6,7 +6,17 @@ import { emptyTarget } from '../../src/import/load'
 import type { Problem } from '../../src/import/problems'
 import { StreamingLoad } from '../../src/import/transfer'
 import { MAX_INDEXED_TEXT_BYTES } from '../../src/schemas/common'
-import { ddlIn, legacyDdl, openImportTarget, realisticRows, runImport, targetState, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
+import {
+  ddlIn,
+  legacyDdl,
+  openImportTarget,
+  readRejects,
+  realisticRows,
+  runImport,
+  targetState,
+  useImportFixture,
+  writeLegacyFile,
+} from '../support/legacy-sqlite'
 
 const T = 1_700_000_000
 
@@ -304,10 +314,7 @@ describe('--skip-invalid', () => {
       oauth_tokens: 2,
       settings: 0,
     })
-    const lines = readFileSync(rejectsPath, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    const lines = readRejects(rejectsPath)
     expect(lines).toHaveLength(10)
     expect(lines[0]).toEqual({
       table: 'categories',
@@ -483,10 +490,7 @@ describe('ids below 1', () => {
 
     expect(skipped.status).toBe('imported')
     expect(skipped.verification.every((v) => v.ok)).toBe(true)
-    const rejects = readFileSync(rejectsPath, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    const rejects = readRejects(rejectsPath)
     for (const p of refused.problems) expect(rejects).toContainEqual(expect.objectContaining({ table: p.table, id: p.id, reasons: [p] }))
     const ids = async (table: 'categories' | 'items' | 'threads' | 'setup_items') =>
       (await fx.target.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => r.id)
@@ -534,10 +538,7 @@ describe('a text key that is not valid text', () => {
 
       expect(skipped.status).toBe('imported')
       expect(skipped.verification.every((v) => v.ok)).toBe(true)
-      const rejects = readFileSync(rejectsPath, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
+      const rejects = readRejects(rejectsPath)
       expect(rejects.map((l) => [l.table, l.id])).toEqual([
         ['sessions', `x'${session}'`],
         ['settings', `x'${setting}'`],

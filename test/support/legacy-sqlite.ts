@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'bun:test'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { type Kysely, sql } from 'kysely'
@@ -362,4 +362,12 @@ export async function targetState(db: Kysely<DB>): Promise<Record<string, unknow
   state.constraints = constraints[0]!.n
   state.indexes = indexes[0]!.n
   return state
+}
+
+/** The entries of an import's rejects file (`--rejects`): one JSON object per line. */
+export function readRejects(file: string): any[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
 }
