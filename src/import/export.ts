@@ -80,9 +80,13 @@ function legacyValue(column: ColumnSpec, value: unknown, changes: Changes): unkn
 }
 
 /** Every legacy table's rows in key order, and each id sequence's high-water mark (the last id handed out, 0 for none). */
-async function readTarget(session: TargetSession) {
+async function readTarget(session: TargetSession, name: string) {
   // One snapshot for every table, and nothing written.
   await session.query('set transaction isolation level repeatable read, read only')
+  const [schema] = await session.query<{ migrated: boolean }>(`select to_regclass('kysely_migration') is not null as migrated`)
+  if (!schema!.migrated || (await session.query<{ n: number }>('select count(*)::int as n from kysely_migration'))[0]!.n === 0) {
+    throw new Error(`${name} holds no GearBox schema (no applied migrations); nothing to export`)
+  }
   const tables: { rows: unknown[][]; highWater?: number }[] = []
   for (const spec of legacyTables) {
     const select = spec.columns.map((c, i) => `${selectColumn(c)} as c${i}`).join(', ')
@@ -114,7 +118,7 @@ export async function exportLegacyFile(options: ExportOptions): Promise<ExportOu
   out.write(`exporting ${target.name} to ${file}\n`)
   let tables: Awaited<ReturnType<typeof readTarget>>
   try {
-    tables = await target.transaction(readTarget)
+    tables = await target.transaction((session) => readTarget(session, target.name))
   } finally {
     await target.close()
   }

@@ -1,12 +1,15 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
 import { writeLargeLegacyFile } from '../../scripts/large-legacy-file'
 import { quoteIdent as quote } from '../../src/db/bulk'
 import { exportLegacyFile } from '../../src/import/export'
 import { legacyTables } from '../../src/import/legacy-schema'
+import { pgliteTarget } from '../../src/import/target'
+import { rejection } from '../support/failures'
 import { ddlIn, deletedRows, type LegacyRows, realisticRows, runImport, useImportFixture, writeLegacyFile } from '../support/legacy-sqlite'
 
 const fx = useImportFixture()
@@ -87,6 +90,15 @@ describe('SQLite -> PostgreSQL -> SQLite', () => {
       return rows
     }
     expect(bytes(out)).toEqual(bytes(fx.file))
+  })
+
+  test('a database with no GearBox schema is refused in one line, and no file is written', async () => {
+    const file = path.join(fx.dir, 'no-schema.db')
+    // The target closes its PGlite when the export is done with it.
+    const target = () => pgliteTarget(new PGlite(), 'the test PGlite')
+    const failed = await rejection(exportLegacyFile({ file, openTarget: target, out: { write: () => {} } }))
+    expect((failed as Error).message).toBe('the test PGlite holds no GearBox schema (no applied migrations); nothing to export')
+    expect(existsSync(file)).toBe(false)
   })
 
   test('refuses an existing file unless --force; a fraction of a second is rounded down and counted, and so is a -0', async () => {
