@@ -1,5 +1,6 @@
 import { quoteIdent, sequenceHighWater } from '../db/bulk'
 import { APPLICATION_TABLES, tableNamesSql } from '../db/schema'
+import { IMAGE_COLUMNS } from '../domain/image'
 import type { Session } from './engine'
 
 /** A table as the backup stores it: columns in their order, the key rows are sorted by. */
@@ -125,9 +126,6 @@ export interface NamedImage {
   name: string
   rows: Record<string, number[]>
 }
-
-/** The columns that name a file in the upload directory. */
-const IMAGE_COLUMNS: Record<string, string> = { items: 'image_filename', thread_candidates: 'image_filename' }
 
 /** Every image file the rows of `shapes` name (items.image_filename, thread_candidates.image_filename), by name. */
 export async function namedImages(session: Session, shapes: TableShape[]): Promise<NamedImage[]> {

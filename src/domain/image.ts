@@ -34,3 +34,6 @@ export function imageType(head: Uint8Array): ImageType | undefined {
 export function isPlainFileName(name: string): boolean {
   return name !== '' && !name.startsWith('.') && !name.includes('\0') && !/[/\\]/.test(name)
 }
+
+/** The column of each table that names a file in the upload folder (GEARBOX_UPLOAD_DIR, and the old app's uploads). */
+export const IMAGE_COLUMNS: Record<string, string> = { items: 'image_filename', thread_candidates: 'image_filename' }

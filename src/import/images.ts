@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto'
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import path from 'node:path'
-import { imageType, isPlainFileName } from '../domain/image'
+import { IMAGE_COLUMNS, imageType, isPlainFileName } from '../domain/image'
 import type { Problem } from './problems'
 import { rowProblem, type SourceTable } from './scan'
-
-/** The column of each table that names a file in the old app's uploads folder. */
-const IMAGE_COLUMNS: Record<string, string> = { items: 'image_filename', thread_candidates: 'image_filename' }
 
 /**
  * Where the copies wait until the transaction commits, inside GEARBOX_UPLOAD_DIR (the same
