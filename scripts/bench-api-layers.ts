@@ -35,6 +35,9 @@ import { migrateToLatest } from '../src/db/migrator'
 import { queryObserver } from '../src/observability'
 import { createServices } from '../src/services'
 import { driverWork } from './bench/driver-work'
+import { helpOnRequest } from './bench/help'
+
+helpOnRequest(import.meta.path)
 
 const { values: opts } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, requests: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '4' } },

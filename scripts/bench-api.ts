@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
+import { helpOnRequest } from './bench/help'
+
+helpOnRequest(import.meta.path)
 
 const { values: opts } = parseArgs({
   options: {

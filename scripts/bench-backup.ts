@@ -7,7 +7,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createServerDatabase } from '../test/support/database'
+import { helpOnRequest } from './bench/help'
 import { writeLargeLegacyFile } from './large-legacy-file'
+
+helpOnRequest(import.meta.path)
 
 const rows = Number(process.argv[2] ?? 500_000)
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || process.env.DATABASE_URL

@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import postgres from 'postgres'
+import { helpOnRequest } from './bench/help'
 import { writeLargeLegacyFile } from './large-legacy-file'
+
+helpOnRequest(import.meta.path)
 
 const rows = Number(process.argv[2] ?? 546_000)
 const runs = Number(process.argv[3] ?? 3)

@@ -13,6 +13,9 @@ import { createPGliteDatabase, pgliteOptions } from '../src/db/database'
 import type { DB } from '../src/db/types'
 import { createServerDatabase } from '../test/support/database'
 import { waitForLine } from '../test/support/process'
+import { helpOnRequest } from './bench/help'
+
+helpOnRequest(import.meta.path)
 
 const seconds = Number(process.argv[2] ?? 20)
 const concurrency = Number(process.argv[3] ?? 8)

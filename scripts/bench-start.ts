@@ -9,6 +9,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { helpOnRequest } from './bench/help'
+
+helpOnRequest(import.meta.path)
 
 const runs = Number(process.argv[2] ?? 5)
 const root = join(import.meta.dir, '..')

@@ -10,6 +10,9 @@ import { createPGliteDatabase, pgliteOptions } from '../src/db/database'
 import { migrateToLatest } from '../src/db/migrator'
 import type { DB } from '../src/db/types'
 import { migratedSnapshot, openTestDatabase, serverUrl, type TestDatabase } from '../test/support/database'
+import { helpOnRequest } from './bench/help'
+
+helpOnRequest(import.meta.path)
 
 const RUNS = { create: 5, load: 20, reset: 200, truncate: 50 }
 
