@@ -80,16 +80,20 @@ export function connectionProblem(config: DatabaseConfig, error: unknown): strin
   return `DATABASE_URL: cannot connect to PostgreSQL at ${host}:${port} (${redactedUrl(config.url)}): ${connectionCause(error)}`
 }
 
-/** SQLSTATEs the server answers a connection with that DATABASE_URL can fix: no such database, no such role, a wrong password. */
-const REFUSED_CONNECTION = new Set(['3D000', '28000', '28P01'])
+/**
+ * Codes of a connection that could not be made, rather than one lost on the way: the SQLSTATEs
+ * the server answers a connection with that DATABASE_URL can fix (no such database, no such
+ * role, a wrong password), and the network's (no such host, nobody listening, no answer).
+ */
+const REFUSED_CONNECTION = new Set(['3D000', '28000', '28P01', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT'])
 
 /**
  * A command's one line for `error` once the database was open (or first used): a connection
  * lost on the way names the variable, the server and the cause (`DATABASE_URL: lost the
  * connection to PostgreSQL at db:5432: the connection closed (CONNECTION_CLOSED)`) rather than
- * the driver's text, and so does a connection the server refused (`DATABASE_URL: cannot
- * connect to PostgreSQL at …: database "gearbox" does not exist (3D000)`); any other error is
- * its message.
+ * the driver's text, and so does a connection that could not be made (`DATABASE_URL: cannot
+ * connect to PostgreSQL at …: database "gearbox" does not exist (3D000)`, `… host name not found
+ * (ENOTFOUND)`); any other error is its message.
  */
 export function failureLine(config: DatabaseConfig, error: unknown): string {
   const code = codeOf(error)

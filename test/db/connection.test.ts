@@ -67,6 +67,15 @@ describe('where a database is and why it cannot be used', () => {
       'DATABASE_URL: lost the connection to PostgreSQL at db:5432: the server is shutting down, or ended this session (57P01)',
     )
     expect(failureLine(config, new Error('refused: the target is not empty'))).toBe('refused: the target is not empty')
+    // A connection never made is not "lost": a host that does not resolve, or nobody listening (the import said "lost the connection").
+    for (const [code, cause] of [
+      ['ENOTFOUND', 'host name not found'],
+      ['ECONNREFUSED', 'connection refused'],
+    ]) {
+      expect(failureLine(config, Object.assign(new Error(`getaddrinfo ${code} db`), { code }))).toBe(
+        `DATABASE_URL: cannot connect to PostgreSQL at db:5432 (postgres://gearbox@db:5432/gearbox): ${cause} (${code})`,
+      )
+    }
   })
 
   test('openCheckedDatabase: one line for a server nobody listens on; a file in the way of the embedded directory', async () => {
