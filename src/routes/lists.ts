@@ -1,7 +1,7 @@
 import type { Context, TypedResponse } from 'hono'
 import type { JSONParsed } from 'hono/utils/types'
-import { tryDecodeURIComponent } from 'hono/utils/url'
 import type { Page, PageRequest } from '../repositories/paging'
+import { parameterName, queryParts } from './middleware/query'
 import type { AppEnv } from './router'
 
 /** Rows per query while a whole list is read: small enough that other requests interleave. */
@@ -65,16 +65,16 @@ type JsonList<T> = Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>
 
 /**
  * The request's own path and query with `cursor` set: a relative reference, right behind any
- * proxy. Every other parameter is the client's own text: decoded and encoded again, one the
- * server reads differently would change (`%FF`, not UTF-8, is read as the literal text "%FF"
- * but would come back as U+FFFD), and the next page would be another search.
+ * proxy. Every other parameter is the client's own text: decoded and encoded again, one could
+ * come back in another spelling the server reads differently (`a+b` and `a%2Bb` are two
+ * searches), and the next page would be another search.
  */
 function nextUrl(c: Context<AppEnv>, cursor: string): string {
   const url = new URL(c.req.url)
   const next = `cursor=${encodeURIComponent(cursor)}`
-  const parts = url.search === '' ? [] : url.search.slice(1).split('&')
-  // Named as Hono names them (`+` is a space, `%63ursor` is cursor); only one can be there (two are a 400).
-  const at = parts.findIndex((part) => tryDecodeURIComponent(part.split('=', 1)[0]!.replaceAll('+', ' ')) === 'cursor')
+  const parts = queryParts(url)
+  // Only one can be there (two are a 400).
+  const at = parts.findIndex((part) => parameterName(part) === 'cursor')
   if (at === -1) parts.push(next)
   else parts[at] = next
   return `${url.pathname}?${parts.join('&')}`

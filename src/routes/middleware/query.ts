@@ -1,5 +1,12 @@
 import type { MiddlewareHandler } from 'hono'
+import { tryDecodeURIComponent } from 'hono/utils/url'
 import { ValidationError } from '../../errors'
+
+/** The parts (`name=value`) of a URL's query string as the client sent them, still percent-encoded. */
+export const queryParts = ({ search }: URL): string[] => (search === '' ? [] : search.slice(1).split('&'))
+
+/** A query part's parameter name as Hono reads it: `+` is a space, `%63ursor` is cursor. */
+export const parameterName = (part: string) => tryDecodeURIComponent(part.split('=', 1)[0]!.replaceAll('+', ' '))
 
 /**
  * Refuses a query string whose percent-encoded bytes are not UTF-8 (RFC 3986 section 2.5), or
@@ -10,15 +17,11 @@ import { ValidationError } from '../../errors'
 export const utf8Query: MiddlewareHandler = async (c, next) => {
   const url = c.req.url
   const start = url.indexOf('?')
+  // Most queries hold no percent sign at all: nothing to check.
   if (start >= 0 && url.indexOf('%', start) >= 0) {
-    const problems = url
-      .slice(start + 1)
-      .split('#')[0]!
-      .split('&')
-      .flatMap((pair) => {
-        const [name = '', value = ''] = pair.split(/=(.*)/s)
-        return decodes(value) ? [] : [{ path: `query.${decodes(name) ? decodeURIComponent(name) : name}`, message: 'is not valid percent-encoded UTF-8' }]
-      })
+    const problems = queryParts(new URL(url)).flatMap((part) =>
+      decodes(part.split(/=(.*)/s)[1] ?? '') ? [] : [{ path: `query.${parameterName(part)}`, message: 'is not valid percent-encoded UTF-8' }],
+    )
     if (problems.length > 0) throw new ValidationError('invalid query', problems)
   }
   return next()
