@@ -2,7 +2,7 @@ import { lstat, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { emptyApplicationTables, quoteIdent } from '../db/bulk'
 import { CommitUnknownError } from '../db/errors'
-import { appliedMigrations, migrationFiles } from '../db/migration-status'
+import { migrationFiles, migrationStatus } from '../db/migration-status'
 import { createMigrator, MIGRATION_LOCK_SQL, migrateToLatest } from '../db/migrator'
 import { alreadyInPlace, placeImages, removeImages } from '../import/images'
 import { TargetNotEmptyError, targetContents } from '../import/load'
@@ -98,7 +98,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       // Only now that this restore is going to write: what killed restores left behind.
       await removeStaleStaging(uploadDir)
 
-      const newer = (await appliedMigrations(db)).map((m) => m.name).filter((m) => !files.includes(m))
+      const { unknown: newer } = await migrationStatus(db)
       if (newer.length > 0)
         throw new SchemaVersionError(
           `${options.engine.name} was migrated by a newer GearBox: migration(s) ${newer.join(', ')} are unknown to this version; restore with that version, or into another database; nothing was written`,
